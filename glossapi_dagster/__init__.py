@@ -1,0 +1,1 @@
+"""glossapi-dagster."""

@@ -1,0 +1,1 @@
+"""Backends: each a class with one job, built once per worker process, never per document."""

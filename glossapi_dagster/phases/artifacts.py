@@ -1,0 +1,59 @@
+"""Writing a converted document's artifacts: markdown, Docling JSON (zstd), sidecar, metrics."""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+from ..state.atomic import atomic_write_bytes, atomic_write_text
+from ..state.layout import JSON_SUFFIX, OutputLayout
+
+_GREEK = re.compile(r"[\u0370-\u03FF\u1F00-\u1FFF]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def encode_json(obj) -> bytes:
+    data = json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    if JSON_SUFFIX.endswith(".zst"):
+        import zstandard
+
+        return zstandard.ZstdCompressor(level=3).compress(data)
+    return data
+
+
+def load_docling_json(path: Path) -> dict:
+    data = Path(path).read_bytes()
+    if str(path).endswith(".zst"):
+        import zstandard
+
+        data = zstandard.ZstdDecompressor().decompress(data)
+    return json.loads(data)
+
+
+def text_stats(text: str) -> dict:
+    letters = len(_LETTER.findall(text))
+    greek = len(_GREEK.findall(text))
+    return {"chars": len(text), "letters": letters, "greek_letters": greek,
+            "greek_ratio": round(greek / letters, 4) if letters else 0.0}
+
+
+def per_page_stats(doc) -> list[dict]:
+    chars, items = Counter(), Counter()
+    for item in doc.texts:
+        for prov in getattr(item, "prov", None) or []:
+            chars[prov.page_no] += len(item.text)
+            items[prov.page_no] += 1
+    pages = sorted(getattr(doc, "pages", {}) or chars)
+    return [{"page_no": p, "chars": chars[p], "text_items": items[p]} for p in pages]
+
+
+def write_artifacts(layout: OutputLayout, stem: str, doc, markdown: str, sidecar: dict, metrics: dict | None) -> None:
+    """Markdown last: its presence means the other artifacts of the stem are complete."""
+    atomic_write_bytes(layout.docling_json(stem), encode_json(doc.export_to_dict()))
+    atomic_write_text(layout.sidecar("extract", stem), json.dumps(sidecar, ensure_ascii=False, indent=1))
+    if metrics is not None:
+        pages = metrics.pop("per_page")
+        atomic_write_text(layout.metrics(stem), json.dumps(metrics, ensure_ascii=False, indent=1))
+        atomic_write_text(layout.per_page_metrics(stem), json.dumps(pages, ensure_ascii=False, indent=1))
+    atomic_write_text(layout.markdown(stem), markdown)

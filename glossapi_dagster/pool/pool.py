@@ -1,0 +1,359 @@
+"""The controller: one worker process per device draining one shared queue.
+
+The queue lives here, filled once; an idle worker asks for the next batch (its previous
+batch's results are the request), so a faster device takes more. Only this controller
+knows what each worker holds, which is what makes "nothing lost" checkable: a worker that
+dies hands its batch back, the item it was on charged one attempt.
+"""
+from __future__ import annotations
+
+import ctypes
+import mmap
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .devices import Device
+from .outcomes import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome, PoolReport, Summary
+from .respawn import RespawnPolicy, respawn_delay
+from .worker import BATCH, BOUND, PROGRESS_BYTES, SETUP_FAILED, WorkerSpec
+from .worklog import marker_path, write_marker
+
+STOP_GRACE_S = 2.0
+
+
+class WorkerSetupError(RuntimeError):
+    """A worker could not build its processor (e.g. model weights missing): the run cannot go on."""
+
+
+@dataclass
+class PoolConfig:
+    devices: list[Device]
+    threads: int = 1
+    log_dir: Path = Path("logs/extract_workers")
+    batch_size: int = 1
+    max_attempts: int = 2
+    item_timeout: float | None = None
+    summary_interval: float = 30.0
+    respawn: Any = field(default_factory=RespawnPolicy)  # dagster.RetryPolicy or alike
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Slot:
+    device: Device
+    proc: subprocess.Popen | None = None
+    conn: Connection | None = None
+    progress: Any = None              # ctypes double[2] over a shared mmap
+    batch: list | None = None
+    bound: bool = False
+    respawns: int = 0
+    respawn_at: float | None = None
+    exhausted: bool = False
+    kill_reason: str | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.proc is not None
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        task: Any,
+        config: PoolConfig,
+        on_batch: Callable[[list[ItemOutcome]], None] | None = None,
+        on_summary: Callable[[Summary], None] | None = None,
+    ):
+        self.task_bytes = pickle.dumps(task)
+        self.config = config
+        self.on_batch = on_batch or (lambda outcomes: None)
+        self.on_summary = on_summary or (lambda summary: None)
+        self.slots = [_Slot(d) for d in config.devices]
+        self._tmp = tempfile.TemporaryDirectory(prefix="glossapi-pool-")
+
+    # -- public -------------------------------------------------------------------------
+    def run(self, items: Iterable) -> PoolReport:
+        self.queue: deque = deque(items)
+        self.attempts: dict = {}
+        self.report = PoolReport()
+        self.started = time.monotonic()
+        self._next_summary = self.started + self.config.summary_interval
+        Path(self.config.log_dir).mkdir(parents=True, exist_ok=True)
+        try:
+            if self.queue:
+                for slot in self.slots:
+                    self._spawn(slot)
+                while self._busy():
+                    self._step()
+            self._stop_workers()
+        finally:
+            self.close()
+        self.report.elapsed = time.monotonic() - self.started
+        self.report.respawns = {s.device.label: s.respawns for s in self.slots}
+        self.report.exhausted = [s.device.label for s in self.slots if s.exhausted]
+        self.on_summary(self.summary())
+        return self.report
+
+    def close(self) -> None:
+        """Kill every worker still alive; safe to call twice and from teardown."""
+        live = [s for s in self.slots if s.proc is not None]
+        for s in live:
+            _signal(s.proc, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for s in live:
+            try:
+                s.proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal(s.proc, signal.SIGKILL)
+                s.proc.wait()
+            self._forget(s)
+        self._tmp.cleanup()
+
+    def summary(self) -> Summary:
+        counts = self.report.counts()
+        done = len(self.report.outcomes)
+        elapsed = time.monotonic() - self.started
+        return Summary(
+            processed=counts[SUCCESS],
+            problematic=counts[PROBLEMATIC] + counts[FATAL],
+            skipped=counts[SKIPPED],
+            queued=len(self.queue),
+            in_flight=sum(len(s.batch) for s in self.slots if s.batch),
+            live_workers=sum(1 for s in self.slots if s.bound),
+            items_per_s=done / elapsed if elapsed > 0 else 0.0,
+            elapsed=elapsed,
+        )
+
+    # -- the loop -----------------------------------------------------------------------
+    def _busy(self) -> bool:
+        if any(s.batch for s in self.slots):
+            return True
+        if not self.queue:
+            return False
+        if all(s.exhausted for s in self.slots):
+            self._skip_remaining("no device left: every worker passed its respawn cap")
+            return False
+        return True
+
+    def _step(self) -> None:
+        now = time.monotonic()
+        conns = [s.conn for s in self.slots if s.conn is not None]
+        timeout = max(0.0, self._next_wakeup(now) - now)
+        for conn in wait(conns, timeout) if conns else _sleep(timeout):
+            self._on_message(next(s for s in self.slots if s.conn is conn))
+        for slot in self.slots:
+            if slot.proc is not None and slot.proc.poll() is not None:
+                while slot.conn is not None and slot.conn.poll():
+                    self._on_message(slot)
+                if slot.proc is not None:
+                    self._on_death(slot)
+        now = time.monotonic()
+        self._enforce_timeouts(now)
+        for slot in self.slots:
+            if slot.respawn_at is not None and now >= slot.respawn_at and self.queue:
+                self._spawn(slot)
+        if now >= self._next_summary:
+            self.on_summary(self.summary())
+            self._next_summary = now + self.config.summary_interval
+
+    def _next_wakeup(self, now: float) -> float:
+        wake = [self._next_summary]
+        if self.queue:
+            wake += [s.respawn_at for s in self.slots if s.respawn_at is not None]
+        if any(s.proc is not None for s in self.slots):
+            wake.append(now + 1.0)  # reap workers whose death left no EOF (a grandchild holds the socket)
+        if self.config.item_timeout:
+            for s in self.slots:
+                if s.batch and s.progress is not None and s.progress[0] >= 0:
+                    wake.append(s.progress[1] + self.config.item_timeout)
+                elif s.batch:
+                    wake.append(now + 0.5)  # the worker has not started the item yet: look again
+        return min(wake)
+
+    def _on_message(self, slot: _Slot) -> None:
+        try:
+            kind, payload = slot.conn.recv()
+        except (EOFError, OSError):
+            self._on_death(slot)
+            return
+        if kind == BOUND:
+            slot.bound = True
+            self._dispatch(slot)
+        elif kind == BATCH:
+            self._on_results(slot, payload)
+            self._dispatch(slot)
+            self._wake_parked()
+        elif kind == SETUP_FAILED:
+            raise WorkerSetupError(f"worker {slot.device.label} could not start: {payload}")
+
+    def _dispatch(self, slot: _Slot) -> None:
+        if not self.queue:
+            return  # park: a crash elsewhere may still requeue items
+        n = min(self.config.batch_size, len(self.queue))
+        slot.batch = [self.queue.popleft() for _ in range(n)]
+        slot.progress[0] = -1
+        slot.conn.send(slot.batch)
+
+    def _wake_parked(self) -> None:
+        for s in self.slots:
+            if s.bound and not s.batch and self.queue:
+                self._dispatch(s)
+
+    def _on_results(self, slot: _Slot, results: list) -> None:
+        slot.batch = None
+        outcomes = []
+        for item, kind, result, error, seconds in results:
+            tries = self.attempts[item] = self.attempts.get(item, 0) + 1
+            if kind == "ok":
+                outcomes.append(self._outcome(slot, item, SUCCESS, result=result, seconds=seconds))
+            elif kind == "permanent" or tries >= self.config.max_attempts:
+                outcomes.append(self._outcome(slot, item, PROBLEMATIC, error=error, seconds=seconds))
+            else:
+                self.queue.append(item)  # requeue at the back; another worker may take it
+        self._emit(outcomes)
+
+    # -- failures -----------------------------------------------------------------------
+    def _enforce_timeouts(self, now: float) -> None:
+        limit = self.config.item_timeout
+        if not limit:
+            return
+        for s in self.slots:
+            if s.batch and s.progress[0] >= 0 and now - s.progress[1] > limit:
+                s.kill_reason = f"timeout: no result after {limit:g}s"
+                _signal(s.proc, signal.SIGKILL)
+                s.proc.wait()
+                self._on_death(s)
+
+    def _on_death(self, slot: _Slot) -> None:
+        """Hand the batch back: the item in progress is charged an attempt, the rest go back free."""
+        code = slot.proc.wait() if slot.proc else None
+        reason = slot.kill_reason or f"worker {slot.device.label} died (exit code {code})"
+        timed_out = slot.kill_reason is not None
+        batch, index = slot.batch or [], int(slot.progress[0]) if slot.progress is not None else -1
+        pid = slot.proc.pid if slot.proc else None
+        self._forget(slot)
+        write_marker(marker_path(Path(self.config.log_dir), slot.device.label), [])  # its items are handled
+        culprit = batch[index] if 0 <= index < len(batch) else None
+        self.queue.extend(i for i in batch if i != culprit)
+        if not timed_out:
+            cap = int(getattr(self.config.respawn, "max_retries", 0) or 0)
+            if slot.respawns >= cap:
+                slot.exhausted = True
+            else:
+                slot.respawns += 1
+                slot.respawn_at = time.monotonic() + respawn_delay(self.config.respawn, slot.respawns)
+        else:
+            slot.respawn_at = time.monotonic()
+        if culprit is None:
+            return
+        tries = self.attempts[culprit] = self.attempts.get(culprit, 0) + 1
+        if slot.exhausted:
+            error = f"{reason}; device {slot.device.label} passed its respawn cap"
+            self._emit([self._outcome(slot, culprit, FATAL, error=error, pid=pid)])
+        elif tries >= self.config.max_attempts:
+            self._emit([self._outcome(slot, culprit, PROBLEMATIC, error=reason, pid=pid)])
+        else:
+            self.queue.append(culprit)
+
+    def _skip_remaining(self, reason: str) -> None:
+        skipped = [ItemOutcome(i, SKIPPED, error=reason, attempts=self.attempts.get(i, 0)) for i in self.queue]
+        self.queue.clear()
+        self._emit(skipped)
+
+    # -- helpers ------------------------------------------------------------------------
+    def _outcome(self, slot: _Slot, item, status: str, pid: int | None = None, **kw) -> ItemOutcome:
+        pid = pid or (slot.proc.pid if slot.proc else None)
+        return ItemOutcome(item, status, attempts=self.attempts.get(item, 1), worker=slot.device.label, pid=pid, **kw)
+
+    def _emit(self, outcomes: list[ItemOutcome]) -> None:
+        if outcomes:
+            self.report.outcomes.extend(outcomes)
+            self.on_batch(outcomes)
+
+    def _spawn(self, slot: _Slot) -> None:
+        slot.respawn_at, slot.kill_reason, slot.bound, slot.batch = None, None, False, None
+        parent, child = socket.socketpair()
+        progress_file = Path(self._tmp.name) / f"{slot.device.label}.progress"
+        progress_file.write_bytes(b"\0" * PROGRESS_BYTES)
+        with open(progress_file, "r+b") as f:
+            shared = mmap.mmap(f.fileno(), PROGRESS_BYTES)
+        slot.progress = (ctypes.c_double * 2).from_buffer(shared)
+        slot.progress[0] = -1
+        env = self._worker_env(slot.device)
+        slot.proc = subprocess.Popen(
+            [sys.executable, "-m", "glossapi_dagster.pool.worker_main", str(child.fileno()), str(progress_file)],
+            env=env,
+            pass_fds=(child.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
+        child.close()
+        slot.conn = Connection(parent.detach())
+        spec = WorkerSpec(
+            label=slot.device.label,
+            cuda_id=slot.device.cuda_id,
+            threads=self.config.threads,
+            log_dir=str(self.config.log_dir),
+            task_bytes=self.task_bytes,
+            controller_pid=os.getpid(),
+        )
+        slot.conn.send(spec)
+
+    def _worker_env(self, device: Device) -> dict[str, str]:
+        """Bound before the interpreter starts, so no import in the worker can beat it."""
+        env = dict(os.environ)
+        threads = str(self.config.threads)
+        env.update(
+            CUDA_VISIBLE_DEVICES=device.cuda_visible_devices,
+            OMP_NUM_THREADS=threads,
+            MKL_NUM_THREADS=threads,
+            OPENBLAS_NUM_THREADS=threads,
+            PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.config.extra_env)
+        return env
+
+    def _forget(self, slot: _Slot) -> None:
+        if slot.conn is not None:
+            slot.conn.close()
+        slot.proc, slot.conn, slot.bound, slot.batch = None, None, False, None
+
+    def _stop_workers(self) -> None:
+        for s in self.slots:
+            if s.conn is not None:
+                try:
+                    s.conn.send(None)
+                except OSError:
+                    pass
+        deadline = time.monotonic() + 5
+        for s in self.slots:
+            if s.proc is not None:
+                try:
+                    s.proc.wait(max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    _signal(s.proc, signal.SIGKILL)
+                    s.proc.wait()
+                self._forget(s)
+
+
+def _signal(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        proc.send_signal(sig)
+    except (ProcessLookupError, OSError):
+        pass
+
+
+def _sleep(seconds: float) -> list:
+    time.sleep(seconds)
+    return []

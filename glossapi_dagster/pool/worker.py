@@ -1,0 +1,164 @@
+"""The worker process: bind to one device, build the task's processor once, drain batches.
+
+Runs in a *spawned* interpreter whose environment (CUDA_VISIBLE_DEVICES, thread counts) the
+controller set before the start, so nothing here can import torch too early.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import mmap
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from .task import PermanentError, WorkerContext
+from .worklog import log_path, marker_path, verbose_banner, write_marker
+
+# Message kinds, worker -> controller
+BOUND, BATCH, SETUP_FAILED = "bound", "batch", "setup_failed"
+PROGRESS_BYTES = 16  # two doubles: index of the item in progress (-1: none), its start time
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    label: str
+    cuda_id: int | None
+    threads: int
+    log_dir: str
+    task_bytes: bytes
+    controller_pid: int
+
+
+def _die_with_parent(controller_pid: int) -> None:
+    """SIGKILL us when the controller dies (Linux), and poll the parent pid as a fallback."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+    if os.getppid() != controller_pid:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != controller_pid:
+                os._exit(1)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def _redirect_output(path: Path) -> logging.Logger:
+    """Append-only log; fds 1 and 2 point into it so C libraries' output lands there too."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    log = logging.getLogger("glossapi_dagster.worker")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return log
+
+
+def _banner(spec: WorkerSpec) -> str:
+    parts = [
+        f"worker {spec.label} pid={os.getpid()}",
+        f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r}",
+        f"threads={spec.threads}",
+    ]
+    try:
+        import torch
+
+        cuda = torch.cuda.is_available()
+        parts.append(f"torch={torch.__version__} cuda_available={cuda} device_count={torch.cuda.device_count()}")
+        if cuda:
+            parts.append(f"cuda:0={torch.cuda.get_device_name(0)}")
+    except Exception as exc:  # torch is optional for a task
+        parts.append(f"torch=unavailable ({exc.__class__.__name__})")
+    try:
+        import onnxruntime
+
+        parts.append(f"onnxruntime_providers={onnxruntime.get_available_providers()}")
+    except Exception as exc:
+        parts.append(f"onnxruntime=unavailable ({exc.__class__.__name__})")
+    return " ".join(parts)
+
+
+def _limit_threads(threads: int) -> None:
+    # The env vars were set before spawn; torch, if a task imports it, reads them too,
+    # but set it explicitly so the number reaches intra-op pools that ignore the env.
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+def main() -> None:
+    """`python -m glossapi_dagster.pool.worker_main FD PROGRESS_FILE`: the spec comes over FD."""
+    fd = int(sys.argv[1])
+    os.set_inheritable(fd, False)  # our own children must not keep the controller's socket open
+    conn = Connection(fd)
+    with open(sys.argv[2], "r+b") as f:
+        shared = mmap.mmap(f.fileno(), PROGRESS_BYTES)
+    progress = (ctypes.c_double * 2).from_buffer(shared)
+    run_worker(conn.recv(), conn, progress)
+
+
+def run_worker(spec: WorkerSpec, conn, progress) -> None:
+    """Serve one controller. `progress` = shared [index_in_batch, started_at] for its timeouts."""
+    _die_with_parent(spec.controller_pid)
+    log_dir = Path(spec.log_dir)
+    log = _redirect_output(log_path(log_dir, spec.label, os.getpid()))
+    marker = marker_path(log_dir, spec.label)
+    if verbose_banner():
+        log.info(_banner(spec))
+    try:
+        task = pickle.loads(spec.task_bytes)
+        ctx = WorkerContext(spec.label, spec.cuda_id, spec.threads, os.getpid(), log)
+        process = task.setup(ctx)
+        _limit_threads(spec.threads)
+    except BaseException as exc:
+        log.error("setup failed: %s\n%s", exc, traceback.format_exc())
+        conn.send((SETUP_FAILED, f"{type(exc).__name__}: {exc}"))
+        sys.exit(3)
+    conn.send((BOUND, {"pid": os.getpid(), "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}))
+
+    while True:
+        try:
+            batch = conn.recv()
+        except (EOFError, OSError):
+            break
+        if batch is None:
+            break
+        write_marker(marker, batch)
+        results = []
+        for index, item in enumerate(batch):
+            started = time.monotonic()
+            progress[1] = started
+            progress[0] = index
+            try:
+                results.append((item, "ok", process(item), None, time.monotonic() - started))
+            except PermanentError as exc:
+                log.warning("problematic %s: %s", item, exc)
+                results.append((item, "permanent", None, str(exc) or type(exc).__name__, time.monotonic() - started))
+            except Exception as exc:
+                log.warning("failed %s: %s\n%s", item, exc, traceback.format_exc())
+                results.append((item, "error", None, f"{type(exc).__name__}: {exc}", time.monotonic() - started))
+        progress[0] = -1
+        write_marker(marker, [])
+        conn.send((BATCH, results))
+    close = getattr(process, "close", None)
+    if callable(close):
+        close()
+    log.info("worker %s exiting", spec.label)

@@ -1,0 +1,51 @@
+"""Columns of download_results.parquet: GlossAPI's names where it has one, then ours."""
+from __future__ import annotations
+
+import pyarrow as pa
+
+KEY = "stem"
+
+_S, _I, _F, _B = pa.string(), pa.int64(), pa.float64(), pa.bool_()
+
+COLUMNS: dict[str, pa.DataType] = {
+    # GlossAPI's columns
+    "filename": _S,
+    "file_ext": _S,
+    "download_success": _B,
+    "download_error": _S,
+    "extract_status": _S,          # success | problematic | skipped
+    "extract_error": _S,
+    "processing_stage": _S,
+    "page_count": _I,
+    "needs_ocr": _B,
+    "ocr_success": _B,
+    "formula_total": _I,
+    "math_enriched": _B,
+    "math_items": _I,
+    "math_accepted": _I,
+    "math_time_sec": _F,
+    # this project's
+    KEY: _S,
+    "path": _S,                    # absolute path of the input
+    "size": _I,
+    "sha256": _S,
+    "shard": _S,                   # the dynamic partition key the row belongs to
+    "missing": _B,                 # the file vanished from the input folder (flagged, never deleted)
+    "extraction_backend": _S,
+    "attempts": _I,
+    "worker": _S,
+    "device": _S,
+    "extract_sec": _F,
+    "chars": _I,
+    "greek_ratio": _F,
+    "math_status": _S,
+    "math_error": _S,
+    "updated_at": pa.timestamp("us", tz="UTC"),
+}
+
+
+def arrow_type(column: str, values: list) -> pa.DataType:
+    if column in COLUMNS:
+        return COLUMNS[column]
+    inferred = pa.infer_type(values)
+    return _S if pa.types.is_null(inferred) else inferred
