@@ -80,7 +80,7 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
     return row
 
 
-def run_extraction(out_dir, rows: list[dict], config, on_summary=None, *, pipeline: str = "native",
+def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, *, pipeline: str = "native",
                    accel_type: str = "cuda", artifacts_path: str | None = None, benchmark_mode: bool = False):
     """Extract the given manifest rows (each with `stem` and `path`) on the pool; returns its report."""
     from ..state import ProgressStore, SkipList
@@ -90,4 +90,4 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, *, pipeli
     stem_of = {r["path"]: r["stem"] for r in rows}
     task = ExtractTask(str(layout.root), stem_of, pipeline, accel_type, artifacts_path, benchmark_mode)
     return run_on_pool(task, stem_of, config, ProgressStore(layout.store_dir), SkipList(layout.skiplist),
-                       extract_row, on_summary)
+                       extract_row, on_summary, on_pool)

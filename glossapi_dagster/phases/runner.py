@@ -18,6 +18,7 @@ def run_on_pool(
     skiplist: SkipList,
     to_row: Callable[[str, ItemOutcome], dict],
     on_summary: Callable[[Summary], None] | None = None,
+    on_pool: Callable[[WorkerPool], None] | None = None,
 ) -> PoolReport:
     """`stem_of` maps each work item (an absolute path, or a stem) to its store key."""
 
@@ -27,6 +28,8 @@ def run_on_pool(
         store.maybe_compact()
 
     pool = WorkerPool(task, config, on_batch=persist, on_summary=on_summary)
+    if on_pool:
+        on_pool(pool)  # e.g. a Dagster resource that kills the workers at teardown
     try:
         return pool.run(list(stem_of))
     finally:

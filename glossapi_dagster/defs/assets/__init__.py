@@ -1,0 +1,4 @@
+from .download_results import download_results
+from .extract import extracted_docs
+
+__all__ = ["download_results", "extracted_docs"]

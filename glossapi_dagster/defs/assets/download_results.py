@@ -1,0 +1,31 @@
+"""download_results: one manifest row per input file; registers new shards as partitions."""
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from ...state import OutputLayout, ProgressStore
+from ...state.manifest import update_manifest
+from ..config import DownloadResultsConfig
+from ..partitions import shards
+from ..resources import CorpusResource
+
+
+@asset(group_name="glossapi", description="The manifest download_results.parquet: one row per input file.")
+def download_results(context: AssetExecutionContext, config: DownloadResultsConfig,
+                     corpus: CorpusResource) -> MaterializeResult:
+    store = ProgressStore(OutputLayout(corpus.output_dir).store_dir)
+    update = update_manifest(store, corpus.input_dir, config.input_format, config.shard_size)
+    registered = set(context.instance.get_dynamic_partitions(shards.name))
+    all_shards = sorted(set(store.read(["shard"])["shard"].dropna()))
+    unregistered = [s for s in all_shards if s not in registered]  # e.g. a store made on another instance
+    if unregistered:
+        context.instance.add_dynamic_partitions(shards.name, unregistered)
+    context.log.info(f"{len(update.new_rows)} new files in {len(update.new_shards)} new shards; "
+                     f"{len(update.vanished)} vanished; {update.total} in the manifest")
+    return MaterializeResult(metadata={
+        "files": update.total,
+        "new_files": len(update.new_rows),
+        "vanished": MetadataValue.json(update.vanished[:200]),
+        "new_shards": MetadataValue.json(update.new_shards),
+        "shards": len(all_shards),
+        "store": MetadataValue.path(str(store.path)),
+    })

@@ -1,0 +1,44 @@
+"""extracted_docs: markdown and Docling JSON for every document of the selected shards."""
+
+from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, asset
+
+from ...phases.extract import run_extraction
+from ...pool import WorkerSetupError
+from ...state import OutputLayout, ProgressStore, SkipList
+from ..config import ExtractConfig
+from ..metadata import run_metadata
+from ..partitions import shards
+from ..resources import CorpusResource, GpuPoolResource
+from .download_results import download_results
+
+
+@asset(
+    group_name="glossapi",
+    partitions_def=shards,
+    backfill_policy=BackfillPolicy.single_run(),  # a backfill over many shards: one run, one pool
+    deps=[download_results],
+    pool="gpu",
+    description="markdown/<stem>.md, json/<stem>.docling.json.zst, sidecars and metrics, on every GPU.",
+)
+def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus: CorpusResource,
+                   gpu_pool: GpuPoolResource) -> MaterializeResult:
+    layout = OutputLayout(corpus.output_dir)
+    store = ProgressStore(layout.store_dir)
+    keys = set(context.partition_keys)
+    todo = set(store.pending("extract_status", reprocess=config.reprocess, skip=SkipList(layout.skiplist).read()))
+    manifest = store.read(["stem", "path", "shard"])
+    rows = [r for r in manifest.to_dict("records") if r["shard"] in keys and r["stem"] in todo]
+    context.log.info(f"{len(rows)} documents to extract in {len(keys)} shard(s); the rest are done or set aside")
+    try:
+        report = run_extraction(
+            layout.root, rows, gpu_pool.pool_config(str(layout.root), "extract"),
+            on_summary=lambda s: context.log.info(s.line()), on_pool=gpu_pool.track,
+            pipeline=config.pipeline, accel_type=gpu_pool.accel_type,
+            artifacts_path=config.artifacts_path, benchmark_mode=config.benchmark_mode,
+        )
+    except WorkerSetupError as exc:
+        raise Failure(str(exc)) from exc
+    stem_of = {r["path"]: r["stem"] for r in rows}
+    done = [stem_of[o.item] for o in report.outcomes if o.status == "success"]
+    preview = layout.markdown(done[0]) if done else None
+    return MaterializeResult(metadata=run_metadata(report, stem_of, preview))
