@@ -1,0 +1,64 @@
+"""Shared fixtures: the test corpus (read-only; copied where a test changes it) and real Dagster instances."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("GLOSSAPI_TEST_CORPUS", REPO.parent / "shared" / "corpus")).resolve()
+SAMPLE = REPO / "sample_corpus" / "pdfs"
+PYTHON = sys.executable
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """../shared/corpus (or GLOSSAPI_TEST_CORPUS): pdfs/, groundtruth/, SOURCES.tsv."""
+    if not (CORPUS / "pdfs").is_dir():
+        pytest.fail(f"test corpus not found at {CORPUS}; set GLOSSAPI_TEST_CORPUS")
+    return CORPUS
+
+
+def copy_pdfs(src: Path, dst: Path, names: list[str] | None = None) -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    for pdf in sorted(src.glob("*.pdf")):
+        if names is None or pdf.name in names:
+            shutil.copyfile(pdf, dst / pdf.name)
+    return dst
+
+
+@pytest.fixture
+def dagster_home(tmp_path, monkeypatch) -> Path:
+    """A real Dagster instance (SQLite) in a temp DAGSTER_HOME."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def instance(dagster_home):
+    from dagster import DagsterInstance
+
+    with DagsterInstance.get() as inst:
+        yield inst
+
+
+def cpu_pool(**kw):
+    """The multi-device path as it runs on a machine without GPUs: one CPU worker per listed id."""
+    from glossapi_dagster.defs.resources import GpuPoolResource
+
+    return GpuPoolResource(**{"devices": [0, 1], "accel_type": "cpu", "num_threads": 1,
+                              "summary_interval": 5.0, "item_timeout": 600.0, **kw})
+
+
+def resources(input_dir: Path, output_dir: Path, **pool):
+    from glossapi_dagster.defs.resources import CorpusResource
+
+    return {"corpus": CorpusResource(input_dir=str(input_dir), output_dir=str(output_dir)),
+            "gpu_pool": cpu_pool(**pool)}

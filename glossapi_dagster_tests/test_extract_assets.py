@@ -1,0 +1,161 @@
+"""Phase 1 through Dagster: the whole test corpus, 2 workers (devices [0, 1]), a real instance."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import unicodedata
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, DagsterInstance
+
+from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+from glossapi_dagster.phases.artifacts import load_docling_json
+from glossapi_dagster.state import OutputLayout, ProgressStore
+
+from .conftest import REPO, copy_pdfs, resources
+
+GREEK = ("SampleThesis-GR", "FEK_A_10_-_24.01.2018", "FEK_A_5_-_17.01.2018", "typologio_mas026")
+EXPECTED_PROBLEMS = {
+    "empty": "empty",
+    "libreoffice-writer-password": "encrypted",
+    "poppler-742-0-fuzzed": "corrupt",
+    "FEK_A_13_-_29.01.2018_truncated": "corrupt",
+    "Pages-tree-refs": "corrupt",
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, corpus):
+    """Materialize download_results, then the extraction of every shard, once for the module."""
+    tmp = tmp_path_factory.mktemp("extract")
+    home = tmp / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    old = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    input_dir = copy_pdfs(corpus / "pdfs", tmp / "in")
+    out = tmp / "out"
+    res = resources(input_dir, out)
+    with DagsterInstance.get() as instance:
+        manifest = materialize_manifest(instance, res, shard_size=10)
+        extraction = materialize_extraction(instance, res)
+        yield {"instance": instance, "in": input_dir, "out": out, "res": res,
+               "manifest": manifest, "extraction": extraction,
+               "store": ProgressStore(OutputLayout(out).store_dir)}
+    if old is None:
+        os.environ.pop("DAGSTER_HOME", None)
+    else:
+        os.environ["DAGSTER_HOME"] = old
+
+
+def _rows(run) -> dict[str, dict]:
+    return {r["stem"]: r for r in run["store"].read().to_dict("records")}
+
+
+def test_shards_registered_and_one_run_for_all(run):
+    assert run["manifest"].success and run["extraction"].success
+    shards = run["instance"].get_dynamic_partitions("shards")
+    assert shards == ["shard-00000", "shard-00001", "shard-00002"]  # 23 files, 10 per shard
+    assert {r["shard"] for r in _rows(run).values()} == set(shards)
+    # a single run materialized every shard (BackfillPolicy.single_run)
+    mats = run["extraction"].asset_materializations_for_node("extracted_docs")
+    assert sorted(m.partition for m in mats) == shards
+
+
+def test_every_file_has_an_outcome(run, corpus):
+    rows = _rows(run)
+    assert len(rows) == len(list((corpus / "pdfs").glob("*.pdf")))
+    for stem, row in rows.items():
+        assert row["extract_status"] in ("success", "problematic"), stem
+        if row["extract_status"] == "problematic":
+            assert row["extract_error"], stem
+    for stem, reason in EXPECTED_PROBLEMS.items():
+        assert rows[stem]["extract_status"] == "problematic"
+        assert rows[stem]["extract_error"].startswith(reason), rows[stem]["extract_error"]
+    assert run["store"].pending() == []
+
+
+def test_good_documents_have_markdown_and_docling_json(run, corpus):
+    from docling_core.types.doc import DoclingDocument
+
+    layout = OutputLayout(run["out"])
+    pages = {}
+    for line in (corpus / "SOURCES.tsv").read_text().splitlines()[1:]:
+        cols = line.split("\t")
+        if cols[0].startswith("pdfs/") and cols[6].isdigit():
+            pages[Path(cols[0]).stem] = int(cols[6])
+    good = [r for r in _rows(run).values() if r["extract_status"] == "success" and not r["needs_ocr"]]
+    assert len(good) >= 14
+    for row in good:
+        stem = row["stem"]
+        assert layout.markdown(stem).read_text(encoding="utf-8").strip(), stem
+        doc = DoclingDocument.model_validate(load_docling_json(layout.docling_json(stem)))
+        assert len(doc.texts) > 0, stem
+        if stem in pages:
+            assert row["page_count"] == pages[stem] == len(doc.pages), stem
+        sidecar = json.loads(layout.sidecar("extract", stem).read_text())
+        assert sidecar["extraction_backend"] == "docling-native"
+        assert layout.metrics(stem).exists() and layout.per_page_metrics(stem).exists()
+
+
+def test_greek_documents_contain_greek_in_nfc(run):
+    layout = OutputLayout(run["out"])
+    for stem in GREEK:
+        md = layout.markdown(stem).read_text(encoding="utf-8")
+        greek = sum(1 for c in md if "\u0370" <= c <= "\u03ff" or "\u1f00" <= c <= "\u1fff")
+        assert greek > 500, stem
+        assert unicodedata.is_normalized("NFC", md), stem
+    assert "Τίτλος Διπλωματικής Εργασίας" in layout.markdown("SampleThesis-GR").read_text(encoding="utf-8")
+
+
+def test_scanned_documents_are_flagged_not_lost(run):
+    rows = _rows(run)
+    for stem in ("ocr_test", "test_ocr"):
+        assert rows[stem]["extract_status"] == "success" and rows[stem]["needs_ocr"], stem
+
+
+def test_metadata_logs_and_worker_shares(run):
+    instance = run["instance"]
+    event = instance.get_latest_materialization_event(AssetKey("extracted_docs"))
+    meta = event.asset_materialization.metadata
+    assert meta["processed"].value == 18 and meta["problematic"].value == 5 and meta["skipped"].value == 0
+    assert meta["pages"].value > 500 and meta["pages_per_s"].value > 0
+    shares = meta["worker_share"].value
+    assert set(shares) == {"gpu0", "gpu1"} and sum(shares.values()) == 23
+    table = meta["problematic_files"].value
+    assert {r.data["stem"] for r in table.records} == set(EXPECTED_PROBLEMS)
+    assert "preview" in meta
+    logs = OutputLayout(run["out"]).worker_logs("extract")
+    assert sorted(p.name for p in logs.glob("*.current")) == ["gpu0.current", "gpu1.current"]
+    for label, cvd in (("gpu0", "'0'"), ("gpu1", "'1'")):
+        text = "".join(p.read_text() for p in logs.glob(f"{label}_*.log"))
+        assert f"CUDA_VISIBLE_DEVICES={cvd}" in text and "docling pipeline=native" in text
+        assert (logs / f"{label}.current").read_text() == ""  # nothing in flight any more
+    # the pool's summaries reached the run's logs
+    records = instance.all_logs(run["extraction"].run_id)
+    assert any("queued=" in (r.user_message or "") for r in records)
+
+
+def test_rerun_does_nothing_then_only_the_new_file(run, corpus):
+    instance, res = run["instance"], run["res"]
+    layout = OutputLayout(run["out"])
+    before = {p.name: p.stat().st_mtime_ns for p in (layout.root / "sidecars" / "extract").iterdir()}
+    again = materialize_extraction(instance, res)
+    meta = again.asset_materializations_for_node("extracted_docs")[0].metadata
+    assert meta["processed"].value == 0 and meta["problematic"].value == 0
+
+    shutil.copyfile(corpus / "pdfs" / "multicolumn.pdf", run["in"] / "added later.pdf")
+    manifest = materialize_manifest(instance, res, shard_size=10)
+    assert manifest.success
+    assert instance.get_dynamic_partitions("shards")[-1] == "shard-00003"
+    third = materialize_extraction(instance, res)
+    meta = third.asset_materializations_for_node("extracted_docs")[0].metadata
+    assert meta["processed"].value == 1
+    after = {p.name: p.stat().st_mtime_ns for p in (layout.root / "sidecars" / "extract").iterdir()}
+    assert set(after) - set(before) == {"added later.json"}
+    assert all(after[name] == mtime for name, mtime in before.items())  # nothing else rewritten
+    rows = _rows(run)
+    assert rows["added later"]["extract_status"] == "success"
+    assert rows["added later"]["shard"] == "shard-00003"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs everything, then runs the main job (manifest + extraction) on the bundled sample corpus
+# with an embedded SQLite Dagster instance in .dagster_home/. Extra arguments go to the runner
+# (e.g. --devices 0,1 --accel-type cpu, or --input-dir/--output-dir).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export DAGSTER_HOME=${DAGSTER_HOME:-$PWD/.dagster_home}
+mkdir -p "$DAGSTER_HOME"
+[ -f "$DAGSTER_HOME/dagster.yaml" ] || cp deploy/dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+exec .venv/bin/python -m glossapi_dagster.run_sample "$@"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Creates .venv inside the repo and installs the project with its pinned dependencies.
+# Idempotent: skips pip when pyproject.toml and constraints.txt have not changed since the last install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+stamp=.venv/.glossapi-install-stamp
+want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
+  echo "$want" > "$stamp"
+fi

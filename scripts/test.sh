@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs everything, then runs the whole test suite (real Dagster instances, worker processes, PDFs).
+# The test corpus is read from GLOSSAPI_TEST_CORPUS (default: ../shared/corpus).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/python -m pytest "$@"
