@@ -5,6 +5,7 @@ from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 from .assets import download_results, extracted_docs
 from .jobs import extract_job, manifest_job
 from .partitions import shards
+from .stale_runs import release_dead_runs, run_tags
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
@@ -18,7 +19,7 @@ def materialize_manifest(instance: DagsterInstance, resources: dict, input_forma
                          shard_size: int = 1000) -> ExecuteInProcessResult:
     config = {"ops": {"download_results": {"config": {"input_format": input_format, "shard_size": shard_size}}}}
     job = _definitions(resources).resolve_job_def(manifest_job.name)
-    return job.execute_in_process(instance=instance, run_config=config)
+    return job.execute_in_process(instance=instance, run_config=config, tags=run_tags())
 
 
 def materialize_extraction(instance: DagsterInstance, resources: dict, partition_keys: list[str] | None = None,
@@ -29,5 +30,6 @@ def materialize_extraction(instance: DagsterInstance, resources: dict, partition
         return None
     config = {"ops": {"extracted_docs": {"config": extract_config}}}
     job = _definitions(resources).resolve_job_def(extract_job.name)
+    release_dead_runs(instance)
     return job.execute_in_process(instance=instance, run_config=config,
-                                  tags={RANGE_START: keys[0], RANGE_END: keys[-1]})
+                                  tags={RANGE_START: keys[0], RANGE_END: keys[-1], **run_tags()})

@@ -59,6 +59,7 @@ class _Slot:
     bound: bool = False
     respawns: int = 0
     respawn_at: float | None = None
+    charged: bool = False             # the pending respawn counts against the respawn cap
     exhausted: bool = False
     kill_reason: str | None = None
 
@@ -162,6 +163,7 @@ class WorkerPool:
         self._enforce_timeouts(now)
         for slot in self.slots:
             if slot.respawn_at is not None and now >= slot.respawn_at and self.queue:
+                slot.respawns += slot.charged  # counted when it happens (none after the last item)
                 self._spawn(slot)
         if now >= self._next_summary:
             self.on_summary(self.summary())
@@ -203,7 +205,10 @@ class WorkerPool:
         n = min(self.config.batch_size, len(self.queue))
         slot.batch = [self.queue.popleft() for _ in range(n)]
         slot.progress[0] = -1
-        slot.conn.send(slot.batch)
+        try:
+            slot.conn.send(slot.batch)
+        except OSError:
+            pass  # it died since its last report: its EOF hands this batch back, uncharged
 
     def _wake_parked(self) -> None:
         for s in self.slots:
@@ -251,20 +256,20 @@ class WorkerPool:
             if slot.respawns >= cap:
                 slot.exhausted = True
             else:
-                slot.respawns += 1
-                slot.respawn_at = time.monotonic() + respawn_delay(self.config.respawn, slot.respawns)
+                slot.respawn_at = time.monotonic() + respawn_delay(self.config.respawn, slot.respawns + 1)
+                slot.charged = True
         else:
-            slot.respawn_at = time.monotonic()
-        if culprit is None:
-            return
-        tries = self.attempts[culprit] = self.attempts.get(culprit, 0) + 1
-        if slot.exhausted:
-            error = f"{reason}; device {slot.device.label} passed its respawn cap"
-            self._emit([self._outcome(slot, culprit, FATAL, error=error, pid=pid)])
-        elif tries >= self.config.max_attempts:
-            self._emit([self._outcome(slot, culprit, PROBLEMATIC, error=reason, pid=pid)])
-        else:
-            self.queue.append(culprit)
+            slot.respawn_at = time.monotonic()  # a timeout is the item's fault, not the device's
+        if culprit is not None:
+            tries = self.attempts[culprit] = self.attempts.get(culprit, 0) + 1
+            if slot.exhausted:
+                error = f"{reason}; device {slot.device.label} passed its respawn cap"
+                self._emit([self._outcome(slot, culprit, FATAL, error=error, pid=pid)])
+            elif tries >= self.config.max_attempts:
+                self._emit([self._outcome(slot, culprit, PROBLEMATIC, error=reason, pid=pid)])
+            else:
+                self.queue.append(culprit)
+        self._wake_parked()  # an idle worker may be the only one left to take the handed-back items
 
     def _skip_remaining(self, reason: str) -> None:
         skipped = [ItemOutcome(i, SKIPPED, error=reason, attempts=self.attempts.get(i, 0)) for i in self.queue]
@@ -283,6 +288,7 @@ class WorkerPool:
 
     def _spawn(self, slot: _Slot) -> None:
         slot.respawn_at, slot.kill_reason, slot.bound, slot.batch = None, None, False, None
+        slot.charged = False
         parent, child = socket.socketpair()
         progress_file = Path(self._tmp.name) / f"{slot.device.label}.progress"
         progress_file.write_bytes(b"\0" * PROGRESS_BYTES)

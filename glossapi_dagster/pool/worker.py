@@ -74,27 +74,35 @@ def _redirect_output(path: Path) -> logging.Logger:
 
 
 def _banner(spec: WorkerSpec) -> str:
-    parts = [
+    """Who this worker is and what it is bound to; imports nothing heavy (torch costs seconds
+    and most of a GB per worker, which a task that does not use it must not pay)."""
+    return " ".join([
         f"worker {spec.label} pid={os.getpid()}",
         f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r}",
         f"threads={spec.threads}",
-    ]
-    try:
-        import torch
+    ])
 
-        cuda = torch.cuda.is_available()
-        parts.append(f"torch={torch.__version__} cuda_available={cuda} device_count={torch.cuda.device_count()}")
-        if cuda:
-            parts.append(f"cuda:0={torch.cuda.get_device_name(0)}")
-    except Exception as exc:  # torch is optional for a task
-        parts.append(f"torch=unavailable ({exc.__class__.__name__})")
-    try:
-        import onnxruntime
 
-        parts.append(f"onnxruntime_providers={onnxruntime.get_available_providers()}")
-    except Exception as exc:
-        parts.append(f"onnxruntime=unavailable ({exc.__class__.__name__})")
-    return " ".join(parts)
+def _binding() -> str | None:
+    """After setup: how the libraries the task imported see the device, if it imported any."""
+    parts = []
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            cuda = torch.cuda.is_available()
+            parts.append(f"torch={torch.__version__} cuda_available={cuda} "
+                         f"device_count={torch.cuda.device_count()} threads={torch.get_num_threads()}")
+            if cuda:
+                parts.append(f"cuda:0={torch.cuda.get_device_name(0)}")
+        except Exception as exc:
+            parts.append(f"torch=error ({exc.__class__.__name__}: {exc})")
+    ort = sys.modules.get("onnxruntime")
+    if ort is not None:
+        try:
+            parts.append(f"onnxruntime_providers={ort.get_available_providers()}")
+        except Exception as exc:
+            parts.append(f"onnxruntime=error ({exc.__class__.__name__})")
+    return " ".join(parts) or None
 
 
 def _limit_threads(threads: int) -> None:
@@ -132,6 +140,10 @@ def run_worker(spec: WorkerSpec, conn, progress) -> None:
         log.error("setup failed: %s\n%s", exc, traceback.format_exc())
         conn.send((SETUP_FAILED, f"{type(exc).__name__}: {exc}"))
         sys.exit(3)
+    if verbose_banner():
+        binding = _binding()
+        if binding:
+            log.info("worker %s bound: %s", spec.label, binding)
     conn.send((BOUND, {"pid": os.getpid(), "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}))
 
     while True:
