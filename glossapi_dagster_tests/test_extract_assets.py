@@ -131,7 +131,7 @@ def test_metadata_logs_and_worker_shares(run):
     assert sorted(p.name for p in logs.glob("*.current")) == ["gpu0.current", "gpu1.current"]
     for label, cvd in (("gpu0", "'0'"), ("gpu1", "'1'")):
         text = "".join(p.read_text() for p in logs.glob(f"{label}_*.log"))
-        assert f"CUDA_VISIBLE_DEVICES={cvd}" in text and "docling pipeline=native" in text
+        assert f"CUDA_VISIBLE_DEVICES={cvd}" in text and "extract backend=docling pipeline=native" in text
         assert (logs / f"{label}.current").read_text() == ""  # nothing in flight any more
     # the pool's summaries reached the run's logs
     records = instance.all_logs(run["extraction"].run_id)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from .pdf_diagnosis import diagnose_pdf
+from .base import Conversion, ConversionFailed, failure_reason
 
 PIPELINES = ("native", "standard", "auto")
 
@@ -26,15 +25,6 @@ STANDARD_MODELS = {
 
 class ModelWeightsMissing(RuntimeError):
     """The chosen pipeline needs model weights that are not on this machine."""
-
-
-@dataclass
-class Conversion:
-    document: object                 # docling_core DoclingDocument
-    page_count: int
-    seconds: float
-    pipeline: str
-    timings: dict = field(default_factory=dict)
 
 
 def _cache_roots(artifacts_path: str | None) -> list[Path]:
@@ -132,22 +122,11 @@ class DoclingExtractor:
         try:
             result = self.converter.convert(path, raises_on_error=False)
         except Exception as exc:
-            raise ConversionFailed(_reason(path, f"{type(exc).__name__}: {exc}")) from exc
+            raise ConversionFailed(failure_reason(path, f"{type(exc).__name__}: {exc}")) from exc
         if result.status not in (ConversionStatus.SUCCESS, ConversionStatus.PARTIAL_SUCCESS):
             detail = "; ".join(e.error_message for e in result.errors) or str(result.status)
-            raise ConversionFailed(_reason(path, detail))
+            raise ConversionFailed(failure_reason(path, detail))
         timings = {k: float(sum(v.times)) for k, v in (getattr(result, "timings", None) or {}).items()}
         doc = result.document
-        return Conversion(doc, len(doc.pages) or len(result.pages), time.perf_counter() - started, self.pipeline, timings)
-
-
-class ConversionFailed(Exception):
-    """The document cannot be converted; its message is the reason recorded in the store."""
-
-
-def _reason(path: str | Path, detail: str) -> str:
-    if str(path).lower().endswith(".pdf"):
-        diagnosis = diagnose_pdf(path)
-        if diagnosis:
-            return diagnosis
-    return f"conversion failed: {detail[:500]}"
+        seconds = time.perf_counter() - started
+        return Conversion(doc, len(doc.pages) or len(result.pages), seconds, f"docling-{self.pipeline}", timings)

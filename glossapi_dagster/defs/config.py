@@ -10,7 +10,10 @@ class DownloadResultsConfig(Config):
 
 
 class ExtractConfig(Config):
+    phase1_backend: str = Field("docling", description="docling, safe (pypdfium2, fast) or auto (GlossAPI's names)")
     pipeline: str = Field("native", description="Docling pipeline: native (no weights), standard, or auto")
+    force_ocr: bool = Field(False, description="OCR every page with RapidOCR, ignoring the text layer")
+    math_requested: bool = Field(False, description="Phase 2 will follow: 'auto' then takes Docling")
     artifacts_path: str | None = Field(None, description="Folder with Docling's model weights (standard)")
     benchmark_mode: bool = Field(False, description="Skip the per-document and per-page metrics files")
     reprocess: bool = Field(False, description="Extract problematic documents again")

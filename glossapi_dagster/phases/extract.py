@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..backends.docling_extractor import ConversionFailed, DoclingExtractor
+from ..backends.base import ConversionFailed
+from ..backends.docling_extractor import DoclingExtractor
 from ..backends.text_fixes import clean_document
 from ..pool import FATAL, SUCCESS, ItemOutcome, PermanentError, WorkerContext
 from ..state import OutputLayout
@@ -21,34 +22,71 @@ def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
     return "cuda:0" if torch.cuda.is_available() else "cpu"
 
 
+PHASE1_BACKENDS = ("docling", "safe", "auto")
+
+
 @dataclass
 class ExtractTask:
     out_dir: str
-    stems: dict            # absolute path -> stem
-    pipeline: str = "native"
+    stems: dict                      # absolute path -> stem
+    pipeline: str = "native"         # Docling's pipeline: native | standard | auto
+    phase1_backend: str = "docling"  # docling | safe | auto (GlossAPI's names)
+    force_ocr: bool = False          # every page OCR'd, the text layer ignored
+    math_requested: bool = False     # 'auto' takes Docling when Phase 2 will follow
     accel_type: str = "cuda"
     artifacts_path: str | None = None
     benchmark_mode: bool = False
+    ocr_options: dict = field(default_factory=dict)
+
+    def backend_for(self, path: str) -> str:
+        if self.force_ocr:
+            return "ocr"
+        is_pdf = path.lower().endswith(".pdf")
+        if self.phase1_backend == "safe" and is_pdf:
+            return "safe"
+        if self.phase1_backend == "auto" and is_pdf and not self.math_requested:
+            return "safe"
+        return "docling"
 
     def setup(self, ctx: WorkerContext):
         device = torch_device(ctx, self.accel_type)
-        extractor = DoclingExtractor(self.pipeline, ctx.threads, device, self.artifacts_path, ctx.log)
-        ctx.log.info("docling pipeline=%s device=%s threads=%d", extractor.pipeline, device, ctx.threads)
+        builders = {
+            "docling": lambda: DoclingExtractor(self.pipeline, ctx.threads, device, self.artifacts_path, ctx.log),
+            "safe": lambda: _safe_extractor(ctx),
+            "ocr": lambda: _ocr_extractor(ctx, device, self.ocr_options),
+        }
+        extractors: dict = {}
+
+        def extractor(kind: str):
+            if kind not in extractors:  # once per worker; what is certain to be needed is built now
+                extractors[kind] = builders[kind]()
+            return extractors[kind]
+
+        first = "ocr" if self.force_ocr else {"docling": "docling", "safe": "safe", "auto": "safe"}[self.phase1_backend]
+        extractor(first)
+        ctx.log.info("extract backend=%s pipeline=%s device=%s threads=%d", first, self.pipeline, device, ctx.threads)
         layout = OutputLayout(self.out_dir)
 
         def process(path: str) -> dict:
             stem = self.stems[path]
+            kind = self.backend_for(path)
             try:
-                conv = extractor.convert(path)
+                conv = extractor(kind).convert(path)
             except ConversionFailed as exc:
-                raise PermanentError(str(exc)) from exc
+                if kind != "safe" or self.phase1_backend != "auto":
+                    raise PermanentError(str(exc)) from exc
+                ctx.log.warning("safe backend cannot read %s (%s); trying Docling", path, exc)
+                try:
+                    conv = extractor("docling").convert(path)
+                except ConversionFailed as exc2:
+                    raise PermanentError(str(exc2)) from exc2
             clean_document(conv.document)
-            markdown = conv.document.export_to_markdown()
+            markdown = getattr(conv, "markdown", None) or conv.document.export_to_markdown()
             stats = text_stats(markdown)
             result = {
                 "page_count": conv.page_count,
                 "extract_sec": round(conv.seconds, 4),
-                "extraction_backend": f"docling-{conv.pipeline}",
+                "extraction_backend": conv.backend,
                 # A first, coarse signal (almost no text per page); triage refines it.
                 "needs_ocr": stats["letters"] < 20 * max(1, conv.page_count),
                 **stats,
@@ -61,6 +99,18 @@ class ExtractTask:
             return result
 
         return process
+
+
+def _safe_extractor(ctx: WorkerContext):
+    from ..backends.safe_pdf import SafePdfExtractor
+
+    return SafePdfExtractor(log=ctx.log)
+
+
+def _ocr_extractor(ctx: WorkerContext, device: str, options: dict):
+    from ..backends.ocr import OcrExtractor
+
+    return OcrExtractor(threads=ctx.threads, device=device, log=ctx.log, **options)
 
 
 def extract_row(stem: str, outcome: ItemOutcome) -> dict:
@@ -80,14 +130,15 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
     return row
 
 
-def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, *, pipeline: str = "native",
-                   accel_type: str = "cuda", artifacts_path: str | None = None, benchmark_mode: bool = False):
-    """Extract the given manifest rows (each with `stem` and `path`) on the pool; returns its report."""
+def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, **options):
+    """Extract the given manifest rows (each with `stem` and `path`) on the pool; returns its report.
+
+    `options` are ExtractTask's fields: pipeline, phase1_backend, force_ocr, accel_type, ..."""
     from ..state import ProgressStore, SkipList
     from .runner import run_on_pool
 
     layout = OutputLayout(out_dir)
     stem_of = {r["path"]: r["stem"] for r in rows}
-    task = ExtractTask(str(layout.root), stem_of, pipeline, accel_type, artifacts_path, benchmark_mode)
+    task = ExtractTask(str(layout.root), stem_of, **options)
     return run_on_pool(task, stem_of, config, ProgressStore(layout.store_dir), SkipList(layout.skiplist),
                        extract_row, on_summary, on_pool)

@@ -33,7 +33,8 @@ def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus
         report = run_extraction(
             layout.root, rows, gpu_pool.pool_config(str(layout.root), "extract"),
             on_summary=lambda s: context.log.info(s.line()), on_pool=gpu_pool.track,
-            pipeline=config.pipeline, accel_type=gpu_pool.accel_type,
+            pipeline=config.pipeline, phase1_backend=config.phase1_backend, force_ocr=config.force_ocr,
+            math_requested=config.math_requested, accel_type=gpu_pool.accel_type,
             artifacts_path=config.artifacts_path, benchmark_mode=config.benchmark_mode,
         )
     except WorkerSetupError as exc:

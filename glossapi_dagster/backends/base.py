@@ -1,0 +1,36 @@
+"""What every Phase-1 backend returns, and how it says a document cannot be converted."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .pdf_diagnosis import diagnose_pdf
+
+
+@dataclass
+class Conversion:
+    document: object                 # docling_core DoclingDocument
+    page_count: int
+    seconds: float
+    backend: str                     # recorded as extraction_backend: docling-native, safe, rapidocr, ...
+    timings: dict = field(default_factory=dict)
+
+
+class ConversionFailed(Exception):
+    """The document cannot be converted; its message is the reason recorded in the store."""
+
+
+class Extractor(Protocol):
+    """Built once per worker; converts one document at a time."""
+
+    def convert(self, path: str | Path) -> Conversion: ...
+
+
+def failure_reason(path: str | Path, detail: str) -> str:
+    """A reason a person can act on: pdfium's diagnosis of a PDF when it has one."""
+    if str(path).lower().endswith(".pdf"):
+        diagnosis = diagnose_pdf(path)
+        if diagnosis:
+            return diagnosis
+    return f"conversion failed: {detail[:500]}"
