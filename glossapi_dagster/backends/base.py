@@ -15,6 +15,7 @@ class Conversion:
     seconds: float
     backend: str                     # recorded as extraction_backend: docling-native, safe, rapidocr, ...
     timings: dict = field(default_factory=dict)
+    markdown: str | None = None      # set by a backend that writes its own (already clean) markdown
 
 
 class ConversionFailed(Exception):

@@ -1,6 +1,7 @@
 """Unicode hygiene for extracted text: NFC for Greek, mojibake repaired where ftfy deems it safe."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import ftfy
@@ -16,10 +17,17 @@ _CONFIG = ftfy.TextFixerConfig(
 )
 
 
+# Mojibake shows Latin-1 / Latin Extended letters, box drawing or U+FFFD; text without any of
+# them has nothing for ftfy to repair, and skipping it is most of the cost of cleaning.
+_SUSPECT = re.compile("[\u0080-\u024f\u2500-\u25ff\ufffd]")
+
+
 def clean_text(text: str) -> str:
     if not text:
         return text
-    return unicodedata.normalize("NFC", ftfy.fix_text(text, config=_CONFIG))
+    if _SUSPECT.search(text):
+        text = ftfy.fix_text(text, config=_CONFIG)
+    return unicodedata.normalize("NFC", text)
 
 
 def clean_document(doc) -> int:

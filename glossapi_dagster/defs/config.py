@@ -17,3 +17,5 @@ class ExtractConfig(Config):
     artifacts_path: str | None = Field(None, description="Folder with Docling's model weights (standard)")
     benchmark_mode: bool = Field(False, description="Skip the per-document and per-page metrics files")
     reprocess: bool = Field(False, description="Extract problematic documents again")
+    max_pages: int | None = Field(None, description="Page budget per document in the safe backend (more pages: problematic)")
+    page_time_budget: float = Field(20.0, description="Seconds one page may take in the safe backend")

@@ -37,6 +37,8 @@ class ExtractTask:
     artifacts_path: str | None = None
     benchmark_mode: bool = False
     ocr_options: dict = field(default_factory=dict)
+    max_pages: int | None = None     # page budget per document (safe backend; Docling's max_num_pages)
+    page_time_budget: float = 20.0   # seconds a page may take (safe backend; GlossAPI's 20 s)
 
     def backend_for(self, path: str) -> str:
         if self.force_ocr:
@@ -52,7 +54,7 @@ class ExtractTask:
         device = torch_device(ctx, self.accel_type)
         builders = {
             "docling": lambda: DoclingExtractor(self.pipeline, ctx.threads, device, self.artifacts_path, ctx.log),
-            "safe": lambda: _safe_extractor(ctx),
+            "safe": lambda: _safe_extractor(ctx, self.max_pages, self.page_time_budget),
             "ocr": lambda: _ocr_extractor(ctx, device, self.ocr_options),
         }
         extractors: dict = {}
@@ -80,8 +82,10 @@ class ExtractTask:
                     conv = extractor("docling").convert(path)
                 except ConversionFailed as exc2:
                     raise PermanentError(str(exc2)) from exc2
-            clean_document(conv.document)
-            markdown = getattr(conv, "markdown", None) or conv.document.export_to_markdown()
+            markdown = conv.markdown
+            if markdown is None:
+                clean_document(conv.document)
+                markdown = conv.document.export_to_markdown()
             stats = text_stats(markdown)
             result = {
                 "page_count": conv.page_count,
@@ -101,10 +105,10 @@ class ExtractTask:
         return process
 
 
-def _safe_extractor(ctx: WorkerContext):
+def _safe_extractor(ctx: WorkerContext, max_pages: int | None, page_time_budget: float):
     from ..backends.safe_pdf import SafePdfExtractor
 
-    return SafePdfExtractor(log=ctx.log)
+    return SafePdfExtractor(max_pages, page_time_budget, log=ctx.log)
 
 
 def _ocr_extractor(ctx: WorkerContext, device: str, options: dict):
