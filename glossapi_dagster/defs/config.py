@@ -19,3 +19,26 @@ class ExtractConfig(Config):
     reprocess: bool = Field(False, description="Extract problematic documents again")
     max_pages: int | None = Field(None, description="Page budget per document in the safe backend (more pages: problematic)")
     page_time_budget: float = Field(20.0, description="Seconds one page may take in the safe backend")
+
+
+class OcrConfig(Config):
+    """ocr_docs: full-page RapidOCR of the documents triage flagged needs_ocr."""
+
+    dpi: int = Field(200, description="Render resolution of each page for OCR")
+    max_side_len: int = Field(2000, description="Longest side of a rendered page in pixels (RapidOCR's limit)")
+    max_pages: int | None = Field(None, description="OCR only the first N pages of each document (None: all)")
+    use_cls: bool = Field(False, description="Run RapidOCR's text-direction classifier (rotated lines)")
+    model_dir: str | None = Field(None, description="Folder with det/rec/cls ONNX models and keys "
+                                                    "(default: GLOSSAPI_RAPIDOCR_ONNX_DIR, else rapidocr's bundled)")
+    det_model: str | None = Field(None, description="Explicit detection model (.onnx)")
+    rec_model: str | None = Field(None, description="Explicit recognition model (.onnx), e.g. Greek PP-OCRv5")
+    cls_model: str | None = Field(None, description="Explicit direction classifier (.onnx)")
+    keys: str | None = Field(None, description="Keys (character list) file of the recognition model")
+    reprocess: bool = Field(False, description="OCR again documents whose OCR failed before")
+    benchmark_mode: bool = Field(False, description="Skip the per-document and per-page metrics files")
+
+    def ocr_options(self) -> dict:
+        """OcrExtractor's keyword arguments."""
+        return {"dpi": self.dpi, "max_side_len": self.max_side_len, "max_pages": self.max_pages,
+                "use_cls": self.use_cls, "model_dir": self.model_dir, "det_model": self.det_model,
+                "rec_model": self.rec_model, "cls_model": self.cls_model, "keys": self.keys}

@@ -1,9 +1,11 @@
 """Jobs: the manifest alone, and the extraction over shards (one run, one pool, per backfill)."""
 from dagster import define_asset_job
 
-from .assets import download_results, extracted_docs
+from .assets import download_results, extracted_docs, ocr_docs
 
 manifest_job = define_asset_job("manifest_job", selection=[download_results],
                                 description="Scan the input folder into download_results; register new shards.")
 extract_job = define_asset_job("extract_job", selection=[extracted_docs],
                                description="Phase 1 on the selected shards: markdown and Docling JSON.")
+ocr_job = define_asset_job("ocr_job", selection=[ocr_docs],
+                           description="OCR remediation on the selected shards: needs_ocr documents OCR'd with RapidOCR.")

@@ -3,6 +3,7 @@ so every call is a recorded run, visible in the UI of that instance."""
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 from .assets import download_results, extracted_docs
+from .checks import every_document_accounted_for, outputs_exist_and_parse, problematic_share
 from .jobs import extract_job, manifest_job
 from .partitions import shards
 from .stale_runs import release_dead_runs, run_tags
@@ -12,6 +13,7 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 
 def _definitions(resources: dict) -> Definitions:
     return Definitions(assets=[download_results, extracted_docs], jobs=[manifest_job, extract_job],
+                       asset_checks=[every_document_accounted_for, outputs_exist_and_parse, problematic_share],
                        resources=resources)
 
 

@@ -20,6 +20,16 @@ def default_output_dir() -> str:
     return os.environ.get("GLOSSAPI_OUTPUT_DIR") or str(REPO_ROOT / "out")
 
 
+def default_gpu_pool() -> "GpuPoolResource":
+    """The code location's pool; GLOSSAPI_DEVICES (e.g. "0,1") and GLOSSAPI_ACCEL_TYPE set it per deployment."""
+    devices = os.environ.get("GLOSSAPI_DEVICES")
+    return GpuPoolResource(
+        devices=[int(d) for d in devices.split(",")] if devices else None,
+        use_gpus=os.environ.get("GLOSSAPI_USE_GPUS", "multi"),
+        accel_type=os.environ.get("GLOSSAPI_ACCEL_TYPE", "cuda"),
+    )
+
+
 class CorpusResource(ConfigurableResource):
     """The input folder (IN) and the output folder (OUT, GlossAPI's layout)."""
 
@@ -53,6 +63,13 @@ class GpuPoolResource(ConfigurableResource):
 
     def pool_config(self, out_dir: str, phase: str) -> PoolConfig:
         devices = resolve_devices(self.use_gpus, self.devices)
+        gpus = [d.cuda_id for d in devices if d.cuda_id is not None]
+        if self.accel_type == "cuda" and gpus:
+            # Before any worker starts: GPUs asked for (named, or detected) must really be usable.
+            # A CPU machine with nothing named resolves to one CPU worker and is not checked.
+            from ..backends.preflight import gpu_preflight
+
+            gpu_preflight(gpus)
         return PoolConfig(
             devices=devices,
             threads=auto_threads(len(devices), self.num_threads),

@@ -1,0 +1,70 @@
+"""Asset checks on the extraction: no silent loss, outputs that parse, a warning on many problems."""
+import os
+import random
+
+from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
+
+from ..phases.artifacts import load_docling_json
+from ..state import OutputLayout, ProgressStore
+from .assets import extracted_docs
+from .resources import CorpusResource
+
+PARSE_SAMPLE = 200  # documents whose Docling JSON is fully validated per check; all are opened
+
+
+def _done_rows(context: AssetCheckExecutionContext, corpus: CorpusResource):
+    """Manifest rows of the shards that have been materialized (the rest are not due yet)."""
+    done = context.instance.get_materialized_partitions(extracted_docs.key)
+    rows = ProgressStore(OutputLayout(corpus.output_dir).store_dir).read(
+        ["stem", "shard", "extract_status", "extract_error", "missing"])
+    if rows.empty or "extract_status" not in rows:
+        return rows.iloc[0:0]
+    rows = rows[rows["shard"].isin(done)]
+    return rows[~rows["missing"].fillna(False).astype(bool)] if "missing" in rows else rows
+
+
+@asset_check(asset=extracted_docs, description="Every manifest row of a materialized shard is a success, "
+             "or problematic / skipped with a reason: nothing lost silently.")
+def every_document_accounted_for(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
+    rows = _done_rows(context, corpus)
+    status, error = rows["extract_status"], rows["extract_error"].fillna("")
+    ok = (status == "success") | (status.isin(["problematic", "skipped"]) & (error.str.len() > 0))
+    lost = rows.loc[~ok.fillna(False).astype(bool), "stem"].tolist()
+    return AssetCheckResult(passed=not lost, metadata={
+        "documents": len(rows), "unaccounted": len(lost), "unaccounted_stems": MetadataValue.json(lost[:100]),
+        "by_outcome": MetadataValue.json({str(k): int(v) for k, v in status.value_counts(dropna=False).items()}),
+    })
+
+
+@asset_check(asset=extracted_docs, description="Every success has its markdown and a Docling JSON that parses.")
+def outputs_exist_and_parse(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
+    from docling_core.types.doc import DoclingDocument
+
+    layout = OutputLayout(corpus.output_dir)
+    rows = _done_rows(context, corpus)
+    stems = rows.loc[rows["extract_status"] == "success", "stem"].tolist()
+    validate = set(random.Random(0).sample(stems, min(PARSE_SAMPLE, len(stems))))
+    broken = []
+    for stem in stems:
+        try:
+            if not layout.markdown(stem).exists():
+                raise FileNotFoundError(layout.markdown(stem).name)
+            data = load_docling_json(layout.docling_json(stem))
+            if stem in validate:
+                DoclingDocument.model_validate(data)
+        except Exception as exc:
+            broken.append(f"{stem}: {type(exc).__name__}: {exc}"[:300])
+    return AssetCheckResult(passed=not broken, metadata={
+        "checked": len(stems), "validated_with_docling_core": len(validate), "broken": len(broken),
+        "broken_outputs": MetadataValue.json(broken[:100]),
+    })
+
+
+@asset_check(asset=extracted_docs, description="Warns when the share of problematic documents passes "
+             "GLOSSAPI_PROBLEMATIC_WARN (default 0.25).")
+def problematic_share(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
+    threshold = float(os.environ.get("GLOSSAPI_PROBLEMATIC_WARN", "0.25"))
+    rows = _done_rows(context, corpus)
+    share = float((rows["extract_status"] == "problematic").mean()) if len(rows) else 0.0
+    return AssetCheckResult(passed=share <= threshold, severity=AssetCheckSeverity.WARN,
+                            metadata={"problematic_share": round(share, 4), "threshold": threshold})

@@ -1,0 +1,148 @@
+"""Real servers for the operations tests: Dagster's webserver and daemon, and PostgreSQL, on loopback.
+
+Each is started in its own process session (setsid) so that it can be stopped as a group by its
+pid: `dagster-*` started with `&` from a script ignores SIGINT/SIGTERM otherwise.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from .conftest import BIN, REPO
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
+
+
+class DagsterServices:
+    """dagster-webserver + dagster-daemon on one instance, loading workspace.yaml."""
+
+    def __init__(self, home: Path, env: dict[str, str], logs: Path):
+        self.home, self.port, self.logs = home, free_port(), logs
+        self.env = {**os.environ, **env, "DAGSTER_HOME": str(home)}
+        self.procs: list[subprocess.Popen] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "DagsterServices":
+        self.logs.mkdir(parents=True, exist_ok=True)
+        commands = {
+            "webserver": [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
+            "daemon": [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+        }
+        for name, cmd in commands.items():
+            log = open(self.logs / f"{name}.log", "w")
+            self.procs.append(subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                               start_new_session=True))
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/server_info", timeout=2):
+                    break
+            except OSError:
+                time.sleep(1)
+        else:
+            raise RuntimeError(f"webserver did not start: {(self.logs / 'webserver.log').read_text()[-2000:]}")
+        self.wait_for(lambda: self.graphql("{ workspaceOrError { ... on Workspace { locationEntries { "
+                                           "locationOrLoadError { __typename } } } } }"), timeout=120,
+                      what="code location loaded",
+                      ok=lambda r: "RepositoryLocation" in json.dumps(r))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for proc in self.procs:
+            stop_group(proc)
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        req = urllib.request.Request(f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            data = json.loads(resp.read())
+        if data.get("errors"):
+            raise RuntimeError(data["errors"])
+        return data["data"]
+
+    @staticmethod
+    def wait_for(fn, timeout: float, what: str, ok=bool, interval: float = 1.0):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = fn()
+                if ok(last):
+                    return last
+            except Exception as exc:  # servers still starting
+                last = exc
+            time.sleep(interval)
+        raise TimeoutError(f"timed out waiting for {what}; last: {str(last)[:2000]}")
+
+    def cli(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BIN / "dagster"), *args], cwd=REPO, env=self.env, capture_output=True, text=True,
+                              timeout=timeout)
+
+
+class PostgresServer:
+    """Debian's PostgreSQL, a fresh cluster in a temp folder on a loopback port, run as `postgres`."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.port = folder, free_port()
+        self.bin = next(Path("/usr/lib/postgresql").glob("*/bin"))
+        self.user, self.password, self.db = "dagster", "dagster", "dagster"
+
+    def _as_postgres(self, *cmd: str) -> None:
+        runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*runner, *cmd], check=True, capture_output=True, text=True, timeout=120)
+
+    def __enter__(self) -> "PostgresServer":
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = self.folder / "data"
+        if os.geteuid() == 0:
+            subprocess.run(["chown", "-R", "postgres", str(self.folder)], check=True)
+            os.chmod(self.folder, 0o755)
+            for parent in self.folder.parents:  # postgres must be able to reach its folder
+                if parent == Path("/"):
+                    break
+                os.chmod(parent, os.stat(parent).st_mode | 0o011)
+        pwfile = self.folder / "pw"
+        pwfile.write_text(self.password)
+        if os.geteuid() == 0:
+            subprocess.run(["chown", "postgres", str(pwfile)], check=True)
+        self._as_postgres(str(self.bin / "initdb"), "-D", str(data), "-U", self.user, f"--pwfile={pwfile}",
+                          "-A", "md5", "--no-sync")
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(data), "-w", "-l", str(self.folder / "pg.log"),
+                          "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
+        env = {**os.environ, "PGPASSWORD": self.password}
+        subprocess.run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
+                        self.db], check=True, env=env, capture_output=True, timeout=60)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop")
+
+    def env(self) -> dict[str, str]:
+        return {"DAGSTER_PG_USERNAME": self.user, "DAGSTER_PG_PASSWORD": self.password,
+                "DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_DB": self.db, "DAGSTER_PG_PORT": str(self.port)}
