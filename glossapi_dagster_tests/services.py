@@ -113,9 +113,12 @@ class PostgresServer:
         self.bin = next(Path("/usr/lib/postgresql").glob("*/bin"))
         self.user, self.password, self.db = "dagster", "dagster", "dagster"
 
-    def _as_postgres(self, *cmd: str) -> None:
+    def _as_postgres(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
         runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*runner, *cmd], check=True, capture_output=True, text=True, timeout=120)
+        done = subprocess.run([*runner, *cmd], capture_output=True, text=True, timeout=120)
+        if check and done.returncode:
+            raise RuntimeError(f"{' '.join(cmd)} failed: {done.stdout}{done.stderr}")
+        return done
 
     def __enter__(self) -> "PostgresServer":
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -141,7 +144,8 @@ class PostgresServer:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop")
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop",
+                          check=False)
 
     def env(self) -> dict[str, str]:
         return {"DAGSTER_PG_USERNAME": self.user, "DAGSTER_PG_PASSWORD": self.password,

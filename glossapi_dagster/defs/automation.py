@@ -56,5 +56,5 @@ def missing_shards_schedule(context: ScheduleEvaluationContext, corpus: CorpusRe
     due = [s for s in registered if s not in materialized or s in unfinished]
     if not due:
         return SkipReason("every shard is materialized and finished")
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d") if context.scheduled_execution_time else "now"
+    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
     return [RunRequest(run_key=f"{s}@{day}", partition_key=s) for s in due]

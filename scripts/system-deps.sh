@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# System packages the tests use: PostgreSQL (a real server for the PostgreSQL-backed instance
+# test), Chromium (the UI screenshot test), poppler-utils (pdftotext, for the benchmarks).
+# Installs only what is missing; needs root (apt-get).
+set -euo pipefail
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "system-deps: missing ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
+# Debian starts a default cluster on install; the tests start their own, on other ports.
+command -v pg_ctlcluster >/dev/null 2>&1 && (pg_lsclusters -h 2>/dev/null | while read -r ver name _; do
+  pg_ctlcluster "$ver" "$name" stop 2>/dev/null || true; done) || true
