@@ -1,0 +1,163 @@
+"""GlossAPI's Python API over the Dagster assets: `Corpus(IN, OUT).extract(...)` and `.ocr(...)`.
+
+Each call materializes the same assets as the UI, in process, on the instance DAGSTER_HOME
+names (an ephemeral one when unset), so it is a recorded run; a progress bar follows the store.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .state import OutputLayout, ProgressStore
+from .state.manifest import FORMATS
+
+TERMINAL = ("success", "problematic", "skipped")
+
+
+@dataclass
+class PhaseSummary:
+    phase: str
+    run_ids: list[str] = field(default_factory=list)
+    processed: int = 0
+    problematic: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    output_dir: str = ""
+
+    def __str__(self) -> str:
+        return (f"{self.phase}: {self.processed} processed, {self.problematic} problematic, {self.skipped} skipped "
+                f"in {self.seconds:.1f}s -> {self.output_dir}")
+
+
+class Corpus:
+    def __init__(self, input_dir: str | os.PathLike, output_dir: str | os.PathLike, shard_size: int = 1000,
+                 progress: bool = True):
+        self.input_dir = Path(input_dir).absolute()
+        self.output_dir = Path(output_dir).absolute()
+        self.shard_size = shard_size
+        self.progress = progress
+        if not self.input_dir.is_dir():
+            raise FileNotFoundError(f"input folder {self.input_dir} does not exist")
+
+    # -- Phase 1 ------------------------------------------------------------------------
+    def extract(self, input_format: str = "all", num_threads: int | None = None, use_gpus: str = "single",
+                devices: list[int] | None = None, force_ocr: bool = False, benchmark_mode: bool = False,
+                accel_type: str = "cuda", phase1_backend: str = "auto", pipeline: str = "native",
+                math_requested: bool = False, reprocess: bool = False, batch_size: int = 1,
+                item_timeout: float | None = 1800.0) -> PhaseSummary:
+        """Every document of the input folder to markdown and Docling JSON (GlossAPI's defaults)."""
+        if input_format not in FORMATS:
+            raise ValueError(f"unknown input_format {input_format!r}; choose one of {', '.join(FORMATS)}")
+        _check_choice("phase1_backend", phase1_backend, ("safe", "docling", "auto"))
+        _check_choice("pipeline", pipeline, ("native", "standard", "auto"))
+        from .defs.materialize import materialize_extraction, materialize_manifest
+
+        resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
+        config = dict(phase1_backend=phase1_backend, pipeline=pipeline, force_ocr=force_ocr,
+                      math_requested=math_requested, benchmark_mode=benchmark_mode, reprocess=reprocess)
+        with _instance() as instance:
+            manifest = materialize_manifest(instance, resources, input_format, self.shard_size)
+            with self._progress_bar("extract", "extract_status", reprocess):
+                started = time.monotonic()
+                run = materialize_extraction(instance, resources, **config)
+        return self._summary("extract", [manifest.run_id] + ([run.run_id] if run else []), run, "extracted_docs",
+                             started)
+
+    # -- helpers ------------------------------------------------------------------------
+    def _resources(self, use_gpus, devices, accel_type, num_threads, batch_size, item_timeout) -> dict:
+        from .defs.resources import CorpusResource, GpuPoolResource
+
+        _check_choice("use_gpus", use_gpus, ("single", "multi"))
+        _check_choice("accel_type", accel_type, ("cuda", "cpu"))
+        if devices is not None and (not devices or any(not isinstance(d, int) or d < 0 for d in devices)):
+            raise ValueError(f"devices must be a non-empty list of GPU ids (ints >= 0), got {devices!r}")
+        if accel_type == "cuda":  # before any work: the GPUs asked for must really be there
+            from .backends.preflight import gpu_preflight
+            from .pool import resolve_devices
+
+            ids = [d.cuda_id if d.cuda_id is not None else 0 for d in resolve_devices(use_gpus, devices)]
+            gpu_preflight(ids)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "corpus": CorpusResource(input_dir=str(self.input_dir), output_dir=str(self.output_dir)),
+            "gpu_pool": GpuPoolResource(use_gpus=use_gpus, devices=devices, accel_type=accel_type,
+                                        num_threads=num_threads, batch_size=batch_size, item_timeout=item_timeout),
+        }
+
+    def _progress_bar(self, phase: str, column: str, reprocess: bool):
+        return _ProgressBar(ProgressStore(OutputLayout(self.output_dir).store_dir), phase, column, reprocess,
+                            enabled=self.progress)
+
+    def _summary(self, phase: str, run_ids: list[str], run, node: str, started: float) -> PhaseSummary:
+        """Counts from the run's materialization metadata (one per shard: the first carries the pool's)."""
+        summary = PhaseSummary(phase, run_ids, seconds=time.monotonic() - started, output_dir=str(self.output_dir))
+        mats = run.asset_materializations_for_node(node) if run is not None else []
+        if mats:
+            meta = mats[0].metadata
+            summary.processed = int(meta["processed"].value)
+            summary.problematic = int(meta["problematic"].value)
+            summary.skipped = int(meta["skipped"].value)
+        return summary
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+class _instance:
+    """The instance DAGSTER_HOME names, or an ephemeral one when it is unset."""
+
+    def __enter__(self):
+        from dagster import DagsterInstance
+
+        self.instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+        return self.instance
+
+    def __exit__(self, *exc):
+        self.instance.dispose()
+
+
+class _ProgressBar:
+    """A terminal bar (done, problematic, rate, time left) fed by polling the progress store."""
+
+    def __init__(self, store: ProgressStore, phase: str, column: str, reprocess: bool, enabled: bool = True):
+        self.store, self.phase, self.column, self.enabled = store, phase, column, enabled
+        self.todo = set(store.pending(column, reprocess=reprocess)) if enabled else set()
+        self.stop = threading.Event()
+
+    def __enter__(self):
+        if self.enabled and self.todo:
+            self.thread = threading.Thread(target=self._run, daemon=True)
+            self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        from tqdm import tqdm
+
+        start = time.time()
+        with tqdm(total=len(self.todo), desc=self.phase, unit="doc") as bar:
+            while not self.stop.wait(1.0):
+                self._update(bar, start)
+            self._update(bar, start)
+
+    def _update(self, bar, start: float) -> None:
+        try:
+            df = self.store.read(["stem", self.column, "updated_at"])
+        except Exception:
+            return
+        if self.column not in df:
+            return
+        mine = df[df["stem"].isin(self.todo) & df[self.column].isin(TERMINAL)]
+        mine = mine[mine["updated_at"].map(lambda t: t is not None and t.timestamp() >= start - 1)]
+        bar.n = len(mine)
+        bar.set_postfix(problematic=int((mine[self.column] == "problematic").sum()), refresh=False)
+        bar.refresh()
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        if getattr(self, "thread", None):
+            self.thread.join(5)
