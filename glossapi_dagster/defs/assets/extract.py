@@ -26,8 +26,10 @@ def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus
     store = ProgressStore(layout.store_dir)
     keys = set(context.partition_keys)
     todo = set(store.pending("extract_status", reprocess=config.reprocess, skip=SkipList(layout.skiplist).read()))
-    manifest = store.read(["stem", "path", "shard"])
-    rows = [r for r in manifest.to_dict("records") if r["shard"] in keys and r["stem"] in todo]
+    manifest = store.read(["stem", "path", "shard", "size"])
+    manifest = manifest[manifest["shard"].isin(keys) & manifest["stem"].isin(todo)]
+    # largest first: one long document started last would be the run's tail
+    rows = manifest.sort_values("size", ascending=False, na_position="last").to_dict("records")
     context.log.info(f"{len(rows)} documents to extract in {len(keys)} shard(s); the rest are done or set aside")
     try:
         report = run_extraction(

@@ -1,0 +1,403 @@
+"""Phase-1 throughput against the alternatives, side by side in one run (issue 9, item 1).
+
+    .venv/bin/python benchmarks/bench_phase1.py [--copies 2] [--workers 2] [--repeats 1] [--exclude a.pdf,b.pdf]
+        [--contenders pdftotext,pypdfium2,loop1,loop2,engine,dagster]
+
+The corpus is ../shared/corpus/pdfs (or --corpus) copied --copies times under different names
+(c0_<name>, c1_<name>, ...) into a temp folder, so that worker start-up is amortised; every
+contender gets the same files in the same (sorted) order. Each contender runs in its own fresh
+Python process (no warm imports, no shared caches), one after another:
+
+  pdftotext  poppler-utils' pdftotext, one process per file (the floor; needs `pdftotext` on PATH)
+  pypdfium2  pypdfium2 text extraction, one process, page by page (the floor)
+  loop1      a plain single-process loop over Docling's NativePdfPipeline (parser_threads=1,
+             no page images: the options our workers use), writing <stem>.md and
+             <stem>.docling.json.zst: what a user would write by hand
+  loop2      the same loop with parser_threads=2 (the parser's own threads on both cores)
+  engine     this project's engine called directly: update_manifest, then run_extraction on
+             the pool, --workers CPU workers bound as GPU workers would be, 1 thread each
+  dagster    the same through Dagster: materialize_manifest, then materialize_extraction on a
+             fresh SQLite instance (in-process executor), same pool settings
+
+"end to end" is from the contender's first import of Docling (loop) or the call into the engine /
+Dagster (pool) to the last file written: converter set-up and worker start-up included.
+"steady" is pages finished after the first finished document divided by the time from the first
+to the last finished document (start-up excluded). Peak RSS: VmHWM of each process, read from
+/proc while it runs (workers) or at exit (the driver); pdftotext's from /usr/bin/time -f %M.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "pdfs"
+
+
+# -- measuring -------------------------------------------------------------------------------
+def vm_hwm_mb(pid: int | str = "self") -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class ChildSampler(threading.Thread):
+    """Peak VmHWM of every child process of this one, sampled every 0.25 s."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peaks: dict[int, float] = {}
+        self.stop = threading.Event()
+
+    @staticmethod
+    def _is_worker(pid: str) -> bool:
+        try:  # the pool's workers, not nvidia-smi / lscpu probes
+            return b"glossapi_dagster" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return False
+
+    def run(self):
+        me = str(os.getpid())
+        while not self.stop.is_set():
+            for d in os.listdir("/proc"):
+                if not d.isdigit():
+                    continue
+                try:
+                    stat = Path(f"/proc/{d}/stat").read_text()
+                except OSError:
+                    continue
+                if stat.rsplit(")", 1)[1].split()[1] == me and self._is_worker(d):
+                    hwm = vm_hwm_mb(d)
+                    if hwm:
+                        self.peaks[int(d)] = max(self.peaks.get(int(d), 0.0), hwm)
+            self.stop.wait(0.25)
+
+
+def steady(finishes: list[tuple[float, int]]) -> float | None:
+    """pages/s from the first finished document to the last (start-up excluded)."""
+    finishes = sorted(finishes)
+    if len(finishes) < 2 or finishes[-1][0] <= finishes[0][0]:
+        return None
+    return sum(p for _, p in finishes[1:]) / (finishes[-1][0] - finishes[0][0])
+
+
+# -- contenders (each runs in its own process) -------------------------------------------------
+def run_pdftotext(files, out: Path, workers: int) -> dict:
+    timer = ["/usr/bin/time", "-f", "%M"] if Path("/usr/bin/time").exists() else []
+    ok, rss, finishes = 0, [], []
+    t0 = time.perf_counter()
+    for f in files:
+        p = subprocess.run([*timer, "pdftotext", "-enc", "UTF-8", str(f), str(out / (f.stem + ".txt"))],
+                           capture_output=True, text=True)
+        if timer:
+            last = p.stderr.strip().splitlines()[-1:] or ["0"]
+            rss.append(int(last[0]) / 1024 if last[0].isdigit() else 0)
+        if p.returncode == 0:
+            ok += 1
+            finishes.append((time.perf_counter(), PAGES.get(f.name, 0)))
+    return {"e2e_s": time.perf_counter() - t0, "ok": ok, "finishes": finishes,
+            "peak_rss_mb": {"pdftotext (max over files)": max(rss) if rss else None}}
+
+
+def run_pypdfium2(files, out: Path, workers: int) -> dict:
+    t0 = time.perf_counter()
+    import pypdfium2 as pdfium
+
+    ok, finishes = 0, []
+    for f in files:
+        try:
+            pdf = pdfium.PdfDocument(str(f))
+            texts = []
+            for i in range(len(pdf)):
+                page = pdf[i]
+                tp = page.get_textpage()
+                texts.append(tp.get_text_bounded())
+                tp.close()
+                page.close()
+            n = len(pdf)
+            pdf.close()
+            (out / (f.stem + ".txt")).write_text("\n\f".join(texts), encoding="utf-8")
+            ok += 1
+            finishes.append((time.perf_counter(), n))
+        except Exception:  # encrypted, corrupt, empty
+            pass
+    return {"e2e_s": time.perf_counter() - t0, "ok": ok, "finishes": finishes, "peak_rss_mb": {}}
+
+
+def _loop(files, out: Path, threads: int) -> dict:
+    t0 = time.perf_counter()
+    from docling.datamodel.base_models import ConversionStatus, InputFormat
+    from docling.datamodel.pipeline_options import NativePdfPipelineOptions
+    from docling.document_converter import DocumentConverter, PdfFormatOption
+    from docling.pipeline.native_pdf_pipeline import NativePdfPipeline
+    import zstandard
+
+    opts = NativePdfPipelineOptions(parser_threads=threads, generate_page_images=False,
+                                    generate_picture_images=False)
+    conv = DocumentConverter(format_options={InputFormat.PDF: PdfFormatOption(
+        pipeline_cls=NativePdfPipeline, pipeline_options=opts)})
+    conv.initialize_pipeline(InputFormat.PDF)
+    setup = time.perf_counter() - t0
+    zc = zstandard.ZstdCompressor(level=3)
+    ok, finishes = 0, []
+    for f in files:
+        try:
+            res = conv.convert(f, raises_on_error=False)
+            if res.status not in (ConversionStatus.SUCCESS, ConversionStatus.PARTIAL_SUCCESS):
+                continue
+            doc = res.document
+            (out / (f.stem + ".md")).write_text(doc.export_to_markdown(), encoding="utf-8")
+            (out / (f.stem + ".docling.json.zst")).write_bytes(
+                zc.compress(json.dumps(doc.export_to_dict(), ensure_ascii=False).encode()))
+            ok += 1
+            finishes.append((time.perf_counter(), len(doc.pages)))
+        except Exception:
+            pass
+    return {"e2e_s": time.perf_counter() - t0, "setup_s": setup, "ok": ok, "finishes": finishes,
+            "peak_rss_mb": {}}
+
+
+def run_loop1(files, out, workers):
+    return _loop(files, out, 1)
+
+
+def run_loop2(files, out, workers):
+    return _loop(files, out, 2)
+
+
+def _pool_resource(workers: int):
+    from glossapi_dagster.defs.resources import GpuPoolResource
+
+    return GpuPoolResource(devices=list(range(workers)), accel_type="cpu", num_threads=1,
+                           summary_interval=30.0, item_timeout=1800.0)
+
+
+def _sidecar_finishes(out: Path) -> list[tuple[float, int]]:
+    """(wall clock of finish, pages) of every document the pool wrote, from the sidecars."""
+    rows = []
+    for p in (out / "sidecars" / "extract").glob("*.json"):
+        s = json.loads(p.read_text())
+        rows.append((s["finished_at"], s["page_count"]))
+    return rows
+
+
+def run_engine(files, out: Path, workers: int) -> dict:
+    from glossapi_dagster.phases.extract import run_extraction
+    from glossapi_dagster.state import OutputLayout, ProgressStore
+    from glossapi_dagster.state.manifest import update_manifest
+
+    layout = OutputLayout(out)
+    store = ProgressStore(layout.store_dir)
+    t = time.perf_counter()
+    update_manifest(store, files[0].parent, "pdf", 1000)
+    manifest_s = time.perf_counter() - t
+    pool = _pool_resource(workers)
+    wall0 = time.time()
+    t0 = time.perf_counter()
+    todo = set(store.pending("extract_status"))
+    rows = [r for r in store.read(["stem", "path", "shard"]).to_dict("records") if r["stem"] in todo]
+    report = run_extraction(layout.root, rows, pool.pool_config(str(layout.root), "extract"), accel_type="cpu")
+    e2e = time.perf_counter() - t0
+    return {"e2e_s": e2e, "manifest_s": manifest_s, "ok": report.counts()["success"],
+            "finishes": [(w - wall0 + t0, p) for w, p in _sidecar_finishes(out)], "peak_rss_mb": {}}
+
+
+def run_dagster(files, out: Path, workers: int) -> dict:
+    t = time.perf_counter()
+    home = out.parent / (out.name + "_dagster_home")
+    home.mkdir()
+    shutil.copyfile(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    from dagster import DagsterInstance
+
+    from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+    from glossapi_dagster.defs.resources import CorpusResource
+
+    import_s = time.perf_counter() - t
+    with DagsterInstance.get() as instance:
+        resources = {"corpus": CorpusResource(input_dir=str(files[0].parent), output_dir=str(out)),
+                     "gpu_pool": _pool_resource(workers)}
+        t = time.perf_counter()
+        assert materialize_manifest(instance, resources, shard_size=1000).success
+        manifest_s = time.perf_counter() - t
+        wall0 = time.time()
+        t0 = time.perf_counter()
+        result = materialize_extraction(instance, resources)
+        e2e = time.perf_counter() - t0
+        assert result is not None and result.success
+    from glossapi_dagster.state import OutputLayout, ProgressStore
+
+    df = ProgressStore(OutputLayout(out).store_dir).read(["extract_status"])
+    return {"e2e_s": e2e, "manifest_s": manifest_s, "import_s": import_s,
+            "ok": int((df["extract_status"] == "success").sum()),
+            "finishes": [(w - wall0 + t0, p) for w, p in _sidecar_finishes(out)], "peak_rss_mb": {}}
+
+
+CONTENDERS = {
+    "pdftotext": ("pdftotext (poppler), 1 process per file", run_pdftotext),
+    "pypdfium2": ("pypdfium2 text, 1 process", run_pypdfium2),
+    "loop1": ("plain loop, Docling NativePdfPipeline, 1 process, parser_threads=1", run_loop1),
+    "loop2": ("plain loop, Docling NativePdfPipeline, 1 process, parser_threads=2", run_loop2),
+    "engine": ("this project: engine (run_extraction), {w} workers", run_engine),
+    "dagster": ("this project: Dagster materialize_extraction, {w} workers", run_dagster),
+}
+PAGES: dict[str, int] = {}
+
+
+def child_main(name: str, input_dir: Path, out: Path, workers: int, pages_json: str) -> None:
+    PAGES.update(json.loads(Path(pages_json).read_text()))
+    files = sorted(input_dir.glob("*.pdf"))
+    sampler = ChildSampler()
+    sampler.start()
+    res = CONTENDERS[name][1](files, out, workers)
+    sampler.stop.set()
+    sampler.join()
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    res["cpu_s"] = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime  # workers are waited: included
+    res["peak_rss_mb"]["driver"] = vm_hwm_mb()
+    if sampler.peaks and name in ("engine", "dagster"):
+        res["peak_rss_mb"].update({f"worker pid {p}": v for p, v in sorted(sampler.peaks.items())})
+    res["docs"] = len(files)
+    print("RESULT " + json.dumps(res))
+
+
+# -- the driver ----------------------------------------------------------------------------------
+def page_map(files) -> dict[str, int]:
+    import pypdfium2 as pdfium
+
+    pages = {}
+    for f in files:
+        try:
+            pdf = pdfium.PdfDocument(str(f))
+            pages[f.name] = len(pdf)
+            pdf.close()
+        except Exception:
+            pages[f.name] = 0
+    return pages
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--copies", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--exclude", default="", help="comma-separated file names of the corpus to leave out")
+    ap.add_argument("--repeats", type=int, default=1, help="each contender this many times, interleaved")
+    ap.add_argument("--contenders", default="pdftotext,pypdfium2,loop1,loop2,engine,dagster")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--input", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--pages", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child_main(args.child, args.input, args.out, args.workers, args.pages)
+        return
+
+    names = args.contenders.split(",")
+    if "pdftotext" in names and not shutil.which("pdftotext"):
+        sys.exit("pdftotext not found: install poppler-utils (apt-get install poppler-utils) "
+                 "or leave it out of --contenders")
+    with tempfile.TemporaryDirectory(prefix="bench-phase1-") as tmp:
+        tmp = Path(tmp)
+        corpus = tmp / "in"
+        corpus.mkdir()
+        for k in range(args.copies):
+            for pdf in sorted(args.corpus.glob("*.pdf")):
+                if pdf.name in args.exclude.split(","):
+                    continue
+                shutil.copyfile(pdf, corpus / f"c{k}_{pdf.name}")
+        files = sorted(corpus.glob("*.pdf"))
+        (tmp / "pages.json").write_text(json.dumps(page_map(files)))
+        total_pages = sum(json.loads((tmp / "pages.json").read_text()).values())
+        print(f"corpus: {len(files)} files ({args.copies} copies of {args.corpus}), {total_pages} pages "
+              f"by pdfium; cpu_count={os.cpu_count()}; load before: {os.getloadavg()}", file=sys.stderr)
+        runs: dict[str, list[dict]] = {}
+        for name in [n for _ in range(args.repeats) for n in names]:  # interleaved: A B C, A B C, ...
+            out = tmp / f"out_{name}_{len(runs.get(name, []))}"
+            out.mkdir()
+            load0 = os.getloadavg()[0]
+            p = subprocess.run([sys.executable, __file__, "--child", name, "--input", str(corpus), "--out", str(out),
+                                "--workers", str(args.workers), "--pages", str(tmp / "pages.json")],
+                               capture_output=True, text=True)
+            line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
+            if p.returncode or not line:
+                print(f"{name} FAILED rc={p.returncode}\n{p.stderr[-3000:]}", file=sys.stderr)
+                continue
+            r = json.loads(line[0][7:])
+            r["load1_before"], r["load1_after"] = load0, os.getloadavg()[0]
+            r["pages"] = sum(pg for _, pg in r["finishes"])
+            r["steady_pps"] = steady([tuple(x) for x in r["finishes"]])
+            runs.setdefault(name, []).append(r)
+            print(f"{name}: e2e {r['e2e_s']:.1f}s ok {r['ok']}/{r['docs']} pages {r['pages']} "
+                  f"steady {r['steady_pps']} cpu {r['cpu_s']:.1f}s load {load0:.1f}->{r['load1_after']:.1f} "
+                  f"rss {r['peak_rss_mb']} extra { {k: v for k, v in r.items() if k.endswith('_s')} }",
+                  file=sys.stderr)
+        report({name: median_run(rs) for name, rs in runs.items()}, args, len(files))
+
+
+def median_run(rs: list[dict]) -> dict:
+    """The run with the median end-to-end time (its other figures come with it); all kept in 'all_e2e_s'."""
+    ordered = sorted(rs, key=lambda r: r["e2e_s"])
+    med = dict(ordered[(len(ordered) - 1) // 2])
+    med["all_e2e_s"] = [round(r["e2e_s"], 1) for r in rs]
+    for key in ("steady_pps", "cpu_s"):
+        vals = [r[key] for r in rs if r.get(key)]
+        med[key] = statistics.median(vals) if vals else None
+    return med
+
+
+def report(results: dict, args, n_files: int) -> None:
+    base = results.get("loop1")
+    print(f"\n{n_files} files ({args.copies} copies of the corpus), cpu_count={os.cpu_count()}, "
+          f"{args.repeats} run(s) of each, interleaved; the run with the median end-to-end time is shown "
+          f"(steady and CPU: medians)\n")
+    for name, r in results.items():
+        print(f"- {name}: end to end of every run {r['all_e2e_s']} s")
+    print()
+    print("| contender | docs ok | pages | end to end (s) | pages/s e2e | docs/s e2e | pages/s steady "
+          "| speed-up vs loop1, e2e | vs loop1, steady | CPU s (all processes) | CPU ms/page "
+          "| peak RSS per process (MB) | load avg 1 min before→after |")
+    print("|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|:---|")
+    for name, r in results.items():
+        label = CONTENDERS[name][0].format(w=args.workers)
+        rss = ", ".join(f"{k}: {v:.0f}" for k, v in r["peak_rss_mb"].items() if v)
+        sp = f"{base['e2e_s'] / r['e2e_s']:.2f}x" if base else "-"
+        ss = (f"{r['steady_pps'] / base['steady_pps']:.2f}x" if base and r["steady_pps"] and base["steady_pps"]
+              else "-")
+        st = f"{r['steady_pps']:.1f}" if r["steady_pps"] else "-"
+        print(f"| {label} | {r['ok']}/{r['docs']} | {r['pages']} | {r['e2e_s']:.1f} | {r['pages'] / r['e2e_s']:.1f} "
+              f"| {r['docs'] / r['e2e_s']:.2f} | {st} | {sp} | {ss} | {r['cpu_s']:.1f} "
+              f"| {1000 * r['cpu_s'] / max(1, r['pages']):.1f} | {rss} "
+              f"| {r['load1_before']:.1f}→{r['load1_after']:.1f} |")
+    if "engine" in results and "dagster" in results:
+        e, d = results["engine"], results["dagster"]
+        print(f"\nDagster vs engine: {d['e2e_s']:.1f} s vs {e['e2e_s']:.1f} s = "
+              f"{100 * (d['e2e_s'] / e['e2e_s'] - 1):+.1f}% (goal: within 10%), medians; steady "
+              f"{d['steady_pps'] or 0:.2f} vs {e['steady_pps'] or 0:.2f} pages/s; manifest: "
+              f"{d['manifest_s']:.1f} s (materialize_manifest) vs {e['manifest_s']:.1f} s (update_manifest); "
+              f"import of dagster + definitions {d.get('import_s', 0):.1f} s")
+    for name in ("loop1", "loop2"):
+        if name in results:
+            print(f"{name}: converter set-up (import docling + build) {results[name]['setup_s']:.1f} s")
+    print("\nRAW " + json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "finishes"}
+                                 for k, v in results.items()}))
+
+
+if __name__ == "__main__":
+    main()
