@@ -87,7 +87,9 @@ def test_good_documents_have_markdown_and_docling_json(run, corpus):
         if cols[0].startswith("pdfs/") and cols[6].isdigit():
             pages[Path(cols[0]).stem] = int(cols[6])
     good = [r for r in _rows(run).values() if r["extract_status"] == "success" and not r["needs_ocr"]]
-    assert len(good) >= 14
+    # 18 succeed; triage (issue 4) sends 6 to OCR: the two scans, FEK_A_79 (mostly scanned pages),
+    # mas002 and 4.5.chain_rule (Greek in a legacy font), MAS029 (a junk text layer)
+    assert len(good) >= 12
     for row in good:
         stem = row["stem"]
         assert layout.markdown(stem).read_text(encoding="utf-8").strip(), stem

@@ -11,6 +11,7 @@ from ..backends.text_fixes import clean_document
 from ..pool import FATAL, SUCCESS, ItemOutcome, PermanentError, WorkerContext
 from ..state import OutputLayout
 from .artifacts import per_page_stats, text_stats, write_artifacts
+from .triage import TRIAGE_COLUMNS, triage
 
 
 def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
@@ -41,9 +42,9 @@ class ExtractTask:
     page_time_budget: float = 20.0   # seconds a page may take (safe backend; GlossAPI's 20 s)
 
     def backend_for(self, path: str) -> str:
-        if self.force_ocr:
-            return "ocr"
         is_pdf = path.lower().endswith(".pdf")
+        if self.force_ocr and is_pdf:  # pages to OCR: PDFs only; other formats keep their converter
+            return "ocr"
         if self.phase1_backend == "safe" and is_pdf:
             return "safe"
         if self.phase1_backend == "auto" and is_pdf and not self.math_requested:
@@ -55,7 +56,7 @@ class ExtractTask:
         builders = {
             "docling": lambda: DoclingExtractor(self.pipeline, ctx.threads, device, self.artifacts_path, ctx.log),
             "safe": lambda: _safe_extractor(ctx, self.max_pages, self.page_time_budget),
-            "ocr": lambda: _ocr_extractor(ctx, device, self.ocr_options),
+            "ocr": lambda: _ocr_extractor(ctx, "cpu" if self.accel_type == "cpu" else "cuda:0", self.ocr_options),
         }
         extractors: dict = {}
 
@@ -87,16 +88,20 @@ class ExtractTask:
                 clean_document(conv.document)
                 markdown = conv.document.export_to_markdown()
             stats = text_stats(markdown)
+            is_pdf = path.lower().endswith(".pdf")
+            signals = triage(markdown, conv.document, is_pdf, pdf_path=path if is_pdf else None)
+            scanned = signals.pop("scanned_page_numbers")
+            if conv.backend == "rapidocr":  # OCR'd already: the signals describe the OCR text
+                signals.update(needs_ocr=False, ocr_success=True)
             result = {
                 "page_count": conv.page_count,
                 "extract_sec": round(conv.seconds, 4),
                 "extraction_backend": conv.backend,
-                # A first, coarse signal (almost no text per page); triage refines it.
-                "needs_ocr": stats["letters"] < 20 * max(1, conv.page_count),
                 **stats,
+                **signals,
             }
             sidecar = {"stem": stem, "source": os.path.abspath(path), "worker": ctx.label, "device": device,
-                       "finished_at": time.time(), **result}
+                       "finished_at": time.time(), **result, "scanned_page_numbers": scanned}
             metrics = None if self.benchmark_mode else {**result, "timings": conv.timings,
                                                        "per_page": per_page_stats(conv.document)}
             write_artifacts(layout, stem, conv.document, markdown, sidecar, metrics)
@@ -131,6 +136,7 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
         r = outcome.result
         row.update(page_count=r["page_count"], extract_sec=r["extract_sec"], needs_ocr=r["needs_ocr"],
                    extraction_backend=r["extraction_backend"], greek_ratio=r["greek_ratio"], chars=r["chars"])
+        row.update({k: r[k] for k in (*TRIAGE_COLUMNS, "ocr_success") if k in r})
     return row
 
 

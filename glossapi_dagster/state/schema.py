@@ -24,7 +24,20 @@ COLUMNS: dict[str, pa.DataType] = {
     "math_items": _I,
     "math_accepted": _I,
     "math_time_sec": _F,
+    # GlossAPI's text-quality signals (phases/triage.py)
+    "char_count_no_comments": _I,
+    "is_empty": _B,
+    "percentage_greek": _F,        # 0-100
+    "latin_percentage": _F,        # 0-100
+    "polytonic_ratio": _F,
+    "mojibake_badness_score": _F,
+    "filter": _S,                  # ok, or the reasons joined by ';'
     # this project's
+    "garbled_text_score": _F,
+    "empty_pages": _I,
+    "scanned_pages": _I,
+    "ocr_error": _S,
+    "ocr_sec": _F,
     KEY: _S,
     "path": _S,                    # absolute path of the input
     "size": _I,
