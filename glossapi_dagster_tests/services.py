@@ -50,14 +50,13 @@ class DagsterServices:
 
     def __enter__(self) -> "DagsterServices":
         self.logs.mkdir(parents=True, exist_ok=True)
-        commands = {
-            "webserver": [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
-            "daemon": [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-        }
-        for name, cmd in commands.items():
-            log = open(self.logs / f"{name}.log", "w")
-            self.procs.append(subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                               start_new_session=True))
+        # Create the instance's databases first: the webserver and the daemon creating a fresh
+        # SQLite schema at the same moment can leave two alembic heads.
+        migrate = self.cli("instance", "migrate", timeout=300)
+        if migrate.returncode:
+            raise RuntimeError(f"dagster instance migrate failed: {migrate.stderr[-2000:]}")
+        self._start("webserver", [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1",
+                                  "-p", str(self.port)])
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
@@ -71,7 +70,13 @@ class DagsterServices:
                                            "locationOrLoadError { __typename } } } } }"), timeout=120,
                       what="code location loaded",
                       ok=lambda r: "RepositoryLocation" in json.dumps(r))
+        self._start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"])
         return self
+
+    def _start(self, name: str, cmd: list[str]) -> None:
+        log = open(self.logs / f"{name}.log", "w")
+        self.procs.append(subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                           start_new_session=True))
 
     def __exit__(self, *exc) -> None:
         for proc in self.procs:
