@@ -195,7 +195,7 @@ def _sidecar_finishes(out: Path) -> list[tuple[float, int]]:
     return rows
 
 
-def run_engine(files, out: Path, workers: int) -> dict:
+def run_engine(files, out: Path, workers: int, **options) -> dict:
     from glossapi_dagster.phases.extract import run_extraction
     from glossapi_dagster.state import OutputLayout, ProgressStore
     from glossapi_dagster.state.manifest import update_manifest
@@ -210,7 +210,8 @@ def run_engine(files, out: Path, workers: int) -> dict:
     t0 = time.perf_counter()
     todo = set(store.pending("extract_status"))
     rows = [r for r in store.read(["stem", "path", "shard"]).to_dict("records") if r["stem"] in todo]
-    report = run_extraction(layout.root, rows, pool.pool_config(str(layout.root), "extract"), accel_type="cpu")
+    report = run_extraction(layout.root, rows, pool.pool_config(str(layout.root), "extract"), accel_type="cpu",
+                            **options)
     e2e = time.perf_counter() - t0
     return {"e2e_s": e2e, "manifest_s": manifest_s, "ok": report.counts()["success"],
             "finishes": [(w - wall0 + t0, p) for w, p in _sidecar_finishes(out)], "peak_rss_mb": {}}
@@ -253,6 +254,8 @@ CONTENDERS = {
     "loop1": ("plain loop, Docling NativePdfPipeline, 1 process, parser_threads=1", run_loop1),
     "loop2": ("plain loop, Docling NativePdfPipeline, 1 process, parser_threads=2", run_loop2),
     "engine": ("this project: engine (run_extraction), {w} workers", run_engine),
+    "safe": ("this project: phase1_backend='safe', {w} workers (markdown, JSON, store)",
+             lambda files, out, workers: run_engine(files, out, workers, phase1_backend="safe")),
     "dagster": ("this project: Dagster materialize_extraction, {w} workers", run_dagster),
 }
 PAGES: dict[str, int] = {}
@@ -271,7 +274,7 @@ def child_main(name: str, input_dir: Path, out: Path, workers: int, pages_json: 
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     res["cpu_s"] = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime  # workers are waited: included
     res["peak_rss_mb"]["driver"] = vm_hwm_mb()
-    if sampler.peaks and name in ("engine", "dagster"):
+    if sampler.peaks and name in ("engine", "safe", "dagster"):
         res["peak_rss_mb"].update({f"worker pid {p}": v for p, v in sorted(sampler.peaks.items())})
     res["docs"] = len(files)
     print("RESULT " + json.dumps(res))
