@@ -51,6 +51,18 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("--reprocess", action="store_true", help="extract problematic documents again")
     _pool_args(ex)
 
+    oc = sub.add_parser("ocr", help="OCR the documents triage flagged, and/or decode their math (Phase 2)",
+                        description="GlossAPI's ocr(): re-extract with full-page OCR the documents flagged "
+                                    "needs_ocr, then decode formulas to LaTeX; OUT is the output folder of extract.")
+    oc.add_argument("output_dir", help="the output folder of a previous extract")
+    oc.add_argument("--mode", choices=["ocr_bad", "math_only", "ocr_bad_then_math"], default="ocr_bad_then_math",
+                    help="what to do (default: ocr_bad_then_math)")
+    oc.add_argument("--math-batch-size", type=int, default=8, help="formulas per model call (default: 8)")
+    oc.add_argument("--math-engine", choices=["auto", "textlayer", "codeformula"], default="auto",
+                    help="codeformula (Docling's model; needs its weights), textlayer, or auto (default)")
+    oc.add_argument("--reprocess", action="store_true", help="redo documents that failed or were done")
+    _pool_args(oc)
+
     st = sub.add_parser("status", help="counts by outcome, the skip-list and the quarantine of OUT")
     st.add_argument("output_dir")
     st.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -69,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
                 input_format=args.input_format, num_threads=args.num_threads, use_gpus=args.use_gpus,
                 devices=args.devices, force_ocr=args.force_ocr, benchmark_mode=args.benchmark_mode,
                 accel_type=args.accel_type, phase1_backend=args.phase1_backend, pipeline=args.pipeline,
+                reprocess=args.reprocess)
+        elif args.command == "ocr":
+            summary = Corpus(args.output_dir, args.output_dir).ocr(
+                use_gpus=args.use_gpus, devices=args.devices, math_batch_size=args.math_batch_size, mode=args.mode,
+                accel_type=args.accel_type, num_threads=args.num_threads, math_engine=args.math_engine,
                 reprocess=args.reprocess)
         print(summary)
         return 0

@@ -66,6 +66,44 @@ class Corpus:
         return self._summary("extract", [manifest.run_id] + ([run.run_id] if run else []), run, "extracted_docs",
                              started)
 
+    # -- OCR remediation and Phase 2 ----------------------------------------------------
+    def ocr(self, use_gpus: str = "single", devices: list[int] | None = None, math_batch_size: int = 8,
+            mode: str | None = None, accel_type: str = "cuda", num_threads: int | None = None,
+            math_engine: str = "auto", reprocess: bool = False, batch_size: int = 1,
+            item_timeout: float | None = 1800.0) -> PhaseSummary:
+        """GlossAPI's ocr(): 'ocr_bad' re-extracts with full-page OCR the documents triage flagged
+        needs_ocr; 'math_only' decodes the formulas (Phase 2); 'ocr_bad_then_math' (None) does both."""
+        mode = mode or "ocr_bad_then_math"
+        _check_choice("mode", mode, ("ocr_bad", "math_only", "ocr_bad_then_math"))
+        if math_batch_size < 1:
+            raise ValueError(f"math_batch_size must be >= 1, got {math_batch_size}")
+        if not OutputLayout(self.output_dir).store_dir.is_dir():
+            raise FileNotFoundError(f"no progress store in {self.output_dir}: run extract first")
+        from .defs.materialize import materialize_math, materialize_ocr
+
+        resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
+        started, runs, summary = time.monotonic(), [], PhaseSummary(mode, output_dir=str(self.output_dir))
+        with _instance() as instance:
+            if mode != "math_only":
+                with self._progress_bar("ocr", "ocr_success", reprocess, todo=None):
+                    run = materialize_ocr(instance, resources, reprocess=reprocess)
+                summary = self._merge(summary, self._summary("ocr", [], run, "ocr_docs", started), run)
+            if mode != "ocr_bad":
+                with self._progress_bar("math", "math_status", reprocess, todo=None):
+                    run = materialize_math(instance, resources, math_batch_size=math_batch_size,
+                                           math_engine=math_engine, reprocess=reprocess)
+                summary = self._merge(summary, self._summary("math", [], run, "math_enriched", started), run)
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    @staticmethod
+    def _merge(total: PhaseSummary, part: PhaseSummary, run) -> PhaseSummary:
+        total.run_ids += [run.run_id] if run is not None else []
+        total.processed += part.processed
+        total.problematic += part.problematic
+        total.skipped += part.skipped
+        return total
+
     # -- helpers ------------------------------------------------------------------------
     def _resources(self, use_gpus, devices, accel_type, num_threads, batch_size, item_timeout) -> dict:
         from .defs.resources import CorpusResource, GpuPoolResource
@@ -87,9 +125,9 @@ class Corpus:
                                         num_threads=num_threads, batch_size=batch_size, item_timeout=item_timeout),
         }
 
-    def _progress_bar(self, phase: str, column: str, reprocess: bool):
+    def _progress_bar(self, phase: str, column: str, reprocess: bool, todo: str | None = "pending"):
         return _ProgressBar(ProgressStore(OutputLayout(self.output_dir).store_dir), phase, column, reprocess,
-                            enabled=self.progress)
+                            enabled=self.progress, known_total=todo is not None)
 
     def _summary(self, phase: str, run_ids: list[str], run, node: str, started: float) -> PhaseSummary:
         """Counts from the run's materialization metadata (one per shard: the first carries the pool's)."""
@@ -124,13 +162,15 @@ class _instance:
 class _ProgressBar:
     """A terminal bar (done, problematic, rate, time left) fed by polling the progress store."""
 
-    def __init__(self, store: ProgressStore, phase: str, column: str, reprocess: bool, enabled: bool = True):
+    def __init__(self, store: ProgressStore, phase: str, column: str, reprocess: bool, enabled: bool = True,
+                 known_total: bool = True):
+        """With known_total, the bar counts the stems pending now; else every row the run updates."""
         self.store, self.phase, self.column, self.enabled = store, phase, column, enabled
-        self.todo = set(store.pending(column, reprocess=reprocess)) if enabled else set()
+        self.todo = set(store.pending(column, reprocess=reprocess)) if enabled and known_total else None
         self.stop = threading.Event()
 
     def __enter__(self):
-        if self.enabled and self.todo:
+        if self.enabled and self.todo != set():
             self.thread = threading.Thread(target=self._run, daemon=True)
             self.thread.start()
         return self
@@ -139,7 +179,7 @@ class _ProgressBar:
         from tqdm import tqdm
 
         start = time.time()
-        with tqdm(total=len(self.todo), desc=self.phase, unit="doc") as bar:
+        with tqdm(total=len(self.todo) if self.todo is not None else None, desc=self.phase, unit="doc") as bar:
             while not self.stop.wait(1.0):
                 self._update(bar, start)
             self._update(bar, start)
@@ -151,7 +191,8 @@ class _ProgressBar:
             return
         if self.column not in df:
             return
-        mine = df[df["stem"].isin(self.todo) & df[self.column].isin(TERMINAL)]
+        mine = df[df[self.column].notna()] if self.todo is None else df[df["stem"].isin(self.todo)]
+        mine = mine[mine[self.column].isin(TERMINAL) | (self.todo is None)]
         mine = mine[mine["updated_at"].map(lambda t: t is not None and t.timestamp() >= start - 1)]
         bar.n = len(mine)
         bar.set_postfix(problematic=int((mine[self.column] == "problematic").sum()), refresh=False)

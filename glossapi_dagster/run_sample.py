@@ -1,5 +1,6 @@
 """`python -m glossapi_dagster.run_sample`: the main job on a corpus (the bundled sample by default),
-on the Dagster instance that DAGSTER_HOME names, then where the outputs are and a summary."""
+both phases (extraction, then math enrichment), on the Dagster instance that DAGSTER_HOME names,
+then where the outputs are and a summary."""
 from __future__ import annotations
 
 import argparse
@@ -16,11 +17,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--devices", default=None, help="comma-separated device ids, e.g. 0,1 (default: detect)")
     p.add_argument("--accel-type", default="cuda", choices=["cuda", "cpu"])
     p.add_argument("--pipeline", default="native", choices=["native", "standard", "auto"])
+    p.add_argument("--math-engine", default="auto", choices=["auto", "textlayer", "codeformula"],
+                   help="Phase 2's backend (auto: CodeFormula where its weights are present, else the text layer)")
+    p.add_argument("--skip-math", action="store_true", help="Phase 1 only")
     args = p.parse_args(argv)
 
     from dagster import DagsterInstance
 
-    from .defs.materialize import materialize_extraction, materialize_manifest
+    from .defs.materialize import materialize_extraction, materialize_manifest, materialize_math
     from .state import OutputLayout, ProgressStore
 
     home = os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").absolute()))
@@ -35,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     with DagsterInstance.get() as instance:
         materialize_manifest(instance, resources)
         result = materialize_extraction(instance, resources, pipeline=args.pipeline)
+        math = None
+        if not args.skip_math and (result is None or result.success):
+            math = materialize_math(instance, resources, math_engine=args.math_engine)
     layout = OutputLayout(args.output_dir)
     df = ProgressStore(layout.store_dir).read()
     print(f"\nDagster instance: {home} (run `dagster dev` with DAGSTER_HOME={home} to see the runs)")
@@ -42,7 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Documents: {len(df)}; by outcome: {df['extract_status'].value_counts(dropna=False).to_dict()}")
     for row in df[df["extract_status"] != "success"].itertuples():
         print(f"  {row.stem}: {row.extract_status} ({row.extract_error})")
-    return 0 if result is None or result.success else 1
+    if "math_status" in df:
+        print(f"Math (Phase 2): {df['math_status'].value_counts().to_dict()}; formulas decoded: "
+              f"{int(df['math_accepted'].fillna(0).sum()) if 'math_accepted' in df else 0}, LaTeX in "
+              f"{layout.root}/markdown and {layout.root}/json/<stem>.latex_map.jsonl")
+        for row in df[df["math_status"].isin(["problematic", "fatal"])].itertuples():
+            print(f"  {row.stem}: math {row.math_status} ({row.math_error})")
+    ok = (result is None or result.success) and (math is None or math.success)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything, then runs the main job (manifest + extraction) on the bundled sample corpus
-# with an embedded SQLite Dagster instance in .dagster_home/. Extra arguments go to the runner
-# (e.g. --devices 0,1 --accel-type cpu, or --input-dir/--output-dir).
+# Installs everything, then runs the main job (manifest, extraction, math enrichment) on the bundled
+# sample corpus with an embedded SQLite Dagster instance in .dagster_home/. Extra arguments go to the
+# runner (e.g. --devices 0,1 --accel-type cpu, --input-dir/--output-dir, --math-engine textlayer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

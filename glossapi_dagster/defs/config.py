@@ -42,3 +42,18 @@ class OcrConfig(Config):
         return {"dpi": self.dpi, "max_side_len": self.max_side_len, "max_pages": self.max_pages,
                 "use_cls": self.use_cls, "model_dir": self.model_dir, "det_model": self.det_model,
                 "rec_model": self.rec_model, "cls_model": self.cls_model, "keys": self.keys}
+
+
+class MathConfig(Config):
+    """math_enriched: the formulas of every extracted PDF decoded to LaTeX (Phase 2)."""
+
+    math_engine: str = Field("auto", description="textlayer (the PDF's glyphs, no model), codeformula (Docling's "
+                                                 "CodeFormulaV2 on the GPUs), or auto (codeformula where its weights "
+                                                 "are present, else textlayer)")
+    math_batch_size: int = Field(8, description="Formulas per model call (codeformula)")
+    artifacts_path: str | None = Field(None, description="Folder with Docling's model weights (CodeFormulaV2)")
+    reprocess: bool = Field(False, description="Enrich again documents already enriched, or that failed")
+    respawn_cap: int | None = Field(None, description="Respawns allowed per math worker (None: "
+                                                      "GLOSSAPI_MATH_RESPAWN_CAP, default 5; 0: never respawn)")
+    crash_stems: list[str] = Field([], description="Test only, with math_engine='crash': kill the worker on these stems")
+    crash_delay: float = Field(0.0, description="Test only, with math_engine='crash': seconds to wait per document")

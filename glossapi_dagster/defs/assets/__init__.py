@@ -1,5 +1,6 @@
 from .download_results import download_results
 from .extract import extracted_docs
+from .math import math_enriched
 from .ocr import ocr_docs
 
-__all__ = ["download_results", "extracted_docs", "ocr_docs"]
+__all__ = ["download_results", "extracted_docs", "math_enriched", "ocr_docs"]

@@ -1,0 +1,365 @@
+"""Phase 2: the formulas of every extracted document decoded to LaTeX, on the worker pool.
+
+Worker side (MathTask): find the document's formulas (Docling's formula items, and those of the
+text layer), decode them with the chosen backend, check each result, put the accepted ones into
+markdown/<stem>.md, and write json/<stem>.latex_map.jsonl and sidecars/math/<stem>.json.
+Controller side (run_math): which documents to do, one store row per outcome, and for a document
+set aside past the respawn cap: the fatal skip-list and quarantine.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..pool import FATAL, SKIPPED, SUCCESS, ItemOutcome, WorkerContext
+from ..state import OutputLayout
+from ..state.atomic import atomic_write, atomic_write_text
+from .artifacts import load_docling_json
+from .math_markdown import Placement, doc_items, locate, place
+
+MATH_ENGINES = ("auto", "textlayer", "codeformula", "crash")
+MAX_LATEX_CHARS = 3000
+DEFAULT_RESPAWN_CAP = 5
+
+
+def respawn_cap(explicit: int | None = None) -> int:
+    """The math workers' respawn cap: an explicit value, else GLOSSAPI_MATH_RESPAWN_CAP, else 5.
+    0 means never respawn (GlossAPI reads 0 as unlimited; here it means what it says)."""
+    if explicit is not None:
+        value = explicit
+    else:
+        raw = os.environ.get("GLOSSAPI_MATH_RESPAWN_CAP", "").strip()
+        try:
+            value = int(raw) if raw else DEFAULT_RESPAWN_CAP
+        except ValueError:
+            raise ValueError(f"GLOSSAPI_MATH_RESPAWN_CAP must be a whole number >= 0, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"the math respawn cap must be >= 0, got {value}")
+    return value
+
+
+@dataclass
+class MathTask:
+    out_dir: str
+    sources: dict                       # stem -> absolute path of its PDF
+    engine: str = "auto"                # auto | textlayer | codeformula | crash (tests)
+    math_batch_size: int = 8            # formulas per model call
+    accel_type: str = "cuda"
+    artifacts_path: str | None = None
+    crash_stems: frozenset = frozenset()  # engine='crash': SIGKILL the worker on these stems
+    crash_delay: float = 0.0            # engine='crash': seconds to wait before each document
+    max_latex_chars: int = MAX_LATEX_CHARS
+
+    def __post_init__(self):
+        if self.engine not in MATH_ENGINES:
+            raise ValueError(f"math_engine must be one of {MATH_ENGINES}, got {self.engine!r}")
+        if self.math_batch_size < 1:
+            raise ValueError(f"math_batch_size must be >= 1, got {self.math_batch_size}")
+
+    def setup(self, ctx: WorkerContext):
+        from ..backends.math_textlayer import TextLayerMath
+
+        textlayer = TextLayerMath(ctx.log)  # finds the formulas whatever decodes them
+        engine, decoder, crash, device = self.engine, None, None, "cpu"
+        if engine == "auto":
+            from ..backends.code_formula import find_weights, missing_message
+
+            engine = "codeformula" if find_weights(self.artifacts_path) else "textlayer"
+            if engine == "textlayer":
+                ctx.log.warning("math_engine='auto': %s Using the text-layer backend.", missing_message(self.artifacts_path))
+        if engine == "codeformula":
+            from ..backends.code_formula import CodeFormulaDecoder
+            from .extract import torch_device
+
+            device = torch_device(ctx, self.accel_type)
+            decoder = CodeFormulaDecoder(device, self.math_batch_size, self.artifacts_path, ctx.log)
+        elif engine == "crash":
+            from ..backends.crash_math import CrashingMath
+
+            crash = CrashingMath(self.crash_stems, self.crash_delay, ctx.log)
+        ctx.log.info("math engine=%s batch=%d device=%s", engine, self.math_batch_size, device)
+        worker = _Enricher(OutputLayout(self.out_dir), self.sources, textlayer, decoder, crash,
+                           "textlayer" if engine == "crash" else engine, self.max_latex_chars, ctx.label, device)
+        return worker.enrich
+
+
+@dataclass
+class _Enricher:
+    layout: OutputLayout
+    sources: dict
+    textlayer: object
+    decoder: object | None
+    crash: object | None
+    engine: str
+    max_latex_chars: int
+    worker: str
+    device: str
+
+    def enrich(self, stem: str) -> dict:
+        started = time.perf_counter()
+        if self.crash is not None:
+            self.crash.before(stem)
+        pdf = self._pdf(stem)
+        doc = load_docling_json(self.layout.docling_json(stem)) if self.layout.docling_json(stem).exists() else None
+        formula_pages = {it.page_no for it in (doc_items(doc) if doc else []) if it.label == "formula" and it.page_no}
+        scan = self.textlayer.scan(pdf, formula_pages)
+        targets = self._targets(scan, doc)
+        if not targets:
+            return {"formula_total": 0, "math_items": 0, "math_accepted": 0, "engine": self.engine,
+                    "math_time_sec": round(time.perf_counter() - started, 4)}
+        if self.decoder is not None:
+            self._decode_with_model(pdf, targets)
+        entries = [self._entry(i, t) for i, t in enumerate(targets)]
+        atomic_write_text(self.layout.latex_map(stem), "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+        if self.crash is not None:
+            self.crash.after_latex_map(stem)
+        source_md, md_now = self._phase1_markdown(stem)
+        items = doc_items(doc) if doc else []
+        locate(source_md, items)
+        placements = [Placement(e["item_index"], e["kind"] == "display", e["latex"], e["page_no"], tuple(e["bbox"]),
+                                t["source"], e.get("docling_ref"), e.get("tag"))
+                      for e, t in zip(entries, targets) if e["accepted"]]
+        markdown, placed = place(source_md, items, placements) if source_md else (None, {})
+        for e in entries:
+            e["placed"] = bool(placed.get(e["item_index"], False))
+        atomic_write_text(self.layout.latex_map(stem), "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+        seconds = time.perf_counter() - started
+        result = {
+            "formula_total": len(entries),
+            "math_items": sum(1 for e in entries if e["latex"] is not None),
+            "math_accepted": sum(1 for e in entries if e["accepted"]),
+            "math_time_sec": round(seconds, 4),
+            "engine": self.engine,
+            "display": sum(1 for e in entries if e["kind"] == "display"),
+            "inline": sum(1 for e in entries if e["kind"] == "inline"),
+            "broken_tounicode": sum(1 for e in entries if e["broken_tounicode"]),
+            "placed": sum(1 for e in entries if e["placed"]),
+        }
+        sidecar = {"stem": stem, "source": str(pdf), "worker": self.worker, "device": self.device,
+                   "finished_at": time.time(), "scan_sec": round(scan.seconds, 4), **result,
+                   "markdown_sha256": _sha(markdown) if markdown is not None else None}
+        if md_now is not None and md_now == source_md:  # keep Phase 1's markdown for a reprocess
+            atomic_write_text(self._phase1_copy(stem), source_md)
+        atomic_write_text(self.layout.sidecar("math", stem), json.dumps(sidecar, ensure_ascii=False, indent=1))
+        if markdown is not None:
+            atomic_write_text(self.layout.markdown(stem), markdown)  # last: its change means the rest is there
+        return result
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def _pdf(self, stem: str) -> Path:
+        downloaded = self.layout.root / "downloads" / f"{stem}.pdf"
+        return downloaded if downloaded.exists() else Path(self.sources[stem])
+
+    def _phase1_copy(self, stem: str) -> Path:
+        return self.layout.sidecar("math", stem).with_suffix(".phase1.md")
+
+    def _phase1_markdown(self, stem: str) -> tuple[str, str | None]:
+        """Phase 1's markdown: the current one, unless it is our own output of an earlier run
+        (a reprocess), in which case the copy kept then."""
+        path = self.layout.markdown(stem)
+        now = path.read_text(encoding="utf-8") if path.exists() else None
+        side = self.layout.sidecar("math", stem)
+        copy = self._phase1_copy(stem)
+        if now is not None and side.exists() and copy.exists():
+            try:
+                if json.loads(side.read_text(encoding="utf-8")).get("markdown_sha256") == _sha(now):
+                    return copy.read_text(encoding="utf-8"), None
+            except ValueError:
+                pass
+        return (now or ""), now
+
+    def _targets(self, scan, doc: dict | None) -> list[dict]:
+        """Docling's formula items first (decoded from the glyphs in their box), then the text
+        layer's formulas that no item covers."""
+        targets = []
+        boxes: dict[int, list] = {}
+        for item in doc_items(doc) if doc else []:
+            if item.label != "formula" or item.bbox is None or item.page_no is None:
+                continue
+            f = self.textlayer.decode_region(scan, item.page_no, item.bbox)
+            targets.append(_target(f, item.ref, display=True, bbox=item.bbox, page_no=item.page_no))
+            boxes.setdefault(item.page_no, []).append(item.bbox)
+        for f in scan.formulas:
+            if any(_overlap(f.bbox, b) >= 0.5 * max(1e-6, _area(f.bbox)) for b in boxes.get(f.page_no, [])):
+                continue
+            targets.append(_target(f, None, display=f.display))
+        return targets
+
+    def _decode_with_model(self, pdf: Path, targets: list[dict]) -> None:
+        """CodeFormula for display formulas and formula items (it reads the page image, so a broken
+        text layer does not matter to it); inline ones keep the text layer's LaTeX."""
+        chosen = [t for t in targets if t["display"]]
+        results = self.decoder.decode_regions(pdf, [(t["page_no"], t["bbox"]) for t in chosen])
+        for t, (latex, seconds) in zip(chosen, results):
+            t["latex"], t["seconds"], t["engine"] = latex or None, seconds, "codeformula"
+
+    def _entry(self, index: int, t: dict) -> dict:
+        checks = acceptance(t["latex"], self.max_latex_chars)
+        return {
+            "page_no": t["page_no"],
+            "item_index": index,
+            "kind": "display" if t["display"] else "inline",
+            "bbox": [round(v, 2) for v in t["bbox"]],
+            "latex": t["latex"],
+            "engine": t["engine"],
+            "time_ms": round(t["seconds"] * 1000, 3),
+            # a broken text layer spoils the text-layer decoding only, not the model's
+            "accepted": all(checks.values()) and (t["engine"] == "codeformula" or not t["broken"]),
+            "checks": checks,
+            "broken_tounicode": t["broken"],
+            "tag": t["tag"],
+            "docling_ref": t["docling_ref"],
+            "source_text": t["source_text"],
+        }
+
+
+def _target(f, ref: str | None, display: bool, bbox=None, page_no=None) -> dict:
+    return {"page_no": page_no or f.page_no, "bbox": tuple(bbox or f.bbox), "display": display, "latex": f.latex,
+            "seconds": f.seconds, "engine": "textlayer", "broken": f.broken, "tag": f.tag, "docling_ref": ref,
+            "source_text": f.source_text,
+            "source": [tuple(dict.fromkeys((g.raw or g.ch, g.ch))) for g in sorted(f.glyphs, key=lambda g: g.index)]}
+
+
+def _area(b) -> float:
+    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+
+
+def _overlap(a, b) -> float:
+    return _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_BEGIN_END = re.compile(r"\\(begin|end)\{([^}]*)\}")
+_LEFT, _RIGHT = re.compile(r"\\left(?![A-Za-z])"), re.compile(r"\\right(?![A-Za-z])")
+
+
+def acceptance(latex: str | None, max_chars: int = MAX_LATEX_CHARS) -> dict[str, bool]:
+    """The checks a decoded formula passes before it goes into the markdown."""
+    if not latex or not latex.strip():
+        return {"decoded": False, "balanced": False, "length_ok": True, "no_repetition": True}
+    depth, balanced = 0, True
+    unescaped = re.sub(r"\\[{}]", "", latex)
+    for ch in unescaped:
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth < 0:
+            balanced = False
+            break
+    balanced = balanced and depth == 0
+    stack = []
+    for kind, name in _BEGIN_END.findall(latex):
+        if kind == "begin":
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            balanced = False
+    balanced = balanced and not stack and len(_LEFT.findall(latex)) == len(_RIGHT.findall(latex))
+    return {
+        "decoded": True,
+        "balanced": balanced,
+        "length_ok": len(latex) <= max_chars,
+        "no_repetition": re.search(r"(.{2,16}?)\1{11,}", latex) is None,  # a model caught in a loop
+    }
+
+
+# -- controller side --------------------------------------------------------------------------
+def math_row(stem: str, outcome: ItemOutcome) -> dict:
+    """A pool outcome as a store row. math_enriched is written only on success."""
+    if outcome.status == SUCCESS:
+        r = outcome.result
+        if r["formula_total"] == 0:
+            return {"stem": stem, "formula_total": 0, "math_status": "no_math", "math_error": None}
+        return {"stem": stem, "formula_total": r["formula_total"], "math_enriched": True,
+                "math_items": r["math_items"], "math_accepted": r["math_accepted"],
+                "math_time_sec": r["math_time_sec"], "math_status": "success", "math_error": None,
+                "processing_stage": "math"}
+    status = "fatal" if outcome.status in (FATAL, SKIPPED) else "problematic"
+    return {"stem": stem, "math_status": status, "math_error": outcome.error or status}
+
+
+def quarantine(layout: OutputLayout, stem: str, source: str | None) -> list[Path]:
+    """Copies of a set-aside document's input and JSON artifacts into the problematic_math folders."""
+    copied = []
+    downloaded = layout.root / "downloads" / f"{stem}.pdf"
+    src = downloaded if downloaded.exists() else (Path(source) if source else None)
+    if src is not None and src.is_file():
+        copied.append(_copy(src, layout.quarantine("downloads") / f"{stem}{src.suffix.lower() or '.pdf'}"))
+    for path in (layout.docling_json(stem), layout.latex_map(stem)):
+        if path.is_file():
+            copied.append(_copy(path, layout.quarantine("json") / path.name))
+    return copied
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))
+    return dst
+
+
+def math_targets(store, shards: set[str] | None, reprocess: bool = False, skip: set[str] = frozenset()) -> list[dict]:
+    """Rows ({stem, path}) for Phase 2: extracted PDFs of the given shards, not skip-listed, not
+    needing OCR (unless OCR'd), not done already (unless reprocessing)."""
+    cols = ["stem", "path", "shard", "file_ext", "extract_status", "needs_ocr", "ocr_success", "math_status",
+            "math_enriched", "missing"]
+    df = store.read(cols)
+    rows = []
+    for r in df.to_dict("records"):
+        def get(c):
+            return None if c not in r or _na(r[c]) else r[c]
+
+        if shards is not None and get("shard") not in shards:
+            continue
+        if get("extract_status") != "success" or _true(get("missing")) or r["stem"] in skip:
+            continue
+        if str(get("file_ext") or Path(str(get("path") or "")).suffix.lstrip(".")).lower() != "pdf":
+            continue
+        if _true(get("needs_ocr")) and not _true(get("ocr_success")):
+            continue
+        if get("math_status") == "fatal":
+            continue  # set aside: only taking it off the skip-list (and this status) brings it back
+        if not reprocess and (_true(get("math_enriched")) or get("math_status") in ("success", "no_math", "problematic")):
+            continue
+        rows.append({"stem": r["stem"], "path": get("path")})
+    return sorted(rows, key=lambda r: r["stem"])
+
+
+def _true(value) -> bool:
+    return value is not None and bool(value)
+
+
+def _na(value) -> bool:
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def run_math(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, **options):
+    """Phase 2 over the given rows (each with `stem` and `path`) on the pool; returns its report.
+
+    `options` are MathTask's fields: engine, math_batch_size, accel_type, artifacts_path, crash_*."""
+    from ..state import ProgressStore, SkipList
+    from .runner import run_on_pool
+
+    layout = OutputLayout(out_dir)
+    sources = {r["stem"]: r["path"] for r in rows}
+    task = MathTask(str(layout.root), sources, **options)
+    skiplist = SkipList(layout.skiplist)
+
+    def to_row(stem: str, outcome: ItemOutcome) -> dict:
+        if outcome.status in (FATAL, SKIPPED):  # past the cap, or no device left to take it
+            quarantine(layout, stem, sources.get(stem))
+            skiplist.add([stem])
+        return math_row(stem, outcome)
+
+    return run_on_pool(task, {s: s for s in sources}, config, ProgressStore(layout.store_dir), skiplist,
+                       to_row, on_summary, on_pool)
