@@ -4,8 +4,5 @@
 # runner (e.g. --devices 0,1 --accel-type cpu, --input-dir/--output-dir, --math-engine textlayer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-export DAGSTER_HOME=${DAGSTER_HOME:-$PWD/.dagster_home}
-mkdir -p "$DAGSTER_HOME"
-[ -f "$DAGSTER_HOME/dagster.yaml" ] || cp deploy/dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+source scripts/instance.sh
 exec .venv/bin/python -m glossapi_dagster.run_sample "$@"
