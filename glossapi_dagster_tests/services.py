@@ -49,6 +49,13 @@ class DagsterServices:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> "DagsterServices":
+        try:
+            return self._start_all()
+        except BaseException:
+            self.__exit__()  # a failed start must not leave a webserver behind
+            raise
+
+    def _start_all(self) -> "DagsterServices":
         self.logs.mkdir(parents=True, exist_ok=True)
         # Create the instance's databases first: the webserver and the daemon creating a fresh
         # SQLite schema at the same moment can leave two alembic heads.
