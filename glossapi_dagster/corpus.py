@@ -82,7 +82,7 @@ class Corpus:
         from .defs.materialize import materialize_math, materialize_ocr
 
         resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
-        started, runs, summary = time.monotonic(), [], PhaseSummary(mode, output_dir=str(self.output_dir))
+        started, summary = time.monotonic(), PhaseSummary(mode, output_dir=str(self.output_dir))
         with _instance() as instance:
             if mode != "math_only":
                 with self._progress_bar("ocr", "ocr_success", reprocess, todo=None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,27 @@ def copy_pdfs(src: Path, dst: Path, names: list[str] | None = None) -> Path:
         if names is None or pdf.name in names:
             shutil.copyfile(pdf, dst / pdf.name)
     return dst
+
+
+@contextmanager
+def temp_instance(folder: Path):
+    """A real Dagster instance (SQLite) in folder/dagster_home, as DAGSTER_HOME while in use: for
+    module-scoped fixtures, which cannot use monkeypatch."""
+    from dagster import DagsterInstance
+
+    home = folder / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    old = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with DagsterInstance.get() as instance:
+            yield instance
+    finally:
+        if old is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = old
 
 
 @pytest.fixture

@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import unicodedata
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey
 
 from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
 from glossapi_dagster.phases.artifacts import load_docling_json
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
-from .conftest import REPO, copy_pdfs, resources
+from .conftest import copy_pdfs, resources, temp_instance
 
 GREEK = ("SampleThesis-GR", "FEK_A_10_-_24.01.2018", "FEK_A_5_-_17.01.2018", "typologio_mas026")
 EXPECTED_PROBLEMS = {
@@ -30,24 +29,15 @@ EXPECTED_PROBLEMS = {
 def run(tmp_path_factory, corpus):
     """Materialize download_results, then the extraction of every shard, once for the module."""
     tmp = tmp_path_factory.mktemp("extract")
-    home = tmp / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    old = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(home)
     input_dir = copy_pdfs(corpus / "pdfs", tmp / "in")
     out = tmp / "out"
     res = resources(input_dir, out)
-    with DagsterInstance.get() as instance:
+    with temp_instance(tmp) as instance:
         manifest = materialize_manifest(instance, res, shard_size=10)
         extraction = materialize_extraction(instance, res)
         yield {"instance": instance, "in": input_dir, "out": out, "res": res,
                "manifest": manifest, "extraction": extraction,
                "store": ProgressStore(OutputLayout(out).store_dir)}
-    if old is None:
-        os.environ.pop("DAGSTER_HOME", None)
-    else:
-        os.environ["DAGSTER_HOME"] = old
 
 
 def _rows(run) -> dict[str, dict]:

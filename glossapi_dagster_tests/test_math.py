@@ -33,7 +33,7 @@ from glossapi_dagster.phases.math import math_targets, run_math
 from glossapi_dagster.pool import Device, PoolConfig
 from glossapi_dagster.state import OutputLayout, ProgressStore, SkipList
 
-from .conftest import PYTHON, REPO, copy_pdfs, resources
+from .conftest import PYTHON, REPO, copy_pdfs, resources, temp_instance
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -70,32 +70,21 @@ def corpus_run(tmp_path_factory, corpus):
     """GeoTopo extracted with the safe backend (117 pages: fast), the others with Docling's native
     pipeline; then one math run over every shard with the text-layer backend."""
     tmp = tmp_path_factory.mktemp("math")
-    home = tmp / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    old = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(home)
     input_dir = copy_pdfs(corpus / "pdfs", tmp / "in", CORPUS_SET)
     out = tmp / "out"
     res = resources(input_dir, out)
-    try:
-        with DagsterInstance.get() as instance:
-            assert materialize_manifest(instance, res, shard_size=1).success
-            shards = instance.get_dynamic_partitions("shards")  # one file each, in name order: GeoTopo first
-            assert materialize_extraction(instance, res, [shards[0]], phase1_backend="safe").success
-            assert materialize_extraction(instance, res, shards[1:], phase1_backend="docling", pipeline="native").success
-            layout = OutputLayout(out)
-            before = {s: layout.markdown(s).read_text(encoding="utf-8") for s in
-                      ("GeoTopo-komprimiert", "code_and_formula", "demo2", "multicolumn")}
-            started = time.time()
-            result = materialize_math(instance, res, math_engine="textlayer")
-            yield {"instance": instance, "res": res, "out": out, "result": result, "before": before,
-                   "started": started}
-    finally:
-        if old is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = old
+    with temp_instance(tmp) as instance:
+        assert materialize_manifest(instance, res, shard_size=1).success
+        shards = instance.get_dynamic_partitions("shards")  # one file each, in name order: GeoTopo first
+        assert materialize_extraction(instance, res, [shards[0]], phase1_backend="safe").success
+        assert materialize_extraction(instance, res, shards[1:], phase1_backend="docling", pipeline="native").success
+        layout = OutputLayout(out)
+        before = {s: layout.markdown(s).read_text(encoding="utf-8") for s in
+                  ("GeoTopo-komprimiert", "code_and_formula", "demo2", "multicolumn")}
+        started = time.time()
+        result = materialize_math(instance, res, math_engine="textlayer")
+        yield {"instance": instance, "res": res, "out": out, "result": result, "before": before,
+               "started": started}
 
 
 def _display(out: Path, stem: str) -> list[dict]:

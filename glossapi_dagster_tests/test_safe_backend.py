@@ -15,7 +15,7 @@ from glossapi_dagster.phases.artifacts import load_docling_json
 from glossapi_dagster.phases.extract import ExtractTask
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
-from .conftest import copy_pdfs, resources
+from .conftest import copy_pdfs, resources, temp_instance
 from .test_extract_assets import EXPECTED_PROBLEMS
 
 GROUNDTRUTH = {"FEK_A_10_-_24.01.2018": "FEK_A_10_-_24.01.2018.txt", "2305.03393v1-pg9": "2305.03393v1-pg9.md",
@@ -34,26 +34,12 @@ def recall(reference: str, text: str) -> float:
 
 @pytest.fixture(scope="module")
 def safe_run(tmp_path_factory, corpus):
-    import os
-    import shutil
-
-    from dagster import DagsterInstance
-
-    from .conftest import REPO
-
     tmp = tmp_path_factory.mktemp("safe")
-    (tmp / "home").mkdir()
-    shutil.copyfile(REPO / "deploy" / "dagster.yaml", tmp / "home" / "dagster.yaml")
-    old, os.environ["DAGSTER_HOME"] = os.environ.get("DAGSTER_HOME"), str(tmp / "home")
     input_dir = copy_pdfs(corpus / "pdfs", tmp / "in")
     res = resources(input_dir, tmp / "out")
-    with DagsterInstance.get() as instance:
+    with temp_instance(tmp) as instance:
         materialize_manifest(instance, res)
         result = materialize_extraction(instance, res, phase1_backend="safe")
-    if old is None:
-        os.environ.pop("DAGSTER_HOME")
-    else:
-        os.environ["DAGSTER_HOME"] = old
     yield {"out": tmp / "out", "result": result,
            "rows": {r["stem"]: r for r in ProgressStore(OutputLayout(tmp / "out").store_dir).read().to_dict("records")}}
 

@@ -7,21 +7,16 @@ scanned pages; then ocr_docs re-extracts only the flagged ones (first page each,
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import unicodedata
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from dagster import DagsterInstance, Definitions
-
-from glossapi_dagster.defs.materialize import RANGE_END, RANGE_START, materialize_extraction, materialize_manifest
-from glossapi_dagster.defs.stale_runs import run_tags
+from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest, materialize_ocr
 from glossapi_dagster.phases.triage import text_signals, triage
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
-from .conftest import REPO, copy_pdfs, resources
+from .conftest import copy_pdfs, resources, temp_instance
 
 BORN_DIGITAL_GREEK = ["SampleThesis-GR", "FEK_A_10_-_24.01.2018", "FEK_A_5_-_17.01.2018_pages", "typologio_mas026"]
 FLAGGED = {  # stem -> the filter reason it must carry (shard-00000 / shard-00001, 5 files a shard, by name)
@@ -79,42 +74,19 @@ def _fek5_pages(corpus, dst):
     src.close()
 
 
-def materialize_ocr(instance, res, partition_keys=None, **config):
-    """ocr_job over a range of shards (all by default), one run, as materialize_extraction does."""
-    from glossapi_dagster.defs.assets import download_results, extracted_docs, ocr_docs
-    from glossapi_dagster.defs.jobs import ocr_job
-
-    keys = partition_keys or instance.get_dynamic_partitions("shards")
-    job = Definitions(assets=[download_results, extracted_docs, ocr_docs], jobs=[ocr_job],
-                      resources=res).resolve_job_def("ocr_job")
-    return job.execute_in_process(instance=instance, run_config={"ops": {"ocr_docs": {"config": config}}},
-                                  tags={RANGE_START: keys[0], RANGE_END: keys[-1], **run_tags()})
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, corpus):
     tmp = tmp_path_factory.mktemp("triage")
-    home = tmp / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    old = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(home)
     input_dir = copy_pdfs(corpus / "pdfs", tmp / "in", NAMES)
     _fek5_pages(corpus, input_dir)
     out = tmp / "out"
     res = resources(input_dir, out)
-    try:
-        with DagsterInstance.get() as instance:
-            assert materialize_manifest(instance, res, shard_size=5).success
-            assert materialize_extraction(instance, res).success
-            store = ProgressStore(OutputLayout(out).store_dir)
-            yield {"instance": instance, "out": out, "res": res, "store": store,
-                   "before_ocr": {r["stem"]: r for r in store.read().to_dict("records")}}
-    finally:
-        if old is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = old
+    with temp_instance(tmp) as instance:
+        assert materialize_manifest(instance, res, shard_size=5).success
+        assert materialize_extraction(instance, res).success
+        store = ProgressStore(OutputLayout(out).store_dir)
+        yield {"instance": instance, "out": out, "res": res, "store": store,
+               "before_ocr": {r["stem"]: r for r in store.read().to_dict("records")}}
 
 
 def _rows(run) -> dict[str, dict]:
