@@ -13,16 +13,9 @@ from glossapi_dagster.defs.materialize import materialize_extraction, materializ
 from glossapi_dagster.phases.artifacts import load_docling_json
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
-from .conftest import copy_pdfs, resources, temp_instance
+from .conftest import EXPECTED_PROBLEMS, copy_pdfs, resources, temp_instance
 
 GREEK = ("SampleThesis-GR", "FEK_A_10_-_24.01.2018", "FEK_A_5_-_17.01.2018", "typologio_mas026")
-EXPECTED_PROBLEMS = {
-    "empty": "empty",
-    "libreoffice-writer-password": "encrypted",
-    "poppler-742-0-fuzzed": "corrupt",
-    "FEK_A_13_-_29.01.2018_truncated": "corrupt",
-    "Pages-tree-refs": "corrupt",
-}
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,7 @@ from glossapi_dagster.phases.artifacts import load_docling_json
 from glossapi_dagster.phases.extract import ExtractTask
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
-from .conftest import copy_pdfs, resources, temp_instance
-from .test_extract_assets import EXPECTED_PROBLEMS
+from .conftest import EXPECTED_PROBLEMS, copy_pdfs, resources, temp_instance
 
 GROUNDTRUTH = {"FEK_A_10_-_24.01.2018": "FEK_A_10_-_24.01.2018.txt", "2305.03393v1-pg9": "2305.03393v1-pg9.md",
                "code_and_formula": "code_and_formula.md", "redp5110_sampled": "redp5110_sampled.md",
