@@ -10,6 +10,7 @@ from docling_core.types.doc import DoclingDocument
 from glossapi_dagster.backends.docling_extractor import DoclingExtractor
 from glossapi_dagster.backends.safe_pdf import SafePdfExtractor
 from glossapi_dagster.backends.base import ConversionFailed
+from glossapi_dagster.backends.text_fixes import clean_text
 from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
 from glossapi_dagster.phases.artifacts import load_docling_json
 from glossapi_dagster.phases.extract import ExtractTask
@@ -67,7 +68,9 @@ def test_safe_docling_json_has_one_page_per_pdf_page(safe_run, corpus):
         if row["extract_status"] != "success":
             continue
         assert row["extraction_backend"] == "safe"
-        doc = DoclingDocument.model_validate(load_docling_json(layout.docling_json(stem)))
+        data = load_docling_json(layout.docling_json(stem))
+        doc = DoclingDocument.model_validate(data)
+        assert doc.export_to_dict() == data, stem  # exactly what docling-core itself would write
         if stem in pages:
             assert len(doc.pages) == pages[stem] == row["page_count"], stem
             checked += 1
@@ -99,6 +102,12 @@ def test_hyphenation_repaired_and_greek_nfc(safe_run):
     import unicodedata
 
     assert unicodedata.is_normalized("NFC", fek) and "ΠΡΟΕΔΡΙΚΟ ΔΙΑΤΑΓΜΑ" in fek
+
+
+def test_clean_text_repairs_mojibake_and_leaves_greek_alone():
+    assert clean_text("Ï„Î¿ ÎºÎµÎ¯Î¼ÎµÎ½Î¿ cafÃ©") == "το κείμενο café"
+    assert clean_text("«Καλημέρα» — café, 1½ σελίδα") == "«Καλημέρα» — café, 1½ σελίδα"
+    assert clean_text("ά") == "ά"  # alpha + combining acute: NFC
 
 
 def test_budgets_make_a_document_problematic(corpus):

@@ -10,12 +10,18 @@ from .pdf_diagnosis import diagnose_pdf
 
 @dataclass
 class Conversion:
-    document: object                 # docling_core DoclingDocument
+    document: object                 # docling_core DoclingDocument (None where data is given)
     page_count: int
     seconds: float
     backend: str                     # recorded as extraction_backend: docling-native, safe, rapidocr, ...
     timings: dict = field(default_factory=dict)
     markdown: str | None = None      # set by a backend that writes its own (already clean) markdown
+    data: dict | None = None         # the Docling JSON itself, from a backend that builds it directly
+    page_covers: dict | None = None  # near-empty page -> share its images cover, measured while reading
+
+    def to_dict(self) -> dict:
+        """The Docling JSON, as DoclingDocument.export_to_dict() gives it."""
+        return self.data if self.data is not None else self.document.export_to_dict()
 
 
 class ConversionFailed(Exception):

@@ -6,57 +6,69 @@ Per page: pdfium's text in its own reading order, split into lines; each line's 
 first and last character, its size from the first character's font. Lines of one size and
 close together become a paragraph, with hyphenation at line ends repaired; clearly larger,
 short lines become headings.
+
+Speed is the point of this backend, so the Docling JSON is built as the dict docling-core would
+export (its empty document is the template), not through docling-core's validated models, which
+cost more than pdfium's own parsing; tests load every such dict with docling-core.
 """
 from __future__ import annotations
 
+import ctypes
+import json
 import logging
 import os
 import re
-import statistics
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..state.atomic import atomic_write_text
 from .base import Conversion, ConversionFailed, failure_reason
-from .text_fixes import clean_text
+from .pdf_images import EMPTY_PAGE_CHARS, image_cover
+from .text_fixes import clean_text, may_need_repair
 
-_LINE = re.compile(r"[^\r\n]+")
+# A line's text without its surrounding blanks (pdfium ends lines with \r\n); blank lines never match.
+_LINE = re.compile(r"[^\S\r\n]*(\S(?:[^\r\n]*\S)?)")
 _HYPHENS = ("-", "\u00ad", "\u2010")
-# pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002) and does not
-# break the line there: the word is whole once the mark is gone.
-_SOFT_BREAKS = str.maketrans("", "", "\ufffe\x02")
 HEADING_RATIO = 1.2       # a line this much larger than the body text is a heading
 MAX_HEADING_CHARS = 150
 
 
-@dataclass
-class Line:
-    text: str
-    box: tuple[float, float, float, float]   # left, bottom, right, top (PDF points, origin bottom-left)
-    size: float
-
-
-@dataclass
 class Block:
-    kind: str                                 # "text" or "heading"
-    lines: list[Line]
-    text: str = ""
+    """Consecutive lines of one size, vertically close: a paragraph (or a heading)."""
 
-    @property
-    def box(self) -> tuple[float, float, float, float]:
-        boxes = [ln.box for ln in self.lines]
-        return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    __slots__ = ("lines", "l", "b", "r", "t", "size_sum", "last_b", "last_h", "last_size", "kind", "text")
+
+    def __init__(self, line: str, l: float, b: float, r: float, t: float, size: float):
+        self.lines, self.l, self.b, self.r, self.t = [line], l, b, r, t
+        self.size_sum, self.last_b, self.last_h, self.last_size = size, b, t - b, size
+        self.kind, self.text = "text", ""
+
+    def takes(self, b: float, t: float, size: float) -> bool:
+        """The next line continues this block: same size, just below the last line."""
+        if abs(self.last_size - size) > 0.6:
+            return False
+        height = max(self.last_h, t - b, 1.0)
+        gap = self.last_b - t
+        return -0.5 * height <= gap <= 1.2 * height
+
+    def add(self, line: str, l: float, b: float, r: float, t: float, size: float) -> None:
+        self.lines.append(line)
+        self.l, self.b, self.r, self.t = min(self.l, l), min(self.b, b), max(self.r, r), max(self.t, t)
+        self.size_sum += size
+        self.last_b, self.last_h, self.last_size = b, t - b, size
 
 
 class SafePdfExtractor:
     def __init__(self, max_pages: int | None = None, page_time_budget: float = 20.0,
                  log: logging.Logger | None = None):
         import pypdfium2  # noqa: F401 - fail at worker start, not on the first document
-        from docling_core.types.doc import DoclingDocument  # noqa: F401
 
         self.max_pages = max_pages
         self.page_time_budget = page_time_budget
         self.log = log or logging.getLogger(__name__)
+        self.template = _empty_document()
+        self._box = [ctypes.c_double() for _ in range(4)]            # left, right, bottom, top
+        self._box_refs = [ctypes.byref(v) for v in self._box]
 
     def convert(self, path: str | Path) -> Conversion:
         import pypdfium2 as pdfium
@@ -72,23 +84,25 @@ class SafePdfExtractor:
                 raise ConversionFailed("empty: the PDF has no pages")
             if self.max_pages is not None and count > self.max_pages:
                 raise ConversionFailed(f"page budget: {count} pages > {self.max_pages}")
-            pages = []
+            pages, sizes, covers = [], {}, {}
             for index in range(count):
                 page_started = time.perf_counter()
-                pages.append(self._read_page(pdf, index, path))
+                pages.append(self._read_page(pdf, index, sizes, covers))
                 spent = time.perf_counter() - page_started
                 if spent > self.page_time_budget:
                     raise ConversionFailed(f"time budget: page {index + 1} took {spent:.1f}s > {self.page_time_budget:g}s")
         finally:
             pdf.close()
         parsed = time.perf_counter()
-        _mark_headings([b for _, _, page_blocks in pages for b in page_blocks])
-        doc, markdown = _build(Path(path).stem, pages)
+        _mark_headings(pages, sizes)
+        data, markdown = _build(self.template, Path(path).stem, pages)
         done = time.perf_counter()
-        return Conversion(doc, count, done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
-                          markdown=markdown)
+        return Conversion(None, count, done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
+                          markdown=markdown, data=data, page_covers=covers)
 
-    def _read_page(self, pdf, index: int, path) -> tuple[float, float, list[Block]]:
+    def _read_page(self, pdf, index: int, sizes: dict, covers: dict) -> tuple[float, float, list[Block]]:
+        """The page's blocks; sizes (font size -> characters) is summed over the document, and
+        covers gets the image cover of a near-empty page (a scan?) while it is open."""
         import pypdfium2 as pdfium
         import pypdfium2.raw as raw
 
@@ -96,99 +110,138 @@ class SafePdfExtractor:
             page = pdf[index]
         except pdfium.PdfiumError as exc:
             raise ConversionFailed(f"corrupt: page {index + 1} of {len(pdf)} cannot be loaded ({exc})") from exc
+        blocks: list[Block] = []
         try:
             width, height = page.get_size()
             textpage = page.get_textpage()
             try:
                 text = textpage.get_text_range()
+                tp = textpage.raw
                 aligned = len(text) == textpage.count_chars()  # char indices match text offsets
-                lines = []
+                # pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002)
+                # and does not break the line there: the word is whole once the mark is gone.
+                soft = "\ufffe" in text or "\x02" in text
+                left, right, bottom, top = self._box
+                refs = self._box_refs
+                char_box, font_size = raw.FPDFText_GetCharBox, raw.FPDFText_GetFontSize
+                block = None
+                l, b, r, t, size = 0.0, 0.0, width, height, 0.0
                 for m in _LINE.finditer(text):
-                    if not m.group().strip():
-                        continue
-                    if aligned:
-                        first, last = m.start(), m.end() - 1
-                        l1, b1, r1, t1 = textpage.get_charbox(first)
-                        l2, b2, r2, t2 = textpage.get_charbox(last)
-                        box = (min(l1, l2), min(b1, b2), max(r1, r2), max(t1, t2))
-                        size = raw.FPDFText_GetFontSize(textpage.raw, first)
+                    line = m.group(1)
+                    if aligned:  # the line's box from its first and last character, its size from the first
+                        first, last = m.start(1), m.end(1) - 1
+                        char_box(tp, first, *refs)
+                        l, r, b, t = left.value, right.value, bottom.value, top.value
+                        char_box(tp, last, *refs)
+                        l, r, b, t = min(l, left.value), max(r, right.value), min(b, bottom.value), max(t, top.value)
+                        size = font_size(tp, first)
+                    if soft:
+                        line = line.replace("\ufffe", "").replace("\x02", "")
+                        if not line:
+                            continue
+                    if size > 0:
+                        key = round(size, 1)
+                        sizes[key] = sizes.get(key, 0) + len(line)
+                    if block is not None and block.takes(b, t, size):
+                        block.add(line, l, b, r, t, size)
                     else:
-                        box, size = (0.0, 0.0, width, height), 0.0
-                    lines.append(Line(m.group().strip().translate(_SOFT_BREAKS), box, float(size)))
+                        block = Block(line, l, b, r, t, size)
+                        blocks.append(block)
             finally:
                 textpage.close()
+            if _near_empty(text, blocks):
+                covers[index + 1] = image_cover(page)
         finally:
             page.close()
-        return width, height, _paragraphs(lines)
+        suspect = may_need_repair(text)  # once a page: most pages have nothing for ftfy
+        for block in blocks:
+            block.text = _join(block.lines, suspect)
+        return width, height, blocks
 
 
-def _paragraphs(lines: list[Line]) -> list[Block]:
-    """Consecutive lines of one size, vertically close and left-aligned-ish, form one block."""
-    blocks: list[Block] = []
-    for line in lines:
-        prev = blocks[-1].lines[-1] if blocks else None
-        if prev is not None and _continues(prev, line):
-            blocks[-1].lines.append(line)
-        else:
-            blocks.append(Block("text", [line]))
-    for block in blocks:
-        block.text = _join(block.lines)
-    return blocks
+def _empty_document() -> dict:
+    """docling-core's own export of an empty document (schema name and version, body, furniture),
+    cached per docling-core version: importing docling-core would cost each worker 1.8 s."""
+    from importlib.metadata import version
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "glossapi-dagster" / (
+        f"docling-core-{version('docling-core')}-empty-document.json")
+    try:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    from docling_core.types.doc import DoclingDocument
+
+    template = DoclingDocument(name="_").export_to_dict()
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(cache, json.dumps(template))
+    except OSError:  # a read-only home: built again by the next worker
+        pass
+    return template
 
 
-def _continues(prev: Line, line: Line) -> bool:
-    if abs(prev.size - line.size) > 0.6:
+def _near_empty(text: str, blocks: list[Block]) -> bool:
+    """Fewer than EMPTY_PAGE_CHARS non-blank characters; the raw count bounds it, cheaply."""
+    upper = len(text) - text.count(" ") - text.count("\r") - text.count("\n")
+    if upper >= 2 * EMPTY_PAGE_CHARS:
         return False
-    height = max(prev.box[3] - prev.box[1], line.box[3] - line.box[1], 1.0)
-    gap = prev.box[1] - line.box[3]           # the next line sits below the previous one
-    return -0.5 * height <= gap <= 1.2 * height
+    return sum(len(w) for blk in blocks for ln in blk.lines for w in ln.split()) < EMPTY_PAGE_CHARS
 
 
-def _join(lines: list[Line]) -> str:
-    out = lines[0].text
-    for line in lines[1:]:
-        nxt = line.text
+def _join(lines: list[str], suspect: bool = True) -> str:
+    out = lines[0]
+    for nxt in lines[1:]:
         if out.endswith(_HYPHENS) and len(out) > 1 and out[-2].isalpha() and nxt[:1].islower():
             out = out[:-1] + nxt                   # "exam-" + "ple" -> "example"
         else:
             out = f"{out} {nxt}"
-    return clean_text(out)
+    return clean_text(out, suspect)
 
 
-def _mark_headings(blocks: list[Block]) -> list[Block]:
+def _mark_headings(pages: list[tuple[float, float, list[Block]]], sizes: dict) -> None:
     """Headings where the font size makes them evident: short blocks well above the body size."""
-    sized = [(ln.size, len(ln.text)) for b in blocks for ln in b.lines if ln.size > 0]
-    if not sized:
-        return blocks
-    weights: dict[float, int] = {}
-    for size, chars in sized:
-        weights[round(size, 1)] = weights.get(round(size, 1), 0) + chars
-    body = max(weights, key=weights.get)
-    for block in blocks:
-        size = statistics.fmean(ln.size for ln in block.lines)
-        if size >= body * HEADING_RATIO and len(block.text) <= MAX_HEADING_CHARS and len(block.lines) <= 3:
-            block.kind = "heading"
-    return blocks
-
-
-def _build(name: str, pages: list[tuple[float, float, list[Block]]]):
-    """The DoclingDocument (via docling-core) and its markdown, written side by side."""
-    from docling_core.types.doc import BoundingBox, CoordOrigin, DocItemLabel, DoclingDocument, ProvenanceItem, Size
-
-    doc = DoclingDocument(name=name)
-    parts: list[str] = []
-    for page_no, (width, height, blocks) in enumerate(pages, start=1):
-        doc.add_page(page_no=page_no, size=Size(width=width, height=height))
+    if not sizes:
+        return
+    threshold = max(sizes, key=sizes.get) * HEADING_RATIO
+    for _, _, blocks in pages:
         for block in blocks:
-            if not block.text:
+            n = len(block.lines)
+            if n <= 3 and len(block.text) <= MAX_HEADING_CHARS and block.size_sum / n >= threshold:
+                block.kind = "heading"
+
+
+def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block]]]) -> tuple[dict, str]:
+    """The Docling JSON (as DoclingDocument.export_to_dict() gives it) and its markdown."""
+    texts: list[dict] = []
+    children: list[dict] = []
+    page_sizes: dict[str, dict] = {}
+    parts: list[str] = []
+    body_ref = {"$ref": "#/body"}
+    for page_no, (width, height, blocks) in enumerate(pages, start=1):
+        page_sizes[str(page_no)] = {"size": {"width": float(width), "height": float(height)}, "page_no": page_no}
+        for block in blocks:
+            text = block.text
+            if not text:
                 continue
-            l, b, r, t = block.box
-            prov = ProvenanceItem(page_no=page_no, charspan=(0, len(block.text)),
-                                  bbox=BoundingBox(l=l, t=t, r=r, b=b, coord_origin=CoordOrigin.BOTTOMLEFT))
+            # on the page, as docling-core clamps a box when it loads one
+            l, r = min(max(block.l, 0.0), width), min(max(block.r, 0.0), width)
+            b, t = min(max(block.b, 0.0), height), min(max(block.t, 0.0), height)
+            ref = f"#/texts/{len(texts)}"
+            item = {"self_ref": ref, "parent": body_ref, "children": [], "content_layer": "body",
+                    "label": "text",
+                    "prov": [{"page_no": page_no,
+                              "bbox": {"l": l, "t": t, "r": r, "b": b, "coord_origin": "BOTTOMLEFT"},
+                              "charspan": [0, len(text)]}],
+                    "orig": text, "text": text}
             if block.kind == "heading":
-                doc.add_heading(text=block.text, level=1, prov=prov)
-                parts.append(f"## {block.text}")
+                item["label"] = "section_header"
+                item["level"] = 1
+                parts.append(f"## {text}")
             else:
-                doc.add_text(label=DocItemLabel.TEXT, text=block.text, prov=prov)
-                parts.append(block.text)
-    return doc, "\n\n".join(parts) + ("\n" if parts else "")
+                parts.append(text)
+            texts.append(item)
+            children.append({"$ref": ref})
+    data = {**template, "name": name, "body": {**template["body"], "children": children}, "texts": texts,
+            "pages": page_sizes}
+    return data, "\n\n".join(parts) + ("\n" if parts else "")

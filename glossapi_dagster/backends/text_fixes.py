@@ -17,15 +17,23 @@ _CONFIG = ftfy.TextFixerConfig(
 )
 
 
-# Mojibake shows Latin-1 / Latin Extended letters, box drawing or U+FFFD; text without any of
-# them has nothing for ftfy to repair, and skipping it is most of the cost of cleaning.
-_SUSPECT = re.compile("[\u0080-\u024f\u2500-\u25ff\ufffd]")
+# UTF-8 read as Latin-1 / cp1252 (what ftfy repairs) puts two such characters side by side
+# ("Ã©", "Î±"); C1 codes and U+FFFD it repairs alone. Text without any of them has nothing for ftfy
+# to do, and skipping it is most of the cost of cleaning: Greek text has a lone «» everywhere.
+_MOJI = "\u0080-\u024f\u2010-\u2122\u2500-\u25ff"
+_SUSPECT = re.compile(f"[\u0080-\u024f\u2500-\u25ff][{_MOJI}]|[\u0080-\u009f\ufffd]")
 
 
-def clean_text(text: str) -> str:
+def may_need_repair(text: str) -> bool:
+    """False when ftfy would find nothing to repair in text (or in any part of it)."""
+    return _SUSPECT.search(text) is not None
+
+
+def clean_text(text: str, suspect: bool = True) -> str:
+    """NFC, and ftfy's repair where the text may need it (suspect=False: the caller knows it does not)."""
     if not text:
         return text
-    if _SUSPECT.search(text):
+    if suspect and _SUSPECT.search(text):
         text = ftfy.fix_text(text, config=_CONFIG)
     return unicodedata.normalize("NFC", text)
 

@@ -52,22 +52,26 @@ class ExtractTask:
         return "docling"
 
     def setup(self, ctx: WorkerContext):
-        device = torch_device(ctx, self.accel_type)
+        # where each backend runs; torch is imported only for Docling, so 'safe' workers start fast
+        devices = {"safe": "cpu", "ocr": "cpu" if self.accel_type == "cpu" or ctx.cuda_id is None else "cuda:0"}
         builders = {
-            "docling": lambda: DoclingExtractor(self.pipeline, ctx.threads, device, self.artifacts_path, ctx.log),
+            "docling": lambda: DoclingExtractor(self.pipeline, ctx.threads, devices["docling"], self.artifacts_path,
+                                                ctx.log),
             "safe": lambda: _safe_extractor(ctx, self.max_pages, self.page_time_budget),
-            "ocr": lambda: _ocr_extractor(ctx, "cpu" if self.accel_type == "cpu" else "cuda:0", self.ocr_options),
+            "ocr": lambda: _ocr_extractor(ctx, devices["ocr"], self.ocr_options),
         }
         extractors: dict = {}
 
         def extractor(kind: str):
             if kind not in extractors:  # once per worker; what is certain to be needed is built now
+                if kind == "docling":
+                    devices["docling"] = torch_device(ctx, self.accel_type)
                 extractors[kind] = builders[kind]()
             return extractors[kind]
 
         first = "ocr" if self.force_ocr else {"docling": "docling", "safe": "safe", "auto": "safe"}[self.phase1_backend]
         extractor(first)
-        ctx.log.info("extract backend=%s pipeline=%s device=%s threads=%d", first, self.pipeline, device, ctx.threads)
+        ctx.log.info("extract backend=%s pipeline=%s device=%s threads=%d", first, self.pipeline, devices[first], ctx.threads)
         layout = OutputLayout(self.out_dir)
 
         def process(path: str) -> dict:
@@ -79,17 +83,19 @@ class ExtractTask:
                 if kind != "safe" or self.phase1_backend != "auto":
                     raise PermanentError(str(exc)) from exc
                 ctx.log.warning("safe backend cannot read %s (%s); trying Docling", path, exc)
+                kind = "docling"
                 try:
-                    conv = extractor("docling").convert(path)
+                    conv = extractor(kind).convert(path)
                 except ConversionFailed as exc2:
                     raise PermanentError(str(exc2)) from exc2
             markdown = conv.markdown
             if markdown is None:
                 clean_document(conv.document)
                 markdown = conv.document.export_to_markdown()
+            data = conv.to_dict()
             stats = text_stats(markdown)
             is_pdf = path.lower().endswith(".pdf")
-            signals = triage(markdown, conv.document, is_pdf, pdf_path=path if is_pdf else None)
+            signals = triage(markdown, data, is_pdf, pdf_path=path if is_pdf else None, page_covers=conv.page_covers)
             scanned = signals.pop("scanned_page_numbers")
             if conv.backend == "rapidocr":  # OCR'd already: the signals describe the OCR text
                 signals.update(needs_ocr=False, ocr_success=True)
@@ -100,11 +106,11 @@ class ExtractTask:
                 **stats,
                 **signals,
             }
-            sidecar = {"stem": stem, "source": os.path.abspath(path), "worker": ctx.label, "device": device,
+            sidecar = {"stem": stem, "source": os.path.abspath(path), "worker": ctx.label, "device": devices[kind],
                        "finished_at": time.time(), **result, "scanned_page_numbers": scanned}
             metrics = None if self.benchmark_mode else {**result, "timings": conv.timings,
-                                                       "per_page": per_page_stats(conv.document)}
-            write_artifacts(layout, stem, conv.document, markdown, sidecar, metrics)
+                                                       "per_page": per_page_stats(data)}
+            write_artifacts(layout, stem, data, markdown, sidecar, metrics)
             return result
 
         return process

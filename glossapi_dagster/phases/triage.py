@@ -28,11 +28,13 @@ import re
 import unicodedata
 from collections import Counter
 
+from ..backends.pdf_images import EMPTY_PAGE_CHARS, image_cover
+from .charclass import BAD, GREEK, LATIN, NONSPACE, PATTERNS, POLYTONIC, count_classes
+
 MOJIBAKE_MAX = 0.1          # GlossAPI: mojibake_badness_score > 0.1 -> needs_ocr
 GARBLED_MAX = 0.2
 GARBLED_MIN_WORDS = 20      # fewer words say too little
 GARBLED_SAMPLE = 5000       # words examined at most per document
-EMPTY_PAGE_CHARS = 50
 SCANNED_COVER = 0.3         # a near-empty page whose pictures cover this share of it is a scan
 SCANNED_SHARE = 0.25        # a document with this share of scanned pages goes to OCR
 
@@ -42,55 +44,29 @@ TRIAGE_COLUMNS = (
 )
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
-_GREEK = re.compile(r"[\u0370-\u03FF\u1F00-\u1FFF]")
-_POLYTONIC = re.compile(r"[\u1F00-\u1FFF]")
-_LATIN = re.compile(r"[A-Za-z\u00C0-\u024F\u1E00-\u1EFF]")
-_CASE_FLIP = re.compile(r"[a-z\u00DF-\u00FF\u03AC-\u03CE\u1F00-\u1FFF][A-Z\u0391-\u03A9]")
-_LETTER_DIGIT_LETTER = re.compile(r"[^\W\d_]\d+[^\W\d_]")
+_CASE_FLIP = r"[a-z\u00DF-\u00FF\u03AC-\u03CE\u1F00-\u1FFF][A-Z\u0391-\u03A9]"
+_LETTER_DIGIT_LETTER = r"[^\W\d_]\d+[^\W\d_]"
+_G, _L = PATTERNS[GREEK].pattern, PATTERNS[LATIN].pattern
+# a case flip inside a word (okEaaooE), letters around digits (tK244Xn), Greek and Latin letters in
+# one word, or a character no real text uses: one search per word
+_GARBLED = re.compile(f"{_CASE_FLIP}|{_LETTER_DIGIT_LETTER}|{_G}.*{_L}|{_L}.*{_G}|{PATTERNS[BAD].pattern}")
 _STRIP = ".,;:!?()[]{}\"'«»*_|#-–—…/\\`~<>"
-
-# Ranges a real text of this corpus is written in (besides ASCII and whitespace).
-_ALLOWED = (
-    (0x00A0, 0x024F),  # Latin-1, Latin Extended-A/B
-    (0x0300, 0x036F),  # combining diacritics
-    (0x0370, 0x03FF), (0x1F00, 0x1FFF),  # Greek, polytonic Greek
-    (0x1E00, 0x1EFF),  # Latin Extended Additional
-    (0x2000, 0x20CF),  # punctuation, super/subscripts, currency
-    (0x2100, 0x23FF),  # letterlike, number forms, arrows, math operators, technical
-    (0x2500, 0x25FF),  # box drawing, geometric shapes (bullets)
-    (0x27C0, 0x27EF), (0x2980, 0x2AFF),  # mathematical symbols
-    (0xFB00, 0xFB06),  # ligatures
-    (0x1D400, 0x1D7FF),  # mathematical alphanumerics
-)
-
-
-_RANGES = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _ALLOWED)
-# Characters outside every range a real text uses (whitespace aside): counted by regex, not per
-# character in Python, which made triage cost more than the extraction it follows.
-_BAD = re.compile(f"[^\\s\x00-\x7f{_RANGES}]")
-_NONSPACE = re.compile(r"\S")
 _TWO_LETTERS = re.compile(r"[^\W\d_].*[^\W\d_]")
-
-
-def _garbled(word: str) -> bool:
-    return bool(_CASE_FLIP.search(word) or _LETTER_DIGIT_LETTER.search(word)
-                or (_GREEK.search(word) and _LATIN.search(word)) or _BAD.search(word))
 
 
 def text_signals(markdown: str) -> dict:
     """The markdown's own signals (GlossAPI's percentages are of non-whitespace characters)."""
-    text = unicodedata.normalize("NFC", _COMMENT.sub("", markdown or ""))
-    n = len(_NONSPACE.findall(text))
-    greek = len(_GREEK.findall(text))
-    latin = len(_LATIN.findall(text))
-    polytonic = len(_POLYTONIC.findall(text))
-    bad = len(_BAD.findall(text))
+    text = markdown or ""
+    text = unicodedata.normalize("NFC", _COMMENT.sub("", text) if "<!--" in text else text)
+    counts = count_classes(text)
+    n, greek, latin = counts[NONSPACE], counts[GREEK], counts[LATIN]
+    polytonic, bad = counts[POLYTONIC], counts[BAD]
     words = text.split()
     if len(words) > GARBLED_SAMPLE:  # a share: an even sample of a long document estimates it well
         words = words[:: len(words) // GARBLED_SAMPLE + 1]
     words = [w.strip(_STRIP) for w in words]
     words = [w for w in words if len(w) >= 3 and _TWO_LETTERS.search(w)]
-    garbled = sum(1 for w in words if _garbled(w))
+    garbled = sum(1 for w in words if _GARBLED.search(w))
     return {
         "char_count_no_comments": n,
         "is_empty": n == 0,
@@ -103,26 +79,28 @@ def text_signals(markdown: str) -> dict:
     }
 
 
-def page_signals(doc, pdf_path=None) -> dict:
-    """Per page of a DoclingDocument: characters of text, and the share covered by pictures
-    (Docling's pictures, and where the PDF is given, its image objects: a backend that records
-    no pictures still shows its scans)."""
-    pages = {int(no): page.size for no, page in (getattr(doc, "pages", None) or {}).items()}
+def page_signals(doc: dict, pdf_path=None, page_covers: dict | None = None) -> dict:
+    """Per page of a Docling JSON dict: characters of text, and the share covered by pictures
+    (Docling's pictures, and the PDF's image objects: a backend that records no pictures still
+    shows its scans). page_covers: page -> share, from a backend that measured it while reading;
+    else the PDF at pdf_path is opened for the near-empty pages."""
+    pages = {int(no): page["size"] for no, page in (doc.get("pages") or {}).items()}
     chars: Counter = Counter()
     cover: Counter = Counter()
-    for item in getattr(doc, "texts", None) or []:
-        for prov in getattr(item, "prov", None) or []:
-            chars[prov.page_no] += len(_NONSPACE.findall(item.text))
-    for pic in getattr(doc, "pictures", None) or []:
-        for prov in getattr(pic, "prov", None) or []:
-            size = pages.get(prov.page_no)
-            if size is not None and size.width and size.height:
-                b = prov.bbox
-                cover[prov.page_no] += abs(b.r - b.l) * abs(b.t - b.b) / (size.width * size.height)
+    for item in doc.get("texts") or []:
+        for prov in item.get("prov") or []:
+            chars[prov["page_no"]] += sum(map(len, item["text"].split()))
+    for pic in doc.get("pictures") or []:
+        for prov in pic.get("prov") or []:
+            size = pages.get(prov["page_no"])
+            if size is not None and size["width"] and size["height"]:
+                b = prov["bbox"]
+                cover[prov["page_no"]] += abs(b["r"] - b["l"]) * abs(b["t"] - b["b"]) / (size["width"] * size["height"])
     empty = [p for p in sorted(pages) if chars[p] < EMPTY_PAGE_CHARS]
-    if pdf_path is not None:
-        for page_no, share in pdf_image_cover(pdf_path, [p for p in empty if cover[p] < SCANNED_COVER]).items():
-            cover[page_no] = max(cover[page_no], share)
+    if page_covers is None and pdf_path is not None:
+        page_covers = pdf_image_cover(pdf_path, [p for p in empty if cover[p] < SCANNED_COVER])
+    for page_no, share in (page_covers or {}).items():
+        cover[page_no] = max(cover[page_no], share)
     scanned = [p for p in empty if cover[p] >= SCANNED_COVER]
     return {"pages": len(pages), "empty_pages": len(empty), "scanned_pages": len(scanned),
             "scanned_page_numbers": scanned}
@@ -133,7 +111,6 @@ def pdf_image_cover(pdf_path, page_numbers: list[int]) -> dict[int, float]:
     if not page_numbers:
         return {}
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
 
     out: dict[int, float] = {}
     try:
@@ -149,14 +126,7 @@ def pdf_image_cover(pdf_path, page_numbers: list[int]) -> dict[int, float]:
             except pdfium.PdfiumError:
                 continue
             try:
-                width, height = page.get_size()
-                area = 0.0
-                for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
-                    left, bottom, right, top = obj.get_bounds()
-                    w = max(0.0, min(right, width) - max(left, 0.0))
-                    h = max(0.0, min(top, height) - max(bottom, 0.0))
-                    area += w * h
-                out[page_no] = min(1.0, area / (width * height)) if width and height else 0.0
+                out[page_no] = image_cover(page)
             finally:
                 page.close()
     finally:
@@ -164,10 +134,12 @@ def pdf_image_cover(pdf_path, page_numbers: list[int]) -> dict[int, float]:
     return out
 
 
-def triage(markdown: str, doc=None, is_pdf: bool = True, pdf_path=None) -> dict:
-    """Signals, GlossAPI's filter reasons, and needs_ocr (only a PDF can need OCR)."""
+def triage(markdown: str, doc: dict | None = None, is_pdf: bool = True, pdf_path=None,
+           page_covers: dict | None = None) -> dict:
+    """Signals, GlossAPI's filter reasons, and needs_ocr (only a PDF can need OCR); doc is the
+    Docling JSON dict."""
     signals = text_signals(markdown)
-    pages = page_signals(doc, pdf_path if is_pdf else None) if doc is not None else {"pages": 0, "empty_pages": 0, "scanned_pages": 0,
+    pages = page_signals(doc, pdf_path if is_pdf else None, page_covers) if doc is not None else {"pages": 0, "empty_pages": 0, "scanned_pages": 0,
                                                        "scanned_page_numbers": []}
     reasons = []
     if signals["is_empty"]:
@@ -191,11 +163,9 @@ def triage(markdown: str, doc=None, is_pdf: bool = True, pdf_path=None) -> dict:
 
 def triage_outputs(layout, stem: str, is_pdf: bool = True, pdf_path=None) -> dict:
     """Triage a document already extracted: its markdown and Docling JSON as written."""
-    from docling_core.types.doc import DoclingDocument
-
     from .artifacts import load_docling_json
 
     markdown = layout.markdown(stem).read_text(encoding="utf-8")
     json_path = layout.docling_json(stem)
-    doc = DoclingDocument.model_validate(load_docling_json(json_path)) if json_path.exists() else None
+    doc = load_docling_json(json_path) if json_path.exists() else None
     return triage(markdown, doc, is_pdf, pdf_path)
