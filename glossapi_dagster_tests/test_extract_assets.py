@@ -123,13 +123,29 @@ def test_metadata_logs_and_worker_shares(run):
     assert any("queued=" in (r.user_message or "") for r in records)
 
 
+def test_a_finished_corpus_on_a_new_instance_is_recorded_without_work(run, tmp_path):
+    """Work done by a run that never recorded it (killed, or another instance): the rerun records
+    the shards, processed 0, and redoes nothing."""
+    layout = OutputLayout(run["out"])
+    before = {p.name: p.stat().st_mtime_ns for p in (layout.root / "sidecars" / "extract").iterdir()}
+    with temp_instance(tmp_path) as fresh:
+        assert materialize_manifest(fresh, run["res"], shard_size=10).success
+        late = materialize_extraction(fresh, run["res"])
+        mats = late.asset_materializations_for_node("extracted_docs")
+        assert sorted(m.partition for m in mats) == fresh.get_dynamic_partitions("shards")
+        assert {m.metadata["processed"].value for m in mats} == {0}
+        assert materialize_extraction(fresh, run["res"]).asset_materializations_for_node("extracted_docs") == []
+    assert {p.name: p.stat().st_mtime_ns for p in (layout.root / "sidecars" / "extract").iterdir()} == before
+
+
 def test_rerun_does_nothing_then_only_the_new_file(run, corpus):
     instance, res = run["instance"], run["res"]
     layout = OutputLayout(run["out"])
     before = {p.name: p.stat().st_mtime_ns for p in (layout.root / "sidecars" / "extract").iterdir()}
     again = materialize_extraction(instance, res)
-    meta = again.asset_materializations_for_node("extracted_docs")[0].metadata
-    assert meta["processed"].value == 0 and meta["problematic"].value == 0
+    # nothing left: the run succeeds and records no new materialization (nor runs the checks)
+    assert again.success and again.asset_materializations_for_node("extracted_docs") == []
+    assert not [e for e in again.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
 
     shutil.copyfile(corpus / "pdfs" / "multicolumn.pdf", run["in"] / "added later.pdf")
     manifest = materialize_manifest(instance, res, shard_size=10)

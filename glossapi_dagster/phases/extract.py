@@ -146,6 +146,16 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
     return row
 
 
+def _size(row: dict) -> float:
+    size = row.get("size")
+    if isinstance(size, (int, float)) and size == size:  # not None, not NaN
+        return size
+    try:
+        return os.path.getsize(row["path"])
+    except OSError:
+        return -1
+
+
 def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, **options):
     """Extract the given manifest rows (each with `stem` and `path`) on the pool; returns its report.
 
@@ -154,7 +164,8 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
     from .runner import run_on_pool
 
     layout = OutputLayout(out_dir)
-    stem_of = {r["path"]: r["stem"] for r in rows}
+    # largest first: one long document started last would run alone at the end
+    stem_of = {r["path"]: r["stem"] for r in sorted(rows, key=_size, reverse=True)}
     task = ExtractTask(str(layout.root), stem_of, **options)
     return run_on_pool(task, stem_of, config, ProgressStore(layout.store_dir), SkipList(layout.skiplist),
                        extract_row, on_summary, on_pool)

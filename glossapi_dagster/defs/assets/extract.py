@@ -10,6 +10,7 @@ from ..metadata import run_metadata
 from ..partitions import shards
 from ..resources import CorpusResource, GpuPoolResource
 from .download_results import download_results
+from .selection import manifest_rows, nothing_to_do
 
 
 @asset(
@@ -18,19 +19,20 @@ from .download_results import download_results
     backfill_policy=BackfillPolicy.single_run(),  # a backfill over many shards: one run, one pool
     deps=[download_results],
     pool="gpu",
+    output_required=False,  # a rerun with nothing left records nothing
     description="markdown/<stem>.md, json/<stem>.docling.json.zst, sidecars and metrics, on every GPU.",
 )
 def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus: CorpusResource,
-                   gpu_pool: GpuPoolResource) -> MaterializeResult:
+                   gpu_pool: GpuPoolResource):
     layout = OutputLayout(corpus.output_dir)
     store = ProgressStore(layout.store_dir)
     keys = set(context.partition_keys)
-    todo = set(store.pending("extract_status", reprocess=config.reprocess, skip=SkipList(layout.skiplist).read()))
-    manifest = store.read(["stem", "path", "shard", "size"])
-    manifest = manifest[manifest["shard"].isin(keys) & manifest["stem"].isin(todo)]
-    # largest first: one long document started last would be the run's tail
-    rows = manifest.sort_values("size", ascending=False, na_position="last").to_dict("records")
+    todo = store.pending("extract_status", reprocess=config.reprocess, skip=SkipList(layout.skiplist).read())
+    rows = manifest_rows(store, keys, todo)
     context.log.info(f"{len(rows)} documents to extract in {len(keys)} shard(s); the rest are done or set aside")
+    if not rows:
+        nothing_to_do(context)
+        return
     try:
         report = run_extraction(
             layout.root, rows, gpu_pool.pool_config(str(layout.root), "extract"),
@@ -45,4 +47,4 @@ def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus
     stem_of = {r["path"]: r["stem"] for r in rows}
     done = [stem_of[o.item] for o in report.outcomes if o.status == "success"]
     preview = layout.markdown(done[0]) if done else None
-    return MaterializeResult(metadata=run_metadata(report, stem_of, preview))
+    yield MaterializeResult(metadata=run_metadata(report, stem_of, preview))

@@ -14,6 +14,7 @@ from ..metadata import run_metadata
 from ..partitions import shards
 from ..resources import CorpusResource, GpuPoolResource
 from .extract import extracted_docs
+from .selection import nothing_to_do
 
 # The step's own retries: when the controller itself fails (not a worker: those the pool
 # respawns), Dagster runs the step again, which resumes from the store.
@@ -34,12 +35,13 @@ def respawn_policy(config: MathConfig, gpu_pool: GpuPoolResource) -> RetryPolicy
     deps=[extracted_docs],
     pool="gpu",
     retry_policy=STEP_RETRIES,
+    output_required=False,  # a rerun with nothing left records nothing
     description="Formulas decoded to LaTeX in markdown/<stem>.md ($...$, $$...$$), json/<stem>.latex_map.jsonl, "
                 "sidecars/math/<stem>.json; workers respawned up to GLOSSAPI_MATH_RESPAWN_CAP, then the "
                 "documents they held go to the fatal skip-list and problematic_math quarantine.",
 )
 def math_enriched(context: AssetExecutionContext, config: MathConfig, corpus: CorpusResource,
-                  gpu_pool: GpuPoolResource) -> MaterializeResult:
+                  gpu_pool: GpuPoolResource):
     layout = OutputLayout(corpus.output_dir)
     store = ProgressStore(layout.store_dir)
     keys = set(context.partition_keys)
@@ -55,6 +57,9 @@ def math_enriched(context: AssetExecutionContext, config: MathConfig, corpus: Co
     pool_config.respawn = policy
     context.log.info(f"{len(rows)} extracted PDFs to look for formulas in {len(keys)} shard(s); respawn cap "
                      f"{policy.max_retries} (GLOSSAPI_MATH_RESPAWN_CAP={os.environ.get('GLOSSAPI_MATH_RESPAWN_CAP')!r})")
+    if not rows:
+        nothing_to_do(context)
+        return
     try:
         report = run_math(
             layout.root, rows, pool_config, on_summary=lambda s: context.log.info(s.line()), on_pool=gpu_pool.track,
@@ -82,4 +87,4 @@ def math_enriched(context: AssetExecutionContext, config: MathConfig, corpus: Co
         "exhausted_devices": MetadataValue.json(report.exhausted),
         "quarantined": MetadataValue.json(set_aside[:500]),
     })
-    return MaterializeResult(metadata=meta)
+    yield MaterializeResult(metadata=meta)

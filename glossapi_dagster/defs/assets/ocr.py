@@ -11,6 +11,7 @@ from ..metadata import run_metadata
 from ..partitions import shards
 from ..resources import CorpusResource, GpuPoolResource
 from .extract import extracted_docs
+from .selection import manifest_rows, nothing_to_do
 
 
 @asset(
@@ -19,19 +20,21 @@ from .extract import extracted_docs
     backfill_policy=BackfillPolicy.single_run(),  # a backfill over many shards: one run, one pool
     deps=[extracted_docs],
     pool="gpu",
+    output_required=False,  # a rerun with nothing left records nothing
     description="The needs_ocr documents of the selected shards OCR'd page by page with RapidOCR "
                 "(onnxruntime, CUDA on every GPU): markdown and Docling JSON replaced, ocr_success recorded.",
 )
 def ocr_docs(context: AssetExecutionContext, config: OcrConfig, corpus: CorpusResource,
-             gpu_pool: GpuPoolResource) -> MaterializeResult:
+             gpu_pool: GpuPoolResource):
     layout = OutputLayout(corpus.output_dir)
     store = ProgressStore(layout.store_dir)
     keys = set(context.partition_keys)
-    manifest = store.read(["stem", "path", "shard"])
-    in_scope = set(manifest.loc[manifest["shard"].isin(keys), "stem"]) if "shard" in manifest else set()
-    todo = set(ocr_targets(store, in_scope, reprocess=config.reprocess, skip=SkipList(layout.skiplist).read()))
-    rows = [r for r in manifest.to_dict("records") if r["stem"] in todo]
+    todo = ocr_targets(store, reprocess=config.reprocess, skip=SkipList(layout.skiplist).read())
+    rows = manifest_rows(store, keys, todo, columns=("stem", "path", "shard"))
     context.log.info(f"{len(rows)} documents flagged needs_ocr to OCR in {len(keys)} shard(s)")
+    if not rows:
+        nothing_to_do(context)
+        return
     try:
         report = run_ocr(
             layout.root, rows, gpu_pool.pool_config(str(layout.root), "ocr"),
@@ -45,4 +48,4 @@ def ocr_docs(context: AssetExecutionContext, config: OcrConfig, corpus: CorpusRe
     meta = run_metadata(report, stem_of, layout.markdown(done[0]) if done else None)
     meta["ocr_success"] = len(done)
     meta["ocr_stems"] = MetadataValue.json(sorted(done)[:500])
-    return MaterializeResult(metadata=meta)
+    yield MaterializeResult(metadata=meta)

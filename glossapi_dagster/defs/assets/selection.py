@@ -1,0 +1,28 @@
+"""What the shard-partitioned assets share: picking their rows, and a rerun with nothing left."""
+from __future__ import annotations
+
+from dagster import AssetExecutionContext, AssetMaterialization
+
+from ...state import ProgressStore
+
+
+def manifest_rows(store: ProgressStore, shards: set[str], stems, columns=("stem", "path", "shard", "size")) -> list[dict]:
+    """The manifest rows of these shards whose stem is in stems; only those become dicts (all
+    10^5 rows of a big corpus took 1.5 s)."""
+    df = store.read(list(columns))
+    if df.empty or "shard" not in df:
+        return []
+    return df[df["shard"].isin(shards) & df["stem"].isin(set(stems))].to_dict("records")
+
+
+def nothing_to_do(context: AssetExecutionContext) -> None:
+    """A rerun that found nothing left records no new materialization of the shards already
+    materialized (a hundred events, and the asset checks, for nothing); shards never recorded,
+    because the run that did their work was killed before it could, are recorded now."""
+    done = context.instance.get_materialized_partitions(context.asset_key)
+    late = [key for key in context.partition_keys if key not in done]
+    for key in late:
+        context.log_event(AssetMaterialization(asset_key=context.asset_key, partition=key, metadata={
+            "processed": 0, "problematic": 0, "skipped": 0, "note": "work done by an earlier, interrupted run"}))
+    context.log.info(f"nothing left to do in {len(context.partition_keys)} shard(s); "
+                     f"{len(late)} recorded now that an earlier run had finished")
