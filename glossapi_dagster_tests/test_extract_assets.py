@@ -160,3 +160,36 @@ def test_rerun_does_nothing_then_only_the_new_file(run, corpus):
     rows = _rows(run)
     assert rows["added later"]["extract_status"] == "success"
     assert rows["added later"]["shard"] == "shard-00003"
+
+
+def test_checks_report_lost_outputs_and_json_that_does_not_parse(run, tmp_path):
+    """The asset checks, run on their own over the finished corpus: they pass, then name what was
+    broken behind their back (a markdown deleted, a Docling JSON truncated)."""
+    from dagster import AssetSelection, materialize
+
+    from glossapi_dagster.defs.assets import extracted_docs
+    from glossapi_dagster.defs.checks import every_document_accounted_for, outputs_exist_and_parse, problematic_share
+
+    layout = OutputLayout(run["out"])
+    checks = [every_document_accounted_for, outputs_exist_and_parse, problematic_share]
+
+    def evaluate() -> dict:
+        result = materialize([extracted_docs, *checks], selection=AssetSelection.checks_for_assets(extracted_docs),
+                             instance=run["instance"], resources=run["res"])
+        return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+    assert all(e.passed for e in evaluate().values())
+    saved = {p: p.read_bytes() for p in (layout.markdown("multicolumn"), layout.docling_json("redp5110_sampled"))}
+    try:
+        layout.markdown("multicolumn").unlink()
+        blob = saved[layout.docling_json("redp5110_sampled")]
+        layout.docling_json("redp5110_sampled").write_bytes(blob[: len(blob) // 2])
+        found = evaluate()
+        broken = found["outputs_exist_and_parse"]
+        assert not broken.passed and broken.metadata["broken"].value == 2
+        text = json.dumps(broken.metadata["broken_outputs"].value)
+        assert "multicolumn: missing multicolumn.md" in text and "redp5110_sampled" in text
+        assert found["every_document_accounted_for"].passed  # the store itself is intact
+    finally:
+        for path, data in saved.items():
+            path.write_bytes(data)

@@ -22,12 +22,14 @@ def encode_json(obj) -> bytes:
 
 
 def load_docling_json(path: Path) -> dict:
+    import orjson
+
     data = Path(path).read_bytes()
     if str(path).endswith(".zst"):
         import zstandard
 
         data = zstandard.ZstdDecompressor().decompress(data)
-    return json.loads(data)
+    return orjson.loads(data)
 
 
 def text_stats(text: str) -> dict:
