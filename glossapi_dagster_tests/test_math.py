@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
-from dagster import DagsterEventType, DagsterInstance
+from dagster import DagsterEventType
 
 from glossapi_dagster.backends.code_formula import (
     MAX_HEIGHT_PX, MIN_HEIGHT_PX, crop_scale, find_weights, render_crops,
@@ -347,21 +347,10 @@ def extracted_copies(tmp_path_factory, corpus):
     input_dir.mkdir()
     for stem in STEMS:
         shutil.copyfile(corpus / "pdfs" / "code_and_formula.pdf", input_dir / f"{stem}.pdf")
-    home = tmp / "home"
-    home.mkdir()
-    shutil.copyfile(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    old = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(home)
-    try:
-        with DagsterInstance.get() as instance:
-            res = resources(input_dir, tmp / "out")
-            assert materialize_manifest(instance, res).success
-            assert materialize_extraction(instance, res, phase1_backend="safe").success
-    finally:
-        if old is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = old
+    with temp_instance(tmp) as instance:
+        res = resources(input_dir, tmp / "out")
+        assert materialize_manifest(instance, res).success
+        assert materialize_extraction(instance, res, phase1_backend="safe").success
     return input_dir, tmp / "out"
 
 
