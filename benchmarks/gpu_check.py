@@ -21,7 +21,6 @@ Prints one markdown report (marked with the card's name) to stdout; details to s
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys

@@ -93,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     for device in (["cpu", "cuda:0"] if args.only is None else ["cpu" if args.only == "cpu" else "cuda:0"]):
         results[device] = run(device, pdfs, args.pages, args.threads, args.dpi, log)
 
-    print(f"| provider | model load (s) | pages | seconds | pages/s |")
-    print(f"|---|---:|---:|---:|---:|")
+    print("| provider | model load (s) | pages | seconds | pages/s |")
+    print("|---|---:|---:|---:|---:|")
     for device, r in results.items():
         if r.get("unavailable"):
             print(f"| {device} | - | - | - | onnxruntime's CUDA provider could not be brought here "
