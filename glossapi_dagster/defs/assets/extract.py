@@ -1,25 +1,20 @@
 """extracted_docs: markdown and Docling JSON for every document of the selected shards."""
 
-from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, asset
 
 from ...phases.extract import run_extraction
 from ...pool import WorkerSetupError
 from ...state import OutputLayout, ProgressStore, SkipList
 from ..config import ExtractConfig
 from ..metadata import run_metadata
-from ..partitions import shards
 from ..resources import CorpusResource, GpuPoolResource
 from .download_results import download_results
-from .selection import manifest_rows, nothing_to_do
+from .selection import ON_THE_POOL, manifest_rows, nothing_to_do
 
 
 @asset(
-    group_name="glossapi",
-    partitions_def=shards,
-    backfill_policy=BackfillPolicy.single_run(),  # a backfill over many shards: one run, one pool
+    **ON_THE_POOL,
     deps=[download_results],
-    pool="gpu",
-    output_required=False,  # a rerun with nothing left records nothing
     description="markdown/<stem>.md, json/<stem>.docling.json.zst, sidecars and metrics, on every GPU.",
 )
 def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus: CorpusResource,

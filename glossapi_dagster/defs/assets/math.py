@@ -3,7 +3,7 @@
 import os
 
 from dagster import (
-    AssetExecutionContext, Backoff, BackfillPolicy, Failure, MaterializeResult, MetadataValue, RetryPolicy, asset,
+    AssetExecutionContext, Backoff, Failure, MaterializeResult, MetadataValue, RetryPolicy, asset,
 )
 
 from ...phases.math import MATH_ENGINES, math_targets, respawn_cap, run_math
@@ -11,10 +11,9 @@ from ...pool import FATAL, SKIPPED, SUCCESS, WorkerSetupError
 from ...state import OutputLayout, ProgressStore, SkipList
 from ..config import MathConfig
 from ..metadata import run_metadata
-from ..partitions import shards
 from ..resources import CorpusResource, GpuPoolResource
 from .extract import extracted_docs
-from .selection import nothing_to_do
+from .selection import ON_THE_POOL, nothing_to_do
 
 # The step's own retries: when the controller itself fails (not a worker: those the pool
 # respawns), Dagster runs the step again, which resumes from the store.
@@ -29,13 +28,9 @@ def respawn_policy(config: MathConfig, gpu_pool: GpuPoolResource) -> RetryPolicy
 
 
 @asset(
-    group_name="glossapi",
-    partitions_def=shards,
-    backfill_policy=BackfillPolicy.single_run(),  # a backfill over many shards: one run, one pool
+    **ON_THE_POOL,
     deps=[extracted_docs],
-    pool="gpu",
     retry_policy=STEP_RETRIES,
-    output_required=False,  # a rerun with nothing left records nothing
     description="Formulas decoded to LaTeX in markdown/<stem>.md ($...$, $$...$$), json/<stem>.latex_map.jsonl, "
                 "sidecars/math/<stem>.json; workers respawned up to GLOSSAPI_MATH_RESPAWN_CAP, then the "
                 "documents they held go to the fatal skip-list and problematic_math quarantine.",

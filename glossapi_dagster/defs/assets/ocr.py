@@ -1,6 +1,6 @@
 """ocr_docs: full-page RapidOCR of the documents triage flagged needs_ocr (GlossAPI's ocr_bad)."""
 
-from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from ...backends.preflight import PreflightError
 from ...phases.ocr import ocr_targets, run_ocr
@@ -8,19 +8,14 @@ from ...pool import SUCCESS, WorkerSetupError
 from ...state import OutputLayout, ProgressStore, SkipList
 from ..config import OcrConfig
 from ..metadata import run_metadata
-from ..partitions import shards
 from ..resources import CorpusResource, GpuPoolResource
 from .extract import extracted_docs
-from .selection import manifest_rows, nothing_to_do
+from .selection import ON_THE_POOL, manifest_rows, nothing_to_do
 
 
 @asset(
-    group_name="glossapi",
-    partitions_def=shards,
-    backfill_policy=BackfillPolicy.single_run(),  # a backfill over many shards: one run, one pool
+    **ON_THE_POOL,
     deps=[extracted_docs],
-    pool="gpu",
-    output_required=False,  # a rerun with nothing left records nothing
     description="The needs_ocr documents of the selected shards OCR'd page by page with RapidOCR "
                 "(onnxruntime, CUDA on every GPU): markdown and Docling JSON replaced, ocr_success recorded.",
 )

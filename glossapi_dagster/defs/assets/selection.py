@@ -1,9 +1,19 @@
 """What the shard-partitioned assets share: picking their rows, and a rerun with nothing left."""
 from __future__ import annotations
 
-from dagster import AssetExecutionContext, AssetMaterialization
+from dagster import AssetExecutionContext, AssetMaterialization, BackfillPolicy
 
 from ...state import ProgressStore
+from ..partitions import shards
+
+# The @asset arguments of every asset that runs on the worker pool, one shard range per run.
+ON_THE_POOL = dict(
+    group_name="glossapi",
+    partitions_def=shards,
+    backfill_policy=BackfillPolicy.single_run(),  # a backfill over many shards: one run, one pool
+    pool="gpu",                                   # one run on the GPUs at a time (deploy/dagster.yaml)
+    output_required=False,                        # a rerun with nothing left records nothing
+)
 
 
 def manifest_rows(store: ProgressStore, shards: set[str], stems, columns=("stem", "path", "shard", "size")) -> list[dict]:
