@@ -21,6 +21,9 @@ import re
 import time
 from pathlib import Path
 
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
 from ..state.atomic import atomic_write_text
 from .base import Conversion, ConversionFailed, failure_reason
 from .pdf_images import EMPTY_PAGE_CHARS, image_cover
@@ -30,49 +33,32 @@ from .text_fixes import clean_text, may_need_repair
 _LINE = re.compile(r"[^\S\r\n]*(\S(?:[^\r\n]*\S)?)")
 _HYPHENS = ("-", "\u00ad", "\u2010")
 HEADING_RATIO = 1.2       # a line this much larger than the body text is a heading
+SIZE_TOLERANCE = 0.6      # points: lines of one block have this font size
+LINE_GAP = 0.65           # a gap between two lines' boxes over this share of a line's height ends a block
 MAX_HEADING_CHARS = 150
 
 
 class Block:
     """Consecutive lines of one size, vertically close: a paragraph (or a heading)."""
 
-    __slots__ = ("lines", "l", "b", "r", "t", "size_sum", "last_b", "last_h", "last_size", "kind", "text")
+    __slots__ = ("lines", "l", "b", "r", "t", "size_sum", "kind", "text")
 
     def __init__(self, line: str, l: float, b: float, r: float, t: float, size: float):
         self.lines, self.l, self.b, self.r, self.t = [line], l, b, r, t
-        self.size_sum, self.last_b, self.last_h, self.last_size = size, b, t - b, size
-        self.kind, self.text = "text", ""
-
-    def takes(self, b: float, t: float, size: float) -> bool:
-        """The next line continues this block: same size, just below the last line."""
-        if abs(self.last_size - size) > 0.6:
-            return False
-        height = max(self.last_h, t - b, 1.0)
-        gap = self.last_b - t
-        return -0.5 * height <= gap <= 1.2 * height
-
-    def add(self, line: str, l: float, b: float, r: float, t: float, size: float) -> None:
-        self.lines.append(line)
-        self.l, self.b, self.r, self.t = min(self.l, l), min(self.b, b), max(self.r, r), max(self.t, t)
-        self.size_sum += size
-        self.last_b, self.last_h, self.last_size = b, t - b, size
+        self.size_sum, self.kind, self.text = size, "text", ""
 
 
 class SafePdfExtractor:
     def __init__(self, max_pages: int | None = None, page_time_budget: float = 20.0,
                  log: logging.Logger | None = None):
-        import pypdfium2  # noqa: F401 - fail at worker start, not on the first document
-
         self.max_pages = max_pages
         self.page_time_budget = page_time_budget
         self.log = log or logging.getLogger(__name__)
         self.template = _empty_document()
-        self._box = [ctypes.c_double() for _ in range(4)]            # left, right, bottom, top
-        self._box_refs = [ctypes.byref(v) for v in self._box]
+        self._rect = pdfium_c.FS_RECTF()
+        self._rect_ref = ctypes.byref(self._rect)
 
     def convert(self, path: str | Path) -> Conversion:
-        import pypdfium2 as pdfium
-
         started = time.perf_counter()
         try:
             pdf = pdfium.PdfDocument(os.fspath(path))
@@ -87,7 +73,7 @@ class SafePdfExtractor:
             pages, sizes, covers = [], {}, {}
             for index in range(count):
                 page_started = time.perf_counter()
-                pages.append(self._read_page(pdf, index, sizes, covers))
+                pages.append(self._read_page(pdf.raw, index, count, sizes, covers))
                 spent = time.perf_counter() - page_started
                 if spent > self.page_time_budget:
                     raise ConversionFailed(f"time budget: page {index + 1} took {spent:.1f}s > {self.page_time_budget:g}s")
@@ -100,72 +86,103 @@ class SafePdfExtractor:
         return Conversion(None, count, done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
                           markdown=markdown, data=data, page_covers=covers)
 
-    def _read_page(self, pdf, index: int, sizes: dict, covers: dict) -> tuple[float, float, list[Block]]:
+    def _read_page(self, pdf, index: int, count: int, sizes: dict, covers: dict) -> tuple[float, float, list[Block]]:
         """The page's blocks; sizes (font size -> characters) is summed over the document, and
-        covers gets the image cover of a near-empty page (a scan?) while it is open."""
-        import pypdfium2 as pdfium
-        import pypdfium2.raw as raw
+        covers gets the image cover of a near-empty page (a scan?) while it is open.
 
+        pdfium's C API directly: pypdfium2's page and text-page objects (finalizers, parent
+        bookkeeping, text-range checks) cost about as much as pdfium's own parsing of a page."""
+        page = pdfium_c.FPDF_LoadPage(pdf, index)
+        if not page:
+            raise ConversionFailed(f"corrupt: page {index + 1} of {count} cannot be loaded")
         try:
-            page = pdf[index]
-        except pdfium.PdfiumError as exc:
-            raise ConversionFailed(f"corrupt: page {index + 1} of {len(pdf)} cannot be loaded ({exc})") from exc
-        blocks: list[Block] = []
-        try:
-            width, height = page.get_size()
-            textpage = page.get_textpage()
+            width, height = pdfium_c.FPDF_GetPageWidthF(page), pdfium_c.FPDF_GetPageHeightF(page)
+            textpage = pdfium_c.FPDFText_LoadPage(page)
+            if not textpage:
+                raise ConversionFailed(f"corrupt: the text of page {index + 1} of {count} cannot be read")
             try:
-                text = textpage.get_text_range()
-                tp = textpage.raw
-                aligned = len(text) == textpage.count_chars()  # char indices match text offsets
-                # pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002)
-                # and does not break the line there: the word is whole once the mark is gone.
-                soft = "\ufffe" in text or "\x02" in text
-                left, right, bottom, top = self._box
-                refs = self._box_refs
-                char_box, font_size = raw.FPDFText_GetCharBox, raw.FPDFText_GetFontSize
-                block = None
-                l, b, r, t, size = 0.0, 0.0, width, height, 0.0
-                for m in _LINE.finditer(text):
-                    line = m.group(1)
-                    if aligned:  # the line's box from its first and last character, its size from the first
-                        first, last = m.start(1), m.end(1) - 1
-                        char_box(tp, first, *refs)
-                        l, r, b, t = left.value, right.value, bottom.value, top.value
-                        char_box(tp, last, *refs)
-                        l, r, b, t = min(l, left.value), max(r, right.value), min(b, bottom.value), max(t, top.value)
-                        size = font_size(tp, first)
-                    if soft:
-                        line = line.replace("\ufffe", "").replace("\x02", "")
-                        if not line:
-                            continue
-                    if size > 0:
-                        key = round(size, 1)
-                        sizes[key] = sizes.get(key, 0) + len(line)
-                    if block is not None and block.takes(b, t, size):
-                        block.add(line, l, b, r, t, size)
-                    else:
-                        block = Block(line, l, b, r, t, size)
-                        blocks.append(block)
+                text, blocks = self._blocks(textpage, width, height, sizes)
             finally:
-                textpage.close()
+                pdfium_c.FPDFText_ClosePage(textpage)
             if _near_empty(text, blocks):
                 covers[index + 1] = image_cover(page)
         finally:
-            page.close()
+            pdfium_c.FPDF_ClosePage(page)
         suspect = may_need_repair(text)  # once a page: most pages have nothing for ftfy
         for block in blocks:
             block.text = _join(block.lines, suspect)
         return width, height, blocks
 
+    def _blocks(self, textpage, width: float, height: float, sizes: dict) -> tuple[str, list[Block]]:
+        """The page's text, and its lines grouped into blocks. A line's box is the union of its
+        first and last characters' loose boxes (pdfium's: font ascent to descent, so every line of
+        one font is as tall), its size the first character's font size."""
+        text = _page_text(textpage)
+        aligned = len(text) == pdfium_c.FPDFText_CountChars(textpage)  # char indices match text offsets
+        # pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002)
+        # and does not break the line there: the word is whole once the mark is gone.
+        soft = "\ufffe" in text or "\x02" in text
+        rect, ref = self._rect, self._rect_ref
+        loose_box, font_size = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetFontSize
+        blocks: list[Block] = []
+        block = None
+        l, b, r, t, size = 0.0, 0.0, width, height, 0.0
+        last_b = last_h = last_size = 0.0
+        for m in _LINE.finditer(text):
+            line = m.group(1)
+            if aligned:
+                first, end = m.span(1)
+                loose_box(textpage, first, ref)
+                l, b, t = rect.left, rect.bottom, rect.top
+                loose_box(textpage, end - 1, ref)
+                r = rect.right
+                if rect.bottom < b:
+                    b = rect.bottom
+                if rect.top > t:
+                    t = rect.top
+                size = font_size(textpage, first)
+            if soft:
+                line = line.replace("\ufffe", "").replace("\x02", "")
+                if not line:
+                    continue
+            if size > 0:
+                key = round(size, 1)
+                sizes[key] = sizes.get(key, 0) + len(line)
+            # the line continues the block: same size, just below its last line
+            if block is not None and abs(last_size - size) <= SIZE_TOLERANCE and (
+                    -0.5 * (h := max(last_h, t - b, 1.0)) <= last_b - t <= LINE_GAP * h):
+                block.lines.append(line)
+                if l < block.l:
+                    block.l = l
+                if b < block.b:
+                    block.b = b
+                if r > block.r:
+                    block.r = r
+                if t > block.t:
+                    block.t = t
+                block.size_sum += size
+            else:
+                block = Block(line, l, b, r, t, size)
+                blocks.append(block)
+            last_b, last_h, last_size = b, t - b, size
+        return text, blocks
+
+
+def _page_text(textpage) -> str:
+    """All the text of a text page, in pdfium's order (FPDFText_GetText: UTF-16, NUL-terminated)."""
+    n = pdfium_c.FPDFText_CountChars(textpage)
+    if n <= 0:
+        return ""
+    buffer = (ctypes.c_ushort * (2 * n + 1))()  # room for every character as a surrogate pair
+    written = pdfium_c.FPDFText_GetText(textpage, 0, n, buffer)
+    return ctypes.string_at(buffer, 2 * max(written - 1, 0)).decode("utf-16-le", "ignore")
+
 
 def _empty_document() -> dict:
     """docling-core's own export of an empty document (schema name and version, body, furniture),
     cached per docling-core version: importing docling-core would cost each worker 1.8 s."""
-    from importlib.metadata import version
-
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "glossapi-dagster" / (
-        f"docling-core-{version('docling-core')}-empty-document.json")
+        f"docling-core-{_docling_core_version()}-empty-document.json")
     try:
         return json.loads(cache.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -179,6 +196,20 @@ def _empty_document() -> dict:
     except OSError:  # a read-only home: built again by the next worker
         pass
     return template
+
+
+def _docling_core_version() -> str:
+    """From the name of its dist-info folder; importlib.metadata costs a worker 25 ms to import."""
+    from importlib.util import find_spec
+
+    spec = find_spec("docling_core")
+    if spec is not None and spec.origin:
+        found = sorted(Path(spec.origin).parents[1].glob("docling_core-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name[len("docling_core-"):-len(".dist-info")]
+    from importlib.metadata import version
+
+    return version("docling-core")
 
 
 def _near_empty(text: str, blocks: list[Block]) -> bool:

@@ -3,18 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-import ftfy
-
-_CONFIG = ftfy.TextFixerConfig(
-    unescape_html=False,
-    uncurl_quotes=False,
-    fix_latin_ligatures=False,
-    fix_character_width=False,
-    fix_line_breaks=False,
-    normalization="NFC",
-    explain=False,
-)
+from functools import lru_cache
 
 
 # UTF-8 read as Latin-1 / cp1252 (what ftfy repairs) puts two such characters side by side
@@ -29,12 +18,30 @@ def may_need_repair(text: str) -> bool:
     return _SUSPECT.search(text) is not None
 
 
+@lru_cache(maxsize=1)
+def _ftfy():
+    """ftfy and our settings, imported on the first text that needs it (0.1 s a worker otherwise)."""
+    import ftfy
+
+    config = ftfy.TextFixerConfig(
+        unescape_html=False,
+        uncurl_quotes=False,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        fix_line_breaks=False,
+        normalization="NFC",
+        explain=False,
+    )
+    return ftfy, config
+
+
 def clean_text(text: str, suspect: bool = True) -> str:
     """NFC, and ftfy's repair where the text may need it (suspect=False: the caller knows it does not)."""
     if not text:
         return text
     if suspect and _SUSPECT.search(text):
-        text = ftfy.fix_text(text, config=_CONFIG)
+        ftfy, config = _ftfy()
+        text = ftfy.fix_text(text, config=config)
     return unicodedata.normalize("NFC", text)
 
 

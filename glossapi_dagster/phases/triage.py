@@ -126,7 +126,7 @@ def pdf_image_cover(pdf_path, page_numbers: list[int]) -> dict[int, float]:
             except pdfium.PdfiumError:
                 continue
             try:
-                out[page_no] = image_cover(page)
+                out[page_no] = image_cover(page.raw)
             finally:
                 page.close()
     finally:
