@@ -10,6 +10,9 @@ Python process (no warm imports, no shared caches), one after another:
 
   pdftotext  poppler-utils' pdftotext, one process per file (the floor; needs `pdftotext` on PATH)
   pypdfium2  pypdfium2 text extraction, one process, page by page (the floor)
+  pypdfium2_pool  the same work over --workers processes (how far parallel pdfium goes here)
+  pdfium_floor    pdfium's page, text page and text only, nothing written, --workers processes
+             (what any pypdfium2-based backend must do: the ceiling for 'safe')
   loop1      a plain single-process loop over Docling's NativePdfPipeline (parser_threads=1,
              no page images: the options our workers use), writing <stem>.md and
              <stem>.docling.json.zst: what a user would write by hand
@@ -138,6 +141,58 @@ def run_pypdfium2(files, out: Path, workers: int) -> dict:
     return {"e2e_s": time.perf_counter() - t0, "ok": ok, "finishes": finishes, "peak_rss_mb": {}}
 
 
+def _pdfium_file(job: tuple[str, str, str]) -> tuple[float, int] | None:
+    """One file in a pool process: 'text' is the pypdfium2 contender's work (its text written out),
+    'floor' only what any pypdfium2 backend must do (page, text page, its text; nothing written)."""
+    path, out, mode = job
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    try:  # as the pypdfium2 contender: a file with any error counts as not done
+        pdf = pdfium.PdfDocument(path)
+        n = len(pdf)
+        if mode == "text":
+            texts = []
+            for i in range(n):
+                page = pdf[i]
+                tp = page.get_textpage()
+                texts.append(tp.get_text_bounded())
+                tp.close()
+                page.close()
+            (Path(out) / (Path(path).stem + ".txt")).write_text("\n\f".join(texts), encoding="utf-8")
+        else:
+            for i in range(n):
+                page = raw.FPDF_LoadPage(pdf.raw, i)
+                if not page:
+                    return None
+                tp = raw.FPDFText_LoadPage(page)
+                count = raw.FPDFText_CountChars(tp)
+                buffer = (ctypes.c_ushort * (2 * count + 1))()
+                raw.FPDFText_GetText(tp, 0, count, buffer)
+                raw.FPDFText_ClosePage(tp)
+                raw.FPDF_ClosePage(page)
+        pdf.close()
+    except Exception:
+        return None
+    return time.time(), n
+
+
+def _pdfium_pool(files, out: Path, workers: int, mode: str) -> dict:
+    """The ceiling on this machine: `mode`'s work over `workers` processes fed from one queue,
+    largest files first, as our pool is; process start-up included."""
+    import multiprocessing
+
+    t0 = time.perf_counter()
+    wall0 = time.time()
+    jobs = [(str(f), str(out), mode) for f in sorted(files, key=lambda f: f.stat().st_size, reverse=True)]
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        done = [r for r in pool.imap_unordered(_pdfium_file, jobs) if r is not None]
+    return {"e2e_s": time.perf_counter() - t0, "ok": len(done), "peak_rss_mb": {},
+            "finishes": [(w - wall0 + t0, n) for w, n in done]}
+
+
 def _loop(files, out: Path, threads: int) -> dict:
     t0 = time.perf_counter()
     from docling.datamodel.base_models import ConversionStatus, InputFormat
@@ -251,6 +306,10 @@ def run_dagster(files, out: Path, workers: int) -> dict:
 CONTENDERS = {
     "pdftotext": ("pdftotext (poppler), 1 process per file", run_pdftotext),
     "pypdfium2": ("pypdfium2 text, 1 process", run_pypdfium2),
+    "pypdfium2_pool": ("pypdfium2 text, {w} processes (the same work in parallel: this machine's ceiling for it)",
+                       lambda files, out, workers: _pdfium_pool(files, out, workers, "text")),
+    "pdfium_floor": ("pdfium page + text page + text only, nothing written, {w} processes",
+                     lambda files, out, workers: _pdfium_pool(files, out, workers, "floor")),
     "loop1": ("plain loop, Docling NativePdfPipeline, 1 process, parser_threads=1", run_loop1),
     "loop2": ("plain loop, Docling NativePdfPipeline, 1 process, parser_threads=2", run_loop2),
     "engine": ("this project: engine (run_extraction), {w} workers", run_engine),
@@ -395,6 +454,12 @@ def report(results: dict, args, n_files: int) -> None:
               f"{d['steady_pps'] or 0:.2f} vs {e['steady_pps'] or 0:.2f} pages/s; manifest: "
               f"{d['manifest_s']:.1f} s (materialize_manifest) vs {e['manifest_s']:.1f} s (update_manifest); "
               f"import of dagster + definitions {d.get('import_s', 0):.1f} s")
+    raw = results.get("pypdfium2")
+    if raw:  # issue 8's yardstick: raw single-process pypdfium2
+        for name, r in results.items():
+            steady_x = (f"{r['steady_pps'] / raw['steady_pps']:.2f}x" if r["steady_pps"] and raw["steady_pps"]
+                        else "-")
+            print(f"{name} vs pypdfium2 (1 process): end to end {raw['e2e_s'] / r['e2e_s']:.2f}x, steady {steady_x}")
     for name in ("loop1", "loop2"):
         if name in results:
             print(f"{name}: converter set-up (import docling + build) {results[name]['setup_s']:.1f} s")

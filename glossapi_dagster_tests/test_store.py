@@ -72,6 +72,13 @@ def test_upsert_merges_per_column(tmp_path):
     assert list(store.read(["stem", "page_count"]).columns) == ["stem", "page_count"]
     with pytest.raises(ValueError):
         store.upsert([{"page_count": 1}])
+    # a column the schema does not know, inferred differently batch by batch, keeps every value
+    store.upsert([{"stem": "a", "note": 1}, {"stem": "b", "note": 2}])
+    store.upsert([{"stem": "b", "note": 2.5}])
+    assert as_dict(store, "note") == {"a": 1, "b": 2.5, "c": None, "d": None, "e": None}
+    store.upsert([{"stem": "c", "note": "text"}])
+    store.compact()
+    assert as_dict(store, "note") == {"a": "1", "b": "2.5", "c": "text", "d": None, "e": None}
 
 
 def test_compact_folds_the_journal_and_keeps_every_value(tmp_path):
@@ -424,3 +431,18 @@ def test_canonical_stem_clashes_get_a_hash():
     b = canonical_stem(PurePosixPath("a__b.pdf"), taken)
     c = canonical_stem(PurePosixPath("a__b.PDF"), taken)
     assert a == "a__b" and len({a, b, c}) == 3 and b.startswith("a__b-")
+
+
+def test_atomic_write_files_replaces_all_or_leaves_no_temp(tmp_path):
+    from glossapi_dagster.state.atomic import atomic_write_files
+
+    md, js = tmp_path / "markdown" / "a.md", tmp_path / "json" / "a.json"
+    atomic_write_files([(js, b"{}"), (md, "κείμενο".encode())])
+    assert js.read_bytes() == b"{}" and md.read_text(encoding="utf-8") == "κείμενο"
+    inode = md.stat().st_ino
+    (tmp_path / "blocked").write_text("a file where a folder should be")
+    with pytest.raises(OSError):
+        atomic_write_files([(js, b"{1}"), (tmp_path / "blocked" / "x.json", b"x"), (md, b"new")])
+    # nothing was renamed (the failure came before the first rename), and no temp file is left
+    assert js.read_bytes() == b"{}" and md.stat().st_ino == inode
+    assert not [p for p in tmp_path.rglob("*.tmp")]

@@ -5,7 +5,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from ..state.atomic import atomic_write_bytes, atomic_write_text
+from ..state.atomic import atomic_write_files
 from ..state.layout import JSON_SUFFIX, OutputLayout
 from .charclass import GREEK, LETTER, count_classes
 
@@ -54,10 +54,14 @@ def write_artifacts(layout: OutputLayout, stem: str, doc: dict, markdown: str, s
                     metrics: dict | None) -> None:
     """doc is the Docling JSON dict. Markdown last: its presence means the other artifacts of the
     stem are complete."""
-    atomic_write_bytes(layout.docling_json(stem), encode_json(doc))
-    atomic_write_text(layout.sidecar("extract", stem), json.dumps(sidecar, ensure_ascii=False, indent=1))
+    files = [(layout.docling_json(stem), encode_json(doc)),
+             (layout.sidecar("extract", stem), _pretty(sidecar))]
     if metrics is not None:
         pages = metrics.pop("per_page")
-        atomic_write_text(layout.metrics(stem), json.dumps(metrics, ensure_ascii=False, indent=1))
-        atomic_write_text(layout.per_page_metrics(stem), json.dumps(pages, ensure_ascii=False, indent=1))
-    atomic_write_text(layout.markdown(stem), markdown)
+        files += [(layout.metrics(stem), _pretty(metrics)), (layout.per_page_metrics(stem), _pretty(pages))]
+    files.append((layout.markdown(stem), markdown.encode("utf-8")))
+    atomic_write_files(files)
+
+
+def _pretty(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, indent=1).encode("utf-8")

@@ -34,7 +34,7 @@ from .charclass import BAD, GREEK, LATIN, NONSPACE, PATTERNS, POLYTONIC, count_c
 MOJIBAKE_MAX = 0.1          # GlossAPI: mojibake_badness_score > 0.1 -> needs_ocr
 GARBLED_MAX = 0.2
 GARBLED_MIN_WORDS = 20      # fewer words say too little
-GARBLED_SAMPLE = 5000       # words examined at most per document
+GARBLED_SAMPLE = 2000       # words examined at most per document (a share of 0.2 is then +-0.01)
 SCANNED_COVER = 0.3         # a near-empty page whose pictures cover this share of it is a scan
 SCANNED_SHARE = 0.25        # a document with this share of scanned pages goes to OCR
 
@@ -61,10 +61,7 @@ def text_signals(markdown: str) -> dict:
     counts = count_classes(text)
     n, greek, latin = counts[NONSPACE], counts[GREEK], counts[LATIN]
     polytonic, bad = counts[POLYTONIC], counts[BAD]
-    words = text.split()
-    if len(words) > GARBLED_SAMPLE:  # a share: an even sample of a long document estimates it well
-        words = words[:: len(words) // GARBLED_SAMPLE + 1]
-    words = [w.strip(_STRIP) for w in words]
+    words = [w.strip(_STRIP) for w in _word_sample(text)]
     words = [w for w in words if len(w) >= 3 and _TWO_LETTERS.search(w)]
     garbled = sum(1 for w in words if _GARBLED.search(w))
     return {
@@ -79,6 +76,20 @@ def text_signals(markdown: str) -> dict:
     }
 
 
+def _word_sample(text: str, windows: int = 40) -> list[str]:
+    """About GARBLED_SAMPLE words spread evenly over the text: a share is estimated as well from an
+    even sample of a long document, and splitting a whole book cost more than the rest of triage."""
+    span = 8 * GARBLED_SAMPLE // windows  # characters a window: about 8 a word, with its space
+    if len(text) <= 2 * span * windows:
+        words = text.split()
+        return words[:: len(words) // GARBLED_SAMPLE + 1] if len(words) > GARBLED_SAMPLE else words
+    step = len(text) // windows
+    words: list[str] = []
+    for start in range(0, windows * step, step):
+        words += text[start:start + span].split()[1:-1]  # a window's first and last words may be cut
+    return words
+
+
 def page_signals(doc: dict, pdf_path=None, page_covers: dict | None = None) -> dict:
     """Per page of a Docling JSON dict: characters of text, and the share covered by pictures
     (Docling's pictures, and the PDF's image objects: a backend that records no pictures still
@@ -88,8 +99,11 @@ def page_signals(doc: dict, pdf_path=None, page_covers: dict | None = None) -> d
     chars: Counter = Counter()
     cover: Counter = Counter()
     for item in doc.get("texts") or []:
+        text = item["text"]
+        # non-blank characters; where the only blank is the space, without splitting the text
+        n = len(text) - text.count(" ") if text.isprintable() else sum(map(len, text.split()))
         for prov in item.get("prov") or []:
-            chars[prov["page_no"]] += sum(map(len, item["text"].split()))
+            chars[prov["page_no"]] += n
     for pic in doc.get("pictures") or []:
         for prov in pic.get("prov") or []:
             size = pages.get(prov["page_no"])

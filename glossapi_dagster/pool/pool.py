@@ -193,9 +193,10 @@ class WorkerPool:
             slot.bound = True
             self._dispatch(slot)
         elif kind == BATCH:
-            self._on_results(slot, payload)
-            self._dispatch(slot)
+            outcomes = self._on_results(slot, payload)
+            self._dispatch(slot)  # the worker's next batch first: it must not wait for the store's fsync
             self._wake_parked()
+            self._emit(outcomes)
         elif kind == SETUP_FAILED:
             raise WorkerSetupError(f"worker {slot.device.label} could not start: {payload}")
 
@@ -215,7 +216,8 @@ class WorkerPool:
             if s.bound and not s.batch and self.queue:
                 self._dispatch(s)
 
-    def _on_results(self, slot: _Slot, results: list) -> None:
+    def _on_results(self, slot: _Slot, results: list) -> list[ItemOutcome]:
+        """The batch's outcomes (to be emitted); failed items with attempts left are requeued."""
         slot.batch = None
         outcomes = []
         for item, kind, result, error, seconds in results:
@@ -226,7 +228,7 @@ class WorkerPool:
                 outcomes.append(self._outcome(slot, item, PROBLEMATIC, error=error, seconds=seconds))
             else:
                 self.queue.append(item)  # requeue at the back; another worker may take it
-        self._emit(outcomes)
+        return outcomes
 
     # -- failures -----------------------------------------------------------------------
     def _enforce_timeouts(self, now: float) -> None:
