@@ -62,7 +62,7 @@ def atomic_write_files(files: list[tuple[Path, bytes]]) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+    atomic_write_files([(path, data)])
 
 
 def atomic_write_text(path: Path, text: str) -> None:
