@@ -115,6 +115,10 @@ def _limit_threads(threads: int) -> None:
 
 def main() -> None:
     """`python -m glossapi_dagster.pool.worker_main FD PROGRESS_FILE`: the spec comes over FD."""
+    # The controller stops a worker with SIGTERM. An ignored SIGTERM is inherited across exec, and
+    # Dagster's run processes map SIGTERM to SIGINT's handler, which a backgrounded shell leaves
+    # ignored: without this a worker would last until the SIGKILL that follows.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     fd = int(sys.argv[1])
     os.set_inheritable(fd, False)  # our own children must not keep the controller's socket open
     conn = Connection(fd)
