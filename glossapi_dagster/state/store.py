@@ -154,12 +154,15 @@ def _merge(base: pa.Table, updates: list[pa.Table]) -> pa.Table:
     keys = pa.concat_arrays([base_keys, new.cast(base_keys.type)])
     columns = {name: _extend(base[name].combine_chunks(), len(new)) for name in base.column_names}
     columns[KEY] = keys
+    last_writes: dict[tuple[int, ...], pa.Array] = {}  # per set of tables: each key's last row in them
     for name in dict.fromkeys(c for u in updates for c in u.column_names if c != KEY):
         parts = [u for u in updates if name in u.column_names]
-        stems = pa.concat_arrays([u[KEY].combine_chunks() for u in parts])[::-1]
-        values = _concat([u[name].combine_chunks() for u in parts])[::-1]
-        last = pc.index_in(keys, value_set=stems)  # reversed: the first match is the last write
-        update = values.take(last)
+        which = tuple(i for i, u in enumerate(updates) if name in u.column_names)
+        if which not in last_writes:  # the usual case, one schema for a whole run: once for every column
+            stems = pa.concat_arrays([u[KEY].combine_chunks() for u in parts])[::-1]
+            last_writes[which] = pc.index_in(keys, value_set=stems)  # reversed: first match = last write
+        last = last_writes[which]
+        update = _concat([u[name].combine_chunks() for u in parts])[::-1].take(last)
         if name not in columns:
             columns[name] = update
             continue
