@@ -1,6 +1,7 @@
 """Shared fixtures: the test corpus (read-only; copied where a test changes it) and real Dagster instances."""
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import sys
@@ -10,26 +11,69 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("GLOSSAPI_TEST_CORPUS", REPO.parent / "shared" / "corpus")).resolve()
+BUNDLED = REPO / "glossapi_dagster_tests" / "corpus"
+# More documents (e.g. ../shared/corpus, whose files not redistributable stay out of the repo)
+EXTRA = Path(os.environ.get("GLOSSAPI_TEST_CORPUS", REPO.parent / "shared" / "corpus")).resolve()
 SAMPLE = REPO / "sample_corpus" / "pdfs"
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent
-# What Docling makes of the corpus's broken files (SOURCES.tsv says what each one tests).
-EXPECTED_PROBLEMS = {
-    "empty": "empty",
-    "libreoffice-writer-password": "encrypted",
-    "poppler-742-0-fuzzed": "corrupt",
-    "FEK_A_13_-_29.01.2018_truncated": "corrupt",
-    "Pages-tree-refs": "corrupt",
-}
+
+
+def read_sources(folder: Path) -> list[dict]:
+    """SOURCES.tsv as rows (a dict by column name)."""
+    path = folder / "SOURCES.tsv"
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
 
 
 @pytest.fixture(scope="session")
-def corpus() -> Path:
-    """../shared/corpus (or GLOSSAPI_TEST_CORPUS): pdfs/, groundtruth/, SOURCES.tsv."""
-    if not (CORPUS / "pdfs").is_dir():
-        pytest.fail(f"test corpus not found at {CORPUS}; set GLOSSAPI_TEST_CORPUS")
-    return CORPUS
+def corpus(tmp_path_factory) -> Path:
+    """The bundled test corpus plus GLOSSAPI_TEST_CORPUS's other files when present, as one folder
+    (pdfs/, groundtruth/, SOURCES.tsv); read-only by convention: tests copy what they modify."""
+    merged = tmp_path_factory.mktemp("corpus")
+    rows = read_sources(BUNDLED)
+    have = {r["relative_path"] for r in rows}
+    if EXTRA != BUNDLED and (EXTRA / "pdfs").is_dir():
+        rows += [r for r in read_sources(EXTRA) if r["relative_path"] not in have
+                 and (EXTRA / r["relative_path"]).is_file()]
+    for row in rows:
+        src = BUNDLED if row["relative_path"] in have else EXTRA
+        dst = merged / row["relative_path"]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src / row["relative_path"], dst)
+    columns = list(rows[0])
+    with open(merged / "SOURCES.tsv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, columns, delimiter="\t", lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return merged
+
+
+def expected_extract(corpus: Path) -> dict[str, str]:
+    """stem -> the Phase-1 outcome SOURCES.tsv expects: 'success' or 'problematic:<reason>' (a
+    document from another corpus, without the column, is expected to succeed)."""
+    return {Path(r["relative_path"]).stem: r.get("expected_extract") or "success"
+            for r in read_sources(corpus) if r["relative_path"].startswith("pdfs/")}
+
+
+def expected_problems(corpus: Path) -> dict[str, str]:
+    """stem -> the reason its problematic row must start with."""
+    return {stem: want.split(":", 1)[1] for stem, want in expected_extract(corpus).items()
+            if want.startswith("problematic:")}
+
+
+def has_pdf(corpus: Path, name: str) -> bool:
+    return (corpus / "pdfs" / name).is_file()
+
+
+def need_pdf(corpus: Path, name: str) -> Path:
+    """A document the repo cannot ship (its licence): the test that reads it says so when absent."""
+    path = corpus / "pdfs" / name
+    if not path.is_file():
+        pytest.skip(f"{name} is not redistributable, so not bundled; set GLOSSAPI_TEST_CORPUS to a corpus that has it")
+    return path
 
 
 def copy_pdfs(src: Path, dst: Path, names: list[str] | None = None) -> Path:

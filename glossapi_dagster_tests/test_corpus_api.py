@@ -10,7 +10,7 @@ from dagster import DagsterInstance
 from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
-from .conftest import BIN, EXPECTED_PROBLEMS, SAMPLE, copy_pdfs, resources
+from .conftest import BIN, SAMPLE, copy_pdfs, expected_problems, resources
 
 # Full-page OCR of all ~540 pages takes ~10 s a page on these CPUs: the whole corpus goes through,
 # each document OCR'd on its first page only (the snippets themselves are unchanged).
@@ -34,7 +34,7 @@ def test_glossapi_snippets_are_recorded_runs_matching_the_assets(tmp_path, corpu
     problematic = {s for s, r in rows.items() if r["extract_status"] == "problematic"}
     # OCR renders with pdfium: what it cannot open is problematic, with a reason; the rest is read
     unreadable = {pdf.stem for pdf in IN.glob("*.pdf") if not _pdfium_opens(pdf)}
-    assert unreadable and unreadable <= problematic <= unreadable | set(EXPECTED_PROBLEMS)
+    assert unreadable and unreadable <= problematic <= unreadable | set(expected_problems(corpus))
     assert all(rows[s]["extract_error"] for s in problematic)
     done = {s: r for s, r in rows.items() if s not in problematic}
     assert {r["extract_status"] for r in done.values()} == {"success"}
