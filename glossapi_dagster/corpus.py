@@ -61,6 +61,7 @@ class Corpus:
             raise ValueError(f"max_pages must be a whole number >= 1 (or None), got {max_pages!r}")
         if not page_time_budget or page_time_budget <= 0:
             raise ValueError(f"page_time_budget must be > 0 seconds, got {page_time_budget!r}")
+        check_writable(self.output_dir)  # before any worker starts, and before Dagster says anything
         from .defs.materialize import materialize_extraction, materialize_manifest
 
         resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
@@ -88,6 +89,7 @@ class Corpus:
             raise ValueError(f"math_batch_size must be >= 1, got {math_batch_size}")
         if not OutputLayout(self.output_dir).store_dir.is_dir():
             raise FileNotFoundError(f"no progress store in {self.output_dir}: run extract first")
+        check_writable(self.output_dir)
         from .defs.materialize import materialize_math, materialize_ocr
 
         resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)

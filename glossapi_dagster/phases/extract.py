@@ -25,6 +25,7 @@ def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
 
 
 PHASE1_BACKENDS = ("docling", "safe", "auto")
+BUDGETS = ("page budget", "time budget")  # how the safe backend words a budget it refused
 
 
 @dataclass
@@ -81,7 +82,8 @@ class ExtractTask:
             try:
                 conv = extractor(kind).convert(path)
             except ConversionFailed as exc:
-                if kind != "safe" or self.phase1_backend != "auto":
+                # a budget the user set (max_pages, page_time_budget) is no reason to try Docling
+                if kind != "safe" or self.phase1_backend != "auto" or str(exc).startswith(BUDGETS):
                     raise PermanentError(str(exc)) from exc
                 ctx.log.warning("safe backend cannot read %s (%s); trying Docling", path, exc)
                 kind = "docling"
