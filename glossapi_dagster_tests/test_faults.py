@@ -221,55 +221,48 @@ def test_input_folder_that_is_the_output_folder_keeps_its_outputs_out(tmp_path, 
     assert list(store.read()["stem"]) == ["typologio_mas026"]
 
 
-# -- 3, 9, 12 and 7: interrupts, a lost base, a killed controller, status at any time ----------
+# -- 9: Ctrl-C and SIGTERM ---------------------------------------------------------------------
+def finished_at(out: Path) -> dict[str, float]:
+    return {s: json.loads(OutputLayout(out).sidecar("extract", s).read_text())["finished_at"] for s in successes(out)}
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_is_one_line_no_orphans_and_a_rerun_resumes(tmp_path, corpus, sig):
-    IN = copy_pdfs(corpus / "pdfs", tmp_path / "IN", FAST)
+    IN = copy_pdfs(corpus / "pdfs", tmp_path / "IN")  # the broken files fall back to Docling (seconds each)
     OUT = tmp_path / "OUT"
-    assert cli("extract", IN, OUT, *POOL).returncode == 0  # the base holds these three
-    copy_pdfs(corpus / "pdfs", IN)  # the whole corpus: the broken files fall back to Docling (seconds each)
     run = start("extract", IN, OUT, *POOL)
-    assert wait_until(lambda: len(successes(OUT)) > 3), "no document finished"
+    assert wait_until(lambda: len(successes(OUT)) >= 1), "no document finished"
     run.send_signal(sig)
     _, err = run.communicate(timeout=120)
     assert run.returncode == 128 + sig, err[-3000:]
     assert re.fullmatch(r"interrupted; \d+ documents done, run again to resume", last_line(err)), last_line(err)
     assert "Traceback" not in err and "DagsterExecutionInterruptedError" not in err
     assert wait_until(lambda: not any(alive(p) for p in worker_pids(OUT)), timeout=20), "orphan workers"
-    done = {s: json.loads(OutputLayout(OUT).sidecar("extract", s).read_text())["finished_at"] for s in successes(OUT)}
+    done = finished_at(OUT)
     assert len(done) < len(list(IN.glob("*.pdf")))  # really interrupted, work left
 
-    if sig == signal.SIGTERM:  # then a user deletes "the big file", keeping the journal
-        assert list((OUT / "download_results" / "journal").glob("*.parquet"))
-        (OUT / "download_results" / "download_results.parquet").unlink()
-        status = cli("status", OUT)
-        assert status.returncode == 0 and status.stdout.startswith("warning: "), status.stdout + status.stderr
     rerun = cli("extract", IN, OUT, *POOL)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    store = rows(OUT)
-    assert sorted(r["path"] for r in store.values()) == sorted(str(p) for p in IN.glob("*.pdf"))  # no duplicates
-    assert all(r["extract_status"] in ("success", "problematic") for r in store.values())
-    for stem, finished in done.items():  # nothing finished is redone
-        assert json.loads(OutputLayout(OUT).sidecar("extract", stem).read_text())["finished_at"] == finished, stem
-    if sig == signal.SIGTERM:
-        assert "damaged progress store" in rerun.stderr and "no file has two rows" in rerun.stderr
+    assert all(r["extract_status"] in ("success", "problematic") for r in rows(OUT).values())
+    assert {s: t for s, t in finished_at(OUT).items() if s in done} == done  # nothing finished is redone
 
 
-def test_status_during_a_run_and_after_kill_9_and_no_pool_folder_left(tmp_path, corpus):
-    IN = copy_pdfs(corpus / "pdfs", tmp_path / "IN")
+# -- 7, 12 and 3: status at any time, a controller killed outright, the base deleted ------------
+def test_status_during_a_run_and_after_kill_9_then_a_lost_base_is_rebuilt(tmp_path, corpus):
+    IN = copy_pdfs(corpus / "pdfs", tmp_path / "IN", FAST)
     OUT, TMP = tmp_path / "OUT", tmp_path / "tmp"
     TMP.mkdir()
     env = {"TMPDIR": str(TMP)}
+    assert cli("extract", IN, OUT, *POOL).returncode == 0  # the base holds these three, done
+    copy_pdfs(corpus / "pdfs", IN, [p.name for p in (corpus / "pdfs").glob("*.pdf") if p.name not in FAST])
     run = start("extract", IN, OUT, *POOL, env=env)
-    assert wait_until(lambda: len(successes(OUT)) >= 1)
-    seen = []
-    for _ in range(1):  # while the run writes the journal
-        for args in (["status", OUT], ["status", OUT, "--json"]):
-            status = cli(*args)
-            assert status.returncode == 0, status.stderr[-2000:]
-        seen.append(json.loads(status.stdout))
+    assert wait_until(lambda: len(successes(OUT)) > 3)
+    for args in (["status", OUT], ["status", OUT, "--json"]):  # while the run writes the journal
+        status = cli(*args)
+        assert status.returncode == 0, status.stderr[-2000:]
+    during = json.loads(status.stdout)
     assert run.poll() is None, "the run ended before status was tried during it"
-    assert any(s["extract"].get("pending", 0) > 0 and s["in_progress"] > 0 for s in seen), seen
+    assert during["extract"].get("pending", 0) > 0 and during["in_progress"] > 0, during
     pool_dirs = list(TMP.glob("glossapi-pool-*"))
     assert pool_dirs
     os.kill(run.pid, signal.SIGKILL)
@@ -277,12 +270,25 @@ def test_status_during_a_run_and_after_kill_9_and_no_pool_folder_left(tmp_path, 
     status = cli("status", OUT, "--json")
     assert status.returncode == 0, status.stderr
     after = json.loads(status.stdout)
-    assert after["pending"] > 0 and after["in_progress"] == 0 and after["documents"] == 23
-    assert all(p.exists() for p in pool_dirs)  # SIGKILL skipped every cleanup...
+    assert after["pending"] > 0 and after["in_progress"] == 0 and after["documents"] == 23, after
+    assert all(p.exists() for p in pool_dirs)  # SIGKILL skipped every cleanup
+    done = finished_at(OUT)
 
-    rerun = cli("extract", IN, OUT, *POOL, env=env)  # ...the next start removes them
+    # a user clears "the big file", keeping the journal of the killed run
+    assert list((OUT / "download_results" / "journal").glob("*.parquet"))
+    (OUT / "download_results" / "download_results.parquet").unlink()
+    status = cli("status", OUT)
+    assert status.returncode == 0 and status.stdout.startswith("warning: "), status.stdout + status.stderr
+
+    rerun = cli("extract", IN, OUT, *POOL, env=env)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert not list(TMP.glob("glossapi-pool-*"))
+    assert "damaged progress store" in rerun.stderr and "no file has two rows" in rerun.stderr
+    store = rows(OUT)
+    assert sorted(r["path"] for r in store.values()) == sorted(str(p) for p in IN.glob("*.pdf"))  # one row each
+    assert all(r["extract_status"] in ("success", "problematic") for r in store.values())
+    assert {s: t for s, t in finished_at(OUT).items() if s in done} == done  # from journal and outputs alike
+    assert {p[:-4] for p in FAST} <= set(done)
+    assert not list(TMP.glob("glossapi-pool-*"))  # the next start removed the killed run's folder
     assert json.loads(cli("status", OUT, "--json").stdout)["pending"] == 0
 
 

@@ -120,10 +120,12 @@ def _update(store: ProgressStore, root: Path, input_format: str, shard_size: int
     update = ManifestUpdate()
     rebuilding = store.orphans()
     existing = store.read(["stem", "path", "shard", "missing", "size", "mtime", "sha256"])
-    has_path = existing["path"].notna().to_numpy(dtype=bool) if "path" in existing else []
-    stored = existing[has_path] if len(existing) else existing
-    known = dict(zip(stored.get("path", []), stored.get("stem", [])))
-    orphans = set(existing.loc[~has_path, "stem"]) if len(existing) else set()  # rows whose path was lost
+    if "path" not in existing:  # only the journal is left, and no row in it carries a path
+        existing["path"] = None
+    has_path = existing["path"].notna().to_numpy(dtype=bool)
+    stored = existing[has_path]
+    known = dict(zip(stored["path"], stored["stem"]))
+    orphans = set(existing.loc[~has_path, "stem"])  # rows whose path was lost
     missing = stored["missing"].fillna(False).astype(bool) if "missing" in stored else None
     was_missing = set(stored.loc[missing.to_numpy(dtype=bool), "path"]) if missing is not None else set()
     taken = set(stored.get("stem", []))
