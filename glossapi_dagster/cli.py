@@ -96,15 +96,15 @@ def main(argv: list[str] | None = None) -> int:
                 reprocess=args.reprocess)
         print(_interruptible(work, Path(args.output_dir), args.command))
         return 0
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"glossapi-dagster: error: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         from .state.errors import OutputUnavailable, is_resource_error
 
         if not is_resource_error(exc):
             raise
         print(f"glossapi-dagster: error: {OutputUnavailable.of(Path(args.output_dir).absolute(), exc)}", file=sys.stderr)
-        return 2
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
-        print(f"glossapi-dagster: error: {exc}", file=sys.stderr)
         return 2
 
 
