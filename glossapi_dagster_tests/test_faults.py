@@ -17,7 +17,7 @@ import pytest
 
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
-from .conftest import BIN, copy_pdfs
+from .conftest import BIN, EXPECTED_PROBLEMS, copy_pdfs
 
 CLI = str(BIN / "glossapi-dagster")
 FAST = ["demo2.pdf", "multicolumn.pdf", "typologio_mas026.pdf"]  # born-digital: the safe backend, ~0.05 s each
@@ -106,6 +106,24 @@ def test_two_input_folders_share_one_out_nothing_lost_nothing_missing(tmp_path, 
     again = cli("extract", A, OUT, *POOL)  # one after the other: B's rows are not A's business
     assert again.returncode == 0 and processed(again.stdout) == (0, 0)
     assert not any(r["missing"] for r in rows(OUT).values())
+
+
+def test_a_scan_judges_only_its_own_folder_and_unflags_files_that_exist(tmp_path, corpus):
+    from glossapi_dagster.state.manifest import update_manifest
+
+    A = copy_pdfs(corpus / "pdfs", tmp_path / "A", ["demo2.pdf"])
+    B = copy_pdfs(corpus / "pdfs", tmp_path / "B", ["demo2.pdf", "multicolumn.pdf"])
+    store = ProgressStore(tmp_path / "OUT" / "download_results")
+    update_manifest(store, A, "pdf")
+    update_manifest(store, B, "pdf")
+    assert update_manifest(store, A, "pdf").vanished == []  # B's rows are not A's to judge
+    df = store.read()
+    assert len(df) == 3 and not df["missing"].fillna(False).astype(bool).any()
+    b_demo = df.loc[df["path"] == str(B / "demo2.pdf"), "stem"].item()
+    store.upsert([{"stem": b_demo, "missing": True}])  # flagged by an older version while it existed
+    assert update_manifest(store, A, "pdf").returned == [b_demo]
+    (A / "demo2.pdf").unlink()
+    assert update_manifest(store, A, "pdf").vanished == ["demo2"]  # its own path gone: missing
 
 
 def test_two_runs_over_one_input_folder_split_the_work(tmp_path, corpus):
@@ -232,7 +250,10 @@ def test_interrupt_is_one_line_no_orphans_and_a_rerun_resumes(tmp_path, corpus, 
     OUT = tmp_path / "OUT"
     run = start("extract", IN, OUT, *POOL)
     assert wait_until(lambda: len(successes(OUT)) >= 1), "no document finished"
-    run.send_signal(sig)
+    if sig == signal.SIGINT:  # Ctrl-C: the terminal signals the whole process group, workers too
+        os.killpg(run.pid, sig)
+    else:  # `kill PID`
+        run.send_signal(sig)
     _, err = run.communicate(timeout=120)
     assert run.returncode == 128 + sig, err[-3000:]
     assert re.fullmatch(r"interrupted; \d+ documents done, run again to resume", last_line(err)), last_line(err)
@@ -244,6 +265,8 @@ def test_interrupt_is_one_line_no_orphans_and_a_rerun_resumes(tmp_path, corpus, 
     rerun = cli("extract", IN, OUT, *POOL)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert all(r["extract_status"] in ("success", "problematic") for r in rows(OUT).values())
+    # the interrupt charged no document: the problematic ones are the corpus's broken files
+    assert {s for s, r in rows(OUT).items() if r["extract_status"] == "problematic"} == set(EXPECTED_PROBLEMS)
     assert {s: t for s, t in finished_at(OUT).items() if s in done} == done  # nothing finished is redone
 
 

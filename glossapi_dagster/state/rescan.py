@@ -55,6 +55,9 @@ def changed_rows(stored, present: set[str], sha256_of) -> list[dict]:
         size, mtime, old_sha = _value(rec.get("size")), _value(rec.get("mtime")), _value(rec.get("sha256"))
         if old_sha is None or (size == st.st_size and mtime == st.st_mtime):
             continue
+        if mtime is None and size == st.st_size:  # a row from before mtimes were kept: hashing a whole
+            rows.append({"stem": rec["stem"], "mtime": st.st_mtime})  # corpus once would take hours
+            continue
         sha = sha256_of(path) if size == st.st_size else None
         if sha == old_sha:  # the same bytes: remember the mtime, so the next scan does not hash it again
             rows.append({"stem": rec["stem"], "mtime": st.st_mtime})
