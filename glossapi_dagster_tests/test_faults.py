@@ -388,3 +388,20 @@ def test_damaged_store_messages_name_the_damaged_file(tmp_path, corpus):
         store.read()
     status = cli("status", tmp_path / "OUT")
     assert status.returncode == 2 and str(store.path) in status.stderr and "Traceback" not in status.stderr
+
+
+def test_a_full_disk_in_any_phase_stops_the_pool_and_charges_no_item(tmp_path):
+    """The pool's own rule, for every phase (math, OCR): ENOSPC / EDQUOT are never the item's fault."""
+    from glossapi_dagster.pool import PoolConfig, RunStopped, WorkerPool, resolve_devices
+
+    from .tasks import NoSpaceTask
+
+    recorded = []
+    pool = WorkerPool(NoSpaceTask(str(tmp_path), frozenset({3})),
+                      PoolConfig(devices=resolve_devices(devices=[0]), log_dir=tmp_path / "logs", max_attempts=2),
+                      on_batch=recorded.extend)
+    with pytest.raises(RunStopped, match="out of disk space"):
+        pool.run(range(6))
+    assert [o.item for o in recorded] == [0, 1, 2]  # done before it; 3 and the rest stay pending
+    assert all(o.status == "success" for o in recorded)
+    assert not any(p.proc for p in pool.slots)  # its worker is gone

@@ -6,6 +6,7 @@ controller set before the start, so nothing here can import torch too early.
 from __future__ import annotations
 
 import ctypes
+import errno
 import gc
 import logging
 import mmap
@@ -25,6 +26,7 @@ from .worklog import log_path, marker_path, verbose_banner, write_marker
 
 # Message kinds, worker -> controller
 BOUND, BATCH, SETUP_FAILED = "bound", "batch", "setup_failed"
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 PROGRESS_BYTES = 16  # two doubles: index of the item in progress (-1: none), its start time
 
 
@@ -185,6 +187,16 @@ def run_worker(spec: WorkerSpec, conn, progress) -> None:
             except PermanentError as exc:
                 log.warning("problematic %s: %s", item, exc)
                 results.append((item, "permanent", None, str(exc) or type(exc).__name__, time.monotonic() - started))
+            except OSError as exc:
+                if exc.errno not in NO_SPACE:
+                    log.warning("failed %s: %s\n%s", item, exc, traceback.format_exc())
+                    results.append((item, "error", None, f"{type(exc).__name__}: {exc}", time.monotonic() - started))
+                    continue
+                # a full disk is never the item's fault, whichever phase wrote: stop, leave it pending
+                log.error("stopping the run at %s: %s", item, exc)
+                results.append((item, "stop", None, f"out of disk space ({exc}); nothing was marked problematic, "
+                                "run again once space is freed", time.monotonic() - started))
+                break
             except Exception as exc:
                 log.warning("failed %s: %s\n%s", item, exc, traceback.format_exc())
                 results.append((item, "error", None, f"{type(exc).__name__}: {exc}", time.monotonic() - started))
