@@ -84,13 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         from .corpus import Corpus
 
         if args.command == "extract":
-            work = lambda: Corpus(args.input_dir, args.output_dir).extract(  # noqa: E731
+            work = lambda: Corpus(args.input_dir, args.output_dir).extract(
                 input_format=args.input_format, num_threads=args.num_threads, use_gpus=args.use_gpus,
                 devices=args.devices, force_ocr=args.force_ocr, benchmark_mode=args.benchmark_mode,
                 accel_type=args.accel_type, phase1_backend=args.phase1_backend, pipeline=args.pipeline,
                 reprocess=args.reprocess, max_pages=args.max_pages, page_time_budget=args.page_time_budget)
         elif args.command == "ocr":
-            work = lambda: Corpus(args.output_dir, args.output_dir).ocr(  # noqa: E731
+            work = lambda: Corpus(args.output_dir, args.output_dir).ocr(
                 use_gpus=args.use_gpus, devices=args.devices, math_batch_size=args.math_batch_size, mode=args.mode,
                 accel_type=args.accel_type, num_threads=args.num_threads, math_engine=args.math_engine,
                 reprocess=args.reprocess)
