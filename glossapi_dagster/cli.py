@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 EPILOG = """examples:
@@ -49,6 +52,10 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("--force-ocr", action="store_true", help="OCR every page, ignoring the text layer")
     ex.add_argument("--benchmark-mode", action="store_true", help="skip the per-document metrics files")
     ex.add_argument("--reprocess", action="store_true", help="extract problematic documents again")
+    ex.add_argument("--max-pages", type=int, default=None,
+                    help="a PDF with more pages is problematic (safe backend; default: no limit)")
+    ex.add_argument("--page-time-budget", type=float, default=20.0,
+                    help="seconds one page may take in the safe backend (default: 20)")
     _pool_args(ex)
 
     oc = sub.add_parser("ocr", help="OCR the documents triage flagged, and/or decode their math (Phase 2)",
@@ -77,47 +84,137 @@ def main(argv: list[str] | None = None) -> int:
         from .corpus import Corpus
 
         if args.command == "extract":
-            summary = Corpus(args.input_dir, args.output_dir).extract(
+            work = lambda: Corpus(args.input_dir, args.output_dir).extract(
                 input_format=args.input_format, num_threads=args.num_threads, use_gpus=args.use_gpus,
                 devices=args.devices, force_ocr=args.force_ocr, benchmark_mode=args.benchmark_mode,
                 accel_type=args.accel_type, phase1_backend=args.phase1_backend, pipeline=args.pipeline,
-                reprocess=args.reprocess)
+                reprocess=args.reprocess, max_pages=args.max_pages, page_time_budget=args.page_time_budget)
         elif args.command == "ocr":
-            summary = Corpus(args.output_dir, args.output_dir).ocr(
+            work = lambda: Corpus(args.output_dir, args.output_dir).ocr(
                 use_gpus=args.use_gpus, devices=args.devices, math_batch_size=args.math_batch_size, mode=args.mode,
                 accel_type=args.accel_type, num_threads=args.num_threads, math_engine=args.math_engine,
                 reprocess=args.reprocess)
-        print(summary)
+        print(_interruptible(work, Path(args.output_dir), args.command))
         return 0
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"glossapi-dagster: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        from .state.errors import OutputUnavailable, is_resource_error
+
+        if not is_resource_error(exc):
+            raise
+        print(f"glossapi-dagster: error: {OutputUnavailable.of(Path(args.output_dir).absolute(), exc)}", file=sys.stderr)
+        return 2
+
+
+def _interruptible(work, out: Path, command: str):
+    """Run `work` on a thread, so that Dagster leaves the signals to us: Ctrl-C and SIGTERM are a
+    normal way to stop, not a failure. On either: the workers are stopped, one line says how far
+    the corpus got, and the exit code is 128 + the signal (130, 143). A rerun resumes."""
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+
+    received: list[int] = []
+    handlers = {sig: signal.signal(sig, lambda signo, frame: received.append(signo))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    thread = threading.Thread(target=target, name="glossapi-run", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive() and not received:
+            thread.join(0.2)
+    finally:
+        if received:
+            _stop_interrupted(received[0], out, command)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _stop_interrupted(signo: int, out: Path, command: str) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+    from .pool.pool import close_all
+
+    # What the run thread prints of its own end from now on (Dagster's tracebacks of a run whose
+    # pool was closed under it) is noise: the one line below says what happened.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    err = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        close_all()
+    except Exception:  # whatever the run thread was doing: the workers die with us (PDEATHSIG) anyway
+        pass
+    done = _done_count(out, command)
+    line = f"\ninterrupted; {done if done is not None else 'no'} documents done, run again to resume\n"
+    os.write(err, line.encode())
+    os._exit(128 + signo)  # the run thread holds no state that a rerun needs: the store is on disk
+
+
+def _done_count(out: Path, command: str) -> int | None:
+    try:
+        from .state import OutputLayout, ProgressStore
+
+        column = "extract_status" if command == "extract" else "math_status"
+        df = ProgressStore(OutputLayout(out).store_dir).read([column])
+        if column not in df:
+            return 0
+        status = df[column]
+        done = status.isin(["success", "problematic", "no_math"]) if command != "extract" else \
+            status.isin(["success", "problematic"])
+        return int(done.fillna(False).astype(bool).sum())
+    except Exception:  # the line must come out whatever the store's state
+        return None
 
 
 def _status(out: Path, as_json: bool) -> int:
+    """Works on any state of the store (during a run, after a killed one) and without write access."""
     from .state import OutputLayout, ProgressStore, SkipList
+    from .state.claims import Claims
 
     layout = OutputLayout(out)
     if not layout.store_dir.exists():
         print(f"glossapi-dagster: error: no progress store in {out} (run extract first)", file=sys.stderr)
         return 2
-    df = ProgressStore(layout.store_dir).read()
+    store = ProgressStore(layout.store_dir)
+    df = store.read()
+    orphans = store.orphans()
     status = {
         "documents": len(df),
         "extract": _counts(df, "extract_status"),
-        "needs_ocr": int(df["needs_ocr"].fillna(False).astype(bool).sum()) if "needs_ocr" in df else 0,
-        "ocr_success": int(df["ocr_success"].fillna(False).astype(bool).sum()) if "ocr_success" in df else 0,
-        "math_enriched": int(df["math_enriched"].fillna(False).astype(bool).sum()) if "math_enriched" in df else 0,
+        "pending": len(store.pending("extract_status")),
+        "in_progress": len(Claims(layout.store_dir, "extract").active()),
+        "missing": _true(df, "missing"),
+        "needs_ocr": _true(df, "needs_ocr"),
+        "ocr_success": _true(df, "ocr_success"),
+        "math_enriched": _true(df, "math_enriched"),
         "skiplist": sorted(SkipList(layout.skiplist).read()),
         "quarantine": sorted(p.name for kind in ("downloads", "json") if layout.quarantine(kind).is_dir()
                              for p in layout.quarantine(kind).iterdir()),
+        "warnings": [] if orphans is None else [
+            f"{store.path} is missing but its journal is not: {orphans} of these rows have lost their file; "
+            f"run extract again to rebuild the store"],
     }
     if as_json:
         print(json.dumps(status, indent=1, ensure_ascii=False))
         return 0
+    for warning in status["warnings"]:
+        print(f"warning: {warning}")
     print(f"{status['documents']} documents in {layout.store_dir}")
     for outcome, n in status["extract"].items():
         print(f"  extract {outcome}: {n}")
+    print(f"  to extract: {status['pending']} (in progress now: {status['in_progress']})  "
+          f"missing files: {status['missing']}")
     print(f"  needs_ocr: {status['needs_ocr']}  ocr_success: {status['ocr_success']}  "
           f"math_enriched: {status['math_enriched']}")
     print(f"skip-list ({layout.skiplist}): {len(status['skiplist'])}" +
@@ -126,10 +223,21 @@ def _status(out: Path, as_json: bool) -> int:
     return 0
 
 
+def _true(df, column: str) -> int:
+    return int(df[column].fillna(False).astype(bool).sum()) if column in df else 0
+
+
 def _counts(df, column: str) -> dict[str, int]:
+    """Rows by value; a row without one (a run has not reached it) is pending."""
+    import pandas as pd
+
     if column not in df:
-        return {}
-    return {str(k) if k == k else "pending": int(v) for k, v in df[column].value_counts(dropna=False).items()}
+        return {"pending": len(df)} if len(df) else {}
+    counts: dict[str, int] = {}
+    for value, n in df[column].value_counts(dropna=False).items():
+        key = "pending" if pd.isna(value) else str(value)
+        counts[key] = counts.get(key, 0) + int(n)
+    return counts
 
 
 if __name__ == "__main__":

@@ -47,17 +47,27 @@ class Corpus:
                 devices: list[int] | None = None, force_ocr: bool = False, benchmark_mode: bool = False,
                 accel_type: str = "cuda", phase1_backend: str = "auto", pipeline: str = "native",
                 math_requested: bool = False, reprocess: bool = False, batch_size: int = 1,
-                item_timeout: float | None = 1800.0) -> PhaseSummary:
-        """Every document of the input folder to markdown and Docling JSON (GlossAPI's defaults)."""
+                item_timeout: float | None = 1800.0, max_pages: int | None = None,
+                page_time_budget: float = 20.0) -> PhaseSummary:
+        """Every document of the input folder to markdown and Docling JSON (GlossAPI's defaults).
+
+        max_pages: a longer PDF is problematic (safe backend); page_time_budget: seconds one page
+        may take there (GlossAPI's 20 s)."""
         if input_format not in FORMATS:
             raise ValueError(f"unknown input_format {input_format!r}; choose one of {', '.join(FORMATS)}")
         _check_choice("phase1_backend", phase1_backend, ("safe", "docling", "auto"))
         _check_choice("pipeline", pipeline, ("native", "standard", "auto"))
+        if max_pages is not None and (not isinstance(max_pages, int) or max_pages < 1):
+            raise ValueError(f"max_pages must be a whole number >= 1 (or None), got {max_pages!r}")
+        if not page_time_budget or page_time_budget <= 0:
+            raise ValueError(f"page_time_budget must be > 0 seconds, got {page_time_budget!r}")
+        check_writable(self.output_dir)  # before any worker starts, and before Dagster says anything
         from .defs.materialize import materialize_extraction, materialize_manifest
 
         resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
         config = dict(phase1_backend=phase1_backend, pipeline=pipeline, force_ocr=force_ocr,
-                      math_requested=math_requested, benchmark_mode=benchmark_mode, reprocess=reprocess)
+                      math_requested=math_requested, benchmark_mode=benchmark_mode, reprocess=reprocess,
+                      max_pages=max_pages, page_time_budget=float(page_time_budget))
         with _instance() as instance:
             manifest = materialize_manifest(instance, resources, input_format, self.shard_size)
             with self._progress_bar("extract", "extract_status", reprocess):
@@ -79,6 +89,7 @@ class Corpus:
             raise ValueError(f"math_batch_size must be >= 1, got {math_batch_size}")
         if not OutputLayout(self.output_dir).store_dir.is_dir():
             raise FileNotFoundError(f"no progress store in {self.output_dir}: run extract first")
+        check_writable(self.output_dir)
         from .defs.materialize import materialize_math, materialize_ocr
 
         resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
@@ -118,7 +129,7 @@ class Corpus:
 
             ids = [d.cuda_id if d.cuda_id is not None else 0 for d in resolve_devices(use_gpus, devices)]
             gpu_preflight(ids)
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        check_writable(self.output_dir)  # before any worker starts: a read-only OUT is one clear error
         return {
             "corpus": CorpusResource(input_dir=str(self.input_dir), output_dir=str(self.output_dir)),
             "gpu_pool": GpuPoolResource(use_gpus=use_gpus, devices=devices, accel_type=accel_type,
@@ -139,6 +150,21 @@ class Corpus:
             summary.problematic = int(meta["problematic"].value)
             summary.skipped = int(meta["skipped"].value)
         return summary
+
+
+def check_writable(folder: Path) -> None:
+    """Make OUT (and its store folder) and prove a file can be written there."""
+    from .state.errors import OutputUnavailable
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for where in (folder, OutputLayout(folder).store_dir):
+            if where.is_dir():
+                probe = where / f".write-test-{os.getpid()}"
+                probe.write_bytes(b"")
+                probe.unlink()
+    except OSError as exc:
+        raise OutputUnavailable.of(folder, exc) from exc
 
 
 def _check_choice(name: str, value, choices) -> None:
@@ -193,7 +219,9 @@ class _ProgressBar:
             return
         mine = df[df[self.column].notna()] if self.todo is None else df[df["stem"].isin(self.todo)]
         mine = mine[mine[self.column].isin(TERMINAL) | (self.todo is None)]
-        mine = mine[mine["updated_at"].map(lambda t: t is not None and t.timestamp() >= start - 1)]
+        # a boolean array, not a Series: an empty Series would be read as a selection of columns
+        recent = mine["updated_at"].map(lambda t: t is not None and t == t and t.timestamp() >= start - 1)
+        mine = mine[recent.to_numpy(dtype=bool, na_value=False)]
         bar.n = len(mine)
         bar.set_postfix(problematic=int((mine[self.column] == "problematic").sum()), refresh=False)
         bar.refresh()

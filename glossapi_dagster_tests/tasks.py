@@ -93,3 +93,23 @@ class EchoTask:
             return {"n": item}
 
         return process
+
+
+@dataclass
+class NoSpaceTask:
+    """Writes each item to `folder`; the items in `full` meet a full disk (a real ENOSPC from os.write
+    would need a full filesystem: the pool must treat the error, whatever raised it, the same way)."""
+
+    folder: str
+    full: frozenset = frozenset()
+
+    def setup(self, ctx):
+        import errno
+
+        def process(item):
+            if item in self.full:
+                raise OSError(errno.ENOSPC, "No space left on device", f"{self.folder}/{item}")
+            Path(self.folder, str(item)).write_text("done")
+            return {"item": item}
+
+        return process

@@ -20,8 +20,11 @@ def _done_rows(context: AssetCheckExecutionContext, corpus: CorpusResource):
     done = context.instance.get_materialized_partitions(extracted_docs.key)
     rows = ProgressStore(OutputLayout(corpus.output_dir).store_dir).read(
         ["stem", "shard", "extract_status", "extract_error", "missing"])
-    if rows.empty or "extract_status" not in rows:
-        return rows.iloc[0:0]
+    for column in ("shard", "extract_status", "extract_error", "missing"):
+        if column not in rows:  # a store no run has written to yet (another run holds every document)
+            rows[column] = None
+    if rows.empty:
+        return rows
     rows = rows[rows["shard"].isin(done)]
     return rows[~rows["missing"].fillna(False).astype(bool)] if "missing" in rows else rows
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from ..backends.base import ConversionFailed
 from ..backends.docling_extractor import DoclingExtractor
 from ..backends.text_fixes import clean_document
-from ..pool import FATAL, SUCCESS, ItemOutcome, PermanentError, WorkerContext
+from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, PoolReport, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
+from ..state.errors import OutputUnavailable, is_resource_error
 from .artifacts import per_page_stats, text_stats, write_artifacts
 from .triage import TRIAGE_COLUMNS, triage
 
@@ -24,6 +25,7 @@ def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
 
 
 PHASE1_BACKENDS = ("docling", "safe", "auto")
+BUDGETS = ("page budget", "time budget")  # how the safe backend words a budget it refused
 
 
 @dataclass
@@ -80,7 +82,8 @@ class ExtractTask:
             try:
                 conv = extractor(kind).convert(path)
             except ConversionFailed as exc:
-                if kind != "safe" or self.phase1_backend != "auto":
+                # a budget the user set (max_pages, page_time_budget) is no reason to try Docling
+                if kind != "safe" or self.phase1_backend != "auto" or str(exc).startswith(BUDGETS):
                     raise PermanentError(str(exc)) from exc
                 ctx.log.warning("safe backend cannot read %s (%s); trying Docling", path, exc)
                 kind = "docling"
@@ -110,7 +113,12 @@ class ExtractTask:
                        "finished_at": time.time(), **result, "scanned_page_numbers": scanned}
             metrics = None if self.benchmark_mode else {**result, "timings": conv.timings,
                                                        "per_page": per_page_stats(data)}
-            write_artifacts(layout, stem, data, markdown, sidecar, metrics)
+            try:
+                write_artifacts(layout, stem, data, markdown, sidecar, metrics)
+            except OSError as exc:
+                if is_resource_error(exc):  # the disk's fault, not the document's: stop, leave it pending
+                    raise StopRun(str(OutputUnavailable.of(layout.root, exc))) from exc
+                raise
             return result
 
         return process
@@ -156,16 +164,45 @@ def _size(row: dict) -> float:
         return -1
 
 
-def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, **options):
+def _drop_outputs(layout: OutputLayout, stem: str) -> None:
+    for path in (layout.markdown(stem), layout.docling_json(stem), layout.sidecar("extract", stem),
+                 layout.metrics(stem), layout.per_page_metrics(stem)):
+        path.unlink(missing_ok=True)
+
+
+def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, reprocess: bool = False,
+                   log=None, **options):
     """Extract the given manifest rows (each with `stem` and `path`) on the pool; returns its report.
 
-    `options` are ExtractTask's fields: pipeline, phase1_backend, force_ocr, accel_type, ..."""
+    Only the rows this run can claim are extracted: another live run over the same OUT keeps
+    its own. `options` are ExtractTask's fields: pipeline, phase1_backend, force_ocr, accel_type, ..."""
     from ..state import ProgressStore, SkipList
+    from ..state.claims import Claims
     from .runner import run_on_pool
 
     layout = OutputLayout(out_dir)
-    # largest first: one long document started last would run alone at the end
-    stem_of = {r["path"]: r["stem"] for r in sorted(rows, key=_size, reverse=True)}
-    task = ExtractTask(str(layout.root), stem_of, **options)
-    return run_on_pool(task, stem_of, config, ProgressStore(layout.store_dir), SkipList(layout.skiplist),
-                       extract_row, on_summary, on_pool)
+    store = ProgressStore(layout.store_dir)
+    claims = Claims(layout.store_dir, "extract")
+    try:
+        mine = set(claims.claim(r["stem"] for r in rows))
+        # what another run finished between our reading of the store and our claim
+        mine &= set(store.pending("extract_status", stems=mine, reprocess=reprocess))
+        if log and len(mine) < len(rows):
+            log(f"{len(rows) - len(mine)} documents are taken or finished by another run over {layout.root}; "
+                f"{len(mine)} left to this one")
+        # largest first: one long document started last would run alone at the end
+        stem_of = {r["path"]: r["stem"] for r in sorted(rows, key=_size, reverse=True) if r["stem"] in mine}
+        if not stem_of:
+            return PoolReport()
+        task = ExtractTask(str(layout.root), stem_of, **options)
+
+        def to_row(stem: str, outcome: ItemOutcome) -> dict:
+            if outcome.status in (PROBLEMATIC, FATAL):  # outputs of an earlier version of a replaced file
+                _drop_outputs(layout, stem)
+            return extract_row(stem, outcome)
+
+        return run_on_pool(task, stem_of, config, store, SkipList(layout.skiplist), to_row, on_summary, on_pool)
+    except RunStopped as exc:
+        raise OutputUnavailable(str(exc)) from None
+    finally:
+        claims.release()

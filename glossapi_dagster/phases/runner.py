@@ -8,6 +8,7 @@ from typing import Callable
 
 from ..pool import FATAL, ItemOutcome, PoolConfig, PoolReport, Summary, WorkerPool
 from ..state import ProgressStore, SkipList
+from ..state.errors import OutputUnavailable, is_resource_error
 
 
 def run_on_pool(
@@ -23,14 +24,30 @@ def run_on_pool(
     """`stem_of` maps each work item (an absolute path, or a stem) to its store key."""
 
     def persist(outcomes: list[ItemOutcome]) -> None:
-        store.upsert([to_row(stem_of[o.item], o) for o in outcomes])
-        skiplist.add(stem_of[o.item] for o in outcomes if o.status == FATAL)
-        store.maybe_compact()
+        try:
+            store.upsert([to_row(stem_of[o.item], o) for o in outcomes])
+            skiplist.add(stem_of[o.item] for o in outcomes if o.status == FATAL)
+            store.maybe_compact()
+        except OSError as exc:  # a full or read-only OUT: these outcomes are redone next run
+            if is_resource_error(exc):
+                raise OutputUnavailable.of(store.folder.parent, exc) from exc
+            raise
 
     pool = WorkerPool(task, config, on_batch=persist, on_summary=on_summary)
     if on_pool:
         on_pool(pool)  # e.g. a Dagster resource that kills the workers at teardown
     try:
-        return pool.run(list(stem_of))
-    finally:
+        report = pool.run(list(stem_of))
+    except BaseException:
+        try:
+            store.compact()
+        except OSError:
+            pass  # the journal stays readable; the error that stopped the run is the one to tell
+        raise
+    try:
         store.compact()
+    except OSError as exc:
+        if is_resource_error(exc):
+            raise OutputUnavailable.of(store.folder.parent, exc) from exc
+        raise
+    return report

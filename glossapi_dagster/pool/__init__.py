@@ -4,14 +4,14 @@ Knows nothing of Dagster or of documents: it runs any picklable Task over a list
 """
 from .devices import Device, auto_threads, detect_gpus, resolve_devices
 from .outcomes import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome, PoolReport, Summary
-from .pool import PoolConfig, WorkerPool, WorkerSetupError
+from .pool import PoolConfig, RunStopped, WorkerPool, WorkerSetupError
 from .respawn import RespawnPolicy, respawn_delay
-from .task import PermanentError, Task, WorkerContext
+from .task import PermanentError, StopRun, Task, WorkerContext
 from .worklog import marker_path, worker_log_dir
 
 __all__ = [
     "Device", "auto_threads", "detect_gpus", "resolve_devices",
     "FATAL", "PROBLEMATIC", "SKIPPED", "SUCCESS", "ItemOutcome", "PoolReport", "Summary",
-    "PoolConfig", "WorkerPool", "WorkerSetupError", "RespawnPolicy", "respawn_delay",
+    "PoolConfig", "RunStopped", "WorkerPool", "WorkerSetupError", "StopRun", "RespawnPolicy", "respawn_delay",
     "PermanentError", "Task", "WorkerContext", "marker_path", "worker_log_dir",
 ]

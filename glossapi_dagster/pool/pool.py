@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -34,6 +35,14 @@ STOP_GRACE_S = 2.0
 
 class WorkerSetupError(RuntimeError):
     """A worker could not build its processor (e.g. model weights missing): the run cannot go on."""
+
+
+class PoolClosed(RuntimeError):
+    """close() was called (from another thread) during run()."""
+
+
+class RunStopped(RuntimeError):
+    """A worker's task raised StopRun: the items not reported stay for the next run."""
 
 
 @dataclass
@@ -81,16 +90,20 @@ class WorkerPool:
         self.on_batch = on_batch or (lambda outcomes: None)
         self.on_summary = on_summary or (lambda summary: None)
         self.slots = [_Slot(d) for d in config.devices]
-        self._tmp = tempfile.TemporaryDirectory(prefix="glossapi-pool-")
+        self._closed = False
+        _remove_stale_run_dirs()
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-")
 
     # -- public -------------------------------------------------------------------------
     def run(self, items: Iterable) -> PoolReport:
         self.queue: deque = deque(items)
         self.attempts: dict = {}
         self.report = PoolReport()
+        self._stop: str | None = None
         self.started = time.monotonic()
         self._next_summary = self.started + self.config.summary_interval
         Path(self.config.log_dir).mkdir(parents=True, exist_ok=True)
+        _LIVE.add(self)
         try:
             if self.queue:
                 for slot in self.slots:
@@ -107,18 +120,22 @@ class WorkerPool:
         return self.report
 
     def close(self) -> None:
-        """Kill every worker still alive; safe to call twice and from teardown."""
-        live = [s for s in self.slots if s.proc is not None]
-        for s in live:
-            _signal(s.proc, signal.SIGTERM)
+        """Kill every worker still alive; safe to call twice, from teardown, and from another
+        thread (a signal handler's) while run() is in progress: no worker starts after it."""
+        self._closed = True
+        _LIVE.discard(self)
+        live = [(s, s.proc) for s in self.slots if s.proc is not None]  # run() may forget a slot meanwhile
+        for _, proc in live:
+            _signal(proc, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_S
-        for s in live:
+        for s, proc in live:
             try:
-                s.proc.wait(max(0.0, deadline - time.monotonic()))
+                proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _signal(s.proc, signal.SIGKILL)
-                s.proc.wait()
-            self._forget(s)
+                _signal(proc, signal.SIGKILL)
+                proc.wait()
+            if s.proc is proc:
+                self._forget(s)
         self._tmp.cleanup()
 
     def summary(self) -> Summary:
@@ -194,6 +211,9 @@ class WorkerPool:
             self._dispatch(slot)
         elif kind == BATCH:
             outcomes = self._on_results(slot, payload)
+            if self._stop is not None:
+                self._emit(outcomes)
+                raise RunStopped(self._stop)
             self._dispatch(slot)  # the worker's next batch first: it must not wait for the store's fsync
             self._wake_parked()
             self._emit(outcomes)
@@ -224,6 +244,10 @@ class WorkerPool:
             tries = self.attempts[item] = self.attempts.get(item, 0) + 1
             if kind == "ok":
                 outcomes.append(self._outcome(slot, item, SUCCESS, result=result, seconds=seconds))
+            elif kind == "stop":
+                self.attempts[item] -= 1  # not the item's fault
+                self.queue.appendleft(item)
+                self._stop = error
             elif kind == "permanent" or tries >= self.config.max_attempts:
                 outcomes.append(self._outcome(slot, item, PROBLEMATIC, error=error, seconds=seconds))
             else:
@@ -289,6 +313,8 @@ class WorkerPool:
             self.on_batch(outcomes)
 
     def _spawn(self, slot: _Slot) -> None:
+        if self._closed:
+            raise PoolClosed("the pool was closed while it ran (the run is being interrupted)")
         slot.respawn_at, slot.kill_reason, slot.bound, slot.batch = None, None, False, None
         slot.charged = False
         parent, child = socket.socketpair()
@@ -353,6 +379,40 @@ class WorkerPool:
                     _signal(s.proc, signal.SIGKILL)
                     s.proc.wait()
                 self._forget(s)
+
+
+_LIVE: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()  # pools whose run() is in progress
+
+
+def close_all() -> None:
+    """Every pool of this process stops and kills its workers (an interrupted CLI, before it exits)."""
+    for pool in list(_LIVE):
+        pool.close()
+
+
+RUN_DIR_PREFIX = "glossapi-pool-"  # + controller pid: a folder whose controller is gone is stale
+
+
+def _remove_stale_run_dirs() -> None:
+    """Run-time folders of controllers killed outright (SIGKILL skips every cleanup), as stale
+    pool slots are released at the next start. A name without a pid (older versions) is left."""
+    import shutil
+
+    root = Path(tempfile.gettempdir())
+    for folder in root.glob(f"{RUN_DIR_PREFIX}*-*"):
+        pid = folder.name[len(RUN_DIR_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _signal(proc: subprocess.Popen, sig: int) -> None:

@@ -10,6 +10,11 @@ class PermanentError(Exception):
     """An item that can never succeed (encrypted, empty, corrupt): problematic at once, no retry."""
 
 
+class StopRun(Exception):
+    """Nothing can succeed until someone acts (the output disk is full, read-only): the run stops
+    at once and the item stays pending, charged nothing. Never the item's fault."""
+
+
 @dataclass(frozen=True)
 class WorkerContext:
     """What a worker knows about itself when its task is set up."""

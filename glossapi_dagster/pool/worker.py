@@ -6,6 +6,7 @@ controller set before the start, so nothing here can import torch too early.
 from __future__ import annotations
 
 import ctypes
+import errno
 import gc
 import logging
 import mmap
@@ -20,11 +21,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from .task import PermanentError, WorkerContext
+from .task import PermanentError, StopRun, WorkerContext
 from .worklog import log_path, marker_path, verbose_banner, write_marker
 
 # Message kinds, worker -> controller
 BOUND, BATCH, SETUP_FAILED = "bound", "batch", "setup_failed"
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 PROGRESS_BYTES = 16  # two doubles: index of the item in progress (-1: none), its start time
 
 
@@ -119,6 +121,9 @@ def main() -> None:
     # Dagster's run processes map SIGTERM to SIGINT's handler, which a backgrounded shell leaves
     # ignored: without this a worker would last until the SIGKILL that follows.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Ctrl-C reaches the whole foreground process group: the controller decides what it means and
+    # stops us itself; dying of it here would charge the document in hand an attempt.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd = int(sys.argv[1])
     os.set_inheritable(fd, False)  # our own children must not keep the controller's socket open
     conn = Connection(fd)
@@ -167,7 +172,7 @@ def run_worker(spec: WorkerSpec, conn, progress) -> None:
             break
         if batch is None:
             break
-        write_marker(marker, batch)
+        _try_marker(marker, batch, log)
         results = []
         for index, item in enumerate(batch):
             started = time.monotonic()
@@ -175,16 +180,38 @@ def run_worker(spec: WorkerSpec, conn, progress) -> None:
             progress[0] = index
             try:
                 results.append((item, "ok", process(item), None, time.monotonic() - started))
+            except StopRun as exc:
+                log.error("stopping the run at %s: %s", item, exc)
+                results.append((item, "stop", None, str(exc), time.monotonic() - started))
+                break
             except PermanentError as exc:
                 log.warning("problematic %s: %s", item, exc)
                 results.append((item, "permanent", None, str(exc) or type(exc).__name__, time.monotonic() - started))
+            except OSError as exc:
+                if exc.errno not in NO_SPACE:
+                    log.warning("failed %s: %s\n%s", item, exc, traceback.format_exc())
+                    results.append((item, "error", None, f"{type(exc).__name__}: {exc}", time.monotonic() - started))
+                    continue
+                # a full disk is never the item's fault, whichever phase wrote: stop, leave it pending
+                log.error("stopping the run at %s: %s", item, exc)
+                results.append((item, "stop", None, f"out of disk space ({exc}); nothing was marked problematic, "
+                                "run again once space is freed", time.monotonic() - started))
+                break
             except Exception as exc:
                 log.warning("failed %s: %s\n%s", item, exc, traceback.format_exc())
                 results.append((item, "error", None, f"{type(exc).__name__}: {exc}", time.monotonic() - started))
         progress[0] = -1
-        write_marker(marker, [])
+        _try_marker(marker, [], log)
         conn.send((BATCH, results))
     close = getattr(process, "close", None)
     if callable(close):
         close()
     log.info("worker %s exiting", spec.label)
+
+
+def _try_marker(marker: Path, items: list, log: logging.Logger) -> None:
+    """The marker is for people reading the logs: a full disk must not kill the worker over it."""
+    try:
+        write_marker(marker, items)
+    except OSError as exc:
+        log.warning("cannot write %s: %s", marker, exc)

@@ -17,6 +17,7 @@ def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, _file_mode())
     os.close(fd)
     try:
         write(tmp)
@@ -42,6 +43,7 @@ def atomic_write_files(files: list[tuple[Path, bytes]]) -> None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
                 fds.append(fd)
+                os.fchmod(fd, _file_mode())
                 renames.append((tmp, path))
                 view = memoryview(data)
                 while view:
@@ -69,6 +71,18 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def _file_mode() -> int:
+    """What the umask gives a file made with open(): mkstemp's 0600 would hide the corpus from
+    every other user and service."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0o022)  # no /proc: read it by setting it, and put it back at once
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -79,11 +93,34 @@ def _fsync_dir(folder: Path) -> None:
 
 @contextmanager
 def file_lock(path: Path, shared: bool = False) -> Iterator[None]:
-    """An advisory lock between processes (flock): shared for readers, exclusive for writers."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as f:
+    """An advisory lock between processes (flock): shared for readers, exclusive for writers.
+
+    A reader where the lock file cannot be made or opened for writing (a read-only output
+    folder) takes it read-only, or goes without: nobody can be writing there."""
+    if shared:
+        try:
+            f = open(path, "r")
+        except FileNotFoundError:
+            f = _create_lock(path)
+        except PermissionError:
+            f = None
+        if f is None:
+            yield
+            return
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(path, "a+")
+    with f:
         fcntl.flock(f.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def _create_lock(path: Path):
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "a+")
+    except OSError:  # read-only, or not ours: read without it
+        return None

@@ -42,6 +42,7 @@ COLUMNS: dict[str, pa.DataType] = {
     "path": _S,                    # absolute path of the input
     "size": _I,
     "sha256": _S,
+    "mtime": _F,                   # of the input when its sha256 was taken: a replaced file is new work
     "shard": _S,                   # the dynamic partition key the row belongs to
     "missing": _B,                 # the file vanished from the input folder (flagged, never deleted)
     "extraction_backend": _S,

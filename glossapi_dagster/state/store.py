@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .atomic import atomic_write, file_lock
+from .errors import DamagedStore
 from .schema import KEY, arrow_type
 
 COMPACT_AFTER = 512  # journal files; folded in at the end of a run and whenever it grows past this
@@ -107,9 +108,21 @@ class ProgressStore:
     def _read_base(self, columns: list[str] | None) -> pa.Table:
         if not self.path.exists():
             return pa.table({KEY: pa.array([], pa.string())})
-        schema_names = pq.read_schema(self.path).names
-        wanted = None if columns is None else [c for c in columns if c in schema_names]
-        return pq.read_table(self.path, columns=wanted)
+        try:
+            schema_names = pq.read_schema(self.path).names
+            wanted = None if columns is None else [c for c in columns if c in schema_names]
+            return pq.read_table(self.path, columns=wanted)
+        except pa.ArrowInvalid as exc:  # truncated, or not parquet at all
+            raise DamagedStore(f"damaged store file {self.path} (the base of the progress store): {exc}; "
+                               f"restore it from a backup or move it aside to rebuild") from exc
+
+    def orphans(self) -> int | None:
+        """When the base is gone but the journal is not (someone deleted download_results.parquet):
+        how many journal rows lost the manifest part of their row (no path); None when intact."""
+        if self.path.exists() or not self._journal_files():
+            return None
+        df = self.read(["path"])
+        return int(df["path"].isna().sum()) if "path" in df else len(df)
 
     def _journal_files(self) -> list[Path]:
         if not self.journal.exists():
@@ -127,7 +140,13 @@ def _read_journal(files: list[Path], columns: list[str] | None) -> list[pa.Table
     every batch of a run has the same columns) become one table."""
     runs: list[list[pa.Table]] = []
     for path in files:
-        table = pq.ParquetFile(path).read(use_threads=False)  # small; read_table costs ~4x more
+        try:
+            table = pq.ParquetFile(path).read(use_threads=False)  # small; read_table costs ~4x more
+        except FileNotFoundError:  # folded in by a compaction since it was listed
+            continue
+        except pa.ArrowInvalid as exc:
+            raise DamagedStore(f"damaged store file {path} (a journal file of the progress store): {exc}; "
+                               f"move it aside to read the rest") from exc
         if columns is not None:
             table = table.select([c for c in columns if c in table.column_names])
         if runs and runs[-1][0].schema == table.schema:

@@ -13,18 +13,24 @@ from ..resources import CorpusResource
 def download_results(context: AssetExecutionContext, config: DownloadResultsConfig,
                      corpus: CorpusResource) -> MaterializeResult:
     store = ProgressStore(OutputLayout(corpus.output_dir).store_dir)
-    update = update_manifest(store, corpus.input_dir, config.input_format, config.shard_size)
+    home = getattr(context.instance, "root_directory", None)
+    update = update_manifest(store, corpus.input_dir, config.input_format, config.shard_size,
+                             skip_dirs=(home,) if home else ())
+    for note in update.notes:
+        context.log.warning(note)
     registered = set(context.instance.get_dynamic_partitions(shards.name))
     all_shards = sorted(set(store.read(["shard"])["shard"].dropna()))
     unregistered = [s for s in all_shards if s not in registered]  # e.g. a store made on another instance
     if unregistered:
         context.instance.add_dynamic_partitions(shards.name, unregistered)
     context.log.info(f"{len(update.new_rows)} new files in {len(update.new_shards)} new shards; "
-                     f"{len(update.vanished)} vanished; {update.total} in the manifest")
+                     f"{len(update.vanished)} vanished; {len(update.changed)} replaced; {update.total} in the manifest")
     return MaterializeResult(metadata={
         "files": update.total,
         "new_files": len(update.new_rows),
         "vanished": MetadataValue.json(update.vanished[:200]),
+        "replaced": MetadataValue.json(update.changed[:200]),
+        "notes": MetadataValue.json(update.notes),
         "new_shards": MetadataValue.json(update.new_shards),
         "shards": len(all_shards),
         "store": MetadataValue.path(str(store.path)),

@@ -36,6 +36,7 @@ def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus
             math_requested=config.math_requested, accel_type=gpu_pool.accel_type,
             artifacts_path=config.artifacts_path, benchmark_mode=config.benchmark_mode,
             max_pages=config.max_pages, page_time_budget=config.page_time_budget,
+            reprocess=config.reprocess, log=context.log.info,
         )
     except WorkerSetupError as exc:
         raise Failure(str(exc)) from exc
