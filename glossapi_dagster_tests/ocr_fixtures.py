@@ -16,7 +16,7 @@ POLYTONIC_TEXT = [
     "ἣ μυρί᾽ Ἀχαιοῖς ἄλγε᾽ ἔθηκε, πολλὰς δ᾽ ἰφθίμους ψυχὰς",
     "Ἄϊδι προΐαψεν ἡρώων, αὐτοὺς δὲ ἑλώρια τεῦχε κύνεσσιν.",
 ]
-FONT_GLOBS = ("/usr/share/fonts/opentype/gfs-didot/GFSDidot.otf", "/usr/share/fonts/*/gfs*/*Didot*.otf",
+FONT_GLOBS = ("/usr/share/fonts/opentype/didot/GFSDidot.otf", "/usr/share/fonts/*/gfs*/*Didot*.otf",
               "/usr/share/fonts/**/GFS*.otf", "/usr/share/fonts/**/GFS*.ttf")
 
 
