@@ -23,12 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Conversion
-from .ocr_document import ocr_pdf
+from .ocr_document import ENV_MAX_PAGES, env_pages, ocr_pdf
 from .ocr_layout import lines_from_quads
 
 ENV_MODEL_DIR = "GLOSSAPI_RAPIDOCR_ONNX_DIR"
-# A cap on the pages OCR'd per document when max_pages is not given: previews and CPU smoke runs.
-ENV_MAX_PAGES = "GLOSSAPI_OCR_MAX_PAGES"
 CUDA_EP, CPU_EP = "CUDAExecutionProvider", "CPUExecutionProvider"
 
 # GlossAPI's search patterns for a model folder (src/glossapi/_rapidocr_paths.py), first match wins.
@@ -124,13 +122,6 @@ def _load_session(path: Path, role: str, providers: list):
                             f"({type(exc).__name__}: {str(exc)[:300]})") from exc
 
 
-def _env_pages(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{ENV_MAX_PAGES} must be a whole number of pages, got {raw!r}") from None
-
-
 def _wants_cuda(device: str) -> bool:
     return str(device).lower().startswith("cuda")
 
@@ -158,7 +149,7 @@ class OcrExtractor:
         if dpi < 36 or max_side_len < 200:
             raise ValueError(f"dpi must be >= 36 and max_side_len >= 200, got {dpi} and {max_side_len}")
         if max_pages is None and os.environ.get(ENV_MAX_PAGES, "").strip():
-            max_pages = _env_pages(os.environ[ENV_MAX_PAGES])
+            max_pages = env_pages(os.environ[ENV_MAX_PAGES])
         if max_pages is not None and max_pages < 1:
             raise ValueError(f"max_pages must be >= 1 or None, got {max_pages}")
         self.dpi, self.max_side_len, self.max_pages = dpi, max_side_len, max_pages

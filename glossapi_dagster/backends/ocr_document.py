@@ -15,6 +15,16 @@ from pathlib import Path
 from .base import Conversion, ConversionFailed, failure_reason
 from .ocr_layout import paragraphs
 
+# A cap on the pages OCR'd per document when max_pages is not given: previews and CPU smoke runs.
+ENV_MAX_PAGES = "GLOSSAPI_OCR_MAX_PAGES"
+
+
+def env_pages(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{ENV_MAX_PAGES} must be a whole number of pages, got {raw!r}") from None
+
 
 def render_scale(width: float, height: float, dpi: int, max_side_len: int) -> float:
     return min(dpi / 72.0, max_side_len / max(width, height, 1.0))
@@ -22,7 +32,7 @@ def render_scale(width: float, height: float, dpi: int, max_side_len: int) -> fl
 
 def ocr_pdf(engine, path, pages=None, dpi: int = 200, max_side_len: int = 2000, max_pages: int | None = None,
             extra_langs: list[str] | None = None, log=None) -> Conversion:
-    """OCR `pages` (1-based; every page when None, the first max_pages when that is set) of a PDF.
+    """OCR `pages` (1-based; every page when None) of a PDF, none beyond max_pages when that is set.
 
     Conversion.timings has render/ocr/layout seconds and `per_page`: {page_no: seconds}."""
     import pypdfium2 as pdfium
@@ -40,10 +50,8 @@ def ocr_pdf(engine, path, pages=None, dpi: int = 200, max_side_len: int = 2000, 
         total = len(pdf)
         if total == 0:
             raise ConversionFailed("empty: the PDF has no pages")
-        if pages is None:
-            chosen = list(range(1, (min(total, max_pages) if max_pages else total) + 1))
-        else:
-            chosen = sorted(p for p in set(pages) if 1 <= p <= total)
+        last = min(total, max_pages) if max_pages else total  # max_pages: previews, CPU smoke runs
+        chosen = list(range(1, last + 1)) if pages is None else sorted(p for p in set(pages) if 1 <= p <= last)
         doc = new_document(path)
         for page_no in chosen:
             t0 = time.perf_counter()
@@ -51,7 +59,7 @@ def ocr_pdf(engine, path, pages=None, dpi: int = 200, max_side_len: int = 2000, 
             per_page[page_no] = round(time.perf_counter() - t0, 4)
     finally:
         pdf.close()
-    if pages is None and len(chosen) < total and log is not None:
+    if last < total and log is not None:
         log.info("ocr %s: first %d of %d pages (max_pages)", Path(path).name, len(chosen), total)
     out = {k: round(v, 4) for k, v in timings.items()}
     out["per_page"] = per_page
@@ -109,6 +117,8 @@ class PageOcrExtractor:
                  log=None):
         if dpi < 36 or max_side_len < 200:
             raise ValueError(f"dpi must be >= 36 and max_side_len >= 200, got {dpi} and {max_side_len}")
+        if max_pages is None and os.environ.get(ENV_MAX_PAGES, "").strip():
+            max_pages = env_pages(os.environ[ENV_MAX_PAGES])
         self.engine, self.dpi, self.max_side_len, self.max_pages, self.log = engine, dpi, max_side_len, max_pages, log
 
     @property

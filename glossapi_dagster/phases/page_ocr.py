@@ -148,5 +148,8 @@ def ocr_and_merge(extractor, path: str, data: dict, signals: dict, asked_langs: 
     if not pages:
         return None
     conv = extractor.convert(path, pages=set(pages), extra_langs=extra_langs(signals, asked_langs))
+    done = {p: r for p, r in pages.items() if p in conv.document.pages}  # max_pages may stop short
+    if not done:
+        return None
     doc, merged = merge_ocr_pages(data, conv.document, f"ocr:{conv.backend}")
-    return {"doc": doc, "data": merged, "pages": pages, "conv": conv}
+    return {"doc": doc, "data": merged, "pages": done, "conv": conv}
