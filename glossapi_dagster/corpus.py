@@ -157,7 +157,7 @@ def _ocr_preflight(engine: str, langs: str) -> None:
     from .backends.ocr_engines import ENGINES, ocr_preflight
 
     _check_choice("ocr_engine", engine, ENGINES)
-    ocr_preflight(engine, langs)
+    ocr_preflight(engine, langs, quiet=True)  # errors now; the run itself logs the choice
 
 
 def _check_choice(name: str, value, choices) -> None:

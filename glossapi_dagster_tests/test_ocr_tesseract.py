@@ -41,7 +41,10 @@ def test_force_ocr_with_tesseract_reads_the_greek_gazette(tmp_path, corpus, inst
     out = tmp_path / "out"
     res = resources(input_dir, out, devices=[0])
     assert materialize_manifest(instance, res).success
-    assert materialize_extraction(instance, res, force_ocr=True, ocr_engine="tesseract").success
+    result = materialize_extraction(instance, res, force_ocr=True, ocr_engine="tesseract")
+    assert result.success
+    said = [e.user_message for e in instance.all_logs(result.run_id) if "OCR engine:" in (e.user_message or "")]
+    assert len(said) == 1 and "tesseract" in said[0] and "ell+eng" in said[0]  # the choice, once per run
     layout = OutputLayout(out)
     row = ProgressStore(layout.store_dir).read().to_dict("records")[0]
     assert row["extract_status"] == "success" and row["extraction_backend"] == "tesseract"

@@ -70,14 +70,18 @@ def resolve_engine(engine: str, options: dict | None = None) -> tuple[str, str]:
 
 
 def ocr_preflight(engine: str, langs: str | None, options: dict | None = None,
-                  log: logging.Logger | None = None) -> str:
+                  log: logging.Logger | None = None, quiet: bool = False) -> str:
     """Before any work: the engine the run uses (logged once), its language data checked.
 
     Tesseract: a missing language is TesseractLanguageMissing naming its package. RapidOCR: the
-    recogniser's languages are logged, with a warning when Greek is asked of one without it."""
+    recogniser's languages are logged, with a warning when Greek is asked of one without it.
+    quiet: check only (the Corpus facade, before the run that logs it)."""
     from .tesseract_ocr import check_languages, parse_langs
 
     log = log or logging.getLogger(__name__)
+    if quiet:
+        log = logging.getLogger(__name__ + ".quiet")
+        log.disabled = True
     chosen, why = resolve_engine(engine, options)
     wanted = parse_langs(langs)
     if chosen == "tesseract":

@@ -97,6 +97,7 @@ class TesseractEngine:
         self.log = log or logging.getLogger(__name__)
         self.tessdata, self.langs = check_languages(langs)
         self._apis: dict[str, object] = {}
+        self._unavailable: set[str] = set()
         self._api("+".join(self.langs))  # now: a language that fails to load fails the worker's start
         import tesserocr
 
@@ -119,9 +120,15 @@ class TesseractEngine:
         """The configured languages plus any the document calls for (grc for polytonic text)."""
         langs = list(self.langs)
         for lang in extra or []:
-            if lang not in langs:
+            if lang in langs or lang in self._unavailable:
+                continue
+            try:
                 check_languages(lang)
-                langs.append(lang)
+            except TesseractLanguageMissing as exc:  # asked by a document, not the user: read without it
+                self._unavailable.add(lang)
+                self.log.warning("tesseract: reading without %s: %s", lang, exc)
+                continue
+            langs.append(lang)
         return "+".join(langs)
 
     def read(self, bitmap, dpi: int, extra_langs: list[str] | None = None) -> list[Line]:

@@ -203,9 +203,10 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
     from ..state import ProgressStore, SkipList
     from .runner import run_on_pool
 
+    log = options.pop("log", None)  # the run's log (Dagster's), for the OCR engine's choice
     if options.get("force_ocr") or options.get("do_ocr"):  # before any worker: engine chosen, languages there
         options["ocr_engine"] = ocr_preflight(options.get("ocr_engine", "auto"), options.get("ocr_langs"),
-                                              options.get("ocr_options"))
+                                              options.get("ocr_options"), log=log)
     layout = OutputLayout(out_dir)
     # largest first: one long document started last would run alone at the end
     stem_of = {r["path"]: r["stem"] for r in sorted(rows, key=_size, reverse=True)}

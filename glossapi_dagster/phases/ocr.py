@@ -140,14 +140,14 @@ def _extract_signals(layout: OutputLayout, stem: str, data: dict, path: str) -> 
 
 def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, accel_type: str = "cuda",
             ocr_options: dict | None = None, benchmark_mode: bool = False, ocr_engine: str = "auto",
-            ocr_langs: str = "ell+eng", whole_document: bool = False):
+            ocr_langs: str = "ell+eng", whole_document: bool = False, log=None):
     """OCR the given store rows (each with `stem` and `path`) on the pool; returns its report."""
     from ..state import SkipList
     from .runner import run_on_pool
 
     layout = OutputLayout(out_dir)
     stem_of = {r["path"]: r["stem"] for r in rows}
-    engine = ocr_preflight(ocr_engine, ocr_langs, ocr_options)  # before any worker starts
+    engine = ocr_preflight(ocr_engine, ocr_langs, ocr_options, log=log)  # before any worker starts
     if whole_document:
         task = ExtractTask(str(layout.root), stem_of, force_ocr=True, accel_type=accel_type, ocr_engine=engine,
                            ocr_langs=ocr_langs, ocr_options=dict(ocr_options or {}), benchmark_mode=benchmark_mode)

@@ -37,7 +37,7 @@ def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus
             math_requested=config.math_requested, accel_type=gpu_pool.accel_type,
             artifacts_path=config.artifacts_path, benchmark_mode=config.benchmark_mode,
             max_pages=config.max_pages, page_time_budget=config.page_time_budget,
-            do_ocr=config.do_ocr, ocr_engine=config.ocr_engine, ocr_langs=config.ocr_langs,
+            do_ocr=config.do_ocr, ocr_engine=config.ocr_engine, ocr_langs=config.ocr_langs, log=context.log,
         )
     except (WorkerSetupError, TesseractLanguageMissing) as exc:
         raise Failure(str(exc)) from exc

@@ -37,6 +37,7 @@ def ocr_docs(context: AssetExecutionContext, config: OcrConfig, corpus: CorpusRe
             on_summary=lambda s: context.log.info(s.line()), on_pool=gpu_pool.track,
             accel_type=gpu_pool.accel_type, ocr_options=config.ocr_options(), benchmark_mode=config.benchmark_mode,
             ocr_engine=config.ocr_engine, ocr_langs=config.ocr_langs, whole_document=config.whole_document,
+            log=context.log,
         )
     except (WorkerSetupError, PreflightError, TesseractLanguageMissing) as exc:
         raise Failure(str(exc)) from exc
