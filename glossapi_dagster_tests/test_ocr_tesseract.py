@@ -160,3 +160,15 @@ def test_missing_language_data_fails_before_any_work(english_only, tmp_path, cor
                  "--accel-type", "cpu"]) == 2
     assert not out.exists()
     shutil.rmtree(input_dir)
+
+
+def test_a_blank_page_and_a_speck_give_no_text_and_no_error(tesseract, tmp_path):
+    from PIL import Image, ImageDraw
+
+    blank = Image.new("L", (1240, 1754), 255)
+    speck = blank.copy()
+    ImageDraw.Draw(speck).rectangle((600, 800, 640, 803), fill=0)  # a rule: a "line" with no text
+    blank.save(tmp_path / "blank.pdf", "PDF", resolution=150, save_all=True, append_images=[speck])
+    conv = tesseract.convert(tmp_path / "blank.pdf")
+    assert conv.page_count == 2 and list(conv.document.pages) == [1, 2]
+    assert all(not t.text.strip() or len(t.text) < 5 for t in conv.document.texts)

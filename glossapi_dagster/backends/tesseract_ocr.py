@@ -142,8 +142,11 @@ class TesseractEngine:
         lines: list[Line] = []
         level = tesserocr.RIL.TEXTLINE
         iterator = api.GetIterator()
-        for item in tesserocr.iterate_level(iterator, level):
-            text = item.GetUTF8Text(level)
+        for item in () if iterator is None else tesserocr.iterate_level(iterator, level):
+            try:
+                text = item.GetUTF8Text(level)
+            except RuntimeError:  # "No text returned": a line of nothing (a rule, a speck)
+                continue
             box = item.BoundingBox(level)
             if not text or not text.strip() or box is None:
                 continue
