@@ -96,18 +96,19 @@ def test_auto_takes_tesseract_without_a_greek_recogniser(no_model_env):
 
 
 def test_auto_takes_rapidocr_with_a_greek_dictionary(tmp_path, monkeypatch, caplog):
-    """A model folder in GlossAPI's layout: the bundled det/rec models and a Greek keys file
-    (what is tested is the choice, not the recognition)."""
+    """A model folder in GlossAPI's layout (det/inference.onnx, rec/inference.onnx,
+    greek_ppocrv5_keys.txt) made of the bundled models and a Greek keys file (what is tested is
+    the choice, not the recognition)."""
     bundled = resolve_models()
     folder = tmp_path / "greek-ppocr"
-    folder.mkdir()
-    for path in (bundled.det, bundled.rec):
-        os.symlink(path, folder / path.name)
+    for role, path in (("det", bundled.det), ("rec", bundled.rec)):
+        (folder / role).mkdir(parents=True)
+        os.symlink(path, folder / role / "inference.onnx")
     keys = [chr(c) for c in range(0x20, 0x7F)] + list("ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩαβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώΆΈΉΊΌΎΏϊϋΐΰ")
     (folder / "greek_ppocrv5_keys.txt").write_text("\n".join(keys) + "\n", encoding="utf-8")
     monkeypatch.setenv(ENV_MODEL_DIR, str(folder))
     engine, why = resolve_engine("auto")
-    assert engine == "rapidocr" and "has Greek" in why
+    assert engine == "rapidocr" and "has Greek" in why and str(folder / "rec" / "inference.onnx") in why
     with caplog.at_level(logging.INFO):
         assert ocr_preflight("auto", "ell+eng", log=log) == "rapidocr"
     said = " ".join(r.getMessage() for r in caplog.records)
