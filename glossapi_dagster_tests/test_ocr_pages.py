@@ -112,3 +112,17 @@ def test_merge_puts_ocr_pages_in_page_order(tmp_path, corpus):
     first, _ = merge_ocr_pages(text_layer, doc_of({1: ["new one"]}), "ocr:rapidocr")
     assert first.export_to_markdown().split("\n\n") == ["new one", "header only", "three"]
     DoclingDocument.model_validate(data)  # the per-page source does not stop the JSON loading
+
+
+def test_the_hybrid_gazette_fek_a_79_needs_ocr_on_its_scans_only(corpus):
+    """Page 1 and pages 38-53, 56 born-digital Greek; 2-37 scans under a running header (p.20's
+    header is 51 characters: measured by its covering picture); 54-55 nothing at all."""
+    from glossapi_dagster.phases.triage import triage
+
+    pdf = corpus / "pdfs" / "FEK_A_79_-_30.04.2018.pdf"
+    conv = SafePdfExtractor().convert(str(pdf))
+    data = conv.to_dict()
+    signals = triage(conv.markdown, data, True, pdf_path=str(pdf), page_covers=conv.page_covers)
+    pages = pages_needing_ocr(data, signals, pdf_path=str(pdf))
+    assert sorted(pages) == [*range(2, 38), 54, 55]
+    assert pages[20] == "scanned" and pages[54] == pages[55] == "empty"

@@ -16,12 +16,16 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..backends.pdf_images import EMPTY_PAGE_CHARS
-from .triage import GARBLED_MAX, GARBLED_MIN_WORDS, MOJIBAKE_MAX, text_signals
+from .triage import GARBLED_MAX, GARBLED_MIN_WORDS, MOJIBAKE_MAX, pdf_image_cover, text_signals
 
 TEXT_LAYER = "text_layer"
 # extra signals a triage result may carry, each a list of 1-based page numbers
 PAGE_SIGNALS = ("scanned_page_numbers", "lgr_page_numbers", "garbled_page_numbers")
 POLYTONIC_GRC = 0.05  # a text layer with this share of polytonic Greek letters asks Tesseract for grc
+# A page with little text (a running header over a scan: FEK_A_79 p.20 has 51 characters, past
+# triage's 50) that a picture covers almost whole is a scan too.
+SPARSE_PAGE_CHARS = 200
+SCAN_COVER = 0.85
 
 
 def page_texts(doc: dict) -> dict[int, str]:
@@ -32,6 +36,10 @@ def page_texts(doc: dict) -> dict[int, str]:
             texts[int(prov["page_no"])].append(item.get("text") or "")
     pages = sorted(int(p) for p in (doc.get("pages") or {})) or sorted(texts)
     return {p: "\n".join(texts.get(p, [])) for p in pages}
+
+
+def _chars(text: str) -> int:
+    return sum(map(len, text.split()))
 
 
 def garbled_pages(texts: dict[int, str]) -> list[int]:
@@ -46,14 +54,20 @@ def garbled_pages(texts: dict[int, str]) -> list[int]:
     return out
 
 
-def pages_needing_ocr(doc: dict, signals: dict, needs_ocr: bool | None = None) -> dict[int, str]:
+def pages_needing_ocr(doc: dict, signals: dict, needs_ocr: bool | None = None, pdf_path=None) -> dict[int, str]:
     """page number -> the reasons it needs OCR (';'-joined). `signals` is a triage result (or a
-    sidecar) with any of PAGE_SIGNALS; needs_ocr is the document's verdict (default: signals')."""
+    sidecar) with any of PAGE_SIGNALS; needs_ocr is the document's verdict (default: signals');
+    with pdf_path, sparse pages are measured for a covering picture."""
     texts = page_texts(doc)
     reasons: dict[int, list[str]] = defaultdict(list)
     for name in PAGE_SIGNALS:
         for page_no in signals.get(name) or []:
             reasons[int(page_no)].append(name.replace("_page_numbers", ""))
+    if pdf_path is not None:
+        sparse = [p for p, t in texts.items() if p not in reasons and 0 < _chars(t) < SPARSE_PAGE_CHARS]
+        for page_no, cover in pdf_image_cover(pdf_path, sparse).items():
+            if cover >= SCAN_COVER:
+                reasons[page_no].append("scanned")
     for page_no, text in texts.items():
         if not text.strip():  # no text at all; a short page (a heading, a figure) keeps its text layer
             reasons[page_no].append("empty")
@@ -144,7 +158,7 @@ def ocr_and_merge(extractor, path: str, data: dict, signals: dict, asked_langs: 
 
     Returns None when no page needs OCR, else a dict: doc, data (with per-page sources),
     pages ({page: reasons}), conv (the OCR Conversion, its timings with per-page seconds)."""
-    pages = pages_needing_ocr(data, signals)
+    pages = pages_needing_ocr(data, signals, pdf_path=path)
     if not pages:
         return None
     conv = extractor.convert(path, pages=set(pages), extra_langs=extra_langs(signals, asked_langs))
