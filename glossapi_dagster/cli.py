@@ -34,6 +34,13 @@ def _pool_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-threads", type=int, default=None, help="threads per worker (default: min(cpus, 2 x devices))")
 
 
+def _ocr_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ocr-engine", choices=["auto", "tesseract", "rapidocr"], default="auto",
+                   help="tesseract (ell/grc/eng), rapidocr (GPU; Greek with GLOSSAPI_RAPIDOCR_ONNX_DIR), or auto "
+                        "(RapidOCR when its recogniser has Greek, else Tesseract; default)")
+    p.add_argument("--ocr-langs", default="ell+eng", help="Tesseract languages (default ell+eng; add grc for polytonic)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="glossapi-dagster", description=__doc__, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -50,6 +57,9 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("--pipeline", choices=["native", "standard", "auto"], default="native",
                     help="Docling's pipeline (standard needs its model weights)")
     ex.add_argument("--force-ocr", action="store_true", help="OCR every page, ignoring the text layer")
+    ex.add_argument("--do-ocr", action="store_true",
+                    help="OCR only the pages whose text layer fails (scanned, empty, garbled); keep the others")
+    _ocr_args(ex)
     ex.add_argument("--benchmark-mode", action="store_true", help="skip the per-document metrics files")
     ex.add_argument("--reprocess", action="store_true", help="extract problematic documents again")
     ex.add_argument("--max-pages", type=int, default=None,
@@ -68,6 +78,9 @@ def parser() -> argparse.ArgumentParser:
     oc.add_argument("--math-engine", choices=["auto", "textlayer", "codeformula"], default="auto",
                     help="codeformula (Docling's model; needs its weights), textlayer, or auto (default)")
     oc.add_argument("--reprocess", action="store_true", help="redo documents that failed or were done")
+    oc.add_argument("--whole-document", action="store_true",
+                    help="OCR every page of a flagged document, not only the pages that need it")
+    _ocr_args(oc)
     _pool_args(oc)
 
     st = sub.add_parser("status", help="counts by outcome, the skip-list and the quarantine of OUT")
@@ -88,12 +101,14 @@ def main(argv: list[str] | None = None) -> int:
                 input_format=args.input_format, num_threads=args.num_threads, use_gpus=args.use_gpus,
                 devices=args.devices, force_ocr=args.force_ocr, benchmark_mode=args.benchmark_mode,
                 accel_type=args.accel_type, phase1_backend=args.phase1_backend, pipeline=args.pipeline,
-                reprocess=args.reprocess, max_pages=args.max_pages, page_time_budget=args.page_time_budget)
+                reprocess=args.reprocess, max_pages=args.max_pages, page_time_budget=args.page_time_budget,
+                do_ocr=args.do_ocr, ocr_engine=args.ocr_engine, ocr_langs=args.ocr_langs)
         elif args.command == "ocr":
             work = lambda: Corpus(args.output_dir, args.output_dir).ocr(
                 use_gpus=args.use_gpus, devices=args.devices, math_batch_size=args.math_batch_size, mode=args.mode,
                 accel_type=args.accel_type, num_threads=args.num_threads, math_engine=args.math_engine,
-                reprocess=args.reprocess)
+                reprocess=args.reprocess, ocr_engine=args.ocr_engine, ocr_langs=args.ocr_langs,
+                whole_document=args.whole_document)
         print(_interruptible(work, Path(args.output_dir), args.command))
         return 0
     except (ValueError, FileNotFoundError, RuntimeError) as exc:

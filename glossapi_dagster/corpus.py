@@ -48,11 +48,14 @@ class Corpus:
                 accel_type: str = "cuda", phase1_backend: str = "auto", pipeline: str = "native",
                 math_requested: bool = False, reprocess: bool = False, batch_size: int = 1,
                 item_timeout: float | None = 1800.0, max_pages: int | None = None,
-                page_time_budget: float = 20.0) -> PhaseSummary:
+                page_time_budget: float = 20.0, do_ocr: bool = False, ocr_engine: str = "auto",
+                ocr_langs: str = "ell+eng") -> PhaseSummary:
         """Every document of the input folder to markdown and Docling JSON (GlossAPI's defaults).
 
         max_pages: a longer PDF is problematic (safe backend); page_time_budget: seconds one page
-        may take there (GlossAPI's 20 s)."""
+        may take there (GlossAPI's 20 s). force_ocr: every page OCR'd; do_ocr: only the pages whose
+        text layer fails. ocr_engine: rapidocr, tesseract or auto; ocr_langs: Tesseract's languages
+        (ell+eng; grc for polytonic)."""
         if input_format not in FORMATS:
             raise ValueError(f"unknown input_format {input_format!r}; choose one of {', '.join(FORMATS)}")
         _check_choice("phase1_backend", phase1_backend, ("safe", "docling", "auto"))
@@ -64,10 +67,13 @@ class Corpus:
         check_writable(self.output_dir)  # before any worker starts, and before Dagster says anything
         from .defs.materialize import materialize_extraction, materialize_manifest
 
+        if force_ocr or do_ocr:  # before any work: the engine's models or language data must be there
+            _ocr_preflight(ocr_engine, ocr_langs)
         resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
         config = dict(phase1_backend=phase1_backend, pipeline=pipeline, force_ocr=force_ocr,
                       math_requested=math_requested, benchmark_mode=benchmark_mode, reprocess=reprocess,
-                      max_pages=max_pages, page_time_budget=float(page_time_budget))
+                      max_pages=max_pages, page_time_budget=float(page_time_budget),
+                      do_ocr=do_ocr, ocr_engine=ocr_engine, ocr_langs=ocr_langs)
         with _instance() as instance:
             manifest = materialize_manifest(instance, resources, input_format, self.shard_size)
             with self._progress_bar("extract", "extract_status", reprocess):
@@ -80,9 +86,11 @@ class Corpus:
     def ocr(self, use_gpus: str = "single", devices: list[int] | None = None, math_batch_size: int = 8,
             mode: str | None = None, accel_type: str = "cuda", num_threads: int | None = None,
             math_engine: str = "auto", reprocess: bool = False, batch_size: int = 1,
-            item_timeout: float | None = 1800.0) -> PhaseSummary:
-        """GlossAPI's ocr(): 'ocr_bad' re-extracts with full-page OCR the documents triage flagged
-        needs_ocr; 'math_only' decodes the formulas (Phase 2); 'ocr_bad_then_math' (None) does both."""
+            item_timeout: float | None = 1800.0, ocr_engine: str = "auto", ocr_langs: str = "ell+eng",
+            whole_document: bool = False) -> PhaseSummary:
+        """GlossAPI's ocr(): 'ocr_bad' OCRs the failing pages of the documents triage flagged
+        needs_ocr (every page with whole_document); 'math_only' decodes the formulas (Phase 2);
+        'ocr_bad_then_math' (None) does both."""
         mode = mode or "ocr_bad_then_math"
         _check_choice("mode", mode, ("ocr_bad", "math_only", "ocr_bad_then_math"))
         if math_batch_size < 1:
@@ -92,12 +100,15 @@ class Corpus:
         check_writable(self.output_dir)
         from .defs.materialize import materialize_math, materialize_ocr
 
+        if mode != "math_only":
+            _ocr_preflight(ocr_engine, ocr_langs)
         resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
         started, summary = time.monotonic(), PhaseSummary(mode, output_dir=str(self.output_dir))
         with _instance() as instance:
             if mode != "math_only":
                 with self._progress_bar("ocr", "ocr_success", reprocess, todo=None):
-                    run = materialize_ocr(instance, resources, reprocess=reprocess)
+                    run = materialize_ocr(instance, resources, reprocess=reprocess, ocr_engine=ocr_engine,
+                                          ocr_langs=ocr_langs, whole_document=whole_document)
                 summary = self._merge(summary, self._summary("ocr", [], run, "ocr_docs", started), run)
             if mode != "ocr_bad":
                 with self._progress_bar("math", "math_status", reprocess, todo=None):
@@ -165,6 +176,13 @@ def check_writable(folder: Path) -> None:
                 probe.unlink()
     except OSError as exc:
         raise OutputUnavailable.of(folder, exc) from exc
+
+
+def _ocr_preflight(engine: str, langs: str) -> None:
+    from .backends.ocr_engines import ENGINES, ocr_preflight
+
+    _check_choice("ocr_engine", engine, ENGINES)
+    ocr_preflight(engine, langs, quiet=True)  # errors now; the run itself logs the choice
 
 
 def _check_choice(name: str, value, choices) -> None:

@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--math-engine", default="auto", choices=["auto", "textlayer", "codeformula"],
                    help="Phase 2's backend (auto: CodeFormula where its weights are present, else the text layer)")
     p.add_argument("--skip-math", action="store_true", help="Phase 1 only")
+    p.add_argument("--ocr-engine", default="auto", choices=["auto", "tesseract", "rapidocr"],
+                   help="OCR for the pages whose text layer fails (auto: RapidOCR with a Greek recogniser, else Tesseract)")
+    p.add_argument("--ocr-langs", default="ell+eng", help="Tesseract languages (add grc for polytonic)")
+    p.add_argument("--do-ocr", action="store_true", help="OCR the pages whose text layer fails (scanned, empty, "
+                   "garbled) with --ocr-engine; the other pages keep their text layer")
     args = p.parse_args(argv)
 
     from dagster import DagsterInstance
@@ -38,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     with DagsterInstance.get() as instance:
         materialize_manifest(instance, resources)
-        result = materialize_extraction(instance, resources, pipeline=args.pipeline)
+        result = materialize_extraction(instance, resources, pipeline=args.pipeline, do_ocr=args.do_ocr,
+                                        ocr_engine=args.ocr_engine, ocr_langs=args.ocr_langs)
         math = None
         if not args.skip_math and (result is None or result.success):
             math = materialize_math(instance, resources, math_engine=args.math_engine)

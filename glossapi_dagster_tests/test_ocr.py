@@ -102,10 +102,11 @@ def test_force_ocr_yields_the_words_of_the_scan_as_docling_json(tmp_path, corpus
     out = tmp_path / "out"
     res = resources(input_dir, out)
     assert materialize_manifest(instance, res).success
-    assert materialize_extraction(instance, res, force_ocr=True).success
+    assert materialize_extraction(instance, res, force_ocr=True, ocr_engine="rapidocr").success
     layout = OutputLayout(out)
     row = ProgressStore(layout.store_dir).read().to_dict("records")[0]
     assert row["extract_status"] == "success" and row["extraction_backend"] == "rapidocr"
+    assert row["ocr_pages"] == 1 and row["ocr_engine"] == "rapidocr"
     assert row["ocr_success"] is True and row["needs_ocr"] is False and row["page_count"] == 1
     words = (corpus / "groundtruth" / "ocr_test.md").read_text().split()
     markdown = layout.markdown("ocr_test").read_text(encoding="utf-8")
@@ -123,14 +124,14 @@ def test_force_ocr_yields_the_words_of_the_scan_as_docling_json(tmp_path, corpus
     assert "OCR on the CPU" not in log_text  # accel_type='cpu' was asked for: no warning
 
 
-def test_a_missing_model_fails_the_run_at_worker_start_naming_it(tmp_path, corpus, instance, monkeypatch):
+def test_a_missing_model_fails_the_run_before_any_work_naming_it(tmp_path, corpus, instance, monkeypatch):
     missing = tmp_path / "greek-models"
     monkeypatch.setenv(ENV_MODEL_DIR, str(missing))  # the workers inherit it
     input_dir = copy_pdfs(corpus / "pdfs", tmp_path / "in", ["ocr_test.pdf", "FEK_A_10_-_24.01.2018.pdf"])
     res = resources(input_dir, tmp_path / "out")
     assert materialize_manifest(instance, res).success
     with pytest.raises(Exception, match=f"RapidOCR model folder not found: {missing}"):
-        materialize_extraction(instance, res, force_ocr=True)
+        materialize_extraction(instance, res, force_ocr=True)  # ocr_engine='auto' looks at that folder first
     rows = ProgressStore(OutputLayout(tmp_path / "out").store_dir).read()
     assert "extract_status" not in rows or rows["extract_status"].isna().all()  # no document blamed
 

@@ -162,9 +162,10 @@ def test_ocr_docs_reextracts_only_the_flagged_documents_of_its_shards(run, corpu
     for stem in in_shard:
         row = rows[stem]
         assert row["ocr_success"] is True and row["needs_ocr"] is False, stem
-        assert row["extraction_backend"] == "rapidocr" and row["processing_stage"] == "ocr", stem
+        # page 1 of each OCR'd by Tesseract (ocr_engine='auto': the bundled RapidOCR has no Greek)
+        assert row["ocr_engine"] == "tesseract" and row["ocr_pages"] == 1 and row["processing_stage"] == "ocr", stem
         assert row["extract_status"] == "success" and row["page_count"] == run["before_ocr"][stem]["page_count"]
-        assert json.loads(layout.sidecar("extract", stem).read_text())["extraction_backend"] == "rapidocr"
+        assert json.loads(layout.sidecar("extract", stem).read_text())["ocr_engine"] == "tesseract"
     for stem, (markdown, mtime) in untouched.items():
         assert pd.isna(rows[stem]["ocr_success"]), stem
         assert rows[stem]["needs_ocr"] is (stem in elsewhere), stem  # still waiting for their shard's run

@@ -12,3 +12,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+# System packages (Tesseract's Greek data, ...): installed when root, else one line saying what to run.
+bash scripts/system-deps.sh || echo "setup: the Python side is installed; the system packages above are still missing" >&2

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # System packages the tests use: PostgreSQL (a real server for the PostgreSQL-backed instance
-# test), Chromium (the UI screenshot test), poppler-utils (pdftotext, for the benchmarks).
+# test), Chromium (the UI screenshot test), poppler-utils (pdftotext, for the benchmarks),
+# Tesseract with its modern Greek, polytonic Greek and English data (ocr_engine='tesseract'; the
+# tesserocr wheel bundles libtesseract, libtesseract-dev is for building it from source), and
+# GFS Didot (the polytonic test page is set in it).
 # Installs only what is missing; needs root (apt-get).
 set -euo pipefail
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
+for lang in ell grc eng; do
+  ls /usr/share/tesseract-ocr/*/tessdata/$lang.traineddata >/dev/null 2>&1 || missing+=(tesseract-ocr-$lang)
+done
+ls /usr/include/tesseract/baseapi.h >/dev/null 2>&1 || missing+=(libtesseract-dev libleptonica-dev)
+ls /usr/share/fonts/opentype/didot/GFSDidot.otf >/dev/null 2>&1 || missing+=(fonts-gfs-didot)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "system-deps: missing ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2

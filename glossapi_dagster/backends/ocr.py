@@ -17,19 +17,16 @@ one GPU); when a CUDA session cannot be made there, the CPU provider, with a sin
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Conversion, ConversionFailed, failure_reason
-from .ocr_layout import lines_from_quads, paragraphs
+from .base import Conversion
+from .ocr_document import ENV_MAX_PAGES, env_pages, ocr_pdf
+from .ocr_layout import lines_from_quads
 
 ENV_MODEL_DIR = "GLOSSAPI_RAPIDOCR_ONNX_DIR"
-# A cap on the pages OCR'd per document when max_pages is not given: previews and CPU smoke runs.
-ENV_MAX_PAGES = "GLOSSAPI_OCR_MAX_PAGES"
 CUDA_EP, CPU_EP = "CUDAExecutionProvider", "CPUExecutionProvider"
 
 # GlossAPI's search patterns for a model folder (src/glossapi/_rapidocr_paths.py), first match wins.
@@ -125,13 +122,6 @@ def _load_session(path: Path, role: str, providers: list):
                             f"({type(exc).__name__}: {str(exc)[:300]})") from exc
 
 
-def _env_pages(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{ENV_MAX_PAGES} must be a whole number of pages, got {raw!r}") from None
-
-
 def _wants_cuda(device: str) -> bool:
     return str(device).lower().startswith("cuda")
 
@@ -159,7 +149,7 @@ class OcrExtractor:
         if dpi < 36 or max_side_len < 200:
             raise ValueError(f"dpi must be >= 36 and max_side_len >= 200, got {dpi} and {max_side_len}")
         if max_pages is None and os.environ.get(ENV_MAX_PAGES, "").strip():
-            max_pages = _env_pages(os.environ[ENV_MAX_PAGES])
+            max_pages = env_pages(os.environ[ENV_MAX_PAGES])
         if max_pages is not None and max_pages < 1:
             raise ValueError(f"max_pages must be >= 1 or None, got {max_pages}")
         self.dpi, self.max_side_len, self.max_pages = dpi, max_side_len, max_pages
@@ -244,75 +234,15 @@ class OcrExtractor:
         return engine
 
     # -- conversion --------------------------------------------------------------------
-    def convert(self, path: str | Path) -> Conversion:
-        """OCR every page (or the first max_pages); raises ConversionFailed for an unreadable PDF."""
-        import pypdfium2 as pdfium
+    name = "rapidocr"
 
-        started = time.perf_counter()
-        if not str(path).lower().endswith(".pdf"):
-            raise ConversionFailed(f"ocr: only PDFs can be OCR'd, not {Path(path).suffix or 'this file'}")
-        try:
-            pdf = pdfium.PdfDocument(os.fspath(path))
-        except (pdfium.PdfiumError, OSError) as exc:
-            raise ConversionFailed(failure_reason(path, str(exc))) from exc
-        timings = {"render": 0.0, "ocr": 0.0, "layout": 0.0}
-        try:
-            total = len(pdf)
-            if total == 0:
-                raise ConversionFailed("empty: the PDF has no pages")
-            count = min(total, self.max_pages) if self.max_pages else total
-            doc = _new_document(path)
-            for index in range(count):
-                self._page(pdf, index, doc, timings)
-        finally:
-            pdf.close()
-        if count < total:
-            self.log.info("ocr %s: first %d of %d pages (max_pages)", Path(path).name, count, total)
-        return Conversion(doc, count, time.perf_counter() - started, "rapidocr",
-                          {k: round(v, 4) for k, v in timings.items()})
+    def read(self, bitmap, dpi: int, extra_langs: list[str] | None = None) -> list:
+        """Text lines of one rendered page (a pypdfium2 bitmap, BGR as RapidOCR takes arrays)."""
+        result = self.engine(bitmap.to_numpy())
+        return lines_from_quads(getattr(result, "boxes", None), getattr(result, "txts", None),
+                                getattr(result, "scores", None))
 
-    def _page(self, pdf, index: int, doc, timings: dict) -> None:
-        import pypdfium2 as pdfium
-        from docling_core.types.doc import BoundingBox, CoordOrigin, DocItemLabel, ProvenanceItem, Size
-
-        t0 = time.perf_counter()
-        try:
-            page = pdf[index]
-        except pdfium.PdfiumError as exc:
-            raise ConversionFailed(f"corrupt: page {index + 1} of {len(pdf)} cannot be loaded ({exc})") from exc
-        try:
-            width, height = page.get_size()
-            scale = min(self.dpi / 72.0, self.max_side_len / max(width, height, 1.0))
-            image = page.render(scale=scale).to_numpy()  # BGR, as RapidOCR takes arrays
-        finally:
-            page.close()
-        t1 = time.perf_counter()
-        result = self.engine(image)
-        t2 = time.perf_counter()
-        sx, sy = image.shape[1] / width, image.shape[0] / height
-        lines = lines_from_quads(getattr(result, "boxes", None), getattr(result, "txts", None),
-                                 getattr(result, "scores", None))
-        page_no = index + 1
-        doc.add_page(page_no=page_no, size=Size(width=width, height=height))
-        for para in paragraphs(lines):
-            bbox = BoundingBox(l=para.x0 / sx, t=height - para.y0 / sy, r=para.x1 / sx, b=height - para.y1 / sy,
-                               coord_origin=CoordOrigin.BOTTOMLEFT)
-            doc.add_text(label=DocItemLabel.TEXT, text=para.text,
-                         prov=ProvenanceItem(page_no=page_no, bbox=bbox, charspan=(0, len(para.text))))
-        timings["render"] += t1 - t0
-        timings["ocr"] += t2 - t1
-        timings["layout"] += time.perf_counter() - t2
-
-
-def _new_document(path: str | Path):
-    from docling_core.types.doc import DoclingDocument
-    from docling_core.types.doc.document import DocumentOrigin
-
-    path = Path(path)
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    origin = DocumentOrigin(mimetype="application/pdf", filename=path.name,
-                            binary_hash=int.from_bytes(digest.digest()[:8], "big"))
-    return DoclingDocument(name=path.stem, origin=origin)
+    def convert(self, path: str | Path, pages=None, extra_langs: list[str] | None = None) -> Conversion:
+        """OCR every page (or the first max_pages, or the 1-based `pages`); raises ConversionFailed
+        for an unreadable PDF."""
+        return ocr_pdf(self, path, pages, self.dpi, self.max_side_len, self.max_pages, extra_langs, self.log)

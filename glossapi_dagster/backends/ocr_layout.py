@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 COLUMN_GAP = 0.5     # a vertical gap at least this many line heights wide (no line crossing it) separates columns
 ROW_GAP = 0.8        # a horizontal gap at least this many line heights high separates blocks
-PARAGRAPH_GAP = 0.6  # inside a block, a larger gap between lines starts a paragraph
+PARAGRAPH_GAP = 0.6  # inside a block, a larger gap between lines starts a paragraph (more in 1.5-spaced text)
 INDENT = 1.5         # a first line indented this many line heights starts a paragraph
 
 
@@ -137,18 +137,31 @@ def paragraphs(lines: list[Line]) -> list[Paragraph]:
     for block in blocks(lines, h):
         rows = _rows(block)
         left = min(ln.x0 for ln in block)
+        gap_limit = _paragraph_gap(rows, h)
         current: list[list[Line]] = []
         for row in rows:
             if current:
                 prev_bottom = max(ln.y1 for ln in current[-1])
                 gap = min(ln.y0 for ln in row) - prev_bottom
                 indented = row[0].x0 - left >= INDENT * h and current[-1][0].x0 - left < INDENT * h
-                if gap > PARAGRAPH_GAP * h or indented:
+                if gap > gap_limit or indented:
                     out.append(_paragraph(current))
                     current = []
             current.append(row)
         out.append(_paragraph(current))
     return out
+
+
+def _gaps(rows: list[list[Line]]) -> list[float]:
+    return [min(ln.y0 for ln in b) - max(ln.y1 for ln in a) for a, b in zip(rows, rows[1:])]
+
+
+def _paragraph_gap(rows: list[list[Line]], h: float) -> float:
+    """The gap between rows that starts a paragraph: PARAGRAPH_GAP line heights, or half a line
+    more than the block's usual gap where it has enough rows to tell (1.5-spaced text)."""
+    gaps = sorted(_gaps(rows))
+    usual = gaps[len(gaps) // 2] if len(gaps) >= 3 else 0.0
+    return max(PARAGRAPH_GAP * h, usual + 0.5 * h)
 
 
 def _paragraph(rows: list[list[Line]]) -> Paragraph:

@@ -12,7 +12,12 @@ class DownloadResultsConfig(Config):
 class ExtractConfig(Config):
     phase1_backend: str = Field("docling", description="docling, safe (pypdfium2, fast) or auto (GlossAPI's names)")
     pipeline: str = Field("native", description="Docling pipeline: native (no weights), standard, or auto")
-    force_ocr: bool = Field(False, description="OCR every page with RapidOCR, ignoring the text layer")
+    force_ocr: bool = Field(False, description="OCR every page, ignoring the text layer")
+    do_ocr: bool = Field(False, description="OCR only the pages whose text layer fails (scanned, empty, garbled)")
+    ocr_engine: str = Field("auto", description="rapidocr, tesseract, or auto (RapidOCR when its recogniser "
+                                                "has Greek, else Tesseract)")
+    ocr_langs: str = Field("ell+eng", description="Tesseract languages, e.g. ell+eng+grc (grc is added for a "
+                                                  "polytonic text layer)")
     math_requested: bool = Field(False, description="Phase 2 will follow: 'auto' then takes Docling")
     artifacts_path: str | None = Field(None, description="Folder with Docling's model weights (standard)")
     benchmark_mode: bool = Field(False, description="Skip the per-document and per-page metrics files")
@@ -22,10 +27,17 @@ class ExtractConfig(Config):
 
 
 class OcrConfig(Config):
-    """ocr_docs: full-page RapidOCR of the documents triage flagged needs_ocr."""
+    """ocr_docs: the pages that need it of the documents triage flagged needs_ocr."""
 
-    dpi: int = Field(200, description="Render resolution of each page for OCR")
-    max_side_len: int = Field(2000, description="Longest side of a rendered page in pixels (RapidOCR's limit)")
+    ocr_engine: str = Field("auto", description="rapidocr, tesseract, or auto (RapidOCR when its recogniser "
+                                                "has Greek, else Tesseract)")
+    ocr_langs: str = Field("ell+eng", description="Tesseract languages, e.g. ell+eng+grc (grc is added for a "
+                                                  "polytonic text layer)")
+    whole_document: bool = Field(False, description="OCR every page of a flagged document (GlossAPI's ocr_bad), "
+                                                    "not only the pages that need it")
+    dpi: int | None = Field(None, description="Render resolution of each page for OCR (None: 200)")
+    max_side_len: int | None = Field(None, description="Longest side of a rendered page in pixels "
+                                                       "(None: 2000 RapidOCR, 4000 Tesseract)")
     max_pages: int | None = Field(None, description="OCR only the first N pages of each document (None: all)")
     use_cls: bool = Field(False, description="Run RapidOCR's text-direction classifier (rotated lines)")
     model_dir: str | None = Field(None, description="Folder with det/rec/cls ONNX models and keys "

@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 
 from ..backends.base import ConversionFailed
 from ..backends.docling_extractor import DoclingExtractor
+from ..backends.ocr_engines import build_engine, ocr_preflight
+from ..backends.tesseract_ocr import parse_langs
 from ..backends.text_fixes import clean_document
 from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, PoolReport, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
 from ..state.errors import OutputUnavailable, is_resource_error
 from .artifacts import per_page_stats, text_stats, write_artifacts
+from .page_ocr import ocr_and_merge, page_sources
 from .triage import TRIAGE_COLUMNS, triage
 
 
@@ -26,6 +29,8 @@ def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
 
 PHASE1_BACKENDS = ("docling", "safe", "auto")
 BUDGETS = ("page budget", "time budget")  # how the safe backend words a budget it refused
+OCR_BACKENDS = ("rapidocr", "tesseract")
+OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec")  # pages OCR'd of the document, by which engine
 
 
 @dataclass
@@ -42,6 +47,9 @@ class ExtractTask:
     ocr_options: dict = field(default_factory=dict)
     max_pages: int | None = None     # page budget per document (safe backend; Docling's max_num_pages)
     page_time_budget: float = 20.0   # seconds a page may take (safe backend; GlossAPI's 20 s)
+    ocr_engine: str = "rapidocr"     # rapidocr | tesseract (the controller resolves 'auto' first)
+    ocr_langs: str = "ell+eng"       # Tesseract's languages; grc added for a polytonic text layer
+    do_ocr: bool = False             # OCR the pages whose text layer fails, keep the others
 
     def backend_for(self, path: str) -> str:
         is_pdf = path.lower().endswith(".pdf")
@@ -60,7 +68,8 @@ class ExtractTask:
             "docling": lambda: DoclingExtractor(self.pipeline, ctx.threads, devices["docling"], self.artifacts_path,
                                                 ctx.log),
             "safe": lambda: _safe_extractor(ctx, self.max_pages, self.page_time_budget),
-            "ocr": lambda: _ocr_extractor(ctx, devices["ocr"], self.ocr_options),
+            "ocr": lambda: build_engine(self.ocr_engine, ctx.threads, devices["ocr"], ctx.log, self.ocr_options,
+                                        self.ocr_langs),
         }
         extractors: dict = {}
 
@@ -73,6 +82,8 @@ class ExtractTask:
 
         first = "ocr" if self.force_ocr else {"docling": "docling", "safe": "safe", "auto": "safe"}[self.phase1_backend]
         extractor(first)
+        if self.do_ocr and not self.force_ocr:
+            extractor("ocr")  # the engine loads now: a missing model fails the worker's start
         ctx.log.info("extract backend=%s pipeline=%s device=%s threads=%d", first, self.pipeline, devices[first], ctx.threads)
         layout = OutputLayout(self.out_dir)
 
@@ -100,8 +111,23 @@ class ExtractTask:
             is_pdf = path.lower().endswith(".pdf")
             signals = triage(markdown, data, is_pdf, pdf_path=path if is_pdf else None, page_covers=conv.page_covers)
             scanned = signals.pop("scanned_page_numbers")
-            if conv.backend == "rapidocr":  # OCR'd already: the signals describe the OCR text
+            ocr_info = None
+            if conv.backend in OCR_BACKENDS:  # OCR'd already: the signals describe the OCR text
                 signals.update(needs_ocr=False, ocr_success=True)
+                for page in (data.get("pages") or {}).values():
+                    page["source"] = f"ocr:{conv.backend}"
+                ocr_info = {"pages": {p: "force_ocr" for p in conv.timings.get("per_page", {})}, "conv": conv}
+            elif self.do_ocr and is_pdf:
+                ocr_info = ocr_and_merge(extractor("ocr"), path, data, {**signals, "scanned_page_numbers": scanned},
+                                         parse_langs(self.ocr_langs))
+                if ocr_info is not None:
+                    data = ocr_info["data"]
+                    clean_document(ocr_info["doc"])
+                    markdown = ocr_info["doc"].export_to_markdown()
+                    stats = text_stats(markdown)
+                    signals = triage(markdown, data, is_pdf, pdf_path=path)
+                    signals.pop("scanned_page_numbers")
+                    signals.update(needs_ocr=False, ocr_success=True)
             result = {
                 "page_count": conv.page_count,
                 "extract_sec": round(conv.seconds, 4),
@@ -109,10 +135,17 @@ class ExtractTask:
                 **stats,
                 **signals,
             }
+            if ocr_info is not None:
+                result.update(ocr_pages=len(ocr_info["pages"]), ocr_engine=ocr_info["conv"].backend,
+                              ocr_sec=round(ocr_info["conv"].seconds, 4))
             sidecar = {"stem": stem, "source": os.path.abspath(path), "worker": ctx.label, "device": devices[kind],
                        "finished_at": time.time(), **result, "scanned_page_numbers": scanned}
+            if ocr_info is not None:
+                sidecar["ocr_page_reasons"] = {str(p): r for p, r in ocr_info["pages"].items()}
             metrics = None if self.benchmark_mode else {**result, "timings": conv.timings,
                                                        "per_page": per_page_stats(data)}
+            if metrics is not None and ocr_info is not None:
+                add_page_sources(metrics, data, ocr_info["conv"].timings)
             try:
                 write_artifacts(layout, stem, data, markdown, sidecar, metrics)
             except OSError as exc:
@@ -130,10 +163,17 @@ def _safe_extractor(ctx: WorkerContext, max_pages: int | None, page_time_budget:
     return SafePdfExtractor(max_pages, page_time_budget, log=ctx.log)
 
 
-def _ocr_extractor(ctx: WorkerContext, device: str, options: dict):
-    from ..backends.ocr import OcrExtractor
-
-    return OcrExtractor(threads=ctx.threads, device=device, log=ctx.log, **options)
+def add_page_sources(metrics: dict, data: dict, ocr_timings: dict) -> None:
+    """Per-page metrics gain each page's source and its OCR seconds; the OCR stage's timings too."""
+    sources = page_sources(data)
+    seconds = ocr_timings.get("per_page", {})
+    for page in metrics["per_page"]:
+        page["source"] = sources.get(page["page_no"], "text_layer")
+        if page["page_no"] in seconds:
+            page["ocr_sec"] = seconds[page["page_no"]]
+    if metrics.get("timings") is not ocr_timings:
+        metrics["timings"] = {**metrics.get("timings", {}),
+                              "ocr": {k: v for k, v in ocr_timings.items() if k != "per_page"}}
 
 
 def extract_row(stem: str, outcome: ItemOutcome) -> dict:
@@ -150,7 +190,7 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
         r = outcome.result
         row.update(page_count=r["page_count"], extract_sec=r["extract_sec"], needs_ocr=r["needs_ocr"],
                    extraction_backend=r["extraction_backend"], greek_ratio=r["greek_ratio"], chars=r["chars"])
-        row.update({k: r[k] for k in (*TRIAGE_COLUMNS, "ocr_success") if k in r})
+        row.update({k: r[k] for k in (*TRIAGE_COLUMNS, "ocr_success", *OCR_COLUMNS) if k in r})
     return row
 
 
@@ -180,6 +220,9 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
     from ..state.claims import Claims
     from .runner import run_on_pool
 
+    if options.get("force_ocr") or options.get("do_ocr"):  # before any worker: engine chosen, languages there
+        options["ocr_engine"] = ocr_preflight(options.get("ocr_engine", "auto"), options.get("ocr_langs"),
+                                              options.get("ocr_options"), log=log)
     layout = OutputLayout(out_dir)
     store = ProgressStore(layout.store_dir)
     claims = Claims(layout.store_dir, "extract")
@@ -188,7 +231,7 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         # what another run finished between our reading of the store and our claim
         mine &= set(store.pending("extract_status", stems=mine, reprocess=reprocess))
         if log and len(mine) < len(rows):
-            log(f"{len(rows) - len(mine)} documents are taken or finished by another run over {layout.root}; "
+            log.info(f"{len(rows) - len(mine)} documents are taken or finished by another run over {layout.root}; "
                 f"{len(mine)} left to this one")
         # largest first: one long document started last would run alone at the end
         stem_of = {r["path"]: r["stem"] for r in sorted(rows, key=_size, reverse=True) if r["stem"] in mine}

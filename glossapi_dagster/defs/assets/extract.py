@@ -2,6 +2,7 @@
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, asset
 
+from ...backends.tesseract_ocr import TesseractLanguageMissing
 from ...phases.extract import run_extraction
 from ...pool import WorkerSetupError
 from ...state import OutputLayout, ProgressStore, SkipList
@@ -36,9 +37,10 @@ def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus
             math_requested=config.math_requested, accel_type=gpu_pool.accel_type,
             artifacts_path=config.artifacts_path, benchmark_mode=config.benchmark_mode,
             max_pages=config.max_pages, page_time_budget=config.page_time_budget,
-            reprocess=config.reprocess, log=context.log.info,
+            do_ocr=config.do_ocr, ocr_engine=config.ocr_engine, ocr_langs=config.ocr_langs,
+            reprocess=config.reprocess, log=context.log,
         )
-    except WorkerSetupError as exc:
+    except (WorkerSetupError, TesseractLanguageMissing) as exc:
         raise Failure(str(exc)) from exc
     stem_of = {r["path"]: r["stem"] for r in rows}
     done = [stem_of[o.item] for o in report.outcomes if o.status == "success"]

@@ -1,8 +1,9 @@
-"""ocr_docs: full-page RapidOCR of the documents triage flagged needs_ocr (GlossAPI's ocr_bad)."""
+"""ocr_docs: the failing pages of the documents triage flagged needs_ocr OCR'd (GlossAPI's ocr_bad)."""
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from ...backends.preflight import PreflightError
+from ...backends.tesseract_ocr import TesseractLanguageMissing
 from ...phases.ocr import ocr_targets, run_ocr
 from ...pool import SUCCESS, WorkerSetupError
 from ...state import OutputLayout, ProgressStore, SkipList
@@ -16,8 +17,8 @@ from .selection import ON_THE_POOL, manifest_rows, nothing_to_do
 @asset(
     **ON_THE_POOL,
     deps=[extracted_docs],
-    description="The needs_ocr documents of the selected shards OCR'd page by page with RapidOCR "
-                "(onnxruntime, CUDA on every GPU): markdown and Docling JSON replaced, ocr_success recorded.",
+    description="In the needs_ocr documents of the selected shards, the pages whose text layer fails OCR'd "
+                "(Tesseract ell/grc/eng, or RapidOCR on every GPU) and merged in; ocr_pages recorded.",
 )
 def ocr_docs(context: AssetExecutionContext, config: OcrConfig, corpus: CorpusResource,
              gpu_pool: GpuPoolResource):
@@ -35,12 +36,15 @@ def ocr_docs(context: AssetExecutionContext, config: OcrConfig, corpus: CorpusRe
             layout.root, rows, gpu_pool.pool_config(str(layout.root), "ocr"),
             on_summary=lambda s: context.log.info(s.line()), on_pool=gpu_pool.track,
             accel_type=gpu_pool.accel_type, ocr_options=config.ocr_options(), benchmark_mode=config.benchmark_mode,
+            ocr_engine=config.ocr_engine, ocr_langs=config.ocr_langs, whole_document=config.whole_document,
+            log=context.log,
         )
-    except (WorkerSetupError, PreflightError) as exc:
+    except (WorkerSetupError, PreflightError, TesseractLanguageMissing) as exc:
         raise Failure(str(exc)) from exc
     stem_of = {r["path"]: r["stem"] for r in rows}
     done = [stem_of[o.item] for o in report.outcomes if o.status == SUCCESS]
     meta = run_metadata(report, stem_of, layout.markdown(done[0]) if done else None)
     meta["ocr_success"] = len(done)
+    meta["ocr_pages"] = sum(int((o.result or {}).get("ocr_pages") or 0) for o in report.outcomes if o.status == SUCCESS)
     meta["ocr_stems"] = MetadataValue.json(sorted(done)[:500])
     yield MaterializeResult(metadata=meta)

@@ -1,0 +1,136 @@
+"""OCR engines side by side (issue 16): Tesseract (ell+eng; grc+ell for polytonic) and the
+bundled RapidOCR on the same pages, one worker each (one thread), in one run; then the work
+saved by page-level decisions on the hybrid gazette FEK_A_79 against OCR of the whole document.
+
+    GLOSSAPI_TEST_CORPUS=../shared/corpus .venv/bin/python benchmarks/bench_ocr.py [--rounds 3] [--json out.json]
+    ... benchmarks/bench_ocr.py --skip-hybrid       # engines only (the hybrid part OCRs ~94 pages)
+
+Pages/s is pages / median seconds of `rounds` conversions of each document (the engines
+alternate document by document, so both see the same machine load). Word recall is against
+the corpus's references (groundtruth/), the polytonic page against the text it was rendered from.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from glossapi_dagster.backends.ocr_engines import build_engine  # noqa: E402
+from glossapi_dagster_tests.ocr_fixtures import POLYTONIC_TEXT, polytonic_pdf  # noqa: E402
+from glossapi_dagster_tests.ocr_quality import greek_extended, recall  # noqa: E402
+
+DOCS = [  # name, reference (groundtruth file, or None for the polytonic page), what it is
+    ("FEK_A_10_-_24.01.2018", "FEK_A_10_-_24.01.2018.txt", "Greek gazette, 2 pages, two columns"),
+    ("ocr_test", "ocr_test.md", "English scan, 1 page"),
+    ("2305.03393v1-pg9", "2305.03393v1-pg9.md", "English paper page with a table"),
+    ("amt_handbook_sample", "amt_handbook_sample.md", "English handbook page with figures"),
+    ("polytonic", None, "polytonic Greek page (GFS Didot, rendered here)"),
+]
+HYBRID = "FEK_A_79_-_30.04.2018"
+
+
+def corpus() -> Path:
+    return Path(os.environ.get("GLOSSAPI_TEST_CORPUS", REPO.parent / "shared" / "corpus"))
+
+
+def engines(log) -> dict:
+    return {
+        "tesseract": build_engine("tesseract", 1, "cpu", log, {}, "ell+eng"),
+        "rapidocr": build_engine("rapidocr", 1, "cpu", log, {}),
+    }
+
+
+def bench_engines(rounds: int, log) -> list[dict]:
+    tmp = Path(tempfile.mkdtemp(prefix="bench_ocr_"))
+    poly = polytonic_pdf(tmp / "polytonic.pdf")
+    built = engines(log)
+    rows = []
+    for name, ref_file, what in DOCS:
+        pdf = poly if ref_file is None else corpus() / "pdfs" / f"{name}.pdf"
+        reference = "\n".join(POLYTONIC_TEXT) if ref_file is None else (corpus() / "groundtruth" / ref_file).read_text()
+        for engine_name, engine in built.items():
+            extra = ["grc"] if ref_file is None and engine_name == "tesseract" else None
+            times, text, pages = [], "", 0
+            for _ in range(rounds):
+                conv = engine.convert(pdf, extra_langs=extra)
+                times.append(conv.seconds)
+                text, pages = conv.document.export_to_markdown(), conv.page_count
+            median = statistics.median(times)
+            row = {"doc": name, "what": what, "engine": engine_name + ("+grc" if extra else ""), "pages": pages,
+                   "median_s": round(median, 3), "pages_per_s": round(pages / median, 3),
+                   "recall": round(recall(reference, text), 3)}
+            if ref_file is None:
+                row["greek_extended"] = f"{greek_extended(text)}/{greek_extended(reference)}"
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    return rows
+
+
+def bench_hybrid(log) -> dict:
+    """Safe extraction + triage, then OCR of only the pages that need it, against all pages."""
+    from glossapi_dagster.backends.safe_pdf import SafePdfExtractor
+    from glossapi_dagster.phases.page_ocr import merge_ocr_pages, pages_needing_ocr
+    from glossapi_dagster.phases.triage import triage
+
+    pdf = corpus() / "pdfs" / f"{HYBRID}.pdf"
+    tesseract = build_engine("tesseract", 1, "cpu", log, {}, "ell+eng")
+    t0 = time.perf_counter()
+    conv = SafePdfExtractor().convert(str(pdf))
+    data = conv.to_dict()
+    signals = triage(conv.markdown, data, True, pdf_path=str(pdf), page_covers=conv.page_covers)
+    pages = pages_needing_ocr(data, signals, pdf_path=str(pdf))
+    extract_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    ocr = tesseract.convert(pdf, pages=set(pages))
+    merge_ocr_pages(data, ocr.document, "ocr:tesseract")
+    page_level_s = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    whole = tesseract.convert(pdf)
+    whole_s = time.perf_counter() - t2
+    # what OCR of the whole document does to the pages whose text layer is good
+    from glossapi_dagster.phases.page_ocr import page_texts
+
+    layer, ocr_all = page_texts(data), page_texts(whole.document.export_to_dict())
+    kept = [p for p in layer if p not in pages]
+    out_recall = recall("\n".join(layer[p] for p in kept), "\n".join(ocr_all.get(p, "") for p in kept))
+    out = {"ocr_pages_list": sorted(pages), "text_layer_pages": len(kept),
+           "whole_ocr_recall_on_text_layer_pages": round(out_recall, 3),"doc": HYBRID, "pages": conv.page_count, "extract_and_triage_s": round(extract_s, 2),
+           "page_level_pages": len(pages), "page_level_s": round(page_level_s, 2),
+           "whole_pages": whole.page_count, "whole_s": round(whole_s, 2),
+           "pages_saved": whole.page_count - len(pages), "time_ratio": round(page_level_s / whole_s, 3),
+           "reasons": sorted(set(pages.values()))}
+    print(json.dumps(out), flush=True)
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--skip-hybrid", action="store_true")
+    p.add_argument("--only-hybrid", action="store_true")
+    p.add_argument("--json", default=None)
+    args = p.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    log = logging.getLogger("bench_ocr")
+    result = {"machine": f"{os.cpu_count()} CPUs (shared)", "rounds": args.rounds}
+    if not args.only_hybrid:
+        result["engines"] = bench_engines(args.rounds, log)
+    if not args.skip_hybrid:
+        result["hybrid"] = bench_hybrid(log)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""Tesseract 5 (through tesserocr) as a page-OCR engine: modern Greek (ell), polytonic Greek (grc)
+and English (eng) from the system's language data, nothing downloaded.
+
+The tesserocr wheel bundles libtesseract but looks for language data in './'; the data comes from
+Debian's tesseract-ocr-<lang> packages (or TESSDATA_PREFIX). A missing language is one
+TesseractLanguageMissing before any work, naming the package to install.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+from .ocr_layout import Line
+
+ENV_TESSDATA = "TESSDATA_PREFIX"
+# Where Debian/Ubuntu (4.x, 5.x), Fedora and a source build put the language data.
+TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
+                 "/usr/share/tessdata", "/usr/local/share/tessdata")
+DEFAULT_LANGS = "ell+eng"
+MIN_CONFIDENCE = 0.0  # Tesseract's line confidences are kept in the JSON; no line is dropped
+
+
+class TesseractLanguageMissing(RuntimeError):
+    """Tesseract or a language it was asked for is not installed; the message names the package."""
+
+
+def parse_langs(langs: str | list[str] | None) -> list[str]:
+    """'ell+eng', 'ell,grc' or ['ell', 'grc'] -> ['ell', 'eng']: order kept, duplicates dropped."""
+    if langs is None or langs == "":
+        langs = DEFAULT_LANGS
+    parts = langs if isinstance(langs, (list, tuple)) else str(langs).replace(",", "+").split("+")
+    out: list[str] = []
+    for part in (p.strip() for p in parts):
+        if part and part not in out:
+            if not part.replace("_", "").isalnum():
+                raise ValueError(f"ocr_langs: {part!r} is not a Tesseract language code (e.g. ell+eng+grc)")
+            out.append(part)
+    if not out:
+        raise ValueError(f"ocr_langs names no language: {langs!r}")
+    return out
+
+
+def package_for(lang: str) -> str:
+    """Debian's package of a Tesseract language (tesseract-ocr-ell, ...)."""
+    return f"tesseract-ocr-{lang.replace('_', '-').lower()}"
+
+
+def tessdata_dir() -> Path | None:
+    """TESSDATA_PREFIX when set (the folder itself, or its tessdata/), else the first system folder
+    that holds any language data."""
+    env = os.environ.get(ENV_TESSDATA, "").strip()
+    if env:
+        for cand in (Path(env), Path(env) / "tessdata"):
+            if cand.is_dir() and any(cand.glob("*.traineddata")):
+                return cand
+        return Path(env)
+    for cand in map(Path, TESSDATA_DIRS):
+        if cand.is_dir() and any(cand.glob("*.traineddata")):
+            return cand
+    return None
+
+
+def check_languages(langs) -> tuple[Path, list[str]]:
+    """The tessdata folder and the languages, or one error naming what to install."""
+    wanted = parse_langs(langs)
+    try:
+        import tesserocr  # noqa: F401
+    except ImportError as exc:
+        raise TesseractLanguageMissing(
+            "ocr_engine='tesseract' needs the tesserocr binding: `pip install -c constraints.txt tesserocr` "
+            f"({exc})") from exc
+    folder = tessdata_dir()
+    have = {p.name[: -len(".traineddata")] for p in folder.glob("*.traineddata")} if folder and folder.is_dir() else set()
+    missing = [lang for lang in wanted if lang not in have]
+    if missing:
+        where = f"{folder}" if folder else f"any of {', '.join(TESSDATA_DIRS)}"
+        source = f" ({ENV_TESSDATA}={os.environ[ENV_TESSDATA]})" if os.environ.get(ENV_TESSDATA) else ""
+        packages = " ".join(package_for(m) for m in missing)
+        raise TesseractLanguageMissing(
+            f"Tesseract language data missing for {'+'.join(missing)}: no {', '.join(m + '.traineddata' for m in missing)} "
+            f"in {where}{source}. Install it with: sudo apt-get install -y {packages} "
+            f"(or point {ENV_TESSDATA} at a folder that has it)")
+    return folder, wanted
+
+
+class TesseractEngine:
+    """One tesserocr API per language set, made on first use and kept for the worker's life."""
+
+    name = "tesseract"
+
+    def __init__(self, langs=DEFAULT_LANGS, threads: int = 1, log: logging.Logger | None = None):
+        # Tesseract's OpenMP threads: the pool already gives each worker its share of the cores
+        os.environ.setdefault("OMP_THREAD_LIMIT", str(max(1, int(threads))))
+        self.log = log or logging.getLogger(__name__)
+        self.tessdata, self.langs = check_languages(langs)
+        self._apis: dict[str, object] = {}
+        self._unavailable: set[str] = set()
+        self._api("+".join(self.langs))  # now: a language that fails to load fails the worker's start
+        import tesserocr
+
+        self.log.info("tesseract %s langs=%s tessdata=%s", tesserocr.tesseract_version().split()[1],
+                      "+".join(self.langs), self.tessdata)
+
+    def _api(self, langs: str):
+        if langs not in self._apis:
+            import tesserocr
+
+            try:
+                api = tesserocr.PyTessBaseAPI(path=str(self.tessdata) + os.sep, lang=langs,
+                                              psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY)
+            except RuntimeError as exc:
+                raise TesseractLanguageMissing(f"Tesseract cannot load {langs} from {self.tessdata}: {exc}") from exc
+            self._apis[langs] = api
+        return self._apis[langs]
+
+    def languages_for(self, extra: list[str] | None = None) -> str:
+        """The configured languages plus any the document calls for (grc for polytonic text)."""
+        langs = list(self.langs)
+        for lang in extra or []:
+            if lang in langs or lang in self._unavailable:
+                continue
+            try:
+                check_languages(lang)
+            except TesseractLanguageMissing as exc:  # asked by a document, not the user: read without it
+                self._unavailable.add(lang)
+                self.log.warning("tesseract: reading without %s: %s", lang, exc)
+                continue
+            langs.append(lang)
+        return "+".join(langs)
+
+    def read(self, bitmap, dpi: int, extra_langs: list[str] | None = None) -> list[Line]:
+        """Text lines of one rendered page (a pypdfium2 bitmap), in pixel coordinates."""
+        import tesserocr
+
+        api = self._api(self.languages_for(extra_langs))
+        api.SetImage(bitmap.to_pil())
+        api.SetSourceResolution(int(dpi))
+        api.Recognize()
+        lines: list[Line] = []
+        level = tesserocr.RIL.TEXTLINE
+        iterator = api.GetIterator()
+        for item in () if iterator is None else tesserocr.iterate_level(iterator, level):
+            try:
+                text = item.GetUTF8Text(level)
+            except RuntimeError:  # "No text returned": a line of nothing (a rule, a speck)
+                continue
+            box = item.BoundingBox(level)
+            if not text or not text.strip() or box is None:
+                continue
+            text = _greek_mu(unicodedata.normalize("NFC", " ".join(text.split())))
+            confidence = item.Confidence(level) / 100.0
+            if confidence < MIN_CONFIDENCE:
+                continue
+            lines.append(Line(float(box[0]), float(box[1]), float(box[2]), float(box[3]), text, confidence))
+        api.Clear()
+        return lines
+
+
+_MICRO = re.compile(r"(?<=[\u0370-\u03ff\u1f00-\u1fff])\u00b5|\u00b5(?=[\u0370-\u03ff\u1f00-\u1fff])")
+
+
+def _greek_mu(text: str) -> str:
+    """Tesseract's ell data writes the micro sign for mu: inside Greek words it is the letter."""
+    return _MICRO.sub("\u03bc", text) if "\u00b5" in text else text
