@@ -26,6 +26,10 @@ import pypdfium2.raw as pdfium_c
 
 from ..state.atomic import atomic_write_text
 from .base import Conversion, ConversionFailed, failure_reason
+from .greek import lgr
+from .greek.lookalikes import HINT as LOOKALIKE_HINT, fix_lookalikes, greek_page
+from .greek.lgr import GONE
+from .greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
 from .pdf_images import EMPTY_PAGE_CHARS, image_cover
 from .text_fixes import clean_text, may_need_repair
 
@@ -71,9 +75,10 @@ class SafePdfExtractor:
             if self.max_pages is not None and count > self.max_pages:
                 raise ConversionFailed(f"page budget: {count} pages > {self.max_pages}")
             pages, sizes, covers = [], {}, {}
+            repairs: dict[str, list[int]] = {DECODED: [], UNDECODED: [], "lookalikes": []}
             for index in range(count):
                 page_started = time.perf_counter()
-                pages.append(self._read_page(pdf.raw, index, count, sizes, covers))
+                pages.append(self._read_page(pdf.raw, index, count, sizes, covers, repairs))
                 spent = time.perf_counter() - page_started
                 if spent > self.page_time_budget:
                     raise ConversionFailed(f"time budget: page {index + 1} took {spent:.1f}s > {self.page_time_budget:g}s")
@@ -84,9 +89,11 @@ class SafePdfExtractor:
         data, markdown = _build(self.template, Path(path).stem, pages)
         done = time.perf_counter()
         return Conversion(None, count, done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
-                          markdown=markdown, data=data, page_covers=covers)
+                          markdown=markdown, data=data, page_covers=covers,
+                          repairs={k: v for k, v in repairs.items() if v})
 
-    def _read_page(self, pdf, index: int, count: int, sizes: dict, covers: dict) -> tuple[float, float, list[Block]]:
+    def _read_page(self, pdf, index: int, count: int, sizes: dict, covers: dict,
+                   repairs: dict) -> tuple[float, float, list[Block]]:
         """The page's blocks; sizes (font size -> characters) is summed over the document, and
         covers gets the image cover of a near-empty page (a scan?) while it is open.
 
@@ -101,7 +108,7 @@ class SafePdfExtractor:
             if not textpage:
                 raise ConversionFailed(f"corrupt: the text of page {index + 1} of {count} cannot be read")
             try:
-                text, blocks = self._blocks(textpage, width, height, sizes)
+                text, blocks, lgr_state = self._blocks(textpage, width, height, sizes)
             finally:
                 pdfium_c.FPDFText_ClosePage(textpage)
             if _near_empty(text, blocks):
@@ -109,16 +116,36 @@ class SafePdfExtractor:
         finally:
             pdfium_c.FPDF_ClosePage(page)
         suspect = may_need_repair(text)  # once a page: most pages have nothing for ftfy
+        lookalikes = LOOKALIKE_HINT.search(text) is not None and greek_page(text)
+        changed = False
         for block in blocks:
             block.text = _join(block.lines, suspect)
+            if lgr_state == DECODED:
+                block.text = lgr.finish(block.text)
+            if lookalikes:
+                fixed = fix_lookalikes(block.text)
+                changed |= fixed != block.text
+                block.text = fixed
+        if lgr_state:
+            repairs[lgr_state].append(index + 1)
+        if changed:
+            repairs["lookalikes"].append(index + 1)
         return width, height, blocks
 
-    def _blocks(self, textpage, width: float, height: float, sizes: dict) -> tuple[str, list[Block]]:
+    def _blocks(self, textpage, width: float, height: float, sizes: dict) -> tuple[str, list[Block], str | None]:
         """The page's text, and its lines grouped into blocks. A line's box is the union of its
         first and last characters' loose boxes (pdfium's: font ascent to descent, so every line of
         one font is as tall), its size the first character's font size."""
         text = _page_text(textpage)
         aligned = len(text) == pdfium_c.FPDFText_CountChars(textpage)  # char indices match text offsets
+        lgr_state = None
+        if has_hint(text):  # cbgreek fonts without ToUnicode: decoded span by span
+            if not aligned:  # FPDFText_GetText drops code 0 (LGR's en dash): one char at a time
+                decoded, lgr_state = decode_page(textpage, char_text(textpage))
+                if lgr_state == DECODED:
+                    text, aligned = decoded.replace("\x00", GONE), True
+            else:
+                text, lgr_state = decode_page(textpage, text)
         # pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002)
         # and does not break the line there: the word is whole once the mark is gone.
         soft = "\ufffe" in text or "\x02" in text
@@ -165,7 +192,7 @@ class SafePdfExtractor:
                 block = Block(line, l, b, r, t, size)
                 blocks.append(block)
             last_b, last_h, last_size = b, t - b, size
-        return text, blocks
+        return text, blocks, lgr_state
 
 
 def _page_text(textpage) -> str:
