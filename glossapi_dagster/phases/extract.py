@@ -95,19 +95,24 @@ class ExtractTask:
             data = conv.to_dict()
             stats = text_stats(markdown)
             is_pdf = path.lower().endswith(".pdf")
-            signals = triage(markdown, data, is_pdf, pdf_path=path if is_pdf else None, page_covers=conv.page_covers)
+            repairs = conv.repairs or {}
+            signals = triage(markdown, data, is_pdf, pdf_path=path if is_pdf else None, page_covers=conv.page_covers,
+                             repairs=repairs)
             scanned = signals.pop("scanned_page_numbers")
+            lgr_pages = signals.pop("lgr_page_numbers")
             if conv.backend == "rapidocr":  # OCR'd already: the signals describe the OCR text
                 signals.update(needs_ocr=False, ocr_success=True)
             result = {
                 "page_count": conv.page_count,
                 "extract_sec": round(conv.seconds, 4),
                 "extraction_backend": conv.backend,
+                "text_repair": ";".join(k for k in repairs if k != "lgr_undecoded") or None,
                 **stats,
                 **signals,
             }
             sidecar = {"stem": stem, "source": os.path.abspath(path), "worker": ctx.label, "device": devices[kind],
-                       "finished_at": time.time(), **result, "scanned_page_numbers": scanned}
+                       "finished_at": time.time(), **result, "scanned_page_numbers": scanned,
+                       "lgr_page_numbers": lgr_pages, "text_repairs": repairs}
             metrics = None if self.benchmark_mode else {**result, "timings": conv.timings,
                                                        "per_page": per_page_stats(data)}
             write_artifacts(layout, stem, data, markdown, sidecar, metrics)
@@ -142,7 +147,7 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
         r = outcome.result
         row.update(page_count=r["page_count"], extract_sec=r["extract_sec"], needs_ocr=r["needs_ocr"],
                    extraction_backend=r["extraction_backend"], greek_ratio=r["greek_ratio"], chars=r["chars"])
-        row.update({k: r[k] for k in (*TRIAGE_COLUMNS, "ocr_success") if k in r})
+        row.update({k: r[k] for k in (*TRIAGE_COLUMNS, "ocr_success", "text_repair") if k in r})
     return row
 
 

@@ -72,7 +72,11 @@ CBGREEK_FONT = re.compile(r"^(?:[A-Z]{6}\+)?g[a-z][a-z]{2}\d{4}$")
 
 # words: ASCII letters and the 8-bit slots, with LGR's accent characters
 _WORD = re.compile(r"[A-Za-z\u0080-\u00ff'<>`~\"|]+")
-_ACCENTED_SLOTS = "".join(chr(k) for k, v in CB_ENCODING.items() if k >= 128 and v and v.isalpha())
+# accent slots that no real language writes inside a word (C1 codes, symbols, Ð, Ô) and è, ì
+# (Italian has them, but with its final -s words it reads as Latin); ä, ö, ü, é are German and
+# French as often as LGR (ῤ, ὀ...), so they are no mark
+_ACCENTED_SLOTS = "".join(chr(k) for k, v in CB_ENCODING.items()
+                          if v and v.isalpha() and (128 <= k < 192 or chr(k) in "ÐÔèì"))
 _LGR_MARK = re.compile(f"[A-Za-z][{_ACCENTED_SLOTS}]|[{_ACCENTED_SLOTS}][A-Za-z]|[aehouwy{_ACCENTED_SLOTS}]c$")
 _LATIN_MARK = re.compile(r"[a-z]s$")
 # English and Latin-alphabet function words: text that is really Latin
