@@ -130,7 +130,7 @@ class DoclingExtractor:
         doc = result.document
         repairs = None
         if str(path).lower().endswith(".pdf"):
-            from .docling_greek import repair_document
+            from .docling_repairs import repair_document
 
             repairs = repair_document(doc, path)  # Greek pdfium reads where docling-parse garbles it
         seconds = time.perf_counter() - started

@@ -26,6 +26,7 @@ import pypdfium2.raw as pdfium_c
 
 from ..state.atomic import atomic_write_text
 from .base import Conversion, ConversionFailed, failure_reason
+from .furniture import BAND, find_furniture, line_key
 from .greek import lgr
 from .greek.lookalikes import HINT as LOOKALIKE_HINT, fix_lookalikes, greek_page
 from .greek.lgr import GONE
@@ -86,6 +87,9 @@ class SafePdfExtractor:
             pdf.close()
         parsed = time.perf_counter()
         _mark_headings(pages, sizes)
+        if _mark_furniture(pages):
+            repairs["furniture"] = sorted({p for p, (_, _, blocks) in enumerate(pages, 1)
+                                           if any(b.kind.startswith("page_") for b in blocks)})
         data, markdown = _build(self.template, Path(path).stem, pages)
         done = time.perf_counter()
         return Conversion(None, count, done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
@@ -269,13 +273,43 @@ def _mark_headings(pages: list[tuple[float, float, list[Block]]], sizes: dict) -
                 block.kind = "heading"
 
 
+def _mark_furniture(pages: list[tuple[float, float, list[Block]]]) -> int:
+    """Blocks that repeat at one place on most pages become page_header / page_footer; a header
+    that pdfium read as one block with the body text below it is split off."""
+    blocks = [(page_no, height, block) for page_no, (_, height, page) in enumerate(pages, 1) for block in page]
+    found, keys = find_furniture([(p, h, b.b, b.t, b.text) for p, h, b in blocks], len(pages))
+    for index, label in found.items():
+        blocks[index][2].kind = label
+    if ("page_header", "") in keys or not any(label == "page_header" for label, _ in keys):
+        return len(found)
+    headers = {key for label, key in keys if label == "page_header"}
+    longest = max(len(key.split()) for key in headers)
+    for _, height, page in pages:
+        for position, block in enumerate(page):
+            if block.kind != "text" or (height - block.t) / height > BAND:
+                continue
+            words = block.text.split()
+            n = next((n for n in range(1, min(longest, len(words) - 1) + 1)
+                      if line_key(" ".join(words[:n])) in headers), 0)
+            if n:
+                size = block.size_sum / len(block.lines)
+                header = Block(" ".join(words[:n]), block.l, block.t - size, block.r, block.t, size)
+                header.text, header.kind = header.lines[0], "page_header"
+                block.text, block.t = " ".join(words[n:]), block.t - size
+                page.insert(position, header)
+                found[len(found)] = "page_header"
+                break
+    return len(found)
+
+
 def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block]]]) -> tuple[dict, str]:
     """The Docling JSON (as DoclingDocument.export_to_dict() gives it) and its markdown."""
     texts: list[dict] = []
     children: list[dict] = []
     page_sizes: dict[str, dict] = {}
     parts: list[str] = []
-    body_ref = {"$ref": "#/body"}
+    body_ref, furniture_ref = {"$ref": "#/body"}, {"$ref": "#/furniture"}
+    furniture: list[dict] = []
     for page_no, (width, height, blocks) in enumerate(pages, start=1):
         page_sizes[str(page_no)] = {"size": {"width": float(width), "height": float(height)}, "page_no": page_no}
         for block in blocks:
@@ -292,14 +326,20 @@ def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block
                               "bbox": {"l": l, "t": t, "r": r, "b": b, "coord_origin": "BOTTOMLEFT"},
                               "charspan": [0, len(text)]}],
                     "orig": text, "text": text}
+            texts.append(item)
+            if block.kind.startswith("page_"):  # page_header / page_footer: furniture, not the body
+                item.update(label=block.kind, content_layer="furniture", parent=furniture_ref)
+                furniture.append({"$ref": ref})
+                continue
             if block.kind == "heading":
                 item["label"] = "section_header"
                 item["level"] = 1
                 parts.append(f"## {text}")
             else:
                 parts.append(text)
-            texts.append(item)
             children.append({"$ref": ref})
     data = {**template, "name": name, "body": {**template["body"], "children": children}, "texts": texts,
             "pages": page_sizes}
+    if furniture:
+        data["furniture"] = {**template["furniture"], "children": furniture}
     return data, "\n\n".join(parts) + ("\n" if parts else "")

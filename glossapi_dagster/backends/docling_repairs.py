@@ -1,13 +1,17 @@
-"""Greek kept on the Docling backend: where docling-parse garbles a page that pdfium reads (cbgreek
+"""Text repairs of the Docling backend, as the safe backend makes them.
+
+Greek kept: where docling-parse garbles a page that pdfium reads (cbgreek
 fonts come out as dingbats and `a116` glyph names, LGR transliteration, U+FFFD), each text item of
 that page takes pdfium's characters inside its box, LGR decoded; lookalikes in Greek words become
-Greek. Returns what it repaired, page by page, as the safe backend records it."""
+Greek. Running headers and footers go to the furniture layer (backends/furniture.py). Returns
+what it repaired, page by page, as the safe backend records it."""
 from __future__ import annotations
 
 import ctypes
 import os
 import re
 
+from .furniture import find_furniture
 from .greek import lgr
 from .greek.lookalikes import fix_lookalikes, greek_page
 from .greek.pdfium_lgr import DECODED, char_text, decode_page, has_hint
@@ -88,7 +92,30 @@ def repair_document(doc, pdf_path) -> dict[str, list[int]]:
                 item.text = fixed
                 pages.update(p.page_no for p in item.prov)
         repairs["lookalikes"] = sorted(pages)
+    repairs["furniture"] = mark_furniture(doc)
     return {k: v for k, v in repairs.items() if v}
+
+
+def mark_furniture(doc) -> list[int]:
+    """Docling's text items that repeat at one place on most pages: page_header / page_footer in
+    the furniture layer (what the markdown leaves out). Returns their pages."""
+    from docling_core.types.doc import ContentLayer, DocItemLabel
+
+    heights = {no: page.size.height for no, page in doc.pages.items()}
+    items, lines = [], []
+    for item in doc.texts:
+        if item.prov and item.content_layer == ContentLayer.BODY and item.prov[0].page_no in heights:
+            prov = item.prov[0]
+            height = heights[prov.page_no]
+            box = prov.bbox.to_bottom_left_origin(height)
+            items.append(item)
+            lines.append((prov.page_no, height, box.b, box.t, item.text))
+    found, _ = find_furniture(lines, len(doc.pages))
+    labels = {"page_header": DocItemLabel.PAGE_HEADER, "page_footer": DocItemLabel.PAGE_FOOTER}
+    for index, label in found.items():
+        items[index].label = labels[label]
+        items[index].content_layer = ContentLayer.FURNITURE
+    return sorted({lines[i][0] for i in found})
 
 
 def _char_boxes(pdfium_c, textpage, n: int) -> list[tuple[float, float]]:
