@@ -72,11 +72,11 @@ CBGREEK_FONT = re.compile(r"^(?:[A-Z]{6}\+)?g[a-z][a-z]{2}\d{4}$")
 
 # words: ASCII letters and the 8-bit slots, with LGR's accent characters
 _WORD = re.compile(r"[A-Za-z\u0080-\u00ff'<>`~\"|]+")
-# accent slots that no real language writes inside a word (C1 codes, symbols, Ð, Ô) and è, ì
-# (Italian has them, but with its final -s words it reads as Latin); ä, ö, ü, é are German and
-# French as often as LGR (ῤ, ὀ...), so they are no mark
-_ACCENTED_SLOTS = "".join(chr(k) for k, v in CB_ENCODING.items()
-                          if v and v.isalpha() and (128 <= k < 192 or chr(k) in "ÐÔèì"))
+# LGR's commonest accented letters in slots no real language writes inside a word: the C1 codes
+# (0x88 ά...), ¸ ώ, Ð ί, Ô ύ, ð ϊ, and è έ, ì ό (Italian has those two, but with its final -s words
+# it reads as Latin). ä, ö, ü, é, «, », ±, nbsp are German, French, math as often as LGR, so
+# they are no mark (they still decode in an LGR span).
+_ACCENTED_SLOTS = "\u0080-\u009f\u00b8\u00d0\u00d4\u00f0\u00e8\u00ec"
 _LGR_MARK = re.compile(f"[A-Za-z][{_ACCENTED_SLOTS}]|[{_ACCENTED_SLOTS}][A-Za-z]|[aehouwy{_ACCENTED_SLOTS}]c$")
 _LATIN_MARK = re.compile(r"[a-z]s$")
 # English and Latin-alphabet function words: text that is really Latin
