@@ -27,7 +27,7 @@ CLEAN = ("SampleThesis-GR", "FEK_A_10_-_24.01.2018", "4.5.chain_rule", "typologi
          "2305.03393v1-pg9", "code_and_formula", "multicolumn")
 PDFS = [f"{s}.pdf" for s in set(GREEK + CLEAN) if not s.startswith("lgr_")]
 # the running header / footer of each document, as a reader sees it in the markdown
-RUNNING = {"FEK_A_79_-_30.04.2018": "ΕΦΗΜΕΡΙΔΑ ΤΗΣ ΚΥΒΕΡΝΗΣΕΩΣ Τεύχος",
+RUNNING = {"FEK_A_79_-_30.04.2018": "ΕΦΗΜΕΡΙΔΑ ΤΗΣ ΚΥΒΕΡΝΗΣΕΩΣ",
            "4.5.chain_rule": "Σ. Δημόπουλος και Σ. Παπαπαναγίδης"}
 
 
@@ -108,7 +108,7 @@ def test_both_backends_keep_greek(runs):
     for stem in GREEK:
         shares = {b: greek_share(runs[b]["md"][stem]) for b in runs}
         assert min(shares.values()) >= max(shares.values()) - 0.05, (stem, shares)
-        assert max(shares.values()) > 0.5, (stem, shares)
+        assert max(shares.values()) > 0.35, (stem, shares)  # lgr_mixed: half of it English
 
 
 @pytest.mark.parametrize("backend", ["safe", "docling"])
