@@ -25,7 +25,8 @@ GREEK = ("SampleThesis-GR", "FEK_A_10_-_24.01.2018", "FEK_A_79_-_30.04.2018", "4
          "typologio_mas026", "mas002_midterm1_19", "lgr_monotonic", "lgr_mixed")
 CLEAN = ("SampleThesis-GR", "FEK_A_10_-_24.01.2018", "4.5.chain_rule", "typologio_mas026",
          "2305.03393v1-pg9", "code_and_formula", "multicolumn")
-PDFS = [f"{s}.pdf" for s in set(GREEK + CLEAN) if not s.startswith("lgr_")]
+UNREADABLE = ("ocr_test", "test_ocr", "MAS029-LECTURE1-7.9.2020_nc")  # a scan, a scanned gazette, junk OCR layer
+PDFS = [f"{s}.pdf" for s in set(GREEK + CLEAN + UNREADABLE) if not s.startswith("lgr_")]
 # the running header / footer of each document, as a reader sees it in the markdown
 RUNNING = {"FEK_A_79_-_30.04.2018": "ΕΦΗΜΕΡΙΔΑ ΤΗΣ ΚΥΒΕΡΝΗΣΕΩΣ",
            "4.5.chain_rule": "Σ. Δημόπουλος και Σ. Παπαπαναγίδης"}
@@ -145,3 +146,11 @@ def test_lookalikes_only_in_greek_words():
     assert fix_lookalikes("ΕΦΗΜΕΡΙ∆Α TΗΣ ΚΥΒΕΡΝΗΣΕΩΣ, NOMOΣ, ∆ιάταγµα") == "ΕΦΗΜΕΡΙΔΑ ΤΗΣ ΚΥΒΕΡΝΗΣΕΩΣ, ΝΟΜΟΣ, Διάταγμα"
     for mixed in ("Cu2+ και H2O", "TCP/IP πρωτόκολλο", "πX και Bε(y)", "µm", "∆x"):
         assert fix_lookalikes(mixed) == mixed
+
+
+@pytest.mark.parametrize("backend", ["safe", "docling"])
+def test_unreadable_text_layers_carry_their_reason(runs, backend):
+    rows = runs[backend]["rows"]
+    assert {"is_empty", "no_text_layer"} <= set(rows["ocr_test"]["filter"].split(";"))
+    assert "no_text_layer" in rows["test_ocr"]["filter"].split(";") and rows["test_ocr"]["needs_ocr"]
+    assert "garbled_text" in rows["MAS029-LECTURE1-7.9.2020_nc"]["filter"].split(";")

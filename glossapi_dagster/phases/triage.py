@@ -18,6 +18,7 @@ and this project's own:
                                                                        -> "garbled_text" (> 0.2)
   empty_pages             pages with fewer than 50 characters of text
   scanned_pages           such pages mostly covered by a picture: scans  -> "scanned_pages" (>= 25%)
+  no_text_layer           a PDF none of whose pages has text             -> "no_text_layer"
   lgr_page_numbers        pages whose text is still LGR transliteration (cbgreek fonts without
                           ToUnicode the backend could not decode confidently) -> "lgr_transliteration"
 
@@ -191,6 +192,8 @@ def triage(markdown: str, doc: dict | None = None, is_pdf: bool = True, pdf_path
         reasons.append("garbled_text")
     if pages["pages"] and pages["scanned_pages"] / pages["pages"] >= SCANNED_SHARE:
         reasons.append("scanned_pages")
+    if pages["pages"] and pages["empty_pages"] == pages["pages"]:
+        reasons.append("no_text_layer")  # not one page with text: a scan, or text drawn as paths
     if lgr or signals["lgr_like"]:
         reasons.append("lgr_transliteration")
     reasons = reasons if is_pdf else []
