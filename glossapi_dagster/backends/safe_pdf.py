@@ -28,7 +28,7 @@ from ..state.atomic import atomic_write_text
 from .base import Conversion, ConversionFailed, failure_reason
 from .furniture import BAND, find_furniture, line_key
 from .greek import lgr
-from .greek.lookalikes import HINT as LOOKALIKE_HINT, fix_lookalikes, greek_page
+from .greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
 from .greek.lgr import GONE
 from .greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
 from .pdf_images import EMPTY_PAGE_CHARS, image_cover
@@ -120,7 +120,7 @@ class SafePdfExtractor:
         finally:
             pdfium_c.FPDF_ClosePage(page)
         suspect = may_need_repair(text)  # once a page: most pages have nothing for ftfy
-        lookalikes = LOOKALIKE_HINT.search(text) is not None and greek_page(text)
+        lookalikes = has_lookalike(text) and greek_page(text)
         changed = False
         for block in blocks:
             block.text = _join(block.lines, suspect)

@@ -18,8 +18,7 @@ HINT = re.compile(f"[{_GREEK}][{_LOOK}]|[{_LOOK}][{_GREEK}]|\u2206|\u00b5")
 _WORD = re.compile(f"(?:[^\\W\\d_]|[\u2206\u0300-\u036f])+")
 _ONLY_GREEK_OR_LOOK = re.compile(f"[{_GREEK}{_LOOK}\u0300-\u036f]+")
 _GREEK_LETTER = re.compile(f"[{_GREEK}]")
-_GREEK_RUN = re.compile(f"[{_GREEK}]+")
-_LATIN_RUN = re.compile(r"[A-Za-z]+")
+_LOOK_CHAR = re.compile(f"[{_LOOK}]")
 # a capital lookalike after a small letter (πX, αB) is a math variable, not a Greek word
 _SMALL_THEN_CAPITAL = re.compile("[a-z\u03ac-\u03ce\u1f00-\u1fff][ABEHIKMNOPTXYZ]")
 
@@ -27,10 +26,20 @@ _SMALL_THEN_CAPITAL = re.compile("[a-z\u03ac-\u03ce\u1f00-\u1fff][ABEHIKMNOPTXYZ
 _MATH_AFTER = frozenset("(_^0123456789")
 
 
+_NOT_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
+
+
 def greek_page(text: str) -> bool:
-    """More Greek words than Latin ones: lookalikes are Greek here (runs, not letters: a tenth
-    of the matches to build)."""
-    return len(_GREEK_RUN.findall(text)) > len(_LATIN_RUN.findall(text))
+    """More non-ASCII characters (Greek, on a Greek page) than ASCII letters: lookalikes are Greek
+    here. Counted by str.encode and bytes.translate, at C speed: regex runs cost 0.3 ms a page."""
+    ascii_part = text.encode("ascii", "ignore")
+    return len(text) - len(ascii_part) > len(ascii_part.translate(None, _NOT_LETTERS))
+
+
+def has_lookalike(text: str) -> bool:
+    """A lookalike beside a Greek letter. A Latin capital is rare on a Greek page: one character
+    class finds whether there is any at C speed, before the pattern that looks at its neighbours."""
+    return _LOOK_CHAR.search(text) is not None and HINT.search(text) is not None
 
 
 def _fix(m: re.Match) -> str:
@@ -46,6 +55,6 @@ def _fix(m: re.Match) -> str:
 def fix_lookalikes(text: str) -> str:
     """text with its lookalike-in-Greek words made Greek (unchanged, cheaply, when none). The
     caller decides the page is Greek (greek_page)."""
-    if not HINT.search(text):
+    if not has_lookalike(text):
         return text
     return _WORD.sub(_fix, text)
