@@ -23,9 +23,12 @@ _GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 _LETTER = re.compile(r"[^\W\d_]")
 # docling-parse gives way for a page when this share of its characters is garbage, or pdfium's
 # text has this much more Greek among its letters (measured on the corpus: 4.5.chain_rule's
-# docling pages 0.05-0.3 garbage and 0.02 Greek against pdfium's 0.7 Greek; clean pages 0 garbage)
+# docling pages 0.05-0.12 garbage and 0-0.07 Greek against pdfium's 0.56-0.88; clean Greek pages 0)
 BAD_SHARE = 0.01
 GREEK_GAIN = 0.2
+# ... and only for a page pdfium reads as Greek (chain_rule's pages 0.56-0.88 of letters; the
+# English and German pages docling-parse gives icons on, redp5110's and GeoTopo's, 0-0.1)
+PDFIUM_GREEK = 0.3
 
 
 def quality(text: str) -> tuple[float, float]:
@@ -65,6 +68,8 @@ def repair_document(doc, pdf_path) -> dict[str, list[int]]:
                 if has_hint(text):
                     text, state = decode_page(textpage.raw, text)
                 pdfium_bad, pdfium_greek = quality(lgr.finish(text))
+                if not (pdfium_greek >= PDFIUM_GREEK or state == DECODED):
+                    continue  # keep Greek: a Latin page's odd characters (icons, private use) are Docling's to keep
                 if not (pdfium_bad < bad or lgr_like and state == DECODED or pdfium_greek - greek > GREEK_GAIN):
                     continue
                 height = page.get_height()
