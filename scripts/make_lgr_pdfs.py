@@ -12,6 +12,7 @@ glossapi_dagster_tests/data/lgr/<name>.pdf beside <name>.txt (the Greek each mus
 paragraph a line); the tests read those and need no TeX.
 
     python scripts/make_lgr_pdfs.py
+    python scripts/make_lgr_pdfs.py --table   # prints lgr.py's CB_ENCODING from CB.enc instead
 """
 from __future__ import annotations
 
@@ -82,7 +83,38 @@ def cbgreek_fonts(log: str) -> list[str]:
     return sorted(set(re.findall(r"/(g[a-z]{3}\d{4})\.pfb", log.replace("\n", ""))))
 
 
+CB_ENC = "/usr/share/texlive/texmf-dist/fonts/enc/dvips/cbfonts/CB.enc"
+
+
+def print_table() -> None:
+    """CB.enc's glyph names (uniXXXX, uXXXXX, or the U+XXXX of its comment) as slot -> text, the
+    slots that read as themselves left out; U+037E for 63 (CB.enc: 'semicolon instead of GREEK
+    QUESTION MARK'), Υ for 85 (it names U+03D2, the symbol), '' for the spacing-combining slots."""
+    out = {}
+    for line in Path(CB_ENC).read_text(encoding="latin-1").splitlines():
+        m = re.match(r"/(\S+)\s+%\s*(\d+)(?:--(.*))?", line)
+        if not m:
+            continue
+        name, slot, desc = m.group(1).split(".")[0], int(m.group(2)), m.group(3) or ""
+        text = None
+        if re.fullmatch(r"uni(?:[0-9A-F]{4})+", name):
+            text = "".join(chr(int(name[i:i + 4], 16)) for i in range(3, len(name), 4))
+        elif re.fullmatch(r"u[0-9A-F]{5}", name):
+            text = chr(int(name[1:], 16))
+        elif (u := re.search(r"U\+([0-9A-F]{4})", desc)):
+            text = chr(int(u.group(1), 16))
+        text = {63: ";", 85: "\u03a5"}.get(slot, text)
+        if text is None or slot in (1, 20, 151):
+            text = ""
+        if not (slot < 128 and text == chr(slot)):
+            out[slot] = text
+    print(",".join(f" {k}: {v!r}" for k, v in sorted(out.items())))
+
+
 def main() -> None:
+    if "--table" in sys.argv:
+        print_table()
+        return
     if not shutil.which("pdflatex"):
         sys.exit("pdflatex not found: apt-get install texlive-latex-base texlive-lang-greek")
     OUT.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# slot -> text: CB.enc's glyph names as Unicode (scripts/make_lgr_table.py prints this table);
+# slot -> text: CB.enc's glyph names as Unicode (`scripts/make_lgr_pdfs.py --table` prints it);
 # slots that read as themselves (digits, punctuation) are left out, invisible ones map to ''.
 # 9, 10, 13 (capitals with prosgegrammeni) and 32 are left out: pdfium writes its own line breaks
 # and spaces with those codes.
