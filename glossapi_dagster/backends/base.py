@@ -18,6 +18,7 @@ class Conversion:
     markdown: str | None = None      # set by a backend that writes its own (already clean) markdown
     data: dict | None = None         # the Docling JSON itself, from a backend that builds it directly
     page_covers: dict | None = None  # near-empty page -> share its images cover, measured while reading
+    repairs: dict | None = None      # text repairs made -> their pages (lgr, lgr_undecoded, lookalikes, ...)
 
     def to_dict(self) -> dict:
         """The Docling JSON, as DoclingDocument.export_to_dict() gives it."""

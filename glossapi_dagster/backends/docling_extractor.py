@@ -128,5 +128,11 @@ class DoclingExtractor:
             raise ConversionFailed(failure_reason(path, detail))
         timings = {k: float(sum(v.times)) for k, v in (getattr(result, "timings", None) or {}).items()}
         doc = result.document
+        repairs = None
+        if str(path).lower().endswith(".pdf"):
+            from .docling_repairs import repair_document
+
+            repairs = repair_document(doc, path)  # Greek pdfium reads where docling-parse garbles it
         seconds = time.perf_counter() - started
-        return Conversion(doc, len(doc.pages) or len(result.pages), seconds, f"docling-{self.pipeline}", timings)
+        return Conversion(doc, len(doc.pages) or len(result.pages), seconds, f"docling-{self.pipeline}", timings,
+                          repairs=repairs)

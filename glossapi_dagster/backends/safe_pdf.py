@@ -26,6 +26,11 @@ import pypdfium2.raw as pdfium_c
 
 from ..state.atomic import atomic_write_text
 from .base import Conversion, ConversionFailed, failure_reason
+from .furniture import BAND, find_furniture, line_key
+from .greek import lgr
+from .greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
+from .greek.lgr import GONE
+from .greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
 from .pdf_images import EMPTY_PAGE_CHARS, image_cover
 from .text_fixes import clean_text, may_need_repair
 
@@ -71,9 +76,10 @@ class SafePdfExtractor:
             if self.max_pages is not None and count > self.max_pages:
                 raise ConversionFailed(f"page budget: {count} pages > {self.max_pages}")
             pages, sizes, covers = [], {}, {}
+            repairs: dict[str, list[int]] = {DECODED: [], UNDECODED: [], "lookalikes": []}
             for index in range(count):
                 page_started = time.perf_counter()
-                pages.append(self._read_page(pdf.raw, index, count, sizes, covers))
+                pages.append(self._read_page(pdf.raw, index, count, sizes, covers, repairs))
                 spent = time.perf_counter() - page_started
                 if spent > self.page_time_budget:
                     raise ConversionFailed(f"time budget: page {index + 1} took {spent:.1f}s > {self.page_time_budget:g}s")
@@ -81,12 +87,17 @@ class SafePdfExtractor:
             pdf.close()
         parsed = time.perf_counter()
         _mark_headings(pages, sizes)
+        if _mark_furniture(pages):
+            repairs["furniture"] = sorted({p for p, (_, _, blocks) in enumerate(pages, 1)
+                                           if any(b.kind.startswith("page_") for b in blocks)})
         data, markdown = _build(self.template, Path(path).stem, pages)
         done = time.perf_counter()
         return Conversion(None, count, done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
-                          markdown=markdown, data=data, page_covers=covers)
+                          markdown=markdown, data=data, page_covers=covers,
+                          repairs={k: v for k, v in repairs.items() if v})
 
-    def _read_page(self, pdf, index: int, count: int, sizes: dict, covers: dict) -> tuple[float, float, list[Block]]:
+    def _read_page(self, pdf, index: int, count: int, sizes: dict, covers: dict,
+                   repairs: dict) -> tuple[float, float, list[Block]]:
         """The page's blocks; sizes (font size -> characters) is summed over the document, and
         covers gets the image cover of a near-empty page (a scan?) while it is open.
 
@@ -101,7 +112,7 @@ class SafePdfExtractor:
             if not textpage:
                 raise ConversionFailed(f"corrupt: the text of page {index + 1} of {count} cannot be read")
             try:
-                text, blocks = self._blocks(textpage, width, height, sizes)
+                text, blocks, lgr_state = self._blocks(textpage, width, height, sizes)
             finally:
                 pdfium_c.FPDFText_ClosePage(textpage)
             if _near_empty(text, blocks):
@@ -109,16 +120,36 @@ class SafePdfExtractor:
         finally:
             pdfium_c.FPDF_ClosePage(page)
         suspect = may_need_repair(text)  # once a page: most pages have nothing for ftfy
+        lookalikes = has_lookalike(text) and greek_page(text)
+        changed = False
         for block in blocks:
             block.text = _join(block.lines, suspect)
+            if lgr_state == DECODED:
+                block.text = lgr.finish(block.text)
+            if lookalikes:
+                fixed = fix_lookalikes(block.text)
+                changed |= fixed != block.text
+                block.text = fixed
+        if lgr_state:
+            repairs[lgr_state].append(index + 1)
+        if changed:
+            repairs["lookalikes"].append(index + 1)
         return width, height, blocks
 
-    def _blocks(self, textpage, width: float, height: float, sizes: dict) -> tuple[str, list[Block]]:
+    def _blocks(self, textpage, width: float, height: float, sizes: dict) -> tuple[str, list[Block], str | None]:
         """The page's text, and its lines grouped into blocks. A line's box is the union of its
         first and last characters' loose boxes (pdfium's: font ascent to descent, so every line of
         one font is as tall), its size the first character's font size."""
         text = _page_text(textpage)
         aligned = len(text) == pdfium_c.FPDFText_CountChars(textpage)  # char indices match text offsets
+        lgr_state = None
+        if has_hint(text):  # cbgreek fonts without ToUnicode: decoded span by span
+            if not aligned:  # FPDFText_GetText drops code 0 (LGR's en dash): one char at a time
+                decoded, lgr_state = decode_page(textpage, char_text(textpage))
+                if lgr_state == DECODED:
+                    text, aligned = decoded.replace("\x00", GONE), True
+            else:
+                text, lgr_state = decode_page(textpage, text)
         # pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002)
         # and does not break the line there: the word is whole once the mark is gone.
         soft = "\ufffe" in text or "\x02" in text
@@ -165,7 +196,7 @@ class SafePdfExtractor:
                 block = Block(line, l, b, r, t, size)
                 blocks.append(block)
             last_b, last_h, last_size = b, t - b, size
-        return text, blocks
+        return text, blocks, lgr_state
 
 
 def _page_text(textpage) -> str:
@@ -242,13 +273,43 @@ def _mark_headings(pages: list[tuple[float, float, list[Block]]], sizes: dict) -
                 block.kind = "heading"
 
 
+def _mark_furniture(pages: list[tuple[float, float, list[Block]]]) -> int:
+    """Blocks that repeat at one place on most pages become page_header / page_footer; a header
+    that pdfium read as one block with the body text below it is split off."""
+    blocks = [(page_no, height, block) for page_no, (_, height, page) in enumerate(pages, 1) for block in page]
+    found, keys = find_furniture([(p, h, b.b, b.t, b.text) for p, h, b in blocks], len(pages))
+    for index, label in found.items():
+        blocks[index][2].kind = label
+    if ("page_header", "") in keys or not any(label == "page_header" for label, _ in keys):
+        return len(found)
+    headers = {key for label, key in keys if label == "page_header"}
+    longest = max(len(key.split()) for key in headers)
+    for _, height, page in pages:
+        for position, block in enumerate(page):
+            if block.kind != "text" or (height - block.t) / height > BAND:
+                continue
+            words = block.text.split()
+            n = next((n for n in range(1, min(longest, len(words) - 1) + 1)
+                      if line_key(" ".join(words[:n])) in headers), 0)
+            if n:
+                size = block.size_sum / len(block.lines)
+                header = Block(" ".join(words[:n]), block.l, block.t - size, block.r, block.t, size)
+                header.text, header.kind = header.lines[0], "page_header"
+                block.text, block.t = " ".join(words[n:]), block.t - size
+                page.insert(position, header)
+                found[len(found)] = "page_header"
+                break
+    return len(found)
+
+
 def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block]]]) -> tuple[dict, str]:
     """The Docling JSON (as DoclingDocument.export_to_dict() gives it) and its markdown."""
     texts: list[dict] = []
     children: list[dict] = []
     page_sizes: dict[str, dict] = {}
     parts: list[str] = []
-    body_ref = {"$ref": "#/body"}
+    body_ref, furniture_ref = {"$ref": "#/body"}, {"$ref": "#/furniture"}
+    furniture: list[dict] = []
     for page_no, (width, height, blocks) in enumerate(pages, start=1):
         page_sizes[str(page_no)] = {"size": {"width": float(width), "height": float(height)}, "page_no": page_no}
         for block in blocks:
@@ -265,14 +326,20 @@ def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block
                               "bbox": {"l": l, "t": t, "r": r, "b": b, "coord_origin": "BOTTOMLEFT"},
                               "charspan": [0, len(text)]}],
                     "orig": text, "text": text}
+            texts.append(item)
+            if block.kind.startswith("page_"):  # page_header / page_footer: furniture, not the body
+                item.update(label=block.kind, content_layer="furniture", parent=furniture_ref)
+                furniture.append({"$ref": ref})
+                continue
             if block.kind == "heading":
                 item["label"] = "section_header"
                 item["level"] = 1
                 parts.append(f"## {text}")
             else:
                 parts.append(text)
-            texts.append(item)
             children.append({"$ref": ref})
     data = {**template, "name": name, "body": {**template["body"], "children": children}, "texts": texts,
             "pages": page_sizes}
+    if furniture:
+        data["furniture"] = {**template["furniture"], "children": furniture}
     return data, "\n\n".join(parts) + ("\n" if parts else "")

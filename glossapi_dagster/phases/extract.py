@@ -109,8 +109,11 @@ class ExtractTask:
             data = conv.to_dict()
             stats = text_stats(markdown)
             is_pdf = path.lower().endswith(".pdf")
-            signals = triage(markdown, data, is_pdf, pdf_path=path if is_pdf else None, page_covers=conv.page_covers)
+            repairs = conv.repairs or {}
+            signals = triage(markdown, data, is_pdf, pdf_path=path if is_pdf else None, page_covers=conv.page_covers,
+                             repairs=repairs)
             scanned = signals.pop("scanned_page_numbers")
+            lgr_pages = signals.pop("lgr_page_numbers")
             ocr_info = None
             if conv.backend in OCR_BACKENDS:  # OCR'd already: the signals describe the OCR text
                 signals.update(needs_ocr=False, ocr_success=True)
@@ -118,7 +121,8 @@ class ExtractTask:
                     page["source"] = f"ocr:{conv.backend}"
                 ocr_info = {"pages": {p: "force_ocr" for p in conv.timings.get("per_page", {})}, "conv": conv}
             elif self.do_ocr and is_pdf:
-                ocr_info = ocr_and_merge(extractor("ocr"), path, data, {**signals, "scanned_page_numbers": scanned},
+                ocr_info = ocr_and_merge(extractor("ocr"), path, data,
+                                         {**signals, "scanned_page_numbers": scanned, "lgr_page_numbers": lgr_pages},
                                          parse_langs(self.ocr_langs))
                 if ocr_info is not None:
                     data = ocr_info["data"]
@@ -127,11 +131,13 @@ class ExtractTask:
                     stats = text_stats(markdown)
                     signals = triage(markdown, data, is_pdf, pdf_path=path)
                     signals.pop("scanned_page_numbers")
+                    signals.pop("lgr_page_numbers")
                     signals.update(needs_ocr=False, ocr_success=True)
             result = {
                 "page_count": conv.page_count,
                 "extract_sec": round(conv.seconds, 4),
                 "extraction_backend": conv.backend,
+                "text_repair": ";".join(k for k in repairs if k != "lgr_undecoded") or None,
                 **stats,
                 **signals,
             }
@@ -139,7 +145,8 @@ class ExtractTask:
                 result.update(ocr_pages=len(ocr_info["pages"]), ocr_engine=ocr_info["conv"].backend,
                               ocr_sec=round(ocr_info["conv"].seconds, 4))
             sidecar = {"stem": stem, "source": os.path.abspath(path), "worker": ctx.label, "device": devices[kind],
-                       "finished_at": time.time(), **result, "scanned_page_numbers": scanned}
+                       "finished_at": time.time(), **result, "scanned_page_numbers": scanned,
+                       "lgr_page_numbers": lgr_pages, "text_repairs": repairs}
             if ocr_info is not None:
                 sidecar["ocr_page_reasons"] = {str(p): r for p, r in ocr_info["pages"].items()}
             metrics = None if self.benchmark_mode else {**result, "timings": conv.timings,
@@ -190,7 +197,7 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
         r = outcome.result
         row.update(page_count=r["page_count"], extract_sec=r["extract_sec"], needs_ocr=r["needs_ocr"],
                    extraction_backend=r["extraction_backend"], greek_ratio=r["greek_ratio"], chars=r["chars"])
-        row.update({k: r[k] for k in (*TRIAGE_COLUMNS, "ocr_success", *OCR_COLUMNS) if k in r})
+        row.update({k: r[k] for k in (*TRIAGE_COLUMNS, "ocr_success", "text_repair", *OCR_COLUMNS) if k in r})
     return row
 
 

@@ -18,6 +18,9 @@ and this project's own:
                                                                        -> "garbled_text" (> 0.2)
   empty_pages             pages with fewer than 50 characters of text
   scanned_pages           such pages mostly covered by a picture: scans  -> "scanned_pages" (>= 25%)
+  no_text_layer           a PDF none of whose pages has text             -> "no_text_layer"
+  lgr_page_numbers        pages whose text is still LGR transliteration (cbgreek fonts without
+                          ToUnicode the backend could not decode confidently) -> "lgr_transliteration"
 
 GlossAPI's greek_badness_score (its Rust noise scorer) is not reproduced; the garbled-text score
 covers what it is used for here: a text layer that is not the text.
@@ -28,6 +31,7 @@ import re
 import unicodedata
 from collections import Counter
 
+from ..backends.greek.lgr import evidence as lgr_evidence
 from ..backends.pdf_images import EMPTY_PAGE_CHARS, image_cover
 from .charclass import BAD, GREEK, LATIN, NONSPACE, PATTERNS, POLYTONIC, count_classes
 
@@ -37,6 +41,12 @@ GARBLED_MIN_WORDS = 20      # fewer words say too little
 GARBLED_SAMPLE = 2000       # words examined at most per document (a share of 0.2 is then +-0.01)
 SCANNED_COVER = 0.3         # a near-empty page whose pictures cover this share of it is a scan
 SCANNED_SHARE = 0.25        # a document with this share of scanned pages goes to OCR
+# Words with an LGR mark (an accent slot inside a word, a final vowel + `c`) among the ASCII words
+# of a page or document: LGR transliteration at this share. Raw pypdfium2 text of the corpus:
+# mas002_midterm1_19 (undecoded LGR) 0.55; every other document 0.11 at most (FEK_A_5's few Latin
+# words), English and German papers 0.04 at most.
+LGR_SHARE = 0.3
+LGR_MIN_WORDS = 20
 
 TRIAGE_COLUMNS = (
     "char_count_no_comments", "is_empty", "percentage_greek", "latin_percentage", "polytonic_ratio",
@@ -64,6 +74,7 @@ def text_signals(markdown: str) -> dict:
     words = [w.strip(_STRIP) for w in _word_sample(text)]
     words = [w for w in words if len(w) >= 3 and _TWO_LETTERS.search(w)]
     garbled = sum(1 for w in words if _GARBLED.search(w))
+    lgr_words, lgr_marked, _ = lgr_evidence(" ".join(words))
     return {
         "char_count_no_comments": n,
         "is_empty": n == 0,
@@ -73,6 +84,7 @@ def text_signals(markdown: str) -> dict:
         "mojibake_badness_score": round(bad / n, 4) if n else 0.0,
         "garbled_text_score": round(garbled / len(words), 4) if words else 0.0,
         "words": len(words),
+        "lgr_like": lgr_words >= LGR_MIN_WORDS and lgr_marked >= LGR_SHARE * lgr_words,
     }
 
 
@@ -148,11 +160,27 @@ def pdf_image_cover(pdf_path, page_numbers: list[int]) -> dict[int, float]:
     return out
 
 
+def lgr_pages(doc: dict | None) -> list[int]:
+    """Pages (1-based) of a Docling JSON dict whose text reads as LGR transliteration."""
+    text: dict[int, list[str]] = {}
+    for item in (doc or {}).get("texts") or []:
+        for prov in item.get("prov") or []:
+            text.setdefault(prov["page_no"], []).append(item["text"])
+    pages = []
+    for page_no, parts in sorted(text.items()):
+        words, marked, _ = lgr_evidence(" ".join(parts))
+        if words >= 3 and marked >= LGR_SHARE * words:
+            pages.append(page_no)
+    return pages
+
+
 def triage(markdown: str, doc: dict | None = None, is_pdf: bool = True, pdf_path=None,
-           page_covers: dict | None = None) -> dict:
+           page_covers: dict | None = None, repairs: dict | None = None) -> dict:
     """Signals, GlossAPI's filter reasons, and needs_ocr (only a PDF can need OCR); doc is the
-    Docling JSON dict."""
+    Docling JSON dict; repairs the backend's (lgr_undecoded: pages it left as LGR)."""
     signals = text_signals(markdown)
+    lgr = sorted(set((repairs or {}).get("lgr_undecoded") or ()) | set(
+        lgr_pages(doc) if signals["lgr_like"] else ()))
     pages = page_signals(doc, pdf_path if is_pdf else None, page_covers) if doc is not None else {"pages": 0, "empty_pages": 0, "scanned_pages": 0,
                                                        "scanned_page_numbers": []}
     reasons = []
@@ -164,12 +192,17 @@ def triage(markdown: str, doc: dict | None = None, is_pdf: bool = True, pdf_path
         reasons.append("garbled_text")
     if pages["pages"] and pages["scanned_pages"] / pages["pages"] >= SCANNED_SHARE:
         reasons.append("scanned_pages")
+    if pages["pages"] and pages["empty_pages"] == pages["pages"]:
+        reasons.append("no_text_layer")  # not one page with text: a scan, or text drawn as paths
+    if lgr or signals["lgr_like"]:
+        reasons.append("lgr_transliteration")
     reasons = reasons if is_pdf else []
     return {
-        **{k: v for k, v in signals.items() if k != "words"},
+        **{k: v for k, v in signals.items() if k not in ("words", "lgr_like")},
         "empty_pages": pages["empty_pages"],
         "scanned_pages": pages["scanned_pages"],
         "scanned_page_numbers": pages["scanned_page_numbers"],
+        "lgr_page_numbers": lgr,
         "filter": ";".join(reasons) or "ok",
         "needs_ocr": bool(reasons),
     }

@@ -1,0 +1,161 @@
+"""Text fidelity per reference and per Greek document, and 'safe' speed, for one source tree (issue 15).
+
+    PYTHONPATH=TREE .venv/bin/python benchmarks/bench_quality.py [--corpus DIR] [--repeats 3] [--json OUT]
+
+Run it once with PYTHONPATH at the tree before a change and once at the tree after it, one right
+after the other (scripts in BENCHMARKS.md): the figures of both come from the same machine state.
+
+  recall     word recall against each groundtruth file (tests' measure: lowercase \\w+ words, a
+             word split by a line-end hyphen counted whole) for raw pypdfium2 (get_text_range per
+             page), 'safe' and Docling native (this tree's DoclingExtractor, its repairs included)
+  plain      the same with markdown's backslash escapes (TAX\\_ID) and HTML comments (<!-- image -->)
+             left out of reference and output alike: Docling's markdown writes both, 'safe' neither
+  greek      Greek letters / letters of the markdown, per Greek document, 'safe' and Docling native
+  furniture  body lines that are a running header or footer: markdown lines whose text (digits
+             made one) occurs on at least half the pages in the raw text's first or last 2 lines
+  speed      'safe' pages/s over the corpus, one process, median of --repeats passes (wall clock,
+             and pages per CPU second of the process)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REFERENCES = {"FEK_A_10_-_24.01.2018": "FEK_A_10_-_24.01.2018.txt", "2305.03393v1-pg9": "2305.03393v1-pg9.md",
+              "code_and_formula": "code_and_formula.md", "redp5110_sampled": "redp5110_sampled.md",
+              "amt_handbook_sample": "amt_handbook_sample.md"}
+GREEK_DOCS = ("SampleThesis-GR", "FEK_A_10_-_24.01.2018", "FEK_A_5_-_17.01.2018", "FEK_A_79_-_30.04.2018",
+              "4.5.chain_rule", "typologio_mas026", "mas002_midterm1_19")
+FURNITURE_DOCS = ("FEK_A_5_-_17.01.2018", "FEK_A_79_-_30.04.2018", "4.5.chain_rule", "SampleThesis-GR",
+                  "mas002_midterm1_19")
+
+
+def recall(reference: str, text: str) -> float:
+    dehyphen = lambda s: re.sub(r"(\w)[-\u00ad]\s+(\w)", r"\1\2", s)  # noqa: E731
+    words = lambda s: Counter(re.findall(r"\w+", dehyphen(s).lower()))  # noqa: E731
+    ref, got = words(reference), words(text)
+    return sum((ref & got).values()) / max(1, sum(ref.values()))
+
+
+_TWINS = str.maketrans("ABEHIKMNOPTXYZ\u2206\u00b5", "ΑΒΕΗΙΚΜΝΟΡΤΧΥΖΔμ")
+_GREEK_WORD = re.compile(r"\w*[\u0370-\u03ff\u1f00-\u1fff]\w*|\u2206\w*")
+
+
+def plain(text: str) -> str:
+    """Markdown escapes and HTML comments out, lookalikes in Greek words as Greek (the FEK
+    reference keeps U+2206 and Latin T in ΤΗΣ): the words a reader sees, in every text alike."""
+    text = re.sub(r"\\([_*#\[\]()`\\])", r"\1", re.sub(r"<!--.*?-->", " ", text, flags=re.S))
+    return _GREEK_WORD.sub(lambda m: m.group(0).translate(_TWINS), text)
+
+
+def greek_share(text: str) -> float:
+    letters = re.findall(r"[^\W\d_]", text)
+    return sum(1 for c in letters if "\u0370" <= c <= "\u03ff" or "\u1f00" <= c <= "\u1fff") / max(1, len(letters))
+
+
+def raw_pages(pdf_path: Path) -> list[str]:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    try:
+        return [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def _words(text: str) -> frozenset:
+    return frozenset(re.sub(r"\d+", "#", plain(text)).lower().replace("'", "’").split())
+
+
+def furniture_lines(markdown: str, pages: list[str]) -> int:
+    """Markdown blocks that are (part of) a running header or footer: the raw text's first or last
+    3 lines of a page that recur, digits made one, on half the pages; a block counts when its
+    words (two or more, one of 3+ letters) are all words of one such line (Docling splits a header
+    into cells: `ΕΦΗΜΕΡΙΔΑ ΤΗΣ ΚΥΒΕΡΝΗΣΕΩΣ`, `Τεύχος Α’ 5/17.01.2018`)."""
+    seen: Counter = Counter()
+    for page in pages:
+        lines = [ln.strip() for ln in page.splitlines() if ln.strip()]
+        seen.update({_words(ln) for ln in lines[:3] + lines[-3:]})
+    running = [k for k, n in seen.items() if n >= max(3, len(pages) / 2) and len(k) >= 2  # not a slide title
+               and any(re.search(r"[^\W\d_]{3}", w) for w in k)]
+    count = 0
+    for block in markdown.split("\n\n"):
+        block = block.strip().lstrip("#").strip()
+        words = _words(block)
+        if len(words) >= 2 and len(block) < 250 and any(re.search(r"[^\W\d_]{3}", w) for w in words) and any(
+                words <= k for k in running):
+            count += 1
+    return count
+
+
+def speed(safe, corpus: Path, repeats: int) -> dict:
+    """'safe' over every PDF of the corpus, one process: pages/s of each pass."""
+    pdfs = sorted((corpus / "pdfs").glob("*.pdf"))
+    rates, cpu_rates, pages = [], [], 0
+    for _ in range(repeats):
+        pages, started, cpu_started = 0, time.perf_counter(), time.process_time()
+        for pdf in pdfs:
+            try:
+                pages += safe.convert(pdf).page_count
+            except Exception:  # the corpus's broken files: refused, as in production
+                pass
+        rates.append(pages / (time.perf_counter() - started))
+        cpu_rates.append(pages / (time.process_time() - cpu_started))
+    # pages per CPU second: what a shared machine's other load disturbs least
+    return {"median": statistics.median(rates), "best": max(rates), "all": rates, "pages": pages,
+            "cpu_median": statistics.median(cpu_rates), "cpu_all": cpu_rates}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", default=os.environ.get("GLOSSAPI_TEST_CORPUS") or str(
+        Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json")
+    parser.add_argument("--speed-only", action="store_true", help="only the pages/s pass")
+    args = parser.parse_args()
+    corpus = Path(args.corpus)
+    if not list((corpus / "pdfs").glob("*.pdf")):
+        sys.exit(f"no PDFs in {corpus}/pdfs: pass --corpus or set GLOSSAPI_TEST_CORPUS")
+    from glossapi_dagster.backends.docling_extractor import DoclingExtractor
+    from glossapi_dagster.backends.safe_pdf import SafePdfExtractor
+
+    safe = SafePdfExtractor()
+    if args.speed_only:
+        print(json.dumps({"safe_pages_per_s": speed(safe, corpus, args.repeats)}))
+        return
+    native = DoclingExtractor("native", threads=1)
+    stems = sorted(set(REFERENCES) | set(GREEK_DOCS) | set(FURNITURE_DOCS))
+    safe_md = {s: safe.convert(corpus / "pdfs" / f"{s}.pdf").markdown for s in stems}
+    native_md = {s: native.convert(corpus / "pdfs" / f"{s}.pdf").document.export_to_markdown() for s in stems}
+    raw = {s: raw_pages(corpus / "pdfs" / f"{s}.pdf") for s in stems}
+    out = {"recall": {}, "plain": {}, "greek": {}, "furniture": {}}
+    for stem, ref_name in REFERENCES.items():
+        ref = (corpus / "groundtruth" / ref_name).read_text(encoding="utf-8")
+        out["recall"][stem] = {"pypdfium2": recall(ref, "\n".join(raw[stem])), "safe": recall(ref, safe_md[stem]),
+                               "docling_native": recall(ref, native_md[stem])}
+        out["plain"][stem] = {"pypdfium2": recall(plain(ref), "\n".join(raw[stem])),
+                              "safe": recall(plain(ref), plain(safe_md[stem])),
+                              "docling_native": recall(plain(ref), plain(native_md[stem]))}
+    for stem in GREEK_DOCS:
+        out["greek"][stem] = {"pypdfium2": greek_share("\n".join(raw[stem])), "safe": greek_share(safe_md[stem]),
+                              "docling_native": greek_share(native_md[stem])}
+    for stem in FURNITURE_DOCS:
+        out["furniture"][stem] = {"pages": len(raw[stem]), "safe": furniture_lines(safe_md[stem], raw[stem]),
+                                  "docling_native": furniture_lines(native_md[stem], raw[stem])}
+    out["safe_pages_per_s"] = speed(safe, corpus, args.repeats)
+    text = json.dumps(out, indent=1, ensure_ascii=False)
+    if args.json:
+        Path(args.json).write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
