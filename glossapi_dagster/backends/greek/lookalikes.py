@@ -15,7 +15,7 @@ _LOOK = "ABEHIKMNOPTXYZ\u2206\u00b5"
 # a page is looked at word by word only when one of these is there
 HINT = re.compile(f"[{_GREEK}][{_LOOK}]|[{_LOOK}][{_GREEK}]|\u2206|\u00b5")
 # a whole word: letters (∆ and µ count as letters here), combining accents
-_WORD = re.compile(f"(?:[^\\W\\d_]|[\u2206\u0300-\u036f])+")
+_WORD = re.compile("(?:[^\\W\\d_]|[\u2206\u0300-\u036f])+")
 _ONLY_GREEK_OR_LOOK = re.compile(f"[{_GREEK}{_LOOK}\u0300-\u036f]+")
 _GREEK_LETTER = re.compile(f"[{_GREEK}]")
 _LOOK_CHAR = re.compile(f"[{_LOOK}]")
