@@ -93,36 +93,33 @@ def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportRe
     dest.mkdir(parents=True, exist_ok=True)
     rows, left_out = select_usable(store.read())
 
-    # pass 1: measure every text once; duplicates
+    # pass 1: measure every text once (a few numbers a document are kept); duplicates
     dedup = Deduplicator(opts.near_threshold, near=True) if opts.dedup else None
-    stats: dict[str, dict] = {}
-    usable: list[dict] = []
-    for row in rows:
-        text = _read(layout, row["stem"])
+    stats: dict[str, tuple] = {}   # stem -> (chars, words, JSON-escaped text bytes, text digest)
+    for stem in rows.index:
+        text = _read(layout, stem)
         if text is None or not text.strip():
             left_out["markdown_missing" if text is None else "empty_text"] += 1
             continue
-        usable.append(row)
-        stats[row["stem"]] = {"chars": len(text), "words": len(text.split()),
-                              "text_len": len(json.dumps(text, ensure_ascii=False).encode("utf-8")),
-                              "text_sha": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+        stats[stem] = (len(text), len(text.split()), len(json.dumps(text, ensure_ascii=False).encode("utf-8")),
+                       hashlib.sha256(text.encode("utf-8")).digest()[:16])
         if dedup is not None:
-            dedup.add(row["stem"], text)
+            dedup.add(stem, text)
     found = dedup.resolve() if dedup is not None else None
     duplicate_of = found.duplicate_of if found else {}
     duplicates = found.duplicates if found else {}
-    store.upsert([{"stem": r["stem"], "duplicate_of": duplicate_of.get(r["stem"])} for r in usable])
-    exported = [r for r in usable if r["stem"] not in duplicate_of]
+    before = rows["duplicate_of"] if "duplicate_of" in rows else None
+    store.upsert([{"stem": s, "duplicate_of": duplicate_of.get(s)} for s in stats  # only what changed
+                  if before is None or plain(before.get(s)) != duplicate_of.get(s)])
+    rows = rows.loc[[s for s in stats if s not in duplicate_of]]
 
     # plan: each record's size and digest from its metadata and its text's measures
-    entries, by_stem = [], {}
-    for row in exported:
-        st, dups = stats[row["stem"]], duplicates.get(row["stem"], [])
-        meta_line = record_line(_record("", row, dups, opts))
-        size = len(meta_line) + st["text_len"] - 2
-        digest = hashlib.sha256(meta_line + st["text_sha"].encode()).hexdigest()
-        entries.append(Entry(row["stem"], size, digest))
-        by_stem[row["stem"]] = row
+    entries = []
+    for row in _row_dicts(rows):
+        stem = row["stem"]
+        chars, words, text_len, text_sha = stats[stem]
+        meta_line = record_line(_record("", row, duplicates.get(stem, []), opts))
+        entries.append(Entry(stem, len(meta_line) + text_len - 2, hashlib.sha256(meta_line + text_sha).hexdigest()))
     limit = opts.shard_size_bytes if opts.format != "jsonl" else float("inf")
     state_name = _state_name(opts)
     shards = plan(entries, limit, read_state(dest, state_name), opts.params(), dest)
@@ -147,7 +144,7 @@ def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportRe
                 os.replace(moving[shard.file], dest / shard.file)
             report.kept += 1
         else:
-            preview = _write_shard(layout, dest, shard, by_stem, stats, duplicates, opts)
+            preview = _write_shard(layout, dest, shard, rows, stats, duplicates, opts)
             report.preview = report.preview or preview
             report.written += 1
         shard.file_bytes = (dest / shard.file).stat().st_size
@@ -167,7 +164,7 @@ def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportRe
     report.exact_duplicates = found.exact if found else 0
     report.near_duplicates = found.near if found else 0
     report.left_out = dict(sorted(left_out.items()))
-    report.summary = _summary(report, exported, stats, opts)
+    report.summary = _summary(report, rows, stats, opts)
     shard_rows = [{"file": s.file, "stems": s.stems, "digest": s.digest, "records": len(s.stems),
                    "size": s.size, "file_bytes": s.file_bytes} for s in shards]
     if opts.format != "jsonl":
@@ -193,18 +190,24 @@ def _read(layout: OutputLayout, stem: str) -> str | None:
         return None
 
 
-def _write_shard(layout, dest: Path, shard, by_stem, stats, duplicates, opts) -> dict | None:
+def _row_dicts(rows, chunk: int = 2000):
+    """The rows of a stem-indexed frame as dicts, a chunk at a time (all at once: ~2 KB a row)."""
+    for lo in range(0, len(rows), chunk):
+        yield from rows.iloc[lo:lo + chunk].to_dict("records")
+
+
+def _write_shard(layout, dest: Path, shard, rows, stats, duplicates, opts) -> dict | None:
     """Write one shard to a temp file, then into place; the first record, for a preview."""
     tmp = dest / f".{shard.file}.tmp"
     writer = open_writer(opts.format, tmp, opts.compression.lower(), opts.compression_level)
     preview = None
     try:
-        for stem in shard.stems:
+        for row in _row_dicts(rows.loc[shard.stems]):
+            stem = row["stem"]
             text = _read(layout, stem) or ""
-            record = _record(text, by_stem[stem], duplicates.get(stem, []), opts)
-            line = record_line(record)
-            meta = metadata_of(by_stem[stem]) | {"duplicates": duplicates.get(stem, []), "doc_id": record["doc_id"]}
-            writer.write(line, text, meta, stats[stem])
+            record = _record(text, row, duplicates.get(stem, []), opts)
+            meta = metadata_of(row) | {"duplicates": duplicates.get(stem, []), "doc_id": record["doc_id"]}
+            writer.write(record_line(record), text, meta, {"chars": stats[stem][0], "words": stats[stem][1]})
             if preview is None:
                 preview = {k: (v[:500] + "…" if isinstance(v, str) and len(v) > 500 else v) for k, v in record.items()}
     except BaseException:
@@ -216,15 +219,20 @@ def _write_shard(layout, dest: Path, shard, by_stem, stats, duplicates, opts) ->
     return preview
 
 
-def _summary(report: ExportReport, exported: list[dict], stats: dict, opts: ExportOptions) -> dict:
-    pages = sum(int(r.get("page_count") or 0) for r in exported if _num(r.get("page_count")))
-    chars = sum(stats[r["stem"]]["chars"] for r in exported)
-    greek = sum(float(r["percentage_greek"]) * stats[r["stem"]]["chars"] for r in exported
-                if _num(r.get("percentage_greek")))
-    backends = Counter(str(r.get("extraction_backend") or "unknown") for r in exported)
-    return {"records": report.records, "bytes": report.bytes, "pages": pages, "chars": chars,
-            "words": sum(stats[r["stem"]]["words"] for r in exported),
-            "greek_share": round(greek / chars, 2) if chars else 0.0, "backends": dict(sorted(backends.items())),
+def _summary(report: ExportReport, rows, stats: dict, opts: ExportOptions) -> dict:
+    chars = {s: stats[s][0] for s in rows.index}
+    pages = rows["page_count"].fillna(0).astype("int64").sum() if "page_count" in rows else 0
+    greek = 0.0
+    if "percentage_greek" in rows:
+        share = rows["percentage_greek"].astype("float64").fillna(0.0)
+        greek = float((share * rows.index.map(chars).astype("float64")).sum())
+    total = sum(chars.values())
+    backends = (rows["extraction_backend"].astype(object).where(rows["extraction_backend"].notna(), "unknown")
+                .value_counts().to_dict() if "extraction_backend" in rows else {"unknown": len(rows)})
+    return {"records": report.records, "bytes": report.bytes, "pages": int(pages), "chars": total,
+            "words": sum(stats[s][1] for s in rows.index),
+            "greek_share": round(greek / total, 2) if total else 0.0,
+            "backends": {str(k): int(v) for k, v in sorted(backends.items())},
             "exact_duplicates": report.exact_duplicates, "near_duplicates": report.near_duplicates,
             "near_threshold": opts.near_threshold if opts.dedup else None, "left_out": report.left_out,
             "shards": len(report.files), "format": opts.format}
@@ -242,7 +250,9 @@ def expected_stems(out_dir) -> set[str]:
     (those with duplicate_of), texts found empty at export time left out (the state says which)."""
     store = ProgressStore(OutputLayout(out_dir).store_dir)
     rows, _ = select_usable(store.read())
-    return {r["stem"] for r in rows if plain(r.get("duplicate_of")) is None}
+    if "duplicate_of" not in rows:
+        return set(rows.index)
+    return set(rows.index[rows["duplicate_of"].isna().to_numpy(dtype=bool)])
 
 
 def verify_export(out_dir, dest, fmt: str = "jsonl_sharded", file_name: str | None = None) -> dict:
@@ -254,9 +264,7 @@ def verify_export(out_dir, dest, fmt: str = "jsonl_sharded", file_name: str | No
     state = read_state(dest, STATE if fmt != "jsonl" else f".{file_name}.export_state.json") or {}
     listed = state.get("shards", [])
     layout = OutputLayout(out_dir)
-    empty_now = {r["stem"] for r in select_usable(ProgressStore(layout.store_dir).read())[0]
-                 if not (_read(layout, r["stem"]) or "").strip()}
-    expected = expected_stems(out_dir) - empty_now
+    expected = {s for s in expected_stems(out_dir) if (_read(layout, s) or "").strip()}
     seen: Counter = Counter()
     empty, missing_files, wrong_size = [], [], []
     text_key = (state.get("params") or {}).get("text_key", "document")

@@ -4,13 +4,18 @@ names, two editions of a gazette a page apart.
 
 Normalised: NFC, HTML comments and lines that are only a page number dropped (furniture a
 backend may leave), whitespace collapsed. Each group is exported once, as its longest text
-(ties: the first stem); the kept record lists the others. Memory: one 128 x uint32 signature per
-distinct text (512 bytes), never a text.
+(ties: the first stem); the kept record lists the others.
+
+Signatures are datasketch's MinHash (128 permutations, uint32) and the bands datasketch's
+_optimal_param for the threshold; the band lookup is done here, vectorised over numpy arrays:
+datasketch's in-memory MinHashLSH keeps a Python set and bytes key per band and document (about
+3 KB a document, 3 GB for a million), this ~600 bytes (the signature and one hash per band).
 """
 from __future__ import annotations
 
 import hashlib
 import re
+from array import array
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -38,18 +43,6 @@ def shingles(normalised: str) -> list[bytes]:
     return [" ".join(words[i:i + SHINGLE]).encode("utf-8") for i in range(len(words) - SHINGLE + 1)]
 
 
-class _Signature:
-    """What MinHashLSH reads of a MinHash: its hash values and their number."""
-
-    __slots__ = ("hashvalues",)
-
-    def __init__(self, hashvalues: np.ndarray):
-        self.hashvalues = hashvalues
-
-    def __len__(self) -> int:
-        return len(self.hashvalues)
-
-
 @dataclass
 class DedupResult:
     duplicate_of: dict = field(default_factory=dict)   # left-out stem -> kept stem
@@ -69,66 +62,97 @@ class Deduplicator:
 
         self.threshold, self.near, self.num_perm = threshold, near, num_perm
         self._base = MinHash(num_perm=num_perm)
-        self._exact: dict[bytes, str] = {}     # text digest -> first stem with it
-        self._exact_of: dict[str, str] = {}    # stem -> the first stem with its text
-        self._chars: dict[str, int] = {}
-        self._digest: dict[str, bytes] = {}
-        self._reps: list[str] = []              # the first stem of each distinct text
-        self._signatures: dict[str, np.ndarray] = {}
+        self._exact: dict[bytes, int] = {}     # text digest -> index of the first document with it
+        self.stems: list[str] = []
+        self._chars = array("q")
+        self._first = array("q")               # index of the first document with the same text
+        self._reps = array("q")                # indices of the first of each distinct text
+        self._signatures = bytearray()         # the reps' signatures, num_perm uint32 each
 
     def add(self, stem: str, text: str) -> None:
         norm = normalise(text)
         digest = hashlib.sha256(norm.encode("utf-8")).digest()[:16]
-        self._chars[stem] = len(norm)
-        self._digest[stem] = digest
-        first = self._exact.setdefault(digest, stem)
-        if first != stem:
-            self._exact_of[stem] = first
+        index = len(self.stems)
+        self.stems.append(stem)
+        self._chars.append(len(norm))
+        first = self._exact.setdefault(digest, index)
+        self._first.append(first)
+        if first != index:
             return
-        self._reps.append(stem)
+        self._reps.append(index)
         if self.near:
             from datasketch import MinHash
 
             m = MinHash(num_perm=self.num_perm, permutations=self._base.permutations, scheme="affine32")
             m.update_batch(shingles(norm))
-            self._signatures[stem] = m.hashvalues.copy()
+            self._signatures += m.hashvalues.astype(np.uint32).tobytes()
+
+    def _near_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs of reps (positions in _reps) that share a band and whose estimate passes the threshold."""
+        from datasketch.lsh import _optimal_param
+
+        sig = np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, self.num_perm)
+        b, r = _optimal_param(self.threshold, self.num_perm, 0.5, 0.5)
+        found_a, found_b = [], []
+        for band in range(b):
+            h = np.zeros(len(sig), dtype=np.uint64)
+            for k in range(band * r, (band + 1) * r):
+                h = (h * np.uint64(1099511628211)) ^ sig[:, k].astype(np.uint64)
+            order = np.argsort(h, kind="stable")
+            hs = h[order]
+            same = np.flatnonzero(hs[1:] == hs[:-1])
+            if not len(same):
+                continue
+            run_start = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])  # each member's run's first
+            first_of = run_start[np.searchsorted(run_start, np.arange(len(hs)), side="right") - 1]
+            a = np.r_[order[same], order[first_of[same + 1]]]
+            c = np.r_[order[same + 1], order[same + 1]]
+            keep = a != c
+            a, c = a[keep], c[keep]
+            for lo in range(0, len(a), 4096):
+                est = (sig[a[lo:lo + 4096]] == sig[c[lo:lo + 4096]]).mean(axis=1)
+                ok = est >= self.threshold
+                found_a.append(a[lo:lo + 4096][ok])
+                found_b.append(c[lo:lo + 4096][ok])
+        if not found_a:
+            return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+        return np.concatenate(found_a), np.concatenate(found_b)
 
     def resolve(self) -> DedupResult:
-        parent = {s: s for s in self._reps}
+        parent = list(range(len(self._reps)))
 
-        def find(s: str) -> str:
-            while parent[s] != s:
-                parent[s] = parent[parent[s]]
-                s = parent[s]
-            return s
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
 
-        if self.near and len(self._signatures) > 1:
-            from datasketch import MinHashLSH
-
-            lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
-            for stem, hv in self._signatures.items():
-                sig = _Signature(hv)
-                for other in lsh.query(sig):  # candidates share a band; confirm on the estimate
-                    if float(np.mean(self._signatures[other] == hv)) >= self.threshold:
-                        a, b = find(stem), find(other)
-                        if a != b:
-                            parent[max(a, b)] = min(a, b)
-                lsh.insert(stem, sig)
-        groups: dict[str, list[str]] = {}
-        for stem in self._reps:
-            groups.setdefault(find(stem), []).append(stem)
-        for stem, first in self._exact_of.items():  # exact copies join their first's group
-            groups[find(first)].append(stem)
+        if self.near and len(self._reps) > 1:
+            for a, c in zip(*(x.tolist() for x in self._near_pairs())):
+                ra, rc = find(a), find(c)
+                if ra != rc:
+                    parent[max(ra, rc)] = min(ra, rc)
+        position = {index: pos for pos, index in enumerate(self._reps)}
+        roots = [find(position[first]) for first in self._first]  # each document's group
+        sizes: dict[int, int] = {}
+        for root in roots:
+            sizes[root] = sizes.get(root, 0) + 1
+        groups: dict[int, list[int]] = {}
+        for index, root in enumerate(roots):
+            if sizes[root] > 1:
+                groups.setdefault(root, []).append(index)
         result = DedupResult(threshold=self.threshold)
         for members in groups.values():
             if len(members) < 2:
                 continue
-            kept = min(members, key=lambda s: (-self._chars[s], s))
-            others = sorted(m for m in members if m != kept)
-            result.duplicates[kept] = others
-            for other in others:
-                result.duplicate_of[other] = kept
-                if self._digest[other] == self._digest[kept]:
+            kept = min(members, key=lambda i: (-self._chars[i], self.stems[i]))
+            others = sorted(self.stems[m] for m in members if m != kept)
+            result.duplicates[self.stems[kept]] = others
+            for m in members:
+                if m == kept:
+                    continue
+                result.duplicate_of[self.stems[m]] = self.stems[kept]
+                if self._first[m] == self._first[kept]:
                     result.exact += 1
                 else:
                     result.near += 1

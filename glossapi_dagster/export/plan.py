@@ -17,7 +17,7 @@ from pathlib import Path
 STATE = ".export_state.json"
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     stem: str
     size: int     # bytes of its JSONL line

@@ -39,17 +39,20 @@ def plain(value):
     return value
 
 
-def select_usable(df: pd.DataFrame) -> tuple[list[dict], Counter]:
-    """The store rows to export (sorted by stem) and, for the rest, why not (reason -> count)."""
+def select_usable(df: pd.DataFrame, chunk: int = 5000) -> tuple[pd.DataFrame, Counter]:
+    """The store rows to export, indexed by stem in stem order (a frame: compact, unlike dicts), and
+    for the rest, why not (reason -> count)."""
     why: Counter = Counter()
-    usable = []
-    for row in df.sort_values("stem").to_dict("records"):
-        reason = _left_out(row)
-        if reason:
-            why[reason] += 1
-        else:
-            usable.append(row)
-    return usable, why
+    df = df.sort_values("stem")
+    keep = []
+    for lo in range(0, len(df), chunk):
+        for row in df.iloc[lo:lo + chunk].to_dict("records"):
+            reason = _left_out(row)
+            keep.append(reason is None)
+            if reason:
+                why[reason] += 1
+    usable = df[keep] if len(df) else df
+    return usable.set_index("stem", drop=False).rename_axis(None), why
 
 
 def _left_out(row: dict) -> str | None:
