@@ -10,8 +10,8 @@ threshold's evidence).
   export_dataset as jsonl_sharded and as parquet, side by side in one run, each from a fresh
   destination (a full build), then again (an incremental rebuild with nothing changed);
   documents/s and MB/s of markdown read.
-* dedup cost: Deduplicator over N generated documents (~1.6 KB, 1% exact copies, 1% near
-  copies with a paragraph dropped), each size in a fresh subprocess: seconds and peak RSS.
+* dedup cost: Deduplicator over N generated documents (~1.6 KB in 10 paragraphs, 1% exact copies,
+  1% near copies with their last paragraph dropped: Jaccard ~0.9), each size in a fresh subprocess: seconds and peak RSS.
 * --jaccard-out: exact Jaccard of word-5-gram sets (as dedup shingles them) for every pair of
   markdown files in OUT/markdown: the largest between distinct documents against the near copies.
 """
@@ -102,7 +102,7 @@ for i in range(n):
     elif i % 100 == 2:        # the previous one with its last paragraph dropped
         text = last.rsplit("\n\n", 1)[0]
     else:
-        text = "\n\n".join(" ".join(rnd.choice(vocab) for _ in range(50)) for _ in range(5))
+        text = "\n\n".join(" ".join(rnd.choice(vocab) for _ in range(25)) for _ in range(10))
     last = text
     made += time.perf_counter() - t
     d.add(f"d{i:07d}", text)
