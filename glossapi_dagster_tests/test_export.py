@@ -126,7 +126,38 @@ def test_glossapi_export_snippet(extracted, tmp_path, dagster_home, monkeypatch)
     c.clean(drop_bad=False)
     one = c.jsonl('all.jsonl')
     lines = [json.loads(line) for line in one.read_text(encoding="utf-8").splitlines()]
-    assert "test_ocr" in {r["filename"] for r in lines} or store["test_ocr"]["char_count_no_comments"] == 0
+    assert flagged and flagged <= {r["filename"] for r in lines}
+
+
+def test_dedup_groups_and_threshold():
+    """Exact copies (whitespace, NFC and page-number lines aside), near copies at the threshold
+    chosen, distinct texts apart; a stricter threshold leaves a J~0.9 pair apart."""
+    import random
+    import unicodedata
+
+    from glossapi_dagster.export.dedup import Deduplicator
+
+    rnd = random.Random(7)
+    vocab = ["".join(rnd.choice("αβγδεζηθικλμνξοπρστυφχψω") for _ in range(rnd.randint(3, 9))) for _ in range(3000)]
+    paras = [[" ".join(rnd.choice(vocab) for _ in range(25)) for _ in range(10)] for _ in range(3)]
+    docs = {
+        "a": "\n\n".join(paras[0]),
+        "b": unicodedata.normalize("NFD", "\n\n12\n\n".join(paras[0])) + "   \n",  # page numbers, NFD, spaces
+        "c": "\n\n".join(paras[0][:9]),                                           # an edition a paragraph short
+        "d": "\n\n".join(paras[1]),
+        "e": "\n\n".join(paras[2]),
+    }
+    d = Deduplicator()
+    for stem in sorted(docs):
+        d.add(stem, docs[stem])
+    found = d.resolve()
+    assert found.duplicates == {"a": ["b", "c"]} and found.exact == 1 and found.near == 1
+    strict = Deduplicator(threshold=0.97)
+    for stem in sorted(docs):
+        strict.add(stem, docs[stem])
+    assert strict.resolve().duplicate_of == {"b": "a"}
+    with pytest.raises(ValueError, match="threshold"):
+        Deduplicator(threshold=0)
 
 
 def test_parquet_shards_load_with_datasets_and_checks_catch_a_deleted_shard(extracted, tmp_path, dagster_home):
