@@ -157,7 +157,9 @@ def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportRe
             if pattern.match(stale.name) and stale.name not in final:
                 stale.unlink()
 
-    report.files = [str(dest / s.file) for s in shards] or ([str(dest / opts.file_name)] if opts.format == "jsonl" else [])
+    report.files = [str(dest / s.file) for s in shards]
+    if not report.files and opts.format == "jsonl":
+        report.files = [str(dest / opts.file_name)]
     report.records = len(entries)
     report.bytes = sum(s.size for s in shards)
     report.file_bytes = sum(s.file_bytes for s in shards)
@@ -327,6 +329,7 @@ def _card_problems(dest: Path, fmt: str, listed: list, on_disk: list, records: i
     if changed:
         problems.append(f"shards changed since the card was written: {changed}")
     download = (header.get("dataset_info") or {}).get("download_size")
-    if download != sum((dest / f).stat().st_size for f in on_disk):
-        problems.append(f"card's download_size {download} is not the shards' {sum((dest / f).stat().st_size for f in on_disk)} bytes")
+    actual = sum((dest / f).stat().st_size for f in on_disk)
+    if download != actual:
+        problems.append(f"card's download_size {download} is not the shards' {actual} bytes")
     return problems

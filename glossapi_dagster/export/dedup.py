@@ -7,8 +7,8 @@ backend may leave), whitespace collapsed. Each group is exported once, as its lo
 (ties: the first stem); the kept record lists the others.
 
 Signatures are datasketch's MinHash (128 permutations, uint32) and the bands datasketch's
-_optimal_param for the threshold (weighted to recall: 14 bands of 9 at 0.8); the band lookup is done here, vectorised over numpy arrays:
-datasketch's in-memory MinHashLSH keeps a Python set and bytes key per band and document (about
+_optimal_param for the threshold (weighted to recall: 14 bands of 9 at 0.8); the band lookup
+is done here, vectorised over numpy arrays: datasketch's in-memory MinHashLSH keeps a Python set and bytes key per band and document (about
 3 KB a document, 3 GB for a million), this ~600 bytes (the signature and one hash per band).
 """
 from __future__ import annotations
