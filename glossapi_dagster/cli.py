@@ -15,6 +15,7 @@ EPILOG = """examples:
   glossapi-dagster extract IN OUT --devices 0,1 --accel-type cpu     # no GPU: one CPU worker per id
   glossapi-dagster ocr OUT --mode ocr_bad_then_math --math-batch-size 12
   glossapi-dagster status OUT
+  glossapi-dagster export OUT DEST --format parquet --shard-size-mb 500
 Set DAGSTER_HOME to keep the runs (and see them in `dagster dev`)."""
 
 
@@ -83,6 +84,18 @@ def parser() -> argparse.ArgumentParser:
     _ocr_args(oc)
     _pool_args(oc)
 
+    xp = sub.add_parser("export", help="the usable, deduplicated documents of OUT as a training dataset in DEST",
+                        description="clean() then jsonl_sharded() (zstd JSONL shards) or parquet_sharded() (zstd "
+                                    "parquet shards and a dataset card) into DEST; unchanged shards are kept.")
+    xp.add_argument("output_dir", help="the output folder of a previous extract")
+    xp.add_argument("dest", help="folder of the dataset")
+    xp.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl", help="jsonl (zstd shards) or parquet")
+    xp.add_argument("--shard-size-mb", type=float, default=500.0, help="uncompressed MiB a shard holds at most (500)")
+    xp.add_argument("--shard-prefix", default="train", help="shard names start with this (default: train)")
+    xp.add_argument("--no-dedup", action="store_true", help="keep duplicates")
+    xp.add_argument("--near-threshold", type=float, default=None, help="MinHash Jaccard of near duplicates")
+    xp.add_argument("--keep-bad", action="store_true", help="clean with drop_bad=False: flagged documents too")
+
     st = sub.add_parser("status", help="counts by outcome, the skip-list and the quarantine of OUT")
     st.add_argument("output_dir")
     st.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -109,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
                 accel_type=args.accel_type, num_threads=args.num_threads, math_engine=args.math_engine,
                 reprocess=args.reprocess, ocr_engine=args.ocr_engine, ocr_langs=args.ocr_langs,
                 whole_document=args.whole_document)
+        elif args.command == "export":
+            work = lambda: _export(args)
         print(_interruptible(work, Path(args.output_dir), args.command))
         return 0
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
@@ -190,6 +205,21 @@ def _done_count(out: Path, command: str) -> int | None:
         return int(done.fillna(False).astype(bool).sum())
     except Exception:  # the line must come out whatever the store's state
         return None
+
+
+def _export(args) -> str:
+    from .corpus import Corpus
+
+    c = Corpus(args.output_dir, args.output_dir, progress=False)
+    c.clean(drop_bad=not args.keep_bad)
+    size = int(args.shard_size_mb * 1024 * 1024)
+    options = dict(shard_size_bytes=size, shard_prefix=args.shard_prefix, dedup=not args.no_dedup,
+                   near_threshold=args.near_threshold)
+    files = (c.parquet_sharded(args.dest, **options) if args.format == "parquet" else c.jsonl_sharded(args.dest, **options))
+    e = c.last_export
+    return (f"export: {e['records']} records in {len(files)} shard(s) ({e['shards_written']} written, "
+            f"{e['shards_unchanged']} unchanged), {e['duplicates_dropped']} duplicates and "
+            f"{e['documents_filtered']} filtered documents left out -> {args.dest}")
 
 
 def _status(out: Path, as_json: bool) -> int:

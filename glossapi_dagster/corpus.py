@@ -118,6 +118,107 @@ class Corpus:
         summary.seconds = time.monotonic() - started
         return summary
 
+    # -- clean and the training export (GlossAPI's clean, jsonl, jsonl_sharded) --------------
+    def clean(self, input_dir: str | os.PathLike | None = None, threshold: float = 0.10, num_threads: int | None = None,
+              drop_bad: bool = True, *, write_cleaned_files: bool = True, ocr_model_dir=None,
+              force_ocr_fallback: bool = False, empty_char_threshold: int = 0, empty_min_pages: int = 0) -> PhaseSummary:
+        """GlossAPI's clean(): triage's signals decide `filter` and `needs_ocr` of every extracted document
+        (mojibake_badness_score > threshold, empty text); drop_bad keeps those needing OCR out of the export.
+        A recorded run of the cleaned_docs asset. Sets self.good_files as GlossAPI does.
+
+        No-ops, accepted for GlossAPI's scripts: num_threads (the signals are already in the store: nothing
+        is scored again), write_cleaned_files (the markdown is cleaned at extraction; there is no separate
+        clean_markdown/ copy), ocr_model_dir and force_ocr_fallback (deprecated no-ops in GlossAPI too).
+        input_dir other than OUT/markdown is rejected: clean decides over the documents of the store."""
+        if input_dir is not None and Path(input_dir).absolute() != OutputLayout(self.output_dir).root / "markdown":
+            raise ValueError(f"clean() decides over the documents of {self.output_dir}'s store; input_dir "
+                             f"{input_dir!r} is not supported here (leave it unset)")
+        from .defs.export_jobs import materialize_clean
+
+        self._require_store()
+        started = time.monotonic()
+        with _instance() as instance:
+            run = materialize_clean(instance, self._export_resources(), threshold=threshold, drop_bad=drop_bad,
+                                    empty_char_threshold=empty_char_threshold, empty_min_pages=empty_min_pages)
+        df = ProgressStore(OutputLayout(self.output_dir).store_dir).read(["clean_keep", "needs_ocr"])
+        keep = df["clean_keep"].fillna(False).astype(bool) if "clean_keep" in df else df["stem"].map(lambda s: False)
+        self.good_files = sorted(df.loc[keep.to_numpy(dtype=bool), "stem"])
+        summary = PhaseSummary("clean", [run.run_id] if run else [], processed=int(keep.sum()),
+                               problematic=int((~keep).sum()), seconds=time.monotonic() - started,
+                               output_dir=str(self.output_dir))
+        return summary
+
+    def jsonl(self, output_path: str | os.PathLike, *, text_key: str = "document", metadata_key: str | None = None,
+              metadata_fields=None, include_remaining_metadata: bool = True, metadata_path=None,
+              source_metadata_key=None, source_metadata_fields=None, source_metadata_path=None,
+              dedup: bool = True, near_threshold: float | None = None) -> Path:
+        """GlossAPI's jsonl(): one JSONL file of the usable, deduplicated documents; returns its path."""
+        self._reject_metadata_sources(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path)
+        path = Path(output_path).absolute()
+        report = self._export(path.parent, format="jsonl", file_name=path.name, text_key=text_key,
+                              metadata_key=metadata_key, metadata_fields=metadata_fields,
+                              include_remaining_metadata=include_remaining_metadata, dedup=dedup,
+                              near_threshold=near_threshold)
+        return Path(report["files"][0]) if report["files"] else path
+
+    def jsonl_sharded(self, output_dir: str | os.PathLike, *, shard_size_bytes: int = 500 * 1024 * 1024,
+                      shard_prefix: str = "train", compression: str = "zstd", compression_level: int = 3,
+                      text_key: str = "document", metadata_key: str | None = None, metadata_fields=None,
+                      include_remaining_metadata: bool = True, metadata_path=None, source_metadata_key=None,
+                      source_metadata_fields=None, source_metadata_path=None, dedup: bool = True,
+                      near_threshold: float | None = None) -> list[Path]:
+        """GlossAPI's jsonl_sharded(): <prefix>-000000.jsonl.zst shards of at most shard_size_bytes
+        (uncompressed), plus README.md; returns the shard paths. Unchanged shards are not rewritten."""
+        self._reject_metadata_sources(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path)
+        report = self._export(Path(output_dir).absolute(), format="jsonl_sharded", shard_size_bytes=shard_size_bytes,
+                              shard_prefix=shard_prefix, compression=compression.lower(),
+                              compression_level=compression_level, text_key=text_key, metadata_key=metadata_key,
+                              metadata_fields=metadata_fields, include_remaining_metadata=include_remaining_metadata,
+                              dedup=dedup, near_threshold=near_threshold)
+        return [Path(f) for f in report["files"]]
+
+    def parquet_sharded(self, output_dir: str | os.PathLike, *, shard_size_bytes: int = 500 * 1024 * 1024,
+                        shard_prefix: str = "train", compression_level: int = 3, dedup: bool = True,
+                        near_threshold: float | None = None) -> list[Path]:
+        """zstd parquet shards named as the Hugging Face Hub expects (<prefix>-00000-of-00004.parquet), typed
+        columns, and a README.md dataset card; load them with datasets.load_dataset('parquet', data_dir=...)."""
+        report = self._export(Path(output_dir).absolute(), format="parquet", shard_size_bytes=shard_size_bytes,
+                              shard_prefix=shard_prefix, compression_level=compression_level, dedup=dedup,
+                              near_threshold=near_threshold)
+        return [Path(f) for f in report["files"]]
+
+    def _export(self, dest: Path, **config) -> dict:
+        from .defs.export_jobs import materialize_export
+        from .export import ExportOptions
+
+        config = {k: v for k, v in config.items() if v is not None}
+        if config.get("metadata_fields") is not None:
+            config["metadata_fields"] = [str(f) for f in config["metadata_fields"]]
+        ExportOptions(**{k: v for k, v in config.items()}).check()  # a bad option fails before the run
+        self._require_store()
+        with _instance() as instance:
+            run = materialize_export(instance, self._export_resources(), dest=str(dest), **config)
+            meta = run.asset_materializations_for_node("training_dataset")[0].metadata
+        self.last_export = {k: v.value for k, v in meta.items()}
+        return {"files": [str(dest / f) for f in meta["files"].value], "run_id": run.run_id}
+
+    @staticmethod
+    def _reject_metadata_sources(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path):
+        if metadata_path is not None:
+            raise ValueError("metadata_path is not supported: the metadata is the progress store of the output folder")
+        if source_metadata_key or source_metadata_fields or source_metadata_path:
+            raise ValueError("source_metadata_key/fields/path are not supported yet: join the source parquet on "
+                             "`filename` with the exported records instead")
+
+    def _require_store(self) -> None:
+        if not OutputLayout(self.output_dir).store_dir.is_dir():
+            raise FileNotFoundError(f"no progress store in {self.output_dir}: run extract first")
+
+    def _export_resources(self) -> dict:
+        from .defs.resources import CorpusResource
+
+        return {"corpus": CorpusResource(input_dir=str(self.input_dir), output_dir=str(self.output_dir))}
+
     @staticmethod
     def _merge(total: PhaseSummary, part: PhaseSummary, run) -> PhaseSummary:
         total.run_ids += [run.run_id] if run is not None else []

@@ -1,16 +1,20 @@
 """The code location: `dagster dev` / `dagster-webserver -w workspace.yaml` load `defs` from here."""
 from dagster import Definitions
 
-from .defs.assets import download_results, extracted_docs, math_enriched, ocr_docs
+from .defs.assets import (cleaned_docs, download_results, extracted_docs, math_enriched, ocr_docs,
+                          training_dataset)
 from .defs.automation import missing_shards_schedule, new_documents_sensor
 from .defs.checks import every_document_accounted_for, outputs_exist_and_parse, problematic_share
+from .defs.export_checks import training_dataset_checks
+from .defs.export_jobs import EXPORT_JOBS
 from .defs.jobs import extract_job, manifest_job, math_job, ocr_job
 from .defs.resources import CorpusResource, default_gpu_pool, default_input_dir, default_output_dir
 
 defs = Definitions(
-    assets=[download_results, extracted_docs, ocr_docs, math_enriched],
-    jobs=[manifest_job, extract_job, ocr_job, math_job],
-    asset_checks=[every_document_accounted_for, outputs_exist_and_parse, problematic_share],
+    assets=[download_results, extracted_docs, ocr_docs, math_enriched, cleaned_docs, training_dataset],
+    jobs=[manifest_job, extract_job, ocr_job, math_job, *EXPORT_JOBS],
+    asset_checks=[every_document_accounted_for, outputs_exist_and_parse, problematic_share,
+                  training_dataset_checks],
     sensors=[new_documents_sensor],
     schedules=[missing_shards_schedule],
     resources={

@@ -1,0 +1,75 @@
+"""README.md dataset card of an export: the Hub's YAML header (configs, dataset_info) and a
+summary a reader can check against the shards."""
+from __future__ import annotations
+
+import pyarrow as pa
+import yaml
+
+from .shards import PARQUET_SCHEMA
+
+CARD = "README.md"
+
+
+def _dtype(t: pa.DataType):
+    if pa.types.is_list(t):
+        return {"list": _dtype(t.value_type)}
+    return {pa.string(): "string", pa.int64(): "int64", pa.float64(): "float64", pa.bool_(): "bool"}[t]
+
+
+def features(fmt: str) -> list[dict] | None:
+    """dataset_info features in the Hub's YAML form (parquet only: the JSONL keys follow the store)."""
+    if fmt != "parquet":
+        return None
+    out = []
+    for field in PARQUET_SCHEMA:
+        d = _dtype(field.type)
+        out.append({"name": field.name, **(d if isinstance(d, dict) else {"dtype": d})})
+    return out
+
+
+def write_card(path, fmt: str, prefix: str, shards: list[dict], summary: dict) -> str:
+    pattern = f"{prefix}-*.parquet" if fmt == "parquet" else f"{prefix}-*.jsonl*"
+    info = {"splits": [{"name": "train", "num_bytes": summary["bytes"], "num_examples": summary["records"]}],
+            "download_size": sum(s["file_bytes"] for s in shards), "dataset_size": summary["bytes"]}
+    feats = features(fmt)
+    if feats:
+        info = {"features": feats, **info}
+    header = {"language": ["el"], "pretty_name": "GlossAPI training export",
+              "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": pattern}]}],
+              "dataset_info": info}
+    lines = ["---", yaml.safe_dump(header, sort_keys=False, allow_unicode=True).strip(), "---", "",
+             "# GlossAPI training export", "",
+             "Usable documents of a glossapi-dagster output folder (extraction succeeded, kept by clean), "
+             "deduplicated, one record per document.", "", "| | |", "|---|---|"]
+    rows = [("records", summary["records"]), ("pages", summary["pages"]), ("characters", summary["chars"]),
+            ("words", summary["words"]), ("uncompressed bytes", summary["bytes"]),
+            ("mean Greek share (% of characters)", summary["greek_share"]),
+            ("extraction backends", _pairs(summary["backends"])),
+            ("exact duplicates left out", summary["exact_duplicates"]),
+            ("near duplicates left out", summary["near_duplicates"]),
+            ("near-duplicate Jaccard threshold", summary["near_threshold"]),
+            ("documents left out, by reason", _pairs(summary["left_out"]) or "none")]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    lines += ["", "## Shards", "", "| file | records | bytes (uncompressed) | file bytes |", "|---|---|---|---|"]
+    lines += [f"| {s['file']} | {s['records']} | {s['size']} | {s['file_bytes']} |" for s in shards]
+    text = "\n".join(lines) + "\n"
+    return text
+
+
+def _pairs(d: dict) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(d.items()))
+
+
+def read_card(text: str) -> tuple[dict, list[dict]]:
+    """The YAML header and the shard table of a card."""
+    if not text.startswith("---\n"):
+        raise ValueError("the dataset card has no YAML header")
+    header = yaml.safe_load(text[4:text.index("\n---\n", 4)])
+    shards = []
+    body = text.split("## Shards", 1)[1] if "## Shards" in text else ""
+    for line in body.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[1].isdigit():
+            shards.append({"file": cells[0], "records": int(cells[1]), "size": int(cells[2]),
+                           "file_bytes": int(cells[3])})
+    return header, shards
