@@ -110,20 +110,20 @@ def main(argv: list[str] | None = None) -> int:
         from .corpus import Corpus
 
         if args.command == "extract":
-            work = lambda: Corpus(args.input_dir, args.output_dir).extract(
+            work = lambda: Corpus(args.input_dir, args.output_dir).extract(  # noqa: E731
                 input_format=args.input_format, num_threads=args.num_threads, use_gpus=args.use_gpus,
                 devices=args.devices, force_ocr=args.force_ocr, benchmark_mode=args.benchmark_mode,
                 accel_type=args.accel_type, phase1_backend=args.phase1_backend, pipeline=args.pipeline,
                 reprocess=args.reprocess, max_pages=args.max_pages, page_time_budget=args.page_time_budget,
                 do_ocr=args.do_ocr, ocr_engine=args.ocr_engine, ocr_langs=args.ocr_langs)
         elif args.command == "ocr":
-            work = lambda: Corpus(args.output_dir, args.output_dir).ocr(
+            work = lambda: Corpus(args.output_dir, args.output_dir).ocr(  # noqa: E731
                 use_gpus=args.use_gpus, devices=args.devices, math_batch_size=args.math_batch_size, mode=args.mode,
                 accel_type=args.accel_type, num_threads=args.num_threads, math_engine=args.math_engine,
                 reprocess=args.reprocess, ocr_engine=args.ocr_engine, ocr_langs=args.ocr_langs,
                 whole_document=args.whole_document)
         elif args.command == "export":
-            work = lambda: _export(args)
+            work = lambda: _export(args)  # noqa: E731
         print(_interruptible(work, Path(args.output_dir), args.command))
         return 0
     except (ValueError, FileNotFoundError, RuntimeError) as exc:

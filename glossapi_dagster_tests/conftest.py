@@ -64,6 +64,12 @@ def expected_problems(corpus: Path) -> dict[str, str]:
             if want.startswith("problematic:")}
 
 
+def available(name: str) -> bool:
+    """Is pdfs/<name> in the bundled corpus or in GLOSSAPI_TEST_CORPUS? (module level, before the
+    `corpus` fixture exists: a test picks a stand-in for a document that cannot be shipped)"""
+    return any((folder / "pdfs" / name).is_file() for folder in (BUNDLED, EXTRA))
+
+
 def has_pdf(corpus: Path, name: str) -> bool:
     return (corpus / "pdfs" / name).is_file()
 

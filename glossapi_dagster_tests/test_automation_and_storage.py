@@ -16,9 +16,9 @@ from glossapi_dagster.defs.resources import CorpusResource
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
 from .conftest import REPO, copy_pdfs, resources
+from .services import PostgresServer
 
 NOW = datetime.now(timezone.utc)
-from .services import PostgresServer
 
 
 def test_sensor_registers_new_shards_and_requests_their_runs(tmp_path, corpus, instance, monkeypatch):

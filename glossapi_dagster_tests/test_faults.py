@@ -20,7 +20,7 @@ from glossapi_dagster.state import OutputLayout, ProgressStore
 from .conftest import BIN, copy_pdfs, expected_problems
 
 CLI = str(BIN / "glossapi-dagster")
-FAST = ["demo2.pdf", "multicolumn.pdf", "typologio_mas026.pdf"]  # born-digital: the safe backend, ~0.05 s each
+FAST = ["redp5110_sampled.pdf", "multicolumn.pdf", "typologio_mas026.pdf"]  # born-digital: the safe backend, ~0.05 s each
 POOL = ["--devices", "0,1", "--accel-type", "cpu", "--num-threads", "1"]
 
 
@@ -88,8 +88,8 @@ def needs_root(what: str):
 
 # -- 1. shared OUT ------------------------------------------------------------------------
 def test_two_input_folders_share_one_out_nothing_lost_nothing_missing(tmp_path, corpus):
-    A = copy_pdfs(corpus / "pdfs", tmp_path / "A", ["demo2.pdf", "multicolumn.pdf"])
-    B = copy_pdfs(corpus / "pdfs", tmp_path / "B", ["demo2.pdf", "typologio_mas026.pdf"])  # demo2 in both
+    A = copy_pdfs(corpus / "pdfs", tmp_path / "A", ["redp5110_sampled.pdf", "multicolumn.pdf"])
+    B = copy_pdfs(corpus / "pdfs", tmp_path / "B", ["redp5110_sampled.pdf", "typologio_mas026.pdf"])  # redp5110_sampled in both
     OUT = tmp_path / "OUT"
     runs = [start("extract", A, OUT, "--devices", "0", "--accel-type", "cpu"),
             start("extract", B, OUT, "--devices", "0", "--accel-type", "cpu")]
@@ -98,7 +98,7 @@ def test_two_input_folders_share_one_out_nothing_lost_nothing_missing(tmp_path, 
     store = rows(OUT)
     paths = {r["path"]: s for s, r in store.items()}
     files = [str(p) for p in sorted([*A.glob("*.pdf"), *B.glob("*.pdf")])]
-    assert sorted(paths) == files  # one row per file, the two demo2.pdf with two stems
+    assert sorted(paths) == files  # one row per file, the two redp5110_sampled.pdf with two stems
     assert all(r["extract_status"] == "success" and not r["missing"] for r in store.values())
     assert all(OutputLayout(OUT).markdown(s).exists() for s in store)
     assert sum(processed(o)[0] for o, _ in outs) == 4  # each document extracted once, by one run
@@ -111,23 +111,23 @@ def test_two_input_folders_share_one_out_nothing_lost_nothing_missing(tmp_path, 
 def test_a_scan_judges_only_its_own_folder_and_unflags_files_that_exist(tmp_path, corpus):
     from glossapi_dagster.state.manifest import update_manifest
 
-    A = copy_pdfs(corpus / "pdfs", tmp_path / "A", ["demo2.pdf"])
-    B = copy_pdfs(corpus / "pdfs", tmp_path / "B", ["demo2.pdf", "multicolumn.pdf"])
+    A = copy_pdfs(corpus / "pdfs", tmp_path / "A", ["redp5110_sampled.pdf"])
+    B = copy_pdfs(corpus / "pdfs", tmp_path / "B", ["redp5110_sampled.pdf", "multicolumn.pdf"])
     store = ProgressStore(tmp_path / "OUT" / "download_results")
     update_manifest(store, A, "pdf")
     update_manifest(store, B, "pdf")
     assert update_manifest(store, A, "pdf").vanished == []  # B's rows are not A's to judge
     df = store.read()
     assert len(df) == 3 and not df["missing"].fillna(False).astype(bool).any()
-    b_demo = df.loc[df["path"] == str(B / "demo2.pdf"), "stem"].item()
-    store.upsert([{"stem": b_demo, "missing": True}])  # flagged by an older version while it existed
-    assert update_manifest(store, A, "pdf").returned == [b_demo]
-    (A / "demo2.pdf").unlink()
-    assert update_manifest(store, A, "pdf").vanished == ["demo2"]  # its own path gone: missing
+    b_report = df.loc[df["path"] == str(B / "redp5110_sampled.pdf"), "stem"].item()
+    store.upsert([{"stem": b_report, "missing": True}])  # flagged by an older version while it existed
+    assert update_manifest(store, A, "pdf").returned == [b_report]
+    (A / "redp5110_sampled.pdf").unlink()
+    assert update_manifest(store, A, "pdf").vanished == ["redp5110_sampled"]  # its own path gone: missing
 
 
 def test_two_runs_over_one_input_folder_split_the_work(tmp_path, corpus):
-    IN = copy_pdfs(corpus / "pdfs", tmp_path / "IN", [*FAST, "SampleThesis-GR.pdf", "4.5.chain_rule.pdf"])
+    IN = copy_pdfs(corpus / "pdfs", tmp_path / "IN", [*FAST, "code_and_formula.pdf", "4.5.chain_rule.pdf"])
     OUT = tmp_path / "OUT"
     runs = [start("extract", IN, OUT, "--devices", "0", "--accel-type", "cpu") for _ in range(2)]
     outs = [p.communicate(timeout=600) for p in runs]
@@ -143,16 +143,16 @@ def test_replaced_file_is_extracted_again_and_a_touched_one_is_not(tmp_path, cor
     OUT = tmp_path / "OUT"
     assert cli("extract", IN, OUT, *POOL).returncode == 0
     layout = OutputLayout(OUT)
-    before = layout.markdown("demo2").read_text(encoding="utf-8")
-    shutil.copyfile(IN / "multicolumn.pdf", IN / "demo2.pdf")  # `cp other.pdf IN/demo2.pdf`
+    before = layout.markdown("redp5110_sampled").read_text(encoding="utf-8")
+    shutil.copyfile(IN / "multicolumn.pdf", IN / "redp5110_sampled.pdf")  # `cp other.pdf IN/redp5110_sampled.pdf`
     os.utime(IN / "typologio_mas026.pdf")  # touched, the same bytes
 
     result = cli("extract", IN, OUT, *POOL)
     assert result.returncode == 0 and processed(result.stdout) == (1, 0), result.stderr[-2000:]
-    row = rows(OUT)["demo2"]
-    assert row["sha256"] == hashlib.sha256((IN / "demo2.pdf").read_bytes()).hexdigest()
-    assert row["size"] == (IN / "demo2.pdf").stat().st_size and row["extract_status"] == "success"
-    after = layout.markdown("demo2").read_text(encoding="utf-8")
+    row = rows(OUT)["redp5110_sampled"]
+    assert row["sha256"] == hashlib.sha256((IN / "redp5110_sampled.pdf").read_bytes()).hexdigest()
+    assert row["size"] == (IN / "redp5110_sampled.pdf").stat().st_size and row["extract_status"] == "success"
+    after = layout.markdown("redp5110_sampled").read_text(encoding="utf-8")
     assert after != before and after == layout.markdown("multicolumn").read_text(encoding="utf-8")
     assert processed(cli("extract", IN, OUT, *POOL).stdout) == (0, 0)  # and then it is done
 
@@ -179,7 +179,7 @@ def fill(folder: Path, leave: int) -> Path:
 @needs_root("a full disk (a small tmpfs)")
 def test_disk_full_stops_the_run_and_a_plain_rerun_completes(tmp_path, corpus):
     IN = copy_pdfs(corpus / "pdfs", tmp_path / "IN", ["GeoTopo-komprimiert.pdf", "FEK_A_79_-_30.04.2018.pdf",
-                                                      "SampleThesis-GR.pdf"])
+                                                      "code_and_formula.pdf"])
     with tmpfs(tmp_path / "OUT", "16m") as OUT:
         filler = fill(OUT, leave=96 * 1024)  # the manifest fits; GeoTopo's 390 kB of outputs do not
         full = cli("extract", IN, OUT, *POOL)
@@ -207,9 +207,9 @@ def test_symlink_loop_is_one_problematic_row_and_max_pages_reaches_the_backend(t
     assert result.returncode == 0, result.stderr[-3000:]
     store = rows(OUT)
     assert store["self"]["extract_status"] == "problematic" and "symlink loop" in store["self"]["extract_error"]
-    # demo2 (6 pages) and multicolumn (3) are over the budget; typologio (2) and ocr_test (1) are not
+    # redp5110_sampled (18 pages) and multicolumn (3) are over the budget; typologio (2) and ocr_test (1) are not
     over = {s for s, r in store.items() if r["extract_status"] == "problematic" and s != "self"}
-    assert over == {"demo2", "multicolumn"}, {s: r["extract_error"] for s, r in store.items()}
+    assert over == {"redp5110_sampled", "multicolumn"}, {s: r["extract_error"] for s, r in store.items()}
     assert successes(OUT) == {"typologio_mas026", "ocr_test"}
 
 
@@ -325,7 +325,7 @@ def test_progress_bar_on_a_resumed_run(tmp_path, corpus):
     IN = copy_pdfs(corpus / "pdfs", tmp_path / "IN", FAST)
     store = ProgressStore(tmp_path / "OUT" / "download_results")
     update_manifest(store, IN, "pdf")
-    store.upsert([{"stem": "demo2", "extract_status": "success"}])  # done by the interrupted run
+    store.upsert([{"stem": "redp5110_sampled", "extract_status": "success"}])  # done by the interrupted run
     bar = _ProgressBar(store, "extract", "extract_status", reprocess=False)
     assert bar.todo == {"multicolumn", "typologio_mas026"}
     start_at = time.time()
@@ -346,8 +346,8 @@ def test_read_only_out_reads_and_refuses_writes_and_outputs_have_umask_modes(tmp
                             preexec_fn=lambda: os.umask(0o022))
     assert result.returncode == 0, result.stderr[-3000:]
     layout = OutputLayout(OUT)
-    for path in (layout.markdown("demo2"), layout.docling_json("demo2"), layout.sidecar("extract", "demo2"),
-                 layout.metrics("demo2"), layout.store_dir / "download_results.parquet"):
+    for path in (layout.markdown("redp5110_sampled"), layout.docling_json("redp5110_sampled"), layout.sidecar("extract", "redp5110_sampled"),
+                 layout.metrics("redp5110_sampled"), layout.store_dir / "download_results.parquet"):
         assert oct(path.stat().st_mode & 0o777) == oct(0o644), path
 
     RO = tmp_path / "RO"
@@ -376,7 +376,7 @@ def test_damaged_store_messages_name_the_damaged_file(tmp_path, corpus):
     IN = copy_pdfs(corpus / "pdfs", tmp_path / "IN", FAST)
     store = ProgressStore(tmp_path / "OUT" / "download_results")
     update_manifest(store, IN, "pdf")
-    store.upsert([{"stem": "demo2", "extract_status": "success"}])
+    store.upsert([{"stem": "redp5110_sampled", "extract_status": "success"}])
     garbage = next(store.journal.glob("*.parquet"))
     garbage.write_bytes(b"not parquet at all")
     with pytest.raises(DamagedStore, match=re.escape(str(garbage))):

@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/system-deps.sh
+.venv/bin/ruff check .  # the linter first: an undefined name fails here, not in a worker
 exec .venv/bin/python -m pytest "$@"
