@@ -64,11 +64,11 @@ class Corpus:
             raise ValueError(f"max_pages must be a whole number >= 1 (or None), got {max_pages!r}")
         if not page_time_budget or page_time_budget <= 0:
             raise ValueError(f"page_time_budget must be > 0 seconds, got {page_time_budget!r}")
+        if force_ocr or do_ocr:  # before any work: the engine's models or language data must be there
+            _ocr_preflight(ocr_engine, ocr_langs)
         check_writable(self.output_dir)  # before any worker starts, and before Dagster says anything
         from .defs.materialize import materialize_extraction, materialize_manifest
 
-        if force_ocr or do_ocr:  # before any work: the engine's models or language data must be there
-            _ocr_preflight(ocr_engine, ocr_langs)
         resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
         config = dict(phase1_backend=phase1_backend, pipeline=pipeline, force_ocr=force_ocr,
                       math_requested=math_requested, benchmark_mode=benchmark_mode, reprocess=reprocess,
