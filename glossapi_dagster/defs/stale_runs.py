@@ -7,21 +7,14 @@ import socket
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
+from ..pool.pool import pid_alive
+
 PID_TAG, HOST_TAG = "glossapi/pid", "glossapi/host"
 
 
 def run_tags() -> dict[str, str]:
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def release_dead_runs(instance: DagsterInstance) -> list[str]:
@@ -30,7 +23,7 @@ def release_dead_runs(instance: DagsterInstance) -> list[str]:
     released = []
     for run in runs:
         pid = int(run.tags.get(PID_TAG, "0"))
-        if pid and pid != os.getpid() and not _alive(pid):
+        if pid and pid != os.getpid() and not pid_alive(pid):
             instance.report_run_failed(run, f"its process (pid {pid}) is gone; released by a later run")
             if instance.event_log_storage.supports_global_concurrency_limits:
                 instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)

@@ -401,11 +401,12 @@ def _remove_stale_run_dirs() -> None:
     root = Path(tempfile.gettempdir())
     for folder in root.glob(f"{RUN_DIR_PREFIX}*-*"):
         pid = folder.name[len(RUN_DIR_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is a process with this pid running (or one we may not signal)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
