@@ -16,7 +16,6 @@ def run_tags() -> dict[str, str]:
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
 
 
-
 def release_dead_runs(instance: DagsterInstance) -> list[str]:
     live = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.CANCELING]
     runs = instance.get_runs(filters=RunsFilter(statuses=live, tags={HOST_TAG: socket.gethostname()}))
