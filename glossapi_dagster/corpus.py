@@ -253,14 +253,12 @@ class Corpus:
                             enabled=self.progress, known_total=todo is not None)
 
     def _summary(self, phase: str, run_ids: list[str], run, node: str, started: float) -> PhaseSummary:
-        """Counts from the run's materialization metadata (one per shard: the first carries the pool's)."""
+        """Counts from the run's materialization metadata: one per shard, each with that shard's counts."""
         summary = PhaseSummary(phase, run_ids, seconds=time.monotonic() - started, output_dir=str(self.output_dir))
         mats = run.asset_materializations_for_node(node) if run is not None else []
-        if mats:
-            meta = mats[0].metadata
-            summary.processed = int(meta["processed"].value)
-            summary.problematic = int(meta["problematic"].value)
-            summary.skipped = int(meta["skipped"].value)
+        summary.processed = sum(int(m.metadata["processed"].value) for m in mats)
+        summary.problematic = sum(int(m.metadata["problematic"].value) for m in mats)
+        summary.skipped = sum(int(m.metadata["skipped"].value) for m in mats)
         return summary
 
 

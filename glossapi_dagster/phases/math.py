@@ -326,7 +326,7 @@ def math_targets(store, shards: set[str] | None, reprocess: bool = False, skip: 
             continue  # set aside: only taking it off the skip-list (and this status) brings it back
         if not reprocess and (_true(get("math_enriched")) or get("math_status") in ("success", "no_math", "problematic")):
             continue
-        rows.append({"stem": r["stem"], "path": get("path")})
+        rows.append({"stem": r["stem"], "path": get("path"), "shard": get("shard")})
     return sorted(rows, key=lambda r: r["stem"])
 
 

@@ -2,18 +2,14 @@
 
 import os
 
-from dagster import (
-    AssetExecutionContext, Backoff, Failure, MaterializeResult, MetadataValue, RetryPolicy, asset,
-)
+from dagster import Backoff, Failure, MetadataValue, RetryPolicy
 
 from ...phases.math import MATH_ENGINES, math_targets, respawn_cap, run_math
 from ...pool import FATAL, SKIPPED, SUCCESS, WorkerSetupError
-from ...state import OutputLayout, ProgressStore, SkipList
 from ..config import MathConfig
-from ..metadata import run_metadata
-from ..resources import CorpusResource, GpuPoolResource
+from ..resources import GpuPoolResource
 from .extract import extracted_docs
-from .selection import ON_THE_POOL, nothing_to_do
+from .pool_asset import PoolPhase, Step, pool_asset
 
 # The step's own retries: when the controller itself fails (not a worker: those the pool
 # respawns), Dagster runs the step again, which resumes from the store.
@@ -27,59 +23,61 @@ def respawn_policy(config: MathConfig, gpu_pool: GpuPoolResource) -> RetryPolicy
                        backoff=backoff)
 
 
-@asset(
-    **ON_THE_POOL,
-    deps=[extracted_docs],
-    retry_policy=STEP_RETRIES,
-    description="Formulas decoded to LaTeX in markdown/<stem>.md ($...$, $$...$$), json/<stem>.latex_map.jsonl, "
-                "sidecars/math/<stem>.json; workers respawned up to GLOSSAPI_MATH_RESPAWN_CAP, then the "
-                "documents they held go to the fatal skip-list and problematic_math quarantine.",
-)
-def math_enriched(context: AssetExecutionContext, config: MathConfig, corpus: CorpusResource,
-                  gpu_pool: GpuPoolResource):
-    layout = OutputLayout(corpus.output_dir)
-    store = ProgressStore(layout.store_dir)
-    keys = set(context.partition_keys)
+def _prepare(step: Step, pool_config) -> str:
+    config = step.config
     if config.math_engine not in MATH_ENGINES or config.math_batch_size < 1:
         raise Failure(f"math_engine must be one of {MATH_ENGINES} and math_batch_size >= 1, got "
                       f"{config.math_engine!r} and {config.math_batch_size}", allow_retries=False)
-    try:
-        policy = respawn_policy(config, gpu_pool)
-    except ValueError as exc:  # GLOSSAPI_MATH_RESPAWN_CAP=abc: a retry cannot fix it
-        raise Failure(str(exc), allow_retries=False) from exc
-    rows = math_targets(store, keys, reprocess=config.reprocess, skip=SkipList(layout.skiplist).read())
-    pool_config = gpu_pool.pool_config(str(layout.root), "math")
-    pool_config.respawn = policy
-    context.log.info(f"{len(rows)} extracted PDFs to look for formulas in {len(keys)} shard(s); respawn cap "
-                     f"{policy.max_retries} (GLOSSAPI_MATH_RESPAWN_CAP={os.environ.get('GLOSSAPI_MATH_RESPAWN_CAP')!r})")
-    if not rows:
-        nothing_to_do(context)
-        return
-    try:
-        report = run_math(
-            layout.root, rows, pool_config, on_summary=lambda s: context.log.info(s.line()), on_pool=gpu_pool.track,
-            engine=config.math_engine, math_batch_size=config.math_batch_size, accel_type=gpu_pool.accel_type,
-            artifacts_path=config.artifacts_path, crash_stems=frozenset(config.crash_stems),
-            crash_delay=config.crash_delay,
-        )
-    except WorkerSetupError as exc:  # e.g. CodeFormula's weights missing: retrying cannot help
-        raise Failure(str(exc), allow_retries=False) from exc
-    stem_of = {r["stem"]: r["stem"] for r in rows}
-    results = {o.item: o.result for o in report.outcomes if o.status == SUCCESS}
-    enriched = sorted(s for s, r in results.items() if r["formula_total"] > 0)
-    set_aside = sorted(o.item for o in report.outcomes if o.status in (FATAL, SKIPPED))
-    meta = run_metadata(report, stem_of, layout.markdown(enriched[0]) if enriched else None)
-    meta.pop("pages", None)
-    meta.pop("pages_per_s", None)
-    meta.update({
-        "enriched": len(enriched),
-        "without_math": len(results) - len(enriched),
-        "formulas": sum(r["formula_total"] for r in results.values()),
-        "formulas_accepted": sum(r["math_accepted"] for r in results.values()),
-        "broken_tounicode": sum(r.get("broken_tounicode", 0) for r in results.values()),
-        "engine": MetadataValue.json(sorted({r["engine"] for r in results.values()})),
-        "respawn_cap": policy.max_retries,
+    pool_config.respawn = respawn_policy(config, step.gpu_pool)  # GLOSSAPI_MATH_RESPAWN_CAP=abc: ValueError
+    return (f"; respawn cap {pool_config.respawn.max_retries} "
+            f"(GLOSSAPI_MATH_RESPAWN_CAP={os.environ.get('GLOSSAPI_MATH_RESPAWN_CAP')!r})")
+
+
+def _targets(step: Step) -> list[dict]:
+    return math_targets(step.store, step.keys, reprocess=step.config.reprocess, skip=step.skip)
+
+
+def _run(step: Step, rows: list[dict], pool_config):
+    config = step.config
+    return run_math(
+        step.layout.root, rows, pool_config, **step.pool_kwargs(),
+        engine=config.math_engine, math_batch_size=config.math_batch_size, accel_type=step.gpu_pool.accel_type,
+        artifacts_path=config.artifacts_path, crash_stems=frozenset(config.crash_stems),
+        crash_delay=config.crash_delay,
+    )
+
+
+def _has_math(outcome) -> bool:
+    return outcome.status == SUCCESS and outcome.result["formula_total"] > 0
+
+
+def _shard_extras(step: Step, outcomes, stem_of: dict) -> dict:
+    results = [o.result for o in outcomes if o.status == SUCCESS]
+    return {
+        "enriched": sum(1 for o in outcomes if _has_math(o)),
+        "without_math": sum(1 for r in results if r["formula_total"] == 0),
+        "formulas": sum(r["formula_total"] for r in results),
+        "formulas_accepted": sum(r["math_accepted"] for r in results),
+        "broken_tounicode": sum(r.get("broken_tounicode", 0) for r in results),
+        "quarantined": MetadataValue.json(sorted(stem_of[o.item] for o in outcomes if o.status in (FATAL, SKIPPED))[:500]),
+    }
+
+
+def _run_extras(step: Step, report) -> dict:
+    return {
+        "engine": MetadataValue.json(sorted({o.result["engine"] for o in report.outcomes if o.status == SUCCESS})),
+        "respawn_cap": respawn_cap(step.config.respawn_cap),
         "exhausted_devices": MetadataValue.json(report.exhausted),
-        "quarantined": MetadataValue.json(set_aside[:500]),
-    })
-    yield MaterializeResult(metadata=meta)
+    }
+
+
+math_enriched = pool_asset(PoolPhase(
+    name="math_enriched", phase="math", config_type=MathConfig, deps=[extracted_docs],
+    description="Formulas decoded to LaTeX in markdown/<stem>.md ($...$, $$...$$), json/<stem>.latex_map.jsonl, "
+                "sidecars/math/<stem>.json; workers respawned up to GLOSSAPI_MATH_RESPAWN_CAP, then the "
+                "documents they held go to the fatal skip-list and problematic_math quarantine.",
+    targets=_targets, run=_run, item="stem", prepare=_prepare, shows=_has_math,
+    todo_line="{n} extracted PDFs to look for formulas in {shards} shard(s)",
+    setup_errors=(WorkerSetupError,), shard_extras=_shard_extras, run_extras=_run_extras,
+    drop=("pages", "pages_per_s"), retry_policy=STEP_RETRIES,
+))

@@ -1,50 +1,45 @@
 """ocr_docs: the failing pages of the documents triage flagged needs_ocr OCR'd (GlossAPI's ocr_bad)."""
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import MetadataValue
 
 from ...backends.preflight import PreflightError
 from ...backends.tesseract_ocr import TesseractLanguageMissing
 from ...phases.ocr import ocr_targets, run_ocr
 from ...pool import SUCCESS, WorkerSetupError
-from ...state import OutputLayout, ProgressStore, SkipList
 from ..config import OcrConfig
-from ..metadata import run_metadata
-from ..resources import CorpusResource, GpuPoolResource
 from .extract import extracted_docs
-from .selection import ON_THE_POOL, manifest_rows, nothing_to_do
+from .pool_asset import PoolPhase, Step, pool_asset
+from .selection import manifest_rows
 
 
-@asset(
-    **ON_THE_POOL,
-    deps=[extracted_docs],
+def _targets(step: Step) -> list[dict]:
+    todo = ocr_targets(step.store, reprocess=step.config.reprocess, skip=step.skip)
+    return manifest_rows(step.store, step.keys, todo, columns=("stem", "path", "shard"))
+
+
+def _run(step: Step, rows: list[dict], pool_config):
+    config = step.config
+    return run_ocr(
+        step.layout.root, rows, pool_config, **step.pool_kwargs(),
+        accel_type=step.gpu_pool.accel_type, ocr_options=config.ocr_options(), benchmark_mode=config.benchmark_mode,
+        ocr_engine=config.ocr_engine, ocr_langs=config.ocr_langs, whole_document=config.whole_document,
+        log=step.context.log,
+    )
+
+
+def _shard_extras(step: Step, outcomes, stem_of: dict) -> dict:
+    done = [o for o in outcomes if o.status == SUCCESS]
+    return {
+        "ocr_success": len(done),
+        "ocr_pages": sum(int((o.result or {}).get("ocr_pages") or 0) for o in done),
+        "ocr_stems": MetadataValue.json(sorted(stem_of[o.item] for o in done)[:500]),
+    }
+
+
+ocr_docs = pool_asset(PoolPhase(
+    name="ocr_docs", phase="ocr", config_type=OcrConfig, deps=[extracted_docs],
     description="In the needs_ocr documents of the selected shards, the pages whose text layer fails OCR'd "
                 "(Tesseract ell/grc/eng, or RapidOCR on every GPU) and merged in; ocr_pages recorded.",
-)
-def ocr_docs(context: AssetExecutionContext, config: OcrConfig, corpus: CorpusResource,
-             gpu_pool: GpuPoolResource):
-    layout = OutputLayout(corpus.output_dir)
-    store = ProgressStore(layout.store_dir)
-    keys = set(context.partition_keys)
-    todo = ocr_targets(store, reprocess=config.reprocess, skip=SkipList(layout.skiplist).read())
-    rows = manifest_rows(store, keys, todo, columns=("stem", "path", "shard"))
-    context.log.info(f"{len(rows)} documents flagged needs_ocr to OCR in {len(keys)} shard(s)")
-    if not rows:
-        nothing_to_do(context)
-        return
-    try:
-        report = run_ocr(
-            layout.root, rows, gpu_pool.pool_config(str(layout.root), "ocr"),
-            on_summary=lambda s: context.log.info(s.line()), on_pool=gpu_pool.track,
-            accel_type=gpu_pool.accel_type, ocr_options=config.ocr_options(), benchmark_mode=config.benchmark_mode,
-            ocr_engine=config.ocr_engine, ocr_langs=config.ocr_langs, whole_document=config.whole_document,
-            log=context.log,
-        )
-    except (WorkerSetupError, PreflightError, TesseractLanguageMissing) as exc:
-        raise Failure(str(exc)) from exc
-    stem_of = {r["path"]: r["stem"] for r in rows}
-    done = [stem_of[o.item] for o in report.outcomes if o.status == SUCCESS]
-    meta = run_metadata(report, stem_of, layout.markdown(done[0]) if done else None)
-    meta["ocr_success"] = len(done)
-    meta["ocr_pages"] = sum(int((o.result or {}).get("ocr_pages") or 0) for o in report.outcomes if o.status == SUCCESS)
-    meta["ocr_stems"] = MetadataValue.json(sorted(done)[:500])
-    yield MaterializeResult(metadata=meta)
+    targets=_targets, run=_run, todo_line="{n} documents flagged needs_ocr to OCR in {shards} shard(s)",
+    setup_errors=(WorkerSetupError, PreflightError, TesseractLanguageMissing), shard_extras=_shard_extras,
+))
