@@ -1,4 +1,5 @@
-"""Asset checks on the extraction: no silent loss, outputs that parse, a warning on many problems."""
+"""Asset checks on the extraction: no silent loss, outputs that parse, a warning on many problems;
+and the helpers the checks of ocr_docs and math_enriched share."""
 import os
 import random
 import time
@@ -6,6 +7,7 @@ import time
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from ..phases.artifacts import load_docling_json
+from ..pool import PROBLEMATIC, SKIPPED, SUCCESS
 from ..state import OutputLayout, ProgressStore
 from .assets import extracted_docs
 from .resources import CorpusResource
@@ -15,40 +17,36 @@ VALIDATE_SECONDS = 1.0  # of those, docling-core validates as many as fit, small
                         # one): a big document's validation takes seconds, the check must not cost more
 
 
-def _done_rows(context: AssetCheckExecutionContext, corpus: CorpusResource):
-    """Manifest rows of the shards that have been materialized (the rest are not due yet)."""
-    done = context.instance.get_materialized_partitions(extracted_docs.key)
-    rows = ProgressStore(OutputLayout(corpus.output_dir).store_dir).read(
-        ["stem", "shard", "extract_status", "extract_error", "missing"])
-    for column in ("shard", "extract_status", "extract_error", "missing"):
+def done_rows(context: AssetCheckExecutionContext, corpus: CorpusResource, asset_key, columns: list[str]):
+    """Manifest rows of the shards `asset_key` has materialized (the rest are not due yet), not vanished;
+    every column asked for present (None where no run has written it yet)."""
+    done = context.instance.get_materialized_partitions(asset_key)
+    rows = ProgressStore(OutputLayout(corpus.output_dir).store_dir).read(["stem", "shard", "missing", *columns])
+    for column in ("shard", "missing", *columns):
         if column not in rows:  # a store no run has written to yet (another run holds every document)
             rows[column] = None
     if rows.empty:
         return rows
     rows = rows[rows["shard"].isin(done)]
-    return rows[~rows["missing"].fillna(False).astype(bool)] if "missing" in rows else rows
+    return rows[~rows["missing"].fillna(False).astype(bool)]
 
 
-@asset_check(asset=extracted_docs, description="Every manifest row of a materialized shard is a success, "
-             "or problematic / skipped with a reason: nothing lost silently.")
-def every_document_accounted_for(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
-    rows = _done_rows(context, corpus)
-    status, error = rows["extract_status"], rows["extract_error"].fillna("")
-    ok = (status == "success") | (status.isin(["problematic", "skipped"]) & (error.str.len() > 0))
+def _done_rows(context: AssetCheckExecutionContext, corpus: CorpusResource):
+    return done_rows(context, corpus, extracted_docs.key, ["extract_status", "extract_error"])
+
+
+def unaccounted(rows, ok) -> dict:
+    """The check's metadata from rows and which of them are accounted for."""
     lost = rows.loc[~ok.fillna(False).astype(bool), "stem"].tolist()
-    return AssetCheckResult(passed=not lost, metadata={
-        "documents": len(rows), "unaccounted": len(lost), "unaccounted_stems": MetadataValue.json(lost[:100]),
-        "by_outcome": MetadataValue.json({str(k): int(v) for k, v in status.value_counts(dropna=False).items()}),
-    })
+    return {"documents": len(rows), "unaccounted": len(lost), "unaccounted_stems": MetadataValue.json(lost[:100])}
 
 
-@asset_check(asset=extracted_docs, description="Every success has its markdown and a Docling JSON that parses.")
-def outputs_exist_and_parse(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
+def broken_docling_outputs(layout: OutputLayout, stems: list[str]) -> tuple[list[str], int, int]:
+    """Of these stems: the markdown or Docling JSON missing (every one is stat'ed), or a JSON that
+    does not parse (a sample decoded, validated while time allows); with how many were decoded
+    and validated."""
     from docling_core.types.doc import DoclingDocument
 
-    layout = OutputLayout(corpus.output_dir)
-    rows = _done_rows(context, corpus)
-    stems = rows.loc[rows["extract_status"] == "success", "stem"].tolist()
     sample = random.Random(0).sample(stems, min(PARSE_SAMPLE, len(stems)))
     broken, validated, budget = [], 0, time.monotonic() + VALIDATE_SECONDS
     for stem in stems:  # every output must exist
@@ -67,8 +65,29 @@ def outputs_exist_and_parse(context: AssetCheckExecutionContext, corpus: CorpusR
             pass  # reported above
         except Exception as exc:
             broken.append(f"{stem}: {type(exc).__name__}: {exc}"[:300])
+    return broken, len(sample), validated
+
+
+@asset_check(asset=extracted_docs, description="Every manifest row of a materialized shard is a success, "
+             "or problematic / skipped with a reason: nothing lost silently.")
+def every_document_accounted_for(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
+    rows = _done_rows(context, corpus)
+    status, error = rows["extract_status"], rows["extract_error"].fillna("")
+    ok = (status == SUCCESS) | (status.isin([PROBLEMATIC, SKIPPED]) & (error.str.len() > 0))
+    meta = unaccounted(rows, ok)
+    return AssetCheckResult(passed=meta["unaccounted"] == 0, metadata={
+        **meta,
+        "by_outcome": MetadataValue.json({str(k): int(v) for k, v in status.value_counts(dropna=False).items()}),
+    })
+
+
+@asset_check(asset=extracted_docs, description="Every success has its markdown and a Docling JSON that parses.")
+def outputs_exist_and_parse(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
+    rows = _done_rows(context, corpus)
+    stems = rows.loc[rows["extract_status"] == SUCCESS, "stem"].tolist()
+    broken, decoded, validated = broken_docling_outputs(OutputLayout(corpus.output_dir), stems)
     return AssetCheckResult(passed=not broken, metadata={
-        "checked": len(stems), "decoded": len(sample), "validated": validated, "broken": len(broken),
+        "checked": len(stems), "decoded": decoded, "validated": validated, "broken": len(broken),
         "broken_outputs": MetadataValue.json(broken[:100]),
     })
 
@@ -85,6 +104,6 @@ def _size(path) -> int:
 def problematic_share(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
     threshold = float(os.environ.get("GLOSSAPI_PROBLEMATIC_WARN", "0.25"))
     rows = _done_rows(context, corpus)
-    share = float((rows["extract_status"] == "problematic").mean()) if len(rows) else 0.0
+    share = float((rows["extract_status"] == PROBLEMATIC).mean()) if len(rows) else 0.0
     return AssetCheckResult(passed=share <= threshold, severity=AssetCheckSeverity.WARN,
                             metadata={"problematic_share": round(share, 4), "threshold": threshold})

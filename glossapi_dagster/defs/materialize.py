@@ -1,9 +1,10 @@
 """Run the jobs in process on a Dagster instance: what the sample run and the Corpus facade call,
-so every call is a recorded run, visible in the UI of that instance."""
-from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
+so every call is a recorded run, visible in the UI of that instance.
 
-from .assets import download_results, extracted_docs, math_enriched, ocr_docs
-from .checks import every_document_accounted_for, outputs_exist_and_parse, problematic_share
+The jobs are the code location's own (glossapi_dagster.definitions: the same assets, checks,
+sensors and schedules the UI serves); only the resources are the caller's."""
+from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition
+
 from .jobs import extract_job, manifest_job, math_job, ocr_job
 from .partitions import shards
 from .stale_runs import release_dead_runs, run_tags
@@ -11,42 +12,47 @@ from .stale_runs import release_dead_runs, run_tags
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
-def _definitions(resources: dict) -> Definitions:
-    return Definitions(assets=[download_results, extracted_docs, ocr_docs, math_enriched],
-                       jobs=[manifest_job, extract_job, ocr_job, math_job],
-                       asset_checks=[every_document_accounted_for, outputs_exist_and_parse, problematic_share],
-                       resources=resources)
+def location_job(name: str) -> JobDefinition:
+    """A job of the code location (imported here, not at the top: the location imports this package)."""
+    from ..definitions import defs
+
+    return defs.resolve_job_def(name)
+
+
+def run_job(instance: DagsterInstance, resources: dict, name: str, run_config: dict | None = None,
+            tags: dict | None = None, raise_on_error: bool = True) -> ExecuteInProcessResult:
+    """The location's job `name`, run in process with the caller's resources in place of the location's."""
+    return location_job(name).execute_in_process(instance=instance, resources=resources, run_config=run_config,
+                                                 tags={**(tags or {}), **run_tags()}, raise_on_error=raise_on_error)
 
 
 def materialize_manifest(instance: DagsterInstance, resources: dict, input_format: str = "pdf",
                          shard_size: int = 1000) -> ExecuteInProcessResult:
     config = {"ops": {"download_results": {"config": {"input_format": input_format, "shard_size": shard_size}}}}
-    job = _definitions(resources).resolve_job_def(manifest_job.name)
-    return job.execute_in_process(instance=instance, run_config=config, tags=run_tags())
+    return run_job(instance, resources, manifest_job.name, config)
 
 
-def _over_shards(instance: DagsterInstance, resources: dict, job_name: str, asset: str,
-                 partition_keys: list[str] | None, config: dict) -> ExecuteInProcessResult | None:
+def over_shards(instance: DagsterInstance, resources: dict, job_name: str, asset: str,
+                partition_keys: list[str] | None, config: dict) -> ExecuteInProcessResult | None:
     """One run over a range of shards (all registered ones by default): one pool for all of them."""
     keys = partition_keys or instance.get_dynamic_partitions(shards.name)
     if not keys:
         return None
-    job = _definitions(resources).resolve_job_def(job_name)
     release_dead_runs(instance)
-    return job.execute_in_process(instance=instance, run_config={"ops": {asset: {"config": config}}},
-                                  tags={RANGE_START: keys[0], RANGE_END: keys[-1], **run_tags()})
+    return run_job(instance, resources, job_name, {"ops": {asset: {"config": config}}},
+                   tags={RANGE_START: keys[0], RANGE_END: keys[-1]})
 
 
 def materialize_extraction(instance: DagsterInstance, resources: dict, partition_keys: list[str] | None = None,
                            **extract_config) -> ExecuteInProcessResult | None:
-    return _over_shards(instance, resources, extract_job.name, "extracted_docs", partition_keys, extract_config)
+    return over_shards(instance, resources, extract_job.name, "extracted_docs", partition_keys, extract_config)
 
 
 def materialize_ocr(instance: DagsterInstance, resources: dict, partition_keys: list[str] | None = None,
                     **ocr_config) -> ExecuteInProcessResult | None:
-    return _over_shards(instance, resources, ocr_job.name, "ocr_docs", partition_keys, ocr_config)
+    return over_shards(instance, resources, ocr_job.name, "ocr_docs", partition_keys, ocr_config)
 
 
 def materialize_math(instance: DagsterInstance, resources: dict, partition_keys: list[str] | None = None,
                      **math_config) -> ExecuteInProcessResult | None:
-    return _over_shards(instance, resources, math_job.name, "math_enriched", partition_keys, math_config)
+    return over_shards(instance, resources, math_job.name, "math_enriched", partition_keys, math_config)
