@@ -40,6 +40,13 @@ def recogniser_characters(models) -> str:
     return session.get_modelmeta().custom_metadata_map.get("character", "").replace("\n", "")
 
 
+def onnxruntime_installed() -> bool:
+    """Without importing it (a Tesseract run must not pay for it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
 def languages_covered(characters: str) -> dict[str, bool]:
     """Tesseract's language codes -> whether a recogniser with these characters can write them."""
     have = set(characters)
@@ -59,6 +66,11 @@ def resolve_engine(engine: str, options: dict | None = None) -> tuple[str, str]:
     """(rapidocr|tesseract, why) for a run; 'auto' looks at the configured recogniser."""
     if engine not in ENGINES:
         raise OcrEngineError(f"ocr_engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    if engine != "tesseract" and not onnxruntime_installed():  # RapidOCR runs on it: the `gpu` extra
+        if engine == "rapidocr":
+            raise OcrEngineError("ocr_engine='rapidocr' needs onnxruntime, which is not installed: "
+                                 "pip install 'glossapi-dagster[gpu]' (onnxruntime-gpu; it runs on the CPU too)")
+        return "tesseract", "onnxruntime is not installed (the gpu extra), so RapidOCR cannot run"
     if engine != "auto":
         return engine, "asked for"
     options = options or {}
