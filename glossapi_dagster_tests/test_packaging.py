@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tomllib
 
-from .conftest import PYTHON, REPO
+from .conftest import PYTHON, REPO, copy_pdfs
 
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 # the distribution each imported top-level module comes from, where the names differ
@@ -78,3 +78,53 @@ def test_without_onnxruntime_auto_ocr_is_tesseract_and_rapidocr_says_what_to_ins
     auto, message = done.stdout.splitlines()
     assert auto == "tesseract"
     assert "glossapi-dagster[gpu]" in message
+
+
+# A process in which onnxruntime cannot be imported, as on an install without the gpu extra; on
+# PYTHONPATH, so the pool's workers start without it too.
+NO_ONNXRUNTIME = """
+import sys
+
+
+class NoOnnxruntime:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "onnxruntime":
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+
+
+sys.meta_path.insert(0, NoOnnxruntime())
+"""
+
+BASE_RUN = """
+import sys
+from glossapi_dagster import Corpus
+inp, out = sys.argv[1:3]
+c = Corpus(inp, out, progress=False)
+print(c.extract(input_format="pdf", devices=[0], accel_type="cpu", phase1_backend="docling"))
+print(Corpus(out, out, progress=False).ocr(mode="ocr_bad", devices=[0], accel_type="cpu"))
+"""
+
+
+def test_the_base_install_extracts_and_ocrs_without_onnxruntime(tmp_path, corpus):
+    """Docling extraction, then OCR of the flagged scan (auto: Tesseract), on CPU workers that
+    cannot import onnxruntime."""
+    from glossapi_dagster.state import OutputLayout, ProgressStore
+
+    blocker = tmp_path / "site"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(NO_ONNXRUNTIME)
+    input_dir = copy_pdfs(corpus / "pdfs", tmp_path / "in", ["multicolumn.pdf", "ocr_test.pdf"])
+    out = tmp_path / "out"
+    env = {**__import__("os").environ, "PYTHONPATH": f"{blocker}:{REPO}", "DAGSTER_HOME": str(tmp_path / "home"),
+           "GLOSSAPI_OCR_MAX_PAGES": "1"}
+    (tmp_path / "home").mkdir()
+    check = subprocess.run([PYTHON, "-c", "import onnxruntime"], env=env, capture_output=True, text=True)
+    assert check.returncode != 0 and "No module named 'onnxruntime'" in check.stderr  # really blocked
+    done = subprocess.run([PYTHON, "-c", BASE_RUN, str(input_dir), str(out)], env=env, capture_output=True,
+                          text=True, cwd=tmp_path, timeout=540)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {r["stem"]: r for r in ProgressStore(OutputLayout(out).store_dir).read().to_dict("records")}
+    assert {r["extract_status"] for r in rows.values()} == {"success"}, rows
+    assert rows["ocr_test"]["ocr_success"] is True and rows["ocr_test"]["ocr_engine"] == "tesseract"
+    assert "docling" in (out / "markdown" / "ocr_test.md").read_text(encoding="utf-8").lower()

@@ -44,7 +44,10 @@ def onnxruntime_installed() -> bool:
     """Without importing it (a Tesseract run must not pay for it)."""
     import importlib.util
 
-    return importlib.util.find_spec("onnxruntime") is not None
+    try:
+        return importlib.util.find_spec("onnxruntime") is not None
+    except (ImportError, ValueError):  # a finder that refuses it, or a module left half-imported
+        return False
 
 
 def languages_covered(characters: str) -> dict[str, bool]:
