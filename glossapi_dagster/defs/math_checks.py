@@ -4,14 +4,15 @@ import json
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue, asset_check
 
-from ..phases.math import math_targets
+from ..phases.math import NO_MATH, math_targets
+from ..pool import FATAL, SUCCESS
 from ..state import OutputLayout, ProgressStore
 from .assets import math_enriched
 from .checks import done_rows, unaccounted
 from .resources import CorpusResource
 
 COLUMNS = ["math_status", "math_error", "math_enriched", "formula_total"]
-DONE = ("success", "no_math")  # math_row's statuses of a document Phase 2 finished
+DONE = (SUCCESS, NO_MATH)  # math_row's statuses of a document Phase 2 finished
 
 
 def _due(context: AssetCheckExecutionContext, corpus: CorpusResource):
@@ -22,7 +23,7 @@ def _due(context: AssetCheckExecutionContext, corpus: CorpusResource):
         return rows
     store = ProgressStore(OutputLayout(corpus.output_dir).store_dir)
     eligible = {r["stem"] for r in math_targets(store, set(rows["shard"]), reprocess=True)}
-    return rows[rows["stem"].isin(eligible) | (rows["math_status"] == "fatal")]
+    return rows[rows["stem"].isin(eligible) | (rows["math_status"] == FATAL)]
 
 
 @asset_check(asset=math_enriched, description="Every extracted PDF of a materialized shard is enriched, "
@@ -61,7 +62,7 @@ def _broken(layout: OutputLayout, stem: str, formulas) -> str | None:
              "whose every line parses (one per formula) and a math sidecar that parses.")
 def math_outputs_exist_and_parse(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
     rows = _due(context, corpus)
-    enriched = rows[rows["math_status"] == "success"] if len(rows) else rows
+    enriched = rows[rows["math_status"] == SUCCESS] if len(rows) else rows
     layout = OutputLayout(corpus.output_dir)
     broken = [b for b in (_broken(layout, r.stem, r.formula_total) for r in enriched.itertuples()) if b]
     return AssetCheckResult(passed=not broken, metadata={

@@ -27,7 +27,6 @@ def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
     return "cuda:0" if torch.cuda.is_available() else "cpu"
 
 
-PHASE1_BACKENDS = ("docling", "safe", "auto")
 BUDGETS = ("page budget", "time budget")  # how the safe backend words a budget it refused
 OCR_BACKENDS = ("rapidocr", "tesseract")
 OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec")  # pages OCR'd of the document, by which engine
@@ -187,7 +186,7 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
     """A pool outcome as a row of download_results.parquet."""
     row = {
         "stem": stem,
-        "extract_status": outcome.status if outcome.status != FATAL else "problematic",
+        "extract_status": outcome.status if outcome.status != FATAL else PROBLEMATIC,
         "extract_error": outcome.error,
         "processing_stage": "extract",
         "attempts": outcome.attempts,

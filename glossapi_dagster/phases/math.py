@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..pool import FATAL, SKIPPED, SUCCESS, ItemOutcome, WorkerContext
+from ..pool import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome, WorkerContext
 from ..state import OutputLayout
 from ..state.atomic import atomic_write, atomic_write_text
 from .artifacts import load_docling_json
@@ -26,6 +26,7 @@ from .math_markdown import Placement, doc_items, locate, place
 MATH_ENGINES = ("auto", "textlayer", "codeformula", "crash")
 MAX_LATEX_CHARS = 3000
 DEFAULT_RESPAWN_CAP = 5
+NO_MATH = "no_math"  # math_status of a document without formulas; the others are the pool's statuses
 
 
 def respawn_cap(explicit: int | None = None) -> int:
@@ -276,12 +277,12 @@ def math_row(stem: str, outcome: ItemOutcome) -> dict:
     if outcome.status == SUCCESS:
         r = outcome.result
         if r["formula_total"] == 0:
-            return {"stem": stem, "formula_total": 0, "math_status": "no_math", "math_error": None}
+            return {"stem": stem, "formula_total": 0, "math_status": NO_MATH, "math_error": None}
         return {"stem": stem, "formula_total": r["formula_total"], "math_enriched": True,
                 "math_items": r["math_items"], "math_accepted": r["math_accepted"],
-                "math_time_sec": r["math_time_sec"], "math_status": "success", "math_error": None,
+                "math_time_sec": r["math_time_sec"], "math_status": SUCCESS, "math_error": None,
                 "processing_stage": "math"}
-    status = "fatal" if outcome.status in (FATAL, SKIPPED) else "problematic"
+    status = FATAL if outcome.status in (FATAL, SKIPPED) else PROBLEMATIC
     return {"stem": stem, "math_status": status, "math_error": outcome.error or status}
 
 
@@ -316,15 +317,15 @@ def math_targets(store, shards: set[str] | None, reprocess: bool = False, skip: 
 
         if shards is not None and get("shard") not in shards:
             continue
-        if get("extract_status") != "success" or _true(get("missing")) or r["stem"] in skip:
+        if get("extract_status") != SUCCESS or _true(get("missing")) or r["stem"] in skip:
             continue
         if str(get("file_ext") or Path(str(get("path") or "")).suffix.lstrip(".")).lower() != "pdf":
             continue
         if _true(get("needs_ocr")) and not _true(get("ocr_success")):
             continue
-        if get("math_status") == "fatal":
+        if get("math_status") == FATAL:
             continue  # set aside: only taking it off the skip-list (and this status) brings it back
-        if not reprocess and (_true(get("math_enriched")) or get("math_status") in ("success", "no_math", "problematic")):
+        if not reprocess and (_true(get("math_enriched")) or get("math_status") in (SUCCESS, NO_MATH, PROBLEMATIC)):
             continue
         rows.append({"stem": r["stem"], "path": get("path"), "shard": get("shard")})
     return sorted(rows, key=lambda r: r["stem"])

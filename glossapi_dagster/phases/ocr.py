@@ -33,7 +33,7 @@ def ocr_targets(store: ProgressStore, stems: set[str] | None = None, reprocess: 
     def col(name):
         return df[name] if name in df else None
 
-    todo = col("extract_status").eq("success").fillna(False) & col("needs_ocr").fillna(False).astype(bool)
+    todo = col("extract_status").eq(SUCCESS).fillna(False) & col("needs_ocr").fillna(False).astype(bool)
     done = col("ocr_success")
     if done is not None:
         tried = done.notna()

@@ -207,12 +207,3 @@ def triage(markdown: str, doc: dict | None = None, is_pdf: bool = True, pdf_path
         "needs_ocr": bool(reasons),
     }
 
-
-def triage_outputs(layout, stem: str, is_pdf: bool = True, pdf_path=None) -> dict:
-    """Triage a document already extracted: its markdown and Docling JSON as written."""
-    from .artifacts import load_docling_json
-
-    markdown = layout.markdown(stem).read_text(encoding="utf-8")
-    json_path = layout.docling_json(stem)
-    doc = load_docling_json(json_path) if json_path.exists() else None
-    return triage(markdown, doc, is_pdf, pdf_path)

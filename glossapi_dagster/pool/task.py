@@ -25,10 +25,6 @@ class WorkerContext:
     pid: int
     log: logging.Logger
 
-    @property
-    def torch_device(self) -> str:
-        return "cpu" if self.cuda_id is None else "cuda:0"
-
 
 Processor = Callable[[Any], dict]
 
