@@ -25,7 +25,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from glossapi_dagster.backends.ocr_engines import build_engine  # noqa: E402
+from glossapi_dagster.backends.ocr.engines import build_engine  # noqa: E402
 from glossapi_dagster_tests.ocr_fixtures import POLYTONIC_TEXT, polytonic_pdf  # noqa: E402
 from glossapi_dagster_tests.ocr_quality import greek_extended, recall  # noqa: E402
 
@@ -78,9 +78,9 @@ def bench_engines(rounds: int, log) -> list[dict]:
 
 def bench_hybrid(log) -> dict:
     """Safe extraction + triage, then OCR of only the pages that need it, against all pages."""
-    from glossapi_dagster.backends.safe_pdf import SafePdfExtractor
-    from glossapi_dagster.phases.page_ocr import merge_ocr_pages, pages_needing_ocr
-    from glossapi_dagster.phases.triage import triage
+    from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
+    from glossapi_dagster.backends.ocr.pages import merge_ocr_pages, pages_needing_ocr
+    from glossapi_dagster.backends.quality.triage import triage
 
     pdf = corpus() / "pdfs" / f"{HYBRID}.pdf"
     tesseract = build_engine("tesseract", 1, "cpu", log, {}, "ell+eng")
@@ -98,7 +98,7 @@ def bench_hybrid(log) -> dict:
     whole = tesseract.convert(pdf)
     whole_s = time.perf_counter() - t2
     # what OCR of the whole document does to the pages whose text layer is good
-    from glossapi_dagster.phases.page_ocr import page_texts
+    from glossapi_dagster.backends.ocr.pages import page_texts
 
     layer, ocr_all = page_texts(data), page_texts(whole.document.export_to_dict())
     kept = [p for p in layer if p not in pages]

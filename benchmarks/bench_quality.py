@@ -124,8 +124,8 @@ def main() -> None:
     corpus = Path(args.corpus)
     if not list((corpus / "pdfs").glob("*.pdf")):
         sys.exit(f"no PDFs in {corpus}/pdfs: pass --corpus or set GLOSSAPI_TEST_CORPUS")
-    from glossapi_dagster.backends.docling_extractor import DoclingExtractor
-    from glossapi_dagster.backends.safe_pdf import SafePdfExtractor
+    from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
+    from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
 
     safe = SafePdfExtractor()
     if args.speed_only:

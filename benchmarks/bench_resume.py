@@ -131,8 +131,8 @@ def dagster_once(instance, out: Path, corpus_dir: Path, keys: list[str]) -> dict
 
 
 def write_outputs(out: Path, corpus: Path, n: int) -> None:
-    from glossapi_dagster.backends.docling_extractor import DoclingExtractor
-    from glossapi_dagster.phases.artifacts import encode_json
+    from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
+    from glossapi_dagster.state.artifacts import encode_json
 
     conv = DoclingExtractor("native", 1, "cpu").convert(str(sorted(corpus.glob("*.pdf"))[1]))
     blob, md = encode_json(conv.document.export_to_dict()), conv.document.export_to_markdown()

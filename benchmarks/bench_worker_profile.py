@@ -40,9 +40,9 @@ def main() -> None:
     from docling.datamodel.settings import settings
 
     settings.debug.profile_pipeline_timings = True
-    from glossapi_dagster.backends.docling_extractor import DoclingExtractor
-    from glossapi_dagster.backends.text_fixes import clean_document
-    from glossapi_dagster.phases import artifacts
+    from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
+    from glossapi_dagster.backends.extract.text_fixes import clean_document
+    from glossapi_dagster.state import artifacts
     from glossapi_dagster.state import OutputLayout
 
     ex = DoclingExtractor("native", 1, "cpu")

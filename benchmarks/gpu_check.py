@@ -126,7 +126,7 @@ def main() -> None:
             corpus = tmp / "gen"
             generate_corpus(corpus, 200)
             print(f"(corpus {args.corpus} absent: 200 generated PDFs instead)\n")
-        from glossapi_dagster.backends.docling_extractor import missing_standard_models
+        from glossapi_dagster.backends.extract.docling_extractor import missing_standard_models
 
         missing = missing_standard_models(args.artifacts_path)
         print("### StandardPdfPipeline on cuda:0\n")

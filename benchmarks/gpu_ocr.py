@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from glossapi_dagster.backends.ocr import OcrExtractor  # noqa: E402
+from glossapi_dagster.backends.ocr.rapidocr import OcrExtractor  # noqa: E402
 from glossapi_dagster.backends.preflight import problems, probe_gpus  # noqa: E402
 
 SCANNED = ["test_ocr.pdf", "FEK_A_79_-_30.04.2018.pdf", "MAS029-LECTURE1-7.9.2020_nc.pdf", "ocr_test.pdf"]
@@ -42,7 +42,7 @@ def convert(extractor, pdf: Path, pages: int | None) -> tuple[int, float, list[s
     """Every page (or the first `pages`) rendered and read; (pages, seconds, line texts, timings)."""
     import pypdfium2 as pdfium
 
-    from glossapi_dagster.backends.ocr_document import render_scale
+    from glossapi_dagster.backends.ocr.document import render_scale
 
     started = time.perf_counter()
     timings = {"render": 0.0, "ocr": 0.0}
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"preflight: onnxruntime {facts.ort_version} providers={facts.providers} cuda_session={facts.ort_cuda_session}"
           f" | torch {facts.torch_version} cuda={facts.torch_cuda} devices={facts.torch_device_count}")
     print("preflight: " + ("ok" if not found else "; ".join(found)))
-    from glossapi_dagster.backends.ocr_engines import rapidocr_languages
+    from glossapi_dagster.backends.ocr.engines import rapidocr_languages
 
     models, covered = rapidocr_languages()
     print(f"recogniser: {models.rec} ({models.source}); covers "

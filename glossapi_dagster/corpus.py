@@ -278,7 +278,7 @@ def check_writable(folder: Path) -> None:
 
 
 def _ocr_preflight(engine: str, langs: str) -> None:
-    from .backends.ocr_engines import ENGINES, ocr_preflight
+    from .backends.ocr.engines import ENGINES, ocr_preflight
 
     _check_choice("ocr_engine", engine, ENGINES)
     ocr_preflight(engine, langs, quiet=True)  # errors now; the run itself logs the choice

@@ -11,7 +11,7 @@ import pytest
 from dagster import AssetKey
 
 from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
-from glossapi_dagster.phases.artifacts import load_docling_json
+from glossapi_dagster.state.artifacts import load_docling_json
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
 from .conftest import copy_pdfs, expected_extract, expected_problems, read_sources, resources, temp_instance

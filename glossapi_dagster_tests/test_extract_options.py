@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from glossapi_dagster.backends.docling_extractor import DoclingExtractor, ModelWeightsMissing
+from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor, ModelWeightsMissing
 from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
 from glossapi_dagster.state import OutputLayout, ProgressStore
 

@@ -23,10 +23,10 @@ import psutil
 import pytest
 from dagster import DagsterEventType
 
-from glossapi_dagster.backends.code_formula import (
+from glossapi_dagster.backends.math.code_formula import (
     MAX_HEIGHT_PX, MIN_HEIGHT_PX, crop_scale, find_weights, render_crops,
 )
-from glossapi_dagster.backends.math_textlayer import TextLayerMath
+from glossapi_dagster.backends.math.textlayer.backend import TextLayerMath
 from glossapi_dagster.defs.assets.math import math_enriched
 from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest, materialize_math
 from glossapi_dagster.phases.math import math_targets, run_math
@@ -213,7 +213,7 @@ def test_docling_formula_items_replace_their_placeholder(corpus_run, tmp_path, c
     markdown), made from the native extraction: the item is decoded from the glyphs in its box."""
     from docling_core.types.doc import DoclingDocument
 
-    from glossapi_dagster.phases.artifacts import encode_json, load_docling_json
+    from glossapi_dagster.state.artifacts import encode_json, load_docling_json
 
     data = load_docling_json(OutputLayout(corpus_run["out"]).docling_json("code_and_formula"))
     (item,) = [t for t in data["texts"] if t["text"] == "a2 + 8 = 12"]

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from glossapi_dagster.backends.safe_pdf import SafePdfExtractor
+from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
 from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest, materialize_ocr
-from glossapi_dagster.phases.artifacts import load_docling_json
-from glossapi_dagster.phases.page_ocr import merge_ocr_pages, page_sources, page_texts, pages_needing_ocr
+from glossapi_dagster.state.artifacts import load_docling_json
+from glossapi_dagster.backends.ocr.pages import merge_ocr_pages, page_sources, page_texts, pages_needing_ocr
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
 from .conftest import available, resources, temp_instance
@@ -119,7 +119,7 @@ def test_merge_puts_ocr_pages_in_page_order(tmp_path, corpus):
 def test_the_hybrid_gazette_fek_a_79_needs_ocr_on_its_scans_only(corpus):
     """Page 1 and pages 38-53, 56 born-digital Greek; 2-37 scans under a running header (p.20's
     header is 51 characters: measured by its covering picture); 54-55 nothing at all."""
-    from glossapi_dagster.phases.triage import triage
+    from glossapi_dagster.backends.quality.triage import triage
 
     pdf = corpus / "pdfs" / "FEK_A_79_-_30.04.2018.pdf"
     conv = SafePdfExtractor().convert(str(pdf))

@@ -70,7 +70,7 @@ def test_extras_and_licence():
 def test_without_onnxruntime_auto_ocr_is_tesseract_and_rapidocr_says_what_to_install():
     """An install without the gpu extra: onnxruntime cannot be imported (made so in a fresh process)."""
     code = ("import sys; sys.modules['onnxruntime'] = None\n"
-            "from glossapi_dagster.backends.ocr_engines import OcrEngineError, resolve_engine\n"
+            "from glossapi_dagster.backends.ocr.engines import OcrEngineError, resolve_engine\n"
             "print(resolve_engine('auto')[0])\n"
             "try:\n    resolve_engine('rapidocr')\nexcept OcrEngineError as exc:\n    print(exc)\n")
     done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)

@@ -7,12 +7,12 @@ from collections import Counter
 import pytest
 from docling_core.types.doc import DoclingDocument
 
-from glossapi_dagster.backends.docling_extractor import DoclingExtractor
-from glossapi_dagster.backends.safe_pdf import SafePdfExtractor
-from glossapi_dagster.backends.base import ConversionFailed
-from glossapi_dagster.backends.text_fixes import clean_text
+from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
+from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
+from glossapi_dagster.backends.extract.base import ConversionFailed
+from glossapi_dagster.backends.extract.text_fixes import clean_text
 from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
-from glossapi_dagster.phases.artifacts import load_docling_json
+from glossapi_dagster.state.artifacts import load_docling_json
 from glossapi_dagster.phases.extract import ExtractTask
 from glossapi_dagster.state import OutputLayout, ProgressStore
 

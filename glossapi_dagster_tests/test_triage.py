@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest, materialize_ocr
-from glossapi_dagster.phases.triage import text_signals, triage
+from glossapi_dagster.backends.quality.triage import text_signals, triage
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
 from .conftest import copy_pdfs, resources, temp_instance

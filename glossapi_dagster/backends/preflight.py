@@ -42,7 +42,7 @@ class GpuFacts:
 def _probe_model() -> str | None:
     """A small ONNX model to try a CUDA session with: RapidOCR's bundled direction classifier."""
     try:
-        from .ocr import _find, bundled_model_dir
+        from .ocr.rapidocr import _find, bundled_model_dir
 
         path = _find(bundled_model_dir(), "cls") or _find(bundled_model_dir(), "det")
         return str(path) if path else None

@@ -6,7 +6,7 @@ import time
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from ..phases.artifacts import load_docling_json
+from ..state.artifacts import load_docling_json
 from ..pool import PROBLEMATIC, SKIPPED, SUCCESS
 from ..state import OutputLayout, ProgressStore
 from .assets import extracted_docs

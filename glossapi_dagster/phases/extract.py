@@ -5,17 +5,17 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from ..backends.base import ConversionFailed
-from ..backends.docling_extractor import DoclingExtractor
-from ..backends.ocr_engines import build_engine, ocr_preflight
-from ..backends.tesseract_ocr import parse_langs
-from ..backends.text_fixes import clean_document
+from ..backends.extract.base import ConversionFailed
+from ..backends.extract.docling_extractor import DoclingExtractor
+from ..backends.ocr.engines import build_engine, ocr_preflight
+from ..backends.ocr.tesseract import parse_langs
+from ..backends.extract.text_fixes import clean_document
 from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, PoolReport, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
 from ..state.errors import OutputUnavailable, is_resource_error
-from .artifacts import per_page_stats, text_stats, write_artifacts
-from .page_ocr import ocr_and_merge, page_sources
-from .triage import TRIAGE_COLUMNS, triage
+from ..state.artifacts import per_page_stats, text_stats, write_artifacts
+from ..backends.ocr.pages import ocr_and_merge, page_sources
+from ..backends.quality.triage import TRIAGE_COLUMNS, triage
 
 
 def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
@@ -164,7 +164,7 @@ class ExtractTask:
 
 
 def _safe_extractor(ctx: WorkerContext, max_pages: int | None, page_time_budget: float):
-    from ..backends.safe_pdf import SafePdfExtractor
+    from ..backends.extract.safe_pdf import SafePdfExtractor
 
     return SafePdfExtractor(max_pages, page_time_budget, log=ctx.log)
 

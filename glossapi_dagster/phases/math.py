@@ -20,8 +20,8 @@ from pathlib import Path
 from ..pool import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome, WorkerContext
 from ..state import OutputLayout
 from ..state.atomic import atomic_write, atomic_write_text
-from .artifacts import load_docling_json
-from .math_markdown import Placement, doc_items, locate, place
+from ..state.artifacts import load_docling_json
+from ..backends.math.markdown import Placement, doc_items, locate, place
 
 MATH_ENGINES = ("auto", "textlayer", "codeformula", "crash")
 MAX_LATEX_CHARS = 3000
@@ -64,18 +64,18 @@ class MathTask:
             raise ValueError(f"math_batch_size must be >= 1, got {self.math_batch_size}")
 
     def setup(self, ctx: WorkerContext):
-        from ..backends.math_textlayer import TextLayerMath
+        from ..backends.math.textlayer.backend import TextLayerMath
 
         textlayer = TextLayerMath(ctx.log)  # finds the formulas whatever decodes them
         engine, decoder, crash, device = self.engine, None, None, "cpu"
         if engine == "auto":
-            from ..backends.code_formula import find_weights, missing_message
+            from ..backends.math.code_formula import find_weights, missing_message
 
             engine = "codeformula" if find_weights(self.artifacts_path) else "textlayer"
             if engine == "textlayer":
                 ctx.log.warning("math_engine='auto': %s Using the text-layer backend.", missing_message(self.artifacts_path))
         if engine == "codeformula":
-            from ..backends.code_formula import CodeFormulaDecoder
+            from ..backends.math.code_formula import CodeFormulaDecoder
             from .extract import torch_device
 
             device = torch_device(ctx, self.accel_type)

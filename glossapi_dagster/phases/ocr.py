@@ -10,16 +10,16 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from ..backends.base import ConversionFailed
-from ..backends.ocr_engines import build_engine, ocr_preflight
-from ..backends.text_fixes import clean_document
-from ..backends.tesseract_ocr import parse_langs
+from ..backends.extract.base import ConversionFailed
+from ..backends.ocr.engines import build_engine, ocr_preflight
+from ..backends.extract.text_fixes import clean_document
+from ..backends.ocr.tesseract import parse_langs
 from ..pool import FATAL, SKIPPED, SUCCESS, ItemOutcome, PermanentError, WorkerContext
 from ..state import KEY, OutputLayout, ProgressStore
-from .artifacts import load_docling_json, per_page_stats, text_stats, write_artifacts
+from ..state.artifacts import load_docling_json, per_page_stats, text_stats, write_artifacts
 from .extract import OCR_COLUMNS, ExtractTask, add_page_sources
-from .page_ocr import ocr_and_merge
-from .triage import TRIAGE_COLUMNS, page_signals, triage
+from ..backends.ocr.pages import ocr_and_merge
+from ..backends.quality.triage import TRIAGE_COLUMNS, page_signals, triage
 
 
 def ocr_targets(store: ProgressStore, stems: set[str] | None = None, reprocess: bool = False,

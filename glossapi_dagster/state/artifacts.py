@@ -5,9 +5,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from ..state.atomic import atomic_write_files
-from ..state.layout import JSON_SUFFIX, OutputLayout
-from .charclass import GREEK, LETTER, count_classes
+from .atomic import atomic_write_files
+from .layout import JSON_SUFFIX, OutputLayout
+from ..backends.quality.charclass import GREEK, LETTER, count_classes
 
 
 def encode_json(obj) -> bytes:

@@ -24,7 +24,7 @@ COLUMNS: dict[str, pa.DataType] = {
     "math_items": _I,
     "math_accepted": _I,
     "math_time_sec": _F,
-    # GlossAPI's text-quality signals (phases/triage.py)
+    # GlossAPI's text-quality signals (backends/quality/triage.py)
     "char_count_no_comments": _I,
     "is_empty": _B,
     "percentage_greek": _F,        # 0-100

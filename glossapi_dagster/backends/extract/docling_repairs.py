@@ -3,7 +3,7 @@
 Greek kept: where docling-parse garbles a page that pdfium reads (cbgreek
 fonts come out as dingbats and `a116` glyph names, LGR transliteration, U+FFFD), each text item of
 that page takes pdfium's characters inside its box, LGR decoded; lookalikes in Greek words become
-Greek. Running headers and footers go to the furniture layer (backends/furniture.py). Returns
+Greek. Running headers and footers go to the furniture layer (backends/extract/furniture.py). Returns
 what it repaired, page by page, as the safe backend records it."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import os
 import re
 
 from .furniture import find_furniture
-from .greek import lgr
-from .greek.lookalikes import fix_lookalikes, greek_page
-from .greek.pdfium_lgr import DECODED, char_text, decode_page, has_hint
+from ..greek import lgr
+from ..greek.lookalikes import fix_lookalikes, greek_page
+from ..greek.pdfium_lgr import DECODED, char_text, decode_page, has_hint
 from .text_fixes import clean_text
 
 # what a garbled text layer is made of: U+FFFD, dingbats, private use, glyph names (a116)

@@ -24,13 +24,13 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from ..state.atomic import atomic_write_text
+from ...state.atomic import atomic_write_text
 from .base import Conversion, ConversionFailed, failure_reason
 from .furniture import BAND, find_furniture, line_key
-from .greek import lgr
-from .greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
-from .greek.lgr import GONE
-from .greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
+from ..greek import lgr
+from ..greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
+from ..greek.lgr import GONE
+from ..greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
 from .pdf_images import EMPTY_PAGE_CHARS, image_cover
 from .text_fixes import clean_text, may_need_repair
 

@@ -12,8 +12,8 @@ import os
 import time
 from pathlib import Path
 
-from .base import Conversion, ConversionFailed, failure_reason
-from .ocr_layout import paragraphs
+from ..extract.base import Conversion, ConversionFailed, failure_reason
+from .layout import paragraphs
 
 # A cap on the pages OCR'd per document when max_pages is not given: previews and CPU smoke runs.
 ENV_MAX_PAGES = "GLOSSAPI_OCR_MAX_PAGES"

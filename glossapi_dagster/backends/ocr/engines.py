@@ -59,7 +59,7 @@ def languages_covered(characters: str) -> dict[str, bool]:
 
 def rapidocr_languages(model_dir: str | None = None, keys: str | None = None, rec_model: str | None = None):
     """(models, {lang: covered}) of the RapidOCR recogniser a run would load."""
-    from .ocr import resolve_models
+    from .rapidocr import resolve_models
 
     models = resolve_models(rec=rec_model, keys=keys, model_dir=model_dir)
     return models, languages_covered(recogniser_characters(models))
@@ -91,7 +91,7 @@ def ocr_preflight(engine: str, langs: str | None, options: dict | None = None,
     Tesseract: a missing language is TesseractLanguageMissing naming its package. RapidOCR: the
     recogniser's languages are logged, with a warning when Greek is asked of one without it.
     quiet: check only (the Corpus facade, before the run that logs it)."""
-    from .tesseract_ocr import check_languages, parse_langs
+    from .tesseract import check_languages, parse_langs
 
     log = log or logging.getLogger(__name__)
     if quiet:
@@ -123,14 +123,14 @@ def build_engine(name: str, threads: int, device: str, log, options: dict | None
     # word recall on the Greek gazette, see BENCHMARKS.md; 2000 px RapidOCR, 4000 px Tesseract)
     options = {k: v for k, v in (options or {}).items() if v is not None or k not in ("dpi", "max_side_len")}
     if name == "tesseract":
-        from .ocr_document import PageOcrExtractor
-        from .tesseract_ocr import TesseractEngine
+        from .document import PageOcrExtractor
+        from .tesseract import TesseractEngine
 
         engine = TesseractEngine(langs, threads=threads, log=log)
         return PageOcrExtractor(engine, dpi=int(options.get("dpi") or 200), max_side_len=int(options.get("max_side_len") or 4000),
                                 max_pages=options.get("max_pages"), log=log)
     if name == "rapidocr":
-        from .ocr import OcrExtractor
+        from .rapidocr import OcrExtractor
 
         return OcrExtractor(threads=threads, device=device, log=log,
                             **{k: v for k, v in options.items() if k in RAPIDOCR_OPTIONS})

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..backends.pdf_images import EMPTY_PAGE_CHARS
-from .triage import GARBLED_MAX, GARBLED_MIN_WORDS, MOJIBAKE_MAX, pdf_image_cover, text_signals
+from ..extract.pdf_images import EMPTY_PAGE_CHARS
+from ..quality.triage import GARBLED_MAX, GARBLED_MIN_WORDS, MOJIBAKE_MAX, pdf_image_cover, text_signals
 
 TEXT_LAYER = "text_layer"
 # extra signals a triage result may carry, each a list of 1-based page numbers

@@ -22,9 +22,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import Conversion
-from .ocr_document import ENV_MAX_PAGES, env_pages, ocr_pdf
-from .ocr_layout import lines_from_quads
+from ..extract.base import Conversion
+from .document import ENV_MAX_PAGES, env_pages, ocr_pdf
+from .layout import lines_from_quads
 
 ENV_MODEL_DIR = "GLOSSAPI_RAPIDOCR_ONNX_DIR"
 CUDA_EP, CPU_EP = "CUDAExecutionProvider", "CPUExecutionProvider"

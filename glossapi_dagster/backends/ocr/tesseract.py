@@ -13,7 +13,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from .ocr_layout import Line
+from .layout import Line
 
 ENV_TESSDATA = "TESSDATA_PREFIX"
 # Where Debian/Ubuntu (4.x, 5.x), Fedora and a source build put the language data.

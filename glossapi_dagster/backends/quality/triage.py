@@ -31,8 +31,8 @@ import re
 import unicodedata
 from collections import Counter
 
-from ..backends.greek.lgr import evidence as lgr_evidence
-from ..backends.pdf_images import EMPTY_PAGE_CHARS, image_cover
+from ..greek.lgr import evidence as lgr_evidence
+from ..extract.pdf_images import EMPTY_PAGE_CHARS, image_cover
 from .charclass import BAD, GREEK, LATIN, NONSPACE, PATTERNS, POLYTONIC, count_classes
 
 MOJIBAKE_MAX = 0.1          # GlossAPI: mojibake_badness_score > 0.1 -> needs_ocr

@@ -1,7 +1,7 @@
 """extracted_docs: markdown and Docling JSON for every document of the selected shards."""
 
 from ...backends.preflight import PreflightError
-from ...backends.tesseract_ocr import TesseractLanguageMissing
+from ...backends.ocr.tesseract import TesseractLanguageMissing
 from ...phases.extract import run_extraction
 from ...pool import WorkerSetupError
 from ..config import ExtractConfig

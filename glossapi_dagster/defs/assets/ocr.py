@@ -3,7 +3,7 @@
 from dagster import MetadataValue
 
 from ...backends.preflight import PreflightError
-from ...backends.tesseract_ocr import TesseractLanguageMissing
+from ...backends.ocr.tesseract import TesseractLanguageMissing
 from ...phases.ocr import ocr_targets, run_ocr
 from ...pool import SUCCESS, WorkerSetupError
 from ..config import OcrConfig

@@ -35,8 +35,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .math_layout import AXIS, Atom, Rule, layout
-from .math_symbols import (
+from .layout import AXIS, Atom, Rule, layout
+from .symbols import (
     ACCENTS, ADOBE_PUA, BIG_OPERATORS, BRACE_PIECES, BINARY, FUNCTIONS, LIMIT_FUNCTIONS, NOT_ALONE, RELATIONS, STANDARD_FUNCTIONS,
     base_font, char_latex, decode_tex_glyph, font_family, font_style, is_broken_char, is_greek, is_italic_font,
     is_math_font, is_math_symbol, is_math_text_font, math_alphanumeric, misread_symbol,

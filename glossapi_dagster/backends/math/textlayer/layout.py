@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, replace
 
-from .math_symbols import DELIMITER_PIECES, NEGATION, WIDE_ACCENTS
+from .symbols import DELIMITER_PIECES, NEGATION, WIDE_ACCENTS
 
 AXIS = 0.25  # the math axis above the baseline, in ems (CM: 2.5pt at 10pt)
 
