@@ -42,6 +42,7 @@ def main() -> None:
     settings.debug.profile_pipeline_timings = True
     from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
     from glossapi_dagster.backends.extract.text_fixes import clean_document
+    from glossapi_dagster.backends.quality.stats import per_page_stats, text_stats
     from glossapi_dagster.state import artifacts
     from glossapi_dagster.state import OutputLayout
 
@@ -69,8 +70,8 @@ def main() -> None:
                 md = conv.document.export_to_markdown()
                 r["export_to_markdown"] = time.perf_counter() - t
                 t = time.perf_counter()
-                stats = artifacts.text_stats(md)
-                per_page = artifacts.per_page_stats(conv.document)
+                stats = text_stats(md)
+                per_page = per_page_stats(conv.document)
                 r["text_stats + per_page_stats"] = time.perf_counter() - t
                 t = time.perf_counter()
                 d = conv.document.export_to_dict()

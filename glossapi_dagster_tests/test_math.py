@@ -26,7 +26,7 @@ from dagster import DagsterEventType
 from glossapi_dagster.backends.math.code_formula import (
     MAX_HEIGHT_PX, MIN_HEIGHT_PX, crop_scale, find_weights, render_crops,
 )
-from glossapi_dagster.backends.math.textlayer.backend import TextLayerMath
+from glossapi_dagster.backends.math.textlayer import TextLayerMath
 from glossapi_dagster.defs.assets.math import math_enriched
 from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest, materialize_math
 from glossapi_dagster.phases.math import math_targets, run_math

@@ -13,7 +13,8 @@ from ..backends.extract.text_fixes import clean_document
 from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, PoolReport, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
 from ..state.errors import OutputUnavailable, is_resource_error
-from ..state.artifacts import per_page_stats, text_stats, write_artifacts
+from ..state.artifacts import write_artifacts
+from ..backends.quality.stats import per_page_stats, text_stats
 from ..backends.ocr.pages import ocr_and_merge, page_sources
 from ..backends.quality.triage import TRIAGE_COLUMNS, triage
 

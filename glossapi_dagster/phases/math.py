@@ -64,7 +64,7 @@ class MathTask:
             raise ValueError(f"math_batch_size must be >= 1, got {self.math_batch_size}")
 
     def setup(self, ctx: WorkerContext):
-        from ..backends.math.textlayer.backend import TextLayerMath
+        from ..backends.math.textlayer import TextLayerMath
 
         textlayer = TextLayerMath(ctx.log)  # finds the formulas whatever decodes them
         engine, decoder, crash, device = self.engine, None, None, "cpu"

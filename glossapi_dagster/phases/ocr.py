@@ -16,7 +16,8 @@ from ..backends.extract.text_fixes import clean_document
 from ..backends.ocr.tesseract import parse_langs
 from ..pool import FATAL, SKIPPED, SUCCESS, ItemOutcome, PermanentError, WorkerContext
 from ..state import KEY, OutputLayout, ProgressStore
-from ..state.artifacts import load_docling_json, per_page_stats, text_stats, write_artifacts
+from ..state.artifacts import load_docling_json, write_artifacts
+from ..backends.quality.stats import per_page_stats, text_stats
 from .extract import OCR_COLUMNS, ExtractTask, add_page_sources
 from ..backends.ocr.pages import ocr_and_merge
 from ..backends.quality.triage import TRIAGE_COLUMNS, page_signals, triage

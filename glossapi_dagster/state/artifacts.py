@@ -1,13 +1,12 @@
-"""Writing a converted document's artifacts: markdown, Docling JSON (zstd), sidecar, metrics."""
+"""A converted document's artifacts on the output layout: markdown, Docling JSON (zstd), sidecar,
+metrics written together; a Docling JSON read back."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
 from .atomic import atomic_write_files
 from .layout import JSON_SUFFIX, OutputLayout
-from ..backends.quality.charclass import GREEK, LETTER, count_classes
 
 
 def encode_json(obj) -> bytes:
@@ -30,24 +29,6 @@ def load_docling_json(path: Path) -> dict:
 
         data = zstandard.ZstdDecompressor().decompress(data)
     return orjson.loads(data)
-
-
-def text_stats(text: str) -> dict:
-    counts = count_classes(text)
-    letters, greek = counts[LETTER], counts[GREEK]
-    return {"chars": len(text), "letters": letters, "greek_letters": greek,
-            "greek_ratio": round(greek / letters, 4) if letters else 0.0}
-
-
-def per_page_stats(doc: dict) -> list[dict]:
-    """Characters and text items per page of a Docling JSON dict."""
-    chars, items = Counter(), Counter()
-    for item in doc.get("texts") or []:
-        for prov in item.get("prov") or []:
-            chars[prov["page_no"]] += len(item["text"])
-            items[prov["page_no"]] += 1
-    pages = sorted(int(p) for p in doc.get("pages") or {}) or sorted(chars)
-    return [{"page_no": p, "chars": chars[p], "text_items": items[p]} for p in pages]
 
 
 def write_artifacts(layout: OutputLayout, stem: str, doc: dict, markdown: str, sidecar: dict,
