@@ -122,3 +122,18 @@ def test_ocr_and_math_checks_pass_then_catch_a_deleted_output(runs):
     assert any(f"{enriched}: missing" in b and f"{enriched}.latex_map.jsonl" in b
                for b in broken.metadata["broken_outputs"].value)
     assert found["every_pdf_through_math"].passed
+
+
+def test_a_bad_respawn_cap_fails_the_math_step_once_naming_the_variable(runs, monkeypatch):
+    """Checked before any worker starts; the step's own retry policy does not run it again."""
+    from glossapi_dagster.defs.materialize import RANGE_END, RANGE_START, run_job
+
+    monkeypatch.setenv("GLOSSAPI_MATH_RESPAWN_CAP", "abc")
+    shards = runs["instance"].get_dynamic_partitions("shards")
+    result = run_job(runs["instance"], runs["res"], "math_job",
+                     {"ops": {"math_enriched": {"config": {"math_engine": "textlayer", "reprocess": True}}}},
+                     tags={RANGE_START: shards[0], RANGE_END: shards[-1]}, raise_on_error=False)
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert len(failures) == 1 and "GLOSSAPI_MATH_RESPAWN_CAP" in str(failures[0].event_specific_data.error)
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]

@@ -66,14 +66,13 @@ def pool_asset(spec: PoolPhase):
                     gpu_pool: GpuPoolResource):
         layout = OutputLayout(corpus.output_dir)
         step = Step(context, config, gpu_pool, layout, ProgressStore(layout.store_dir), set(context.partition_keys))
-        pool_config = None
-        suffix = ""
-        try:
-            if spec.prepare is not None:
-                pool_config = gpu_pool.pool_config(str(layout.root), spec.phase)
-                suffix = spec.prepare(step, pool_config) or ""
-        except ValueError as exc:  # a bad option or variable: a retry cannot fix it
-            raise Failure(str(exc), allow_retries=False) from exc
+        pool_config, suffix = None, ""
+        if spec.prepare is not None:
+            pool_config = gpu_pool.pool_config(str(layout.root), spec.phase)
+            try:
+                suffix = spec.prepare(step, pool_config)
+            except ValueError as exc:  # a bad option or variable: a retry cannot fix it
+                raise Failure(str(exc), allow_retries=False) from exc
         rows = spec.targets(step)
         context.log.info(spec.todo_line.format(n=len(rows), shards=len(step.keys)) + suffix)
         if not rows:
