@@ -292,7 +292,7 @@ def run_dagster(files, out: Path, workers: int) -> dict:
         manifest_s = time.perf_counter() - t
         wall0 = time.time()
         t0 = time.perf_counter()
-        result = materialize_extraction(instance, resources)
+        result = materialize_extraction(instance, resources, phase1_backend="docling")
         e2e = time.perf_counter() - t0
         assert result is not None and result.success
     from glossapi_dagster.state import OutputLayout, ProgressStore

@@ -121,7 +121,7 @@ def dagster_once(instance, out: Path, corpus_dir: Path, keys: list[str]) -> dict
     resources = {"corpus": CorpusResource(input_dir=str(corpus_dir), output_dir=str(out)),
                  "gpu_pool": pool_resource()}
     wall0, t0 = time.time(), time.perf_counter()
-    result = materialize_extraction(instance, resources, partition_keys=keys)
+    result = materialize_extraction(instance, resources, partition_keys=keys, phase1_backend="docling")
     end = time.perf_counter()
     assert result is not None and result.success
     finished = [json.loads(p.read_text())["finished_at"] for p in (out / "sidecars" / "extract").glob("*.json")]

@@ -3,11 +3,15 @@ so every call is a recorded run, visible in the UI of that instance."""
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 from .assets import download_results, extracted_docs, math_enriched, ocr_docs
+from .config import checked_run_config
 from .checks import every_document_accounted_for, outputs_exist_and_parse, problematic_share
 from .jobs import extract_job, manifest_job, math_job, ocr_job
 from .partitions import shards
 from .stale_runs import release_dead_runs, run_tags
 
+# Dagster's console logger shows warnings and errors; every event (DEBUG included) is still in the
+# instance's event log, in the run's page of the UI. The terminal is for the progress bars.
+TERMINAL_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
@@ -18,9 +22,11 @@ def _definitions(resources: dict) -> Definitions:
                        resources=resources)
 
 
-def materialize_manifest(instance: DagsterInstance, resources: dict, input_format: str = "pdf",
-                         shard_size: int = 1000) -> ExecuteInProcessResult:
-    config = {"ops": {"download_results": {"config": {"input_format": input_format, "shard_size": shard_size}}}}
+def materialize_manifest(instance: DagsterInstance, resources: dict, input_format: str | None = None,
+                         shard_size: int | None = None) -> ExecuteInProcessResult:
+    given = {k: v for k, v in (("input_format", input_format), ("shard_size", shard_size)) if v is not None}
+    config = {"ops": {"download_results": {"config": checked_run_config("download_results", given)}},
+              **TERMINAL_LOGS}
     job = _definitions(resources).resolve_job_def(manifest_job.name)
     return job.execute_in_process(instance=instance, run_config=config, tags=run_tags())
 
@@ -28,12 +34,13 @@ def materialize_manifest(instance: DagsterInstance, resources: dict, input_forma
 def _over_shards(instance: DagsterInstance, resources: dict, job_name: str, asset: str,
                  partition_keys: list[str] | None, config: dict) -> ExecuteInProcessResult | None:
     """One run over a range of shards (all registered ones by default): one pool for all of them."""
+    config = checked_run_config(asset, config)  # a bad option: one clear error, no run started
     keys = partition_keys or instance.get_dynamic_partitions(shards.name)
     if not keys:
         return None
     job = _definitions(resources).resolve_job_def(job_name)
     release_dead_runs(instance)
-    return job.execute_in_process(instance=instance, run_config={"ops": {asset: {"config": config}}},
+    return job.execute_in_process(instance=instance, run_config={"ops": {asset: {"config": config}}, **TERMINAL_LOGS},
                                   tags={RANGE_START: keys[0], RANGE_END: keys[-1], **run_tags()})
 
 

@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, Failure, MaterializeResult, asset
 
 from ...backends.tesseract_ocr import TesseractLanguageMissing
+from ...datamodel import OptionsError
 from ...phases.extract import run_extraction
 from ...pool import WorkerSetupError
 from ...state import OutputLayout, ProgressStore, SkipList
@@ -23,7 +24,11 @@ def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus
     layout = OutputLayout(corpus.output_dir)
     store = ProgressStore(layout.store_dir)
     keys = set(context.partition_keys)
-    todo = store.pending("extract_status", reprocess=config.reprocess, skip=SkipList(layout.skiplist).read())
+    try:
+        options = config.options()
+    except OptionsError as exc:
+        raise Failure(str(exc), allow_retries=False) from exc
+    todo = store.pending("extract_status", reprocess=options.reprocess, skip=SkipList(layout.skiplist).read())
     rows = manifest_rows(store, keys, todo)
     context.log.info(f"{len(rows)} documents to extract in {len(keys)} shard(s); the rest are done or set aside")
     if not rows:
@@ -33,12 +38,7 @@ def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus
         report = run_extraction(
             layout.root, rows, gpu_pool.pool_config(str(layout.root), "extract"),
             on_summary=lambda s: context.log.info(s.line()), on_pool=gpu_pool.track,
-            pipeline=config.pipeline, phase1_backend=config.phase1_backend, force_ocr=config.force_ocr,
-            math_requested=config.math_requested, accel_type=gpu_pool.accel_type,
-            artifacts_path=config.artifacts_path, benchmark_mode=config.benchmark_mode,
-            max_pages=config.max_pages, page_time_budget=config.page_time_budget,
-            do_ocr=config.do_ocr, ocr_engine=config.ocr_engine, ocr_langs=config.ocr_langs,
-            reprocess=config.reprocess, log=context.log,
+            options=options, accel_type=gpu_pool.accel_type, log=context.log,
         )
     except (WorkerSetupError, TesseractLanguageMissing) as exc:
         raise Failure(str(exc)) from exc

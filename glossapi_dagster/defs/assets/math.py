@@ -1,12 +1,11 @@
 """math_enriched: the formulas of every extracted PDF of the selected shards, decoded to LaTeX."""
 
-import os
-
 from dagster import (
     AssetExecutionContext, Backoff, Failure, MaterializeResult, MetadataValue, RetryPolicy, asset,
 )
 
-from ...phases.math import MATH_ENGINES, math_targets, respawn_cap, run_math
+from ...datamodel import MathOptions, OptionsError
+from ...phases.math import math_targets, respawn_cap, run_math
 from ...pool import FATAL, SKIPPED, SUCCESS, WorkerSetupError
 from ...state import OutputLayout, ProgressStore, SkipList
 from ..config import MathConfig
@@ -20,11 +19,10 @@ from .selection import ON_THE_POOL, nothing_to_do
 STEP_RETRIES = RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL)
 
 
-def respawn_policy(config: MathConfig, gpu_pool: GpuPoolResource) -> RetryPolicy:
+def respawn_policy(options: MathConfig | MathOptions, gpu_pool: GpuPoolResource) -> RetryPolicy:
     """The math workers' respawn cap as a Dagster RetryPolicy, delay and backoff from the pool."""
-    backoff = Backoff[gpu_pool.respawn_backoff.upper()] if gpu_pool.respawn_backoff else None
-    return RetryPolicy(max_retries=respawn_cap(config.respawn_cap), delay=gpu_pool.respawn_delay or None,
-                       backoff=backoff)
+    return RetryPolicy(max_retries=respawn_cap(options.math_respawn_cap), delay=gpu_pool.respawn_delay or None,
+                       backoff=gpu_pool.backoff())
 
 
 @asset(
@@ -40,27 +38,24 @@ def math_enriched(context: AssetExecutionContext, config: MathConfig, corpus: Co
     layout = OutputLayout(corpus.output_dir)
     store = ProgressStore(layout.store_dir)
     keys = set(context.partition_keys)
-    if config.math_engine not in MATH_ENGINES or config.math_batch_size < 1:
-        raise Failure(f"math_engine must be one of {MATH_ENGINES} and math_batch_size >= 1, got "
-                      f"{config.math_engine!r} and {config.math_batch_size}", allow_retries=False)
     try:
-        policy = respawn_policy(config, gpu_pool)
-    except ValueError as exc:  # GLOSSAPI_MATH_RESPAWN_CAP=abc: a retry cannot fix it
+        options = config.options()
+        policy = respawn_policy(options, gpu_pool)
+    except (OptionsError, ValueError) as exc:  # a bad option, GLOSSAPI_MATH_RESPAWN_CAP=abc: a retry cannot fix it
         raise Failure(str(exc), allow_retries=False) from exc
-    rows = math_targets(store, keys, reprocess=config.reprocess, skip=SkipList(layout.skiplist).read())
+    rows = math_targets(store, keys, reprocess=options.reprocess, skip=SkipList(layout.skiplist).read())
     pool_config = gpu_pool.pool_config(str(layout.root), "math")
     pool_config.respawn = policy
     context.log.info(f"{len(rows)} extracted PDFs to look for formulas in {len(keys)} shard(s); respawn cap "
-                     f"{policy.max_retries} (GLOSSAPI_MATH_RESPAWN_CAP={os.environ.get('GLOSSAPI_MATH_RESPAWN_CAP')!r})")
+                     f"{policy.max_retries} (math_respawn_cap={options.math_respawn_cap}, else "
+                     f"GLOSSAPI_MATH_RESPAWN_CAP, else 5)")
     if not rows:
         nothing_to_do(context)
         return
     try:
         report = run_math(
             layout.root, rows, pool_config, on_summary=lambda s: context.log.info(s.line()), on_pool=gpu_pool.track,
-            engine=config.math_engine, math_batch_size=config.math_batch_size, accel_type=gpu_pool.accel_type,
-            artifacts_path=config.artifacts_path, crash_stems=frozenset(config.crash_stems),
-            crash_delay=config.crash_delay,
+            options=options, accel_type=gpu_pool.accel_type,
         )
     except WorkerSetupError as exc:  # e.g. CodeFormula's weights missing: retrying cannot help
         raise Failure(str(exc), allow_retries=False) from exc

@@ -4,6 +4,7 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 
 from ...backends.preflight import PreflightError
 from ...backends.tesseract_ocr import TesseractLanguageMissing
+from ...datamodel import OptionsError
 from ...phases.ocr import ocr_targets, run_ocr
 from ...pool import SUCCESS, WorkerSetupError
 from ...state import OutputLayout, ProgressStore, SkipList
@@ -25,7 +26,11 @@ def ocr_docs(context: AssetExecutionContext, config: OcrConfig, corpus: CorpusRe
     layout = OutputLayout(corpus.output_dir)
     store = ProgressStore(layout.store_dir)
     keys = set(context.partition_keys)
-    todo = ocr_targets(store, reprocess=config.reprocess, skip=SkipList(layout.skiplist).read())
+    try:
+        options = config.options()
+    except OptionsError as exc:
+        raise Failure(str(exc), allow_retries=False) from exc
+    todo = ocr_targets(store, reprocess=options.reprocess, skip=SkipList(layout.skiplist).read())
     rows = manifest_rows(store, keys, todo, columns=("stem", "path", "shard"))
     context.log.info(f"{len(rows)} documents flagged needs_ocr to OCR in {len(keys)} shard(s)")
     if not rows:
@@ -35,9 +40,7 @@ def ocr_docs(context: AssetExecutionContext, config: OcrConfig, corpus: CorpusRe
         report = run_ocr(
             layout.root, rows, gpu_pool.pool_config(str(layout.root), "ocr"),
             on_summary=lambda s: context.log.info(s.line()), on_pool=gpu_pool.track,
-            accel_type=gpu_pool.accel_type, ocr_options=config.ocr_options(), benchmark_mode=config.benchmark_mode,
-            ocr_engine=config.ocr_engine, ocr_langs=config.ocr_langs, whole_document=config.whole_document,
-            log=context.log,
+            options=options, accel_type=gpu_pool.accel_type, log=context.log,
         )
     except (WorkerSetupError, PreflightError, TesseractLanguageMissing) as exc:
         raise Failure(str(exc)) from exc
