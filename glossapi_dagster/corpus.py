@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build
+from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build, settings
 from .state import OutputLayout, ProgressStore
 
 TERMINAL = ("success", "problematic", "skipped")
@@ -59,7 +59,8 @@ class Corpus:
         and the README's options table): max_pages: a longer PDF is problematic (safe backend);
         page_time_budget: seconds one page may take there (GlossAPI's 20 s). force_ocr: every page
         OCR'd; do_ocr: only the pages whose text layer fails. A bad value is a ValueError naming it."""
-        manifest, options, pool = _options(locals(), ManifestOptions, ExtractOptions, PoolOptions)
+        manifest, options, pool = _options({**locals(), "shard_size": self.shard_size}, ManifestOptions,
+                                           ExtractOptions, PoolOptions)
         if options.force_ocr or options.do_ocr:  # before any work: the engine's models or language data must be there
             _ocr_preflight(options.ocr_engine, options.ocr_langs)
         check_writable(self.output_dir)  # before any worker starts, and before Dagster says anything
@@ -276,7 +277,9 @@ def _ocr_preflight(engine: str, langs: str) -> None:
 
 
 def _options(values: dict, *models):
-    """One validated model per class, each from the arguments bearing its field names."""
+    """One validated model per class, each from the arguments bearing its field names; and the
+    GLOSSAPI_* variables checked (a bad one: one clear error naming it), before any work."""
+    settings()
     return tuple(build(model, **{k: values[k] for k in model.model_fields}) for model in models)
 
 
