@@ -12,10 +12,10 @@ from pathlib import Path
 
 from .cli_flags import add_options, values_of
 from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions
+from .datamodel.options import OCR_MODES
 
 EXTRACT_MODELS = (ManifestOptions, ExtractOptions, PoolOptions)
 OCR_MODELS = (OcrOptions, MathOptions, PoolOptions)
-OCR_MODES = ("ocr_bad", "math_only", "ocr_bad_then_math")
 EPILOG = """examples:
   glossapi-dagster extract IN OUT --input-format pdf --use-gpus multi
   glossapi-dagster extract IN OUT --devices 0,1 --accel-type cpu     # no GPU: one CPU worker per id

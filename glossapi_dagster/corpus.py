@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build, settings
+from .datamodel.options import OCR_MODES
 from .state import OutputLayout, ProgressStore
 
 TERMINAL = ("success", "problematic", "skipped")
-OCR_MODES = ("ocr_bad", "math_only", "ocr_bad_then_math")
 
 
 @dataclass

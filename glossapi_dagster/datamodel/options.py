@@ -144,6 +144,8 @@ class PoolOptions(_Options):
         return "none" if value is None else str(value).lower()
 
 
+# Corpus.ocr's and `glossapi-dagster ocr`'s mode: which of the two phases to run (GlossAPI's names)
+OCR_MODES = ("ocr_bad", "math_only", "ocr_bad_then_math")
 PHASE_OPTIONS = (ManifestOptions, ExtractOptions, OcrOptions, MathOptions, PoolOptions)
 M = TypeVar("M", bound=BaseModel)
 
