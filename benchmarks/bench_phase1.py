@@ -250,7 +250,7 @@ def _sidecar_finishes(out: Path) -> list[tuple[float, int]]:
     return rows
 
 
-def run_engine(files, out: Path, workers: int, **options) -> dict:
+def run_engine(files, out: Path, workers: int, phase1_backend: str = "docling", **options) -> dict:
     from glossapi_dagster.phases.extract import run_extraction
     from glossapi_dagster.state import OutputLayout, ProgressStore
     from glossapi_dagster.state.manifest import update_manifest
@@ -266,7 +266,7 @@ def run_engine(files, out: Path, workers: int, **options) -> dict:
     todo = set(store.pending("extract_status"))
     rows = [r for r in store.read(["stem", "path", "shard"]).to_dict("records") if r["stem"] in todo]
     report = run_extraction(layout.root, rows, pool.pool_config(str(layout.root), "extract"), accel_type="cpu",
-                            **options)
+                            phase1_backend=phase1_backend, **options)
     e2e = time.perf_counter() - t0
     return {"e2e_s": e2e, "manifest_s": manifest_s, "ok": report.counts()["success"],
             "finishes": [(w - wall0 + t0, p) for w, p in _sidecar_finishes(out)], "peak_rss_mb": {}}
@@ -292,7 +292,7 @@ def run_dagster(files, out: Path, workers: int) -> dict:
         manifest_s = time.perf_counter() - t
         wall0 = time.time()
         t0 = time.perf_counter()
-        result = materialize_extraction(instance, resources)
+        result = materialize_extraction(instance, resources, phase1_backend="docling")
         e2e = time.perf_counter() - t0
         assert result is not None and result.success
     from glossapi_dagster.state import OutputLayout, ProgressStore

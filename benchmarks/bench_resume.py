@@ -108,7 +108,7 @@ def engine_once(out: Path, keys: set[str]) -> dict:
     rows = manifest_rows(store, keys, todo)
     t_rows = time.perf_counter()
     report = run_extraction(layout.root, rows, pool_resource().pool_config(str(layout.root), "extract"),
-                            on_pool=on_pool, accel_type="cpu")
+                            on_pool=on_pool, accel_type="cpu", phase1_backend="docling")
     end = time.perf_counter()
     return {"total_s": end - t0, "pending_s": t_pending - t0, "manifest_read_s": t_rows - t_pending,
             "first_result_s": (first[0] - t0) if first else None, "done": len(report.outcomes)}
@@ -121,7 +121,7 @@ def dagster_once(instance, out: Path, corpus_dir: Path, keys: list[str]) -> dict
     resources = {"corpus": CorpusResource(input_dir=str(corpus_dir), output_dir=str(out)),
                  "gpu_pool": pool_resource()}
     wall0, t0 = time.time(), time.perf_counter()
-    result = materialize_extraction(instance, resources, partition_keys=keys)
+    result = materialize_extraction(instance, resources, partition_keys=keys, phase1_backend="docling")
     end = time.perf_counter()
     assert result is not None and result.success
     finished = [json.loads(p.read_text())["finished_at"] for p in (out / "sidecars" / "extract").glob("*.json")]

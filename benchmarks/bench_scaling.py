@@ -43,7 +43,7 @@ def one_run(corpus: Path, out: Path, workers: int, slow: dict | None = None) -> 
     update_manifest(store, corpus, "pdf", 1000)
     rows = store.read(["stem", "path"]).to_dict("records")
     stem_of = {r["path"]: r["stem"] for r in rows}
-    task = ExtractTask(str(layout.root), stem_of, accel_type="cpu")
+    task = ExtractTask(str(layout.root), stem_of, phase1_backend="docling", accel_type="cpu")
     if slow:
         task = SlowedTask(task, slow)
     cfg = PoolConfig(devices=resolve_devices(devices=list(range(workers))), threads=1,

@@ -90,7 +90,8 @@ def extraction(corpus: Path, out: Path, pipeline: str, devices: list[int], accel
         pool.on_batch = on_batch
 
     t0 = time.perf_counter()
-    report = run_extraction(layout.root, rows, cfg, on_pool=on_pool, pipeline=pipeline, accel_type=accel,
+    report = run_extraction(layout.root, rows, cfg, on_pool=on_pool, phase1_backend="docling", pipeline=pipeline,
+                            accel_type=accel,
                             artifacts_path=artifacts_path, benchmark_mode=True)
     wall = time.perf_counter() - t0
     pages = sum(p for _, p in stamps)

@@ -10,6 +10,12 @@ import sys
 import threading
 from pathlib import Path
 
+from .cli_flags import add_options, values_of
+from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions
+from .datamodel.options import OCR_MODES
+
+EXTRACT_MODELS = (ManifestOptions, ExtractOptions, PoolOptions)
+OCR_MODELS = (OcrOptions, MathOptions, PoolOptions)
 EPILOG = """examples:
   glossapi-dagster extract IN OUT --input-format pdf --use-gpus multi
   glossapi-dagster extract IN OUT --devices 0,1 --accel-type cpu     # no GPU: one CPU worker per id
@@ -17,29 +23,6 @@ EPILOG = """examples:
   glossapi-dagster status OUT
   glossapi-dagster export OUT DEST --format parquet --shard-size-mb 500
 Set DAGSTER_HOME to keep the runs (and see them in `dagster dev`)."""
-
-
-def _devices(text: str) -> list[int]:
-    try:
-        return [int(d) for d in text.split(",") if d.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--devices takes comma-separated GPU ids like 0,1 (got {text!r})")
-
-
-def _pool_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--use-gpus", choices=["single", "multi"], default="single",
-                   help="one GPU, or every GPU found (default: single)")
-    p.add_argument("--devices", type=_devices, default=None, help="explicit GPU ids, e.g. 0,1,3 (overrides --use-gpus)")
-    p.add_argument("--accel-type", choices=["cuda", "cpu"], default="cuda",
-                   help="cuda (default; checked before any work) or cpu (workers bound like GPU workers)")
-    p.add_argument("--num-threads", type=int, default=None, help="threads per worker (default: min(cpus, 2 x devices))")
-
-
-def _ocr_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--ocr-engine", choices=["auto", "tesseract", "rapidocr"], default="auto",
-                   help="tesseract (ell/grc/eng), rapidocr (GPU; Greek with GLOSSAPI_RAPIDOCR_ONNX_DIR), or auto "
-                        "(RapidOCR when its recogniser has Greek, else Tesseract; default)")
-    p.add_argument("--ocr-langs", default="ell+eng", help="Tesseract languages (default ell+eng; add grc for polytonic)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -52,37 +35,15 @@ def parser() -> argparse.ArgumentParser:
                                     "OUT/json/<stem>.docling.json.zst; progress in OUT/download_results.")
     ex.add_argument("input_dir", help="folder of documents (searched recursively)")
     ex.add_argument("output_dir", help="output folder (GlossAPI's layout)")
-    ex.add_argument("--input-format", default="all", help="pdf, docx, html, xml, md, pptx or all (default: all)")
-    ex.add_argument("--phase1-backend", choices=["auto", "safe", "docling"], default="auto",
-                    help="safe: pypdfium2 (fast); docling; auto: safe unless OCR or math is asked (default)")
-    ex.add_argument("--pipeline", choices=["native", "standard", "auto"], default="native",
-                    help="Docling's pipeline (standard needs its model weights)")
-    ex.add_argument("--force-ocr", action="store_true", help="OCR every page, ignoring the text layer")
-    ex.add_argument("--do-ocr", action="store_true",
-                    help="OCR only the pages whose text layer fails (scanned, empty, garbled); keep the others")
-    _ocr_args(ex)
-    ex.add_argument("--benchmark-mode", action="store_true", help="skip the per-document metrics files")
-    ex.add_argument("--reprocess", action="store_true", help="extract problematic documents again")
-    ex.add_argument("--max-pages", type=int, default=None,
-                    help="a PDF with more pages is problematic (safe backend; default: no limit)")
-    ex.add_argument("--page-time-budget", type=float, default=20.0,
-                    help="seconds one page may take in the safe backend (default: 20)")
-    _pool_args(ex)
+    add_options(ex, *EXTRACT_MODELS)
 
     oc = sub.add_parser("ocr", help="OCR the documents triage flagged, and/or decode their math (Phase 2)",
                         description="GlossAPI's ocr(): re-extract with full-page OCR the documents flagged "
                                     "needs_ocr, then decode formulas to LaTeX; OUT is the output folder of extract.")
     oc.add_argument("output_dir", help="the output folder of a previous extract")
-    oc.add_argument("--mode", choices=["ocr_bad", "math_only", "ocr_bad_then_math"], default="ocr_bad_then_math",
+    oc.add_argument("--mode", choices=OCR_MODES, default="ocr_bad_then_math",
                     help="what to do (default: ocr_bad_then_math)")
-    oc.add_argument("--math-batch-size", type=int, default=8, help="formulas per model call (default: 8)")
-    oc.add_argument("--math-engine", choices=["auto", "textlayer", "codeformula"], default="auto",
-                    help="codeformula (Docling's model; needs its weights), textlayer, or auto (default)")
-    oc.add_argument("--reprocess", action="store_true", help="redo documents that failed or were done")
-    oc.add_argument("--whole-document", action="store_true",
-                    help="OCR every page of a flagged document, not only the pages that need it")
-    _ocr_args(oc)
-    _pool_args(oc)
+    add_options(oc, *OCR_MODELS)
 
     xp = sub.add_parser("export", help="the usable, deduplicated documents of OUT as a training dataset in DEST",
                         description="clean() then jsonl_sharded() (zstd JSONL shards) or parquet_sharded() (zstd "
@@ -110,18 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         from .corpus import Corpus
 
         if args.command == "extract":
-            work = lambda: Corpus(args.input_dir, args.output_dir).extract(  # noqa: E731
-                input_format=args.input_format, num_threads=args.num_threads, use_gpus=args.use_gpus,
-                devices=args.devices, force_ocr=args.force_ocr, benchmark_mode=args.benchmark_mode,
-                accel_type=args.accel_type, phase1_backend=args.phase1_backend, pipeline=args.pipeline,
-                reprocess=args.reprocess, max_pages=args.max_pages, page_time_budget=args.page_time_budget,
-                do_ocr=args.do_ocr, ocr_engine=args.ocr_engine, ocr_langs=args.ocr_langs)
+            corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size)
+            work = lambda: corpus.extract(input_format=args.input_format,  # noqa: E731
+                                          **values_of(args, ExtractOptions, PoolOptions))
         elif args.command == "ocr":
             work = lambda: Corpus(args.output_dir, args.output_dir).ocr(  # noqa: E731
-                use_gpus=args.use_gpus, devices=args.devices, math_batch_size=args.math_batch_size, mode=args.mode,
-                accel_type=args.accel_type, num_threads=args.num_threads, math_engine=args.math_engine,
-                reprocess=args.reprocess, ocr_engine=args.ocr_engine, ocr_langs=args.ocr_langs,
-                whole_document=args.whole_document)
+                mode=args.mode, **values_of(args, *OCR_MODELS))
         elif args.command == "export":
             work = lambda: _export(args)  # noqa: E731
         print(_interruptible(work, Path(args.output_dir), args.command))

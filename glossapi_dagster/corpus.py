@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build, settings
+from .datamodel.options import OCR_MODES
 from .state import OutputLayout, ProgressStore
-from .state.manifest import FORMATS
 
 TERMINAL = ("success", "problematic", "skipped")
 
@@ -37,7 +38,7 @@ class Corpus:
                  progress: bool = True):
         self.input_dir = Path(input_dir).absolute()
         self.output_dir = Path(output_dir).absolute()
-        self.shard_size = shard_size
+        self.shard_size = build(ManifestOptions, shard_size=shard_size).shard_size
         self.progress = progress
         if not self.input_dir.is_dir():
             raise FileNotFoundError(f"input folder {self.input_dir} does not exist")
@@ -49,71 +50,66 @@ class Corpus:
                 math_requested: bool = False, reprocess: bool = False, batch_size: int = 1,
                 item_timeout: float | None = 1800.0, max_pages: int | None = None,
                 page_time_budget: float = 20.0, do_ocr: bool = False, ocr_engine: str = "auto",
-                ocr_langs: str = "ell+eng") -> PhaseSummary:
+                ocr_langs: str = "ell+eng", *, artifacts_path: str | None = None, summary_interval: float = 30.0,
+                max_attempts: int = 2, respawn_cap: int = 5, respawn_delay: float = 0.0,
+                respawn_backoff: str = "none") -> PhaseSummary:
         """Every document of the input folder to markdown and Docling JSON (GlossAPI's defaults).
 
-        max_pages: a longer PDF is problematic (safe backend); page_time_budget: seconds one page
-        may take there (GlossAPI's 20 s). force_ocr: every page OCR'd; do_ocr: only the pages whose
-        text layer fails. ocr_engine: rapidocr, tesseract or auto; ocr_langs: Tesseract's languages
-        (ell+eng; grc for polytonic)."""
-        if input_format not in FORMATS:
-            raise ValueError(f"unknown input_format {input_format!r}; choose one of {', '.join(FORMATS)}")
-        _check_choice("phase1_backend", phase1_backend, ("safe", "docling", "auto"))
-        _check_choice("pipeline", pipeline, ("native", "standard", "auto"))
-        if max_pages is not None and (not isinstance(max_pages, int) or max_pages < 1):
-            raise ValueError(f"max_pages must be a whole number >= 1 (or None), got {max_pages!r}")
-        if not page_time_budget or page_time_budget <= 0:
-            raise ValueError(f"page_time_budget must be > 0 seconds, got {page_time_budget!r}")
-        if force_ocr or do_ocr:  # before any work: the engine's models or language data must be there
-            _ocr_preflight(ocr_engine, ocr_langs)
+        The arguments are ManifestOptions', ExtractOptions' and PoolOptions' fields (datamodel/options.py,
+        and the README's options table): max_pages: a longer PDF is problematic (safe backend);
+        page_time_budget: seconds one page may take there (GlossAPI's 20 s). force_ocr: every page
+        OCR'd; do_ocr: only the pages whose text layer fails. A bad value is a ValueError naming it."""
+        manifest, options, pool = _options({**locals(), "shard_size": self.shard_size}, ManifestOptions,
+                                           ExtractOptions, PoolOptions)
+        if options.force_ocr or options.do_ocr:  # before any work: the engine's models or language data must be there
+            _ocr_preflight(options.ocr_engine, options.ocr_langs)
         check_writable(self.output_dir)  # before any worker starts, and before Dagster says anything
         from .defs.materialize import materialize_extraction, materialize_manifest
 
-        resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
-        config = dict(phase1_backend=phase1_backend, pipeline=pipeline, force_ocr=force_ocr,
-                      math_requested=math_requested, benchmark_mode=benchmark_mode, reprocess=reprocess,
-                      max_pages=max_pages, page_time_budget=float(page_time_budget),
-                      do_ocr=do_ocr, ocr_engine=ocr_engine, ocr_langs=ocr_langs)
+        resources = self._resources(pool)
         with _instance() as instance:
-            manifest = materialize_manifest(instance, resources, input_format, self.shard_size)
-            with self._progress_bar("extract", "extract_status", reprocess):
+            run = materialize_manifest(instance, resources, manifest.input_format, self.shard_size)
+            with self._progress_bar("extract", "extract_status", options.reprocess):
                 started = time.monotonic()
-                run = materialize_extraction(instance, resources, **config)
-        return self._summary("extract", [manifest.run_id] + ([run.run_id] if run else []), run, "extracted_docs",
-                             started)
+                extraction = materialize_extraction(instance, resources, **options.model_dump())
+        return self._summary("extract", [run.run_id] + ([extraction.run_id] if extraction else []), extraction,
+                             "extracted_docs", started)
 
     # -- OCR remediation and Phase 2 ----------------------------------------------------
     def ocr(self, use_gpus: str = "single", devices: list[int] | None = None, math_batch_size: int = 8,
             mode: str | None = None, accel_type: str = "cuda", num_threads: int | None = None,
             math_engine: str = "auto", reprocess: bool = False, batch_size: int = 1,
             item_timeout: float | None = 1800.0, ocr_engine: str = "auto", ocr_langs: str = "ell+eng",
-            whole_document: bool = False) -> PhaseSummary:
+            whole_document: bool = False, *, dpi: int | None = None, max_side_len: int | None = None,
+            max_pages: int | None = None, use_cls: bool = False, model_dir: str | None = None,
+            det_model: str | None = None, rec_model: str | None = None, cls_model: str | None = None,
+            keys: str | None = None, benchmark_mode: bool = False, artifacts_path: str | None = None,
+            math_respawn_cap: int | None = None, summary_interval: float = 30.0, max_attempts: int = 2,
+            respawn_cap: int = 5, respawn_delay: float = 0.0, respawn_backoff: str = "none") -> PhaseSummary:
         """GlossAPI's ocr(): 'ocr_bad' OCRs the failing pages of the documents triage flagged
         needs_ocr (every page with whole_document); 'math_only' decodes the formulas (Phase 2);
-        'ocr_bad_then_math' (None) does both."""
+        'ocr_bad_then_math' (None) does both. The other arguments are OcrOptions', MathOptions' and
+        PoolOptions' fields (reprocess and artifacts_path apply to both phases)."""
         mode = mode or "ocr_bad_then_math"
-        _check_choice("mode", mode, ("ocr_bad", "math_only", "ocr_bad_then_math"))
-        if math_batch_size < 1:
-            raise ValueError(f"math_batch_size must be >= 1, got {math_batch_size}")
+        _check_choice("mode", mode, OCR_MODES)
+        ocr, math, pool = _options(locals(), OcrOptions, MathOptions, PoolOptions)
         if not OutputLayout(self.output_dir).store_dir.is_dir():
             raise FileNotFoundError(f"no progress store in {self.output_dir}: run extract first")
         check_writable(self.output_dir)
         from .defs.materialize import materialize_math, materialize_ocr
 
         if mode != "math_only":
-            _ocr_preflight(ocr_engine, ocr_langs)
-        resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
+            _ocr_preflight(ocr.ocr_engine, ocr.ocr_langs)
+        resources = self._resources(pool)
         started, summary = time.monotonic(), PhaseSummary(mode, output_dir=str(self.output_dir))
         with _instance() as instance:
             if mode != "math_only":
                 with self._progress_bar("ocr", "ocr_success", reprocess, todo=None):
-                    run = materialize_ocr(instance, resources, reprocess=reprocess, ocr_engine=ocr_engine,
-                                          ocr_langs=ocr_langs, whole_document=whole_document)
+                    run = materialize_ocr(instance, resources, **ocr.model_dump())
                 summary = self._merge(summary, self._summary("ocr", [], run, "ocr_docs", started), run)
             if mode != "ocr_bad":
                 with self._progress_bar("math", "math_status", reprocess, todo=None):
-                    run = materialize_math(instance, resources, math_batch_size=math_batch_size,
-                                           math_engine=math_engine, reprocess=reprocess)
+                    run = materialize_math(instance, resources, **math.model_dump())
                 summary = self._merge(summary, self._summary("math", [], run, "math_enriched", started), run)
         summary.seconds = time.monotonic() - started
         return summary
@@ -228,24 +224,19 @@ class Corpus:
         return total
 
     # -- helpers ------------------------------------------------------------------------
-    def _resources(self, use_gpus, devices, accel_type, num_threads, batch_size, item_timeout) -> dict:
+    def _resources(self, pool: PoolOptions) -> dict:
         from .defs.resources import CorpusResource, GpuPoolResource
 
-        _check_choice("use_gpus", use_gpus, ("single", "multi"))
-        _check_choice("accel_type", accel_type, ("cuda", "cpu"))
-        if devices is not None and (not devices or any(not isinstance(d, int) or d < 0 for d in devices)):
-            raise ValueError(f"devices must be a non-empty list of GPU ids (ints >= 0), got {devices!r}")
-        if accel_type == "cuda":  # before any work: the GPUs asked for must really be there
+        if pool.accel_type == "cuda":  # before any work: the GPUs asked for must really be there
             from .backends.preflight import gpu_preflight
             from .pool import resolve_devices
 
-            ids = [d.cuda_id if d.cuda_id is not None else 0 for d in resolve_devices(use_gpus, devices)]
+            ids = [d.cuda_id if d.cuda_id is not None else 0 for d in resolve_devices(pool.use_gpus, pool.devices)]
             gpu_preflight(ids)
         check_writable(self.output_dir)  # before any worker starts: a read-only OUT is one clear error
         return {
             "corpus": CorpusResource(input_dir=str(self.input_dir), output_dir=str(self.output_dir)),
-            "gpu_pool": GpuPoolResource(use_gpus=use_gpus, devices=devices, accel_type=accel_type,
-                                        num_threads=num_threads, batch_size=batch_size, item_timeout=item_timeout),
+            "gpu_pool": GpuPoolResource(**pool.model_dump()),
         }
 
     def _progress_bar(self, phase: str, column: str, reprocess: bool, todo: str | None = "pending"):
@@ -278,10 +269,16 @@ def check_writable(folder: Path) -> None:
 
 
 def _ocr_preflight(engine: str, langs: str) -> None:
-    from .backends.ocr.engines import ENGINES, ocr_preflight
+    from .backends.ocr.engines import ocr_preflight
 
-    _check_choice("ocr_engine", engine, ENGINES)
     ocr_preflight(engine, langs, quiet=True)  # errors now; the run itself logs the choice
+
+
+def _options(values: dict, *models):
+    """One validated model per class, each from the arguments bearing its field names; and the
+    GLOSSAPI_* variables checked (a bad one: one clear error naming it), before any work."""
+    settings()
+    return tuple(build(model, **{k: values[k] for k in model.model_fields}) for model in models)
 
 
 def _check_choice(name: str, value, choices) -> None:

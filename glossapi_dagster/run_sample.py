@@ -1,56 +1,67 @@
 """`python -m glossapi_dagster.run_sample`: the main job on a corpus (the bundled sample by default),
 both phases (extraction, then math enrichment), on the Dagster instance that DAGSTER_HOME names,
-then where the outputs are and a summary."""
+then where the outputs are and a summary.
+
+The terminal shows a progress bar per phase, Dagster's warnings and errors, and the summary; every
+event of the runs (DEBUG included) is in the instance, on each run's page of the UI."""
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
+from .cli_flags import add_options, values_of
+from .datamodel import ExtractOptions, ManifestOptions, MathOptions, PoolOptions
 
-def main(argv: list[str] | None = None) -> int:
-    from .defs.resources import CorpusResource, GpuPoolResource, default_input_dir, default_output_dir
+MODELS = (ManifestOptions, ExtractOptions, MathOptions, PoolOptions)
+
+
+def parser() -> argparse.ArgumentParser:
+    from .defs.resources import default_input_dir, default_output_dir
 
     p = argparse.ArgumentParser(prog="python -m glossapi_dagster.run_sample", description=__doc__)
     p.add_argument("--input-dir", default=default_input_dir())
     p.add_argument("--output-dir", default=default_output_dir())
-    p.add_argument("--devices", default=None, help="comma-separated device ids, e.g. 0,1 (default: detect)")
-    p.add_argument("--accel-type", default="cuda", choices=["cuda", "cpu"])
-    p.add_argument("--pipeline", default="native", choices=["native", "standard", "auto"])
-    p.add_argument("--math-engine", default="auto", choices=["auto", "textlayer", "codeformula"],
-                   help="Phase 2's backend (auto: CodeFormula where its weights are present, else the text layer)")
     p.add_argument("--skip-math", action="store_true", help="Phase 1 only")
-    p.add_argument("--ocr-engine", default="auto", choices=["auto", "tesseract", "rapidocr"],
-                   help="OCR for the pages whose text layer fails (auto: RapidOCR with a Greek recogniser, else Tesseract)")
-    p.add_argument("--ocr-langs", default="ell+eng", help="Tesseract languages (add grc for polytonic)")
-    p.add_argument("--do-ocr", action="store_true", help="OCR the pages whose text layer fails (scanned, empty, "
-                   "garbled) with --ocr-engine; the other pages keep their text layer")
-    args = p.parse_args(argv)
+    add_options(p, *MODELS)
+    return p
 
-    from dagster import DagsterInstance
 
-    from .defs.materialize import materialize_extraction, materialize_manifest, materialize_math
-    from .state import OutputLayout, ProgressStore
+def main(argv: list[str] | None = None) -> int:
+    import warnings
 
+    from dagster import BetaWarning
+
+    # Dagster's note that backfill_policy is beta is for whoever edits the assets, not for the user
+    warnings.filterwarnings("ignore", category=BetaWarning)
+    args = parser().parse_args(argv)
     home = os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").absolute()))
     Path(home).mkdir(parents=True, exist_ok=True)
-    devices = [int(d) for d in args.devices.split(",")] if args.devices else None
-    resources = {
-        "corpus": CorpusResource(input_dir=str(Path(args.input_dir).absolute()),
-                                 output_dir=str(Path(args.output_dir).absolute())),
-        "gpu_pool": GpuPoolResource(devices=devices, accel_type=args.accel_type,
-                                    use_gpus="multi" if devices is None else "single"),
-    }
-    with DagsterInstance.get() as instance:
-        materialize_manifest(instance, resources)
-        result = materialize_extraction(instance, resources, pipeline=args.pipeline, do_ocr=args.do_ocr,
-                                        ocr_engine=args.ocr_engine, ocr_langs=args.ocr_langs)
-        math = None
-        if not args.skip_math and (result is None or result.success):
-            math = materialize_math(instance, resources, math_engine=args.math_engine)
-    layout = OutputLayout(args.output_dir)
+    from .corpus import Corpus
+
+    extract = values_of(args, ExtractOptions, PoolOptions)
+    extract["math_requested"] = args.math_requested or not args.skip_math  # 'auto' then takes Docling
+    try:
+        corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size)
+        phases = [corpus.extract(input_format=args.input_format, **extract)]
+        if not args.skip_math:
+            phases.append(corpus.ocr(mode="math_only", **values_of(args, MathOptions, PoolOptions)))
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"run_sample: error: {exc}", file=sys.stderr)
+        return 2
+    summary(corpus.output_dir, home, phases)
+    return 0
+
+
+def summary(out: Path, home: str, phases: list) -> None:
+    from .state import OutputLayout, ProgressStore
+
+    layout = OutputLayout(out)
     df = ProgressStore(layout.store_dir).read()
     print(f"\nDagster instance: {home} (run `dagster dev` with DAGSTER_HOME={home} to see the runs)")
+    for phase in phases:
+        print(phase)
     print(f"Outputs: {layout.root}/markdown, {layout.root}/json, store {layout.store_dir}/download_results.parquet")
     print(f"Documents: {len(df)}; by outcome: {df['extract_status'].value_counts(dropna=False).to_dict()}")
     for row in df[df["extract_status"] != "success"].itertuples():
@@ -61,8 +72,6 @@ def main(argv: list[str] | None = None) -> int:
               f"{layout.root}/markdown and {layout.root}/json/<stem>.latex_map.jsonl")
         for row in df[df["math_status"].isin(["problematic", "fatal"])].itertuples():
             print(f"  {row.stem}: math {row.math_status} ({row.math_error})")
-    ok = (result is None or result.success) and (math is None or math.success)
-    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -44,12 +44,12 @@ def test_schedule_requests_missing_and_unfinished_shards(tmp_path, corpus, insta
     input_dir = copy_pdfs(corpus / "pdfs", tmp_path / "in", ["multicolumn.pdf", "code_and_formula.pdf"])
     res = resources(input_dir, tmp_path / "out")
     assert materialize_manifest(instance, res, shard_size=1).success
-    assert materialize_extraction(instance, res, partition_keys=["shard-00000"]).success
+    assert materialize_extraction(instance, res, partition_keys=["shard-00000"], phase1_backend="docling").success
     with build_schedule_context(instance=instance, resources={"corpus": res["corpus"]}, scheduled_execution_time=NOW) as ctx:
         requests = missing_shards_schedule(ctx)
     assert [r.partition_key for r in requests] == ["shard-00001"]  # never materialized
 
-    assert materialize_extraction(instance, res, partition_keys=["shard-00001"]).success
+    assert materialize_extraction(instance, res, partition_keys=["shard-00001"], phase1_backend="docling").success
     with build_schedule_context(instance=instance, resources={"corpus": res["corpus"]}, scheduled_execution_time=NOW) as ctx:
         assert type(missing_shards_schedule(ctx)).__name__ == "SkipReason"  # all done
     # a document of a materialized shard is left to do (e.g. skipped when no device was left)
@@ -72,7 +72,7 @@ def test_materialization_on_a_real_postgresql_instance(tmp_path, corpus, monkeyp
         with DagsterInstance.get() as instance:
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             assert materialize_manifest(instance, res).success
-            assert materialize_extraction(instance, res).success
+            assert materialize_extraction(instance, res, phase1_backend="docling").success
             assert instance.get_dynamic_partitions("shards") == ["shard-00000"]
             event = instance.get_latest_materialization_event(extracted_docs.key)
             assert event.asset_materialization.metadata["processed"].value == 1

@@ -28,7 +28,7 @@ def run(tmp_path_factory, corpus):
     res = resources(input_dir, out)
     with temp_instance(tmp) as instance:
         manifest = materialize_manifest(instance, res, shard_size=10)
-        extraction = materialize_extraction(instance, res)
+        extraction = materialize_extraction(instance, res, phase1_backend="docling")
         yield {"instance": instance, "in": input_dir, "out": out, "res": res,
                "manifest": manifest, "extraction": extraction,
                "store": ProgressStore(OutputLayout(out).store_dir)}
@@ -139,11 +139,11 @@ def test_a_finished_corpus_on_a_new_instance_is_recorded_without_work(run, tmp_p
     before = {p.name: p.stat().st_mtime_ns for p in (layout.root / "sidecars" / "extract").iterdir()}
     with temp_instance(tmp_path) as fresh:
         assert materialize_manifest(fresh, run["res"], shard_size=10).success
-        late = materialize_extraction(fresh, run["res"])
+        late = materialize_extraction(fresh, run["res"], phase1_backend="docling")
         mats = late.asset_materializations_for_node("extracted_docs")
         assert sorted(m.partition for m in mats) == fresh.get_dynamic_partitions("shards")
         assert {m.metadata["processed"].value for m in mats} == {0}
-        assert materialize_extraction(fresh, run["res"]).asset_materializations_for_node("extracted_docs") == []
+        assert materialize_extraction(fresh, run["res"], phase1_backend="docling").asset_materializations_for_node("extracted_docs") == []
     assert {p.name: p.stat().st_mtime_ns for p in (layout.root / "sidecars" / "extract").iterdir()} == before
 
 
@@ -151,7 +151,7 @@ def test_rerun_does_nothing_then_only_the_new_file(run, corpus):
     instance, res = run["instance"], run["res"]
     layout = OutputLayout(run["out"])
     before = {p.name: p.stat().st_mtime_ns for p in (layout.root / "sidecars" / "extract").iterdir()}
-    again = materialize_extraction(instance, res)
+    again = materialize_extraction(instance, res, phase1_backend="docling")
     # nothing left: the run succeeds and records no new materialization (nor runs the checks)
     assert again.success and again.asset_materializations_for_node("extracted_docs") == []
     assert not [e for e in again.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
@@ -160,7 +160,7 @@ def test_rerun_does_nothing_then_only_the_new_file(run, corpus):
     manifest = materialize_manifest(instance, res, shard_size=10)
     assert manifest.success
     assert instance.get_dynamic_partitions("shards")[-1] == "shard-00003"
-    third = materialize_extraction(instance, res)
+    third = materialize_extraction(instance, res, phase1_backend="docling")
     processed = {m.partition: m.metadata["processed"].value for m in third.asset_materializations_for_node("extracted_docs")}
     assert processed == {**{s: 0 for s in instance.get_dynamic_partitions("shards")}, "shard-00003": 1}  # its shard's
     after = {p.name: p.stat().st_mtime_ns for p in (layout.root / "sidecars" / "extract").iterdir()}

@@ -25,7 +25,7 @@ def test_standard_pipeline_without_weights_fails_at_worker_start(tmp_path, corpu
     res = resources(input_dir, tmp_path / "out")
     assert materialize_manifest(instance, res).success
     with pytest.raises(Exception) as failed:
-        materialize_extraction(instance, res, pipeline="standard")
+        materialize_extraction(instance, res, phase1_backend="docling", pipeline="standard")
     message = str(failed.value)
     assert "docling-project/docling-layout-heron" in message
     assert "artifacts_path" in message and "pipeline='native'" in message
@@ -56,7 +56,7 @@ def test_non_pdf_formats_and_benchmark_mode(tmp_path, corpus, instance):
     out = tmp_path / "out"
     res = resources(input_dir, out)
     assert materialize_manifest(instance, res, input_format="all").success
-    assert materialize_extraction(instance, res, benchmark_mode=True).success
+    assert materialize_extraction(instance, res, phase1_backend="docling", benchmark_mode=True).success
     rows = {r["stem"]: r for r in ProgressStore(OutputLayout(out).store_dir).read().to_dict("records")}
     assert set(rows) == {"notes", "page", "multicolumn"}
     assert {r["extract_status"] for r in rows.values()} == {"success"}

@@ -87,7 +87,7 @@ def test_hostile_names_stay_inside_the_output_folder(tmp_path, corpus, instance,
 
     res = resources(input_dir, out)
     assert materialize_manifest(instance, res).success
-    assert materialize_extraction(instance, res).success
+    assert materialize_extraction(instance, res, phase1_backend="docling").success
 
     rows = {r["filename"]: r for r in ProgressStore(OutputLayout(out).store_dir).read().to_dict("records")}
     assert len(rows) == len(HOSTILE) + 2 - 1  # two files named "with space.pdf" share a filename

@@ -34,6 +34,7 @@ from glossapi_dagster.pool import Device, PoolConfig
 from glossapi_dagster.state import OutputLayout, ProgressStore, SkipList
 
 from .conftest import PYTHON, REPO, copy_pdfs, need_pdf, resources, temp_instance
+from .crash_math import use_crash_engine
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -229,7 +230,7 @@ def test_docling_formula_items_replace_their_placeholder(corpus_run, tmp_path, c
     layout.markdown("cf").write_text(markdown, encoding="utf-8")
     cfg = PoolConfig(devices=[Device(0)], log_dir=tmp_path / "logs")
     path = str(corpus / "pdfs" / "code_and_formula.pdf")
-    report = run_math(out, [{"stem": "cf", "path": path}], cfg, engine="textlayer", accel_type="cpu")
+    report = run_math(out, [{"stem": "cf", "path": path}], cfg, math_engine="textlayer", accel_type="cpu")
     assert report.counts()["success"] == 1
     (entry,) = latex_map(out, "cf")
     assert entry["docling_ref"] == item["self_ref"] and entry["kind"] == "display"
@@ -250,7 +251,7 @@ def test_broken_tounicode_is_reported_not_decoded(tmp_path, corpus):
     assert not any("ptq" in (f.latex or "") or "ptq" in f.source_text for f in formulas if not f.broken)
     out = tmp_path / "out"
     cfg = PoolConfig(devices=[Device(0)], log_dir=tmp_path / "logs")
-    report = run_math(out, [{"stem": "chain", "path": str(path)}], cfg, engine="textlayer", accel_type="cpu")
+    report = run_math(out, [{"stem": "chain", "path": str(path)}], cfg, math_engine="textlayer", accel_type="cpu")
     assert report.counts()["success"] == 1
     entries = latex_map(out, "chain")
     flagged = [e for e in entries if e["broken_tounicode"]]
@@ -365,11 +366,10 @@ def copies(extracted_copies, tmp_path, instance):
     return input_dir, out
 
 
-def _run(instance, input_dir, out, **config):
-    pool = config.pop("pool", {})
-    res = resources(input_dir, out, **pool)
+def _run(instance, input_dir, out, crash_stems=(), crash_delay=0.0, pool=None):
+    res = resources(input_dir, out, **(pool or {}))
     assert materialize_manifest(instance, res).success  # registers the copied store's shards here
-    return materialize_math(instance, res, math_engine="crash", **config)
+    return materialize_math(instance, res, math_engine=use_crash_engine(crash_stems, crash_delay))
 
 
 def test_crash_respawn_cap_skiplist_and_quarantine(copies, instance, monkeypatch):
@@ -443,11 +443,12 @@ CONTROLLER = textwrap.dedent(
     from dagster import DagsterInstance
     from glossapi_dagster.defs.materialize import materialize_manifest, materialize_math
     from glossapi_dagster_tests.conftest import resources
+    from glossapi_dagster_tests.crash_math import use_crash_engine
 
     res = resources(sys.argv[1], sys.argv[2])
     with DagsterInstance.get() as instance:
         materialize_manifest(instance, res)
-        materialize_math(instance, res, math_engine="crash", crash_delay=1.5)
+        materialize_math(instance, res, math_engine=use_crash_engine(delay=1.5))
     """
 )
 

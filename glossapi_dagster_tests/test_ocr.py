@@ -178,7 +178,7 @@ def test_preflight_runs_before_any_worker_for_cuda_and_not_for_cpu(tmp_path, cor
     res = resources(input_dir, out, devices=[0, 63], accel_type="cuda")
     assert materialize_manifest(instance, res).success
     with pytest.raises(Exception, match=r"GPU preflight failed for devices \[0, 63\].*Needed:"):
-        materialize_extraction(instance, res)
+        materialize_extraction(instance, res, phase1_backend="docling")
     assert not OutputLayout(out).worker_logs("extract").exists()  # no worker was started
     config = cpu_pool(devices=[0, 63]).pool_config(str(out), "extract")  # the CPU chosen: no preflight
     assert [d.cuda_id for d in config.devices] == [0, 63]

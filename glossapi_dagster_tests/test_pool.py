@@ -483,7 +483,10 @@ def test_worker_log_dir_override(tmp_path, monkeypatch):
     assert worker_log_dir(out, "math") == out / "logs" / "math_workers"
     override = tmp_path / "elsewhere"
     monkeypatch.setenv("GLOSSAPI_WORKER_LOG_DIR", str(override))
-    log_dir = worker_log_dir(out, "math")
+    from glossapi_dagster_tests.conftest import cpu_pool
+
+    # read above the pool (datamodel/settings.py), by the resource that builds the pool's config
+    log_dir = cpu_pool(devices=[0]).pool_config(str(out), "math").log_dir
     assert log_dir == override
     run_pool(probe(), [0], log_dir, range(3))
     assert len(logs_of(override, "gpu0")) == 1 and marker_path(override, "gpu0").exists()

@@ -91,7 +91,7 @@ def run(tmp_path_factory, corpus):
     res = resources(input_dir, out)
     with temp_instance(tmp) as instance:
         assert materialize_manifest(instance, res, shard_size=5).success
-        assert materialize_extraction(instance, res).success
+        assert materialize_extraction(instance, res, phase1_backend="docling").success
         store = ProgressStore(OutputLayout(out).store_dir)
         yield {"instance": instance, "out": out, "res": res, "store": store,
                "before_ocr": {r["stem"]: r for r in store.read().to_dict("records")}, "greek": greek}

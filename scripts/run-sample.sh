@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/instance.sh
-exec .venv/bin/python -m glossapi_dagster.run_sample "$@"
+# --use-gpus multi: the sample shows the pool on every GPU found (the options default to one, as GlossAPI)
+exec .venv/bin/python -m glossapi_dagster.run_sample --use-gpus multi "$@"

@@ -1,6 +1,5 @@
 """A sensor on the input folder and a daily schedule for missing or failed shards (both off by
-default: switch them on in the UI)."""
-import os
+default: switch them on in the UI). Their GLOSSAPI_* settings are read, and checked, at load."""
 
 from dagster import (
     AssetMaterialization,
@@ -16,6 +15,7 @@ from dagster import (
     sensor,
 )
 
+from ..datamodel import settings
 from ..state import OutputLayout, ProgressStore
 from ..state.manifest import update_manifest
 from .assets import download_results, extracted_docs
@@ -24,13 +24,13 @@ from .partitions import shards
 from .resources import CorpusResource
 
 
-@sensor(job=extract_job, minimum_interval_seconds=int(os.environ.get("GLOSSAPI_SENSOR_INTERVAL", "60")),
+@sensor(job=extract_job, minimum_interval_seconds=settings().sensor_interval,
         default_status=DefaultSensorStatus.STOPPED,
         description="New files in the input folder: download_results updated, their shards registered and extracted.")
 def new_documents_sensor(context: SensorEvaluationContext, corpus: CorpusResource):
     store = ProgressStore(OutputLayout(corpus.output_dir).store_dir)
-    update = update_manifest(store, corpus.input_dir, os.environ.get("GLOSSAPI_INPUT_FORMAT", "pdf"),
-                             int(os.environ.get("GLOSSAPI_SHARD_SIZE", "1000")))
+    env = settings()
+    update = update_manifest(store, corpus.input_dir, env.input_format, env.shard_size)
     if not update.new_rows and not update.vanished:
         return SkipReason(f"no new files in {corpus.input_dir}")
     event = AssetMaterialization(download_results.key, metadata={
@@ -43,7 +43,7 @@ def new_documents_sensor(context: SensorEvaluationContext, corpus: CorpusResourc
     )
 
 
-@schedule(job=extract_job, cron_schedule=os.environ.get("GLOSSAPI_RETRY_CRON", "0 3 * * *"),
+@schedule(job=extract_job, cron_schedule=settings().retry_cron,
           default_status=DefaultScheduleStatus.STOPPED,
           description="Daily: extract every shard that was never materialized, failed, or still has documents left.")
 def missing_shards_schedule(context: ScheduleEvaluationContext, corpus: CorpusResource):

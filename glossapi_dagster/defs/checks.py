@@ -1,11 +1,11 @@
 """Asset checks on the extraction: no silent loss, outputs that parse, a warning on many problems;
 and the helpers the checks of ocr_docs and math_enriched share."""
-import os
 import random
 import time
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
+from ..datamodel import settings
 from ..state.artifacts import load_docling_json
 from ..pool import PROBLEMATIC, SKIPPED, SUCCESS
 from ..state import OutputLayout, ProgressStore
@@ -102,7 +102,7 @@ def _size(path) -> int:
 @asset_check(asset=extracted_docs, description="Warns when the share of problematic documents passes "
              "GLOSSAPI_PROBLEMATIC_WARN (default 0.25).")
 def problematic_share(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
-    threshold = float(os.environ.get("GLOSSAPI_PROBLEMATIC_WARN", "0.25"))
+    threshold = settings().problematic_warn
     rows = _done_rows(context, corpus)
     share = float((rows["extract_status"] == PROBLEMATIC).mean()) if len(rows) else 0.0
     return AssetCheckResult(passed=share <= threshold, severity=AssetCheckSeverity.WARN,

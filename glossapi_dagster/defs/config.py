@@ -1,71 +1,64 @@
-"""Run configuration of the assets (what a user sets in the launchpad or run config)."""
+"""Run configuration of the assets (what a user sets in the launchpad or run config).
+
+Each Config class is its phase's options model (datamodel/options.py), field for field: built
+from the model's fields, so a name, default, choice, bound or description is declared once. The
+launchpad checks the choices before a run starts; `options()` checks the rest (bounds, engine
+names) at the step's start, before any worker.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
 
 from dagster import Config
-from pydantic import Field
+from pydantic import BaseModel, create_model
+
+from ..datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, build
 
 
-class DownloadResultsConfig(Config):
-    input_format: str = Field("pdf", description="pdf, docx, html, xml, md, pptx, or all")
-    shard_size: int = Field(1000, description="Up to this many new files per shard (partition)")
+def model_fields(model: type[BaseModel]) -> dict:
+    """create_model's field definitions, one for each of the model's fields."""
+    return {name: (field.annotation, field) for name, field in model.model_fields.items()}
 
 
-class ExtractConfig(Config):
-    phase1_backend: str = Field("docling", description="docling, safe (pypdfium2, fast) or auto (GlossAPI's names)")
-    pipeline: str = Field("native", description="Docling pipeline: native (no weights), standard, or auto")
-    force_ocr: bool = Field(False, description="OCR every page, ignoring the text layer")
-    do_ocr: bool = Field(False, description="OCR only the pages whose text layer fails (scanned, empty, garbled)")
-    ocr_engine: str = Field("auto", description="rapidocr, tesseract, or auto (RapidOCR when its recogniser "
-                                                "has Greek, else Tesseract)")
-    ocr_langs: str = Field("ell+eng", description="Tesseract languages, e.g. ell+eng+grc (grc is added for a "
-                                                  "polytonic text layer)")
-    math_requested: bool = Field(False, description="Phase 2 will follow: 'auto' then takes Docling")
-    artifacts_path: str | None = Field(None, description="Folder with Docling's model weights (standard)")
-    benchmark_mode: bool = Field(False, description="Skip the per-document and per-page metrics files")
-    reprocess: bool = Field(False, description="Extract problematic documents again")
-    max_pages: int | None = Field(None, description="Page budget per document in the safe backend (more pages: problematic)")
-    page_time_budget: float = Field(20.0, description="Seconds one page may take in the safe backend")
+def _config_of(model: type[BaseModel]) -> type[Config]:
+    return create_model(f"_{model.__name__}Fields", __base__=Config, __module__=__name__, **model_fields(model))
 
 
-class OcrConfig(Config):
+class _Options:
+    """What every Config here adds: its values as the options model, validated."""
+
+    OPTIONS: ClassVar[type[BaseModel]]
+
+    def options(self):
+        return build(self.OPTIONS, **self.model_dump())
+
+
+class DownloadResultsConfig(_config_of(ManifestOptions), _Options):
+    OPTIONS: ClassVar[type[BaseModel]] = ManifestOptions
+
+
+class ExtractConfig(_config_of(ExtractOptions), _Options):
+    OPTIONS: ClassVar[type[BaseModel]] = ExtractOptions
+
+
+class OcrConfig(_config_of(OcrOptions), _Options):
     """ocr_docs: the pages that need it of the documents triage flagged needs_ocr."""
 
-    ocr_engine: str = Field("auto", description="rapidocr, tesseract, or auto (RapidOCR when its recogniser "
-                                                "has Greek, else Tesseract)")
-    ocr_langs: str = Field("ell+eng", description="Tesseract languages, e.g. ell+eng+grc (grc is added for a "
-                                                  "polytonic text layer)")
-    whole_document: bool = Field(False, description="OCR every page of a flagged document (GlossAPI's ocr_bad), "
-                                                    "not only the pages that need it")
-    dpi: int | None = Field(None, description="Render resolution of each page for OCR (None: 200)")
-    max_side_len: int | None = Field(None, description="Longest side of a rendered page in pixels "
-                                                       "(None: 2000 RapidOCR, 4000 Tesseract)")
-    max_pages: int | None = Field(None, description="OCR only the first N pages of each document (None: all)")
-    use_cls: bool = Field(False, description="Run RapidOCR's text-direction classifier (rotated lines)")
-    model_dir: str | None = Field(None, description="Folder with det/rec/cls ONNX models and keys "
-                                                    "(default: GLOSSAPI_RAPIDOCR_ONNX_DIR, else rapidocr's bundled)")
-    det_model: str | None = Field(None, description="Explicit detection model (.onnx)")
-    rec_model: str | None = Field(None, description="Explicit recognition model (.onnx), e.g. Greek PP-OCRv5")
-    cls_model: str | None = Field(None, description="Explicit direction classifier (.onnx)")
-    keys: str | None = Field(None, description="Keys (character list) file of the recognition model")
-    reprocess: bool = Field(False, description="OCR again documents whose OCR failed before")
-    benchmark_mode: bool = Field(False, description="Skip the per-document and per-page metrics files")
-
-    def ocr_options(self) -> dict:
-        """OcrExtractor's keyword arguments."""
-        return {"dpi": self.dpi, "max_side_len": self.max_side_len, "max_pages": self.max_pages,
-                "use_cls": self.use_cls, "model_dir": self.model_dir, "det_model": self.det_model,
-                "rec_model": self.rec_model, "cls_model": self.cls_model, "keys": self.keys}
+    OPTIONS: ClassVar[type[BaseModel]] = OcrOptions
 
 
-class MathConfig(Config):
+class MathConfig(_config_of(MathOptions), _Options):
     """math_enriched: the formulas of every extracted PDF decoded to LaTeX (Phase 2)."""
 
-    math_engine: str = Field("auto", description="textlayer (the PDF's glyphs, no model), codeformula (Docling's "
-                                                 "CodeFormulaV2 on the GPUs), or auto (codeformula where its weights "
-                                                 "are present, else textlayer)")
-    math_batch_size: int = Field(8, description="Formulas per model call (codeformula)")
-    artifacts_path: str | None = Field(None, description="Folder with Docling's model weights (CodeFormulaV2)")
-    reprocess: bool = Field(False, description="Enrich again documents already enriched, or that failed")
-    respawn_cap: int | None = Field(None, description="Respawns allowed per math worker (None: "
-                                                      "GLOSSAPI_MATH_RESPAWN_CAP, default 5; 0: never respawn)")
-    crash_stems: list[str] = Field([], description="Test only, with math_engine='crash': kill the worker on these stems")
-    crash_delay: float = Field(0.0, description="Test only, with math_engine='crash': seconds to wait per document")
+    OPTIONS: ClassVar[type[BaseModel]] = MathOptions
+
+
+CONFIG_OF_ASSET = {"download_results": DownloadResultsConfig, "extracted_docs": ExtractConfig,
+                   "ocr_docs": OcrConfig, "math_enriched": MathConfig}
+
+
+def checked_run_config(asset: str, config: dict) -> dict:
+    """An asset's run config checked against its options model before the run (one clear error,
+    no run started); the values given, nothing added, so the asset's defaults stay its own."""
+    build(CONFIG_OF_ASSET[asset].OPTIONS, **config)
+    return config

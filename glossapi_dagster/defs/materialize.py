@@ -5,10 +5,14 @@ The jobs are the code location's own (glossapi_dagster.definitions: the same ass
 sensors and schedules the UI serves); only the resources are the caller's."""
 from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition
 
+from .config import checked_run_config
 from .jobs import extract_job, manifest_job, math_job, ocr_job
 from .partitions import shards
 from .stale_runs import release_dead_runs, run_tags
 
+# Dagster's console logger shows warnings and errors; every event (DEBUG included) is still in the
+# instance's event log, in the run's page of the UI. The terminal is for the progress bars.
+TERMINAL_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
@@ -22,19 +26,22 @@ def location_job(name: str) -> JobDefinition:
 def run_job(instance: DagsterInstance, resources: dict, name: str, run_config: dict | None = None,
             tags: dict | None = None, raise_on_error: bool = True) -> ExecuteInProcessResult:
     """The location's job `name`, run in process with the caller's resources in place of the location's."""
-    return location_job(name).execute_in_process(instance=instance, resources=resources, run_config=run_config,
+    return location_job(name).execute_in_process(instance=instance, resources=resources,
+                                                 run_config={**(run_config or {}), **TERMINAL_LOGS},
                                                  tags={**(tags or {}), **run_tags()}, raise_on_error=raise_on_error)
 
 
-def materialize_manifest(instance: DagsterInstance, resources: dict, input_format: str = "pdf",
-                         shard_size: int = 1000) -> ExecuteInProcessResult:
-    config = {"ops": {"download_results": {"config": {"input_format": input_format, "shard_size": shard_size}}}}
+def materialize_manifest(instance: DagsterInstance, resources: dict, input_format: str | None = None,
+                         shard_size: int | None = None) -> ExecuteInProcessResult:
+    given = {k: v for k, v in (("input_format", input_format), ("shard_size", shard_size)) if v is not None}
+    config = {"ops": {"download_results": {"config": checked_run_config("download_results", given)}}}
     return run_job(instance, resources, manifest_job.name, config)
 
 
 def over_shards(instance: DagsterInstance, resources: dict, job_name: str, asset: str,
                 partition_keys: list[str] | None, config: dict) -> ExecuteInProcessResult | None:
     """One run over a range of shards (all registered ones by default): one pool for all of them."""
+    config = checked_run_config(asset, config)  # a bad option: one clear error, no run started
     keys = partition_keys or instance.get_dynamic_partitions(shards.name)
     if not keys:
         return None

@@ -1,33 +1,31 @@
 """Resources: where the corpus lives, and the multi-GPU pool that runs inside one materialization."""
 
-import os
 from pathlib import Path
 
 from dagster import Backoff, ConfigurableResource, InitResourceContext, RetryPolicy
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, create_model
 
+from ..datamodel import PoolOptions, build, settings
 from ..pool import PoolConfig, WorkerPool, auto_threads, resolve_devices, worker_log_dir
+from .config import model_fields
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_INPUT = REPO_ROOT / "sample_corpus" / "pdfs"
 
 
 def default_input_dir() -> str:
-    return os.environ.get("GLOSSAPI_INPUT_DIR") or str(SAMPLE_INPUT)
+    return settings().input_dir or str(SAMPLE_INPUT)
 
 
 def default_output_dir() -> str:
-    return os.environ.get("GLOSSAPI_OUTPUT_DIR") or str(REPO_ROOT / "out")
+    return settings().output_dir or str(REPO_ROOT / "out")
 
 
 def default_gpu_pool() -> "GpuPoolResource":
-    """The code location's pool; GLOSSAPI_DEVICES (e.g. "0,1") and GLOSSAPI_ACCEL_TYPE set it per deployment."""
-    devices = os.environ.get("GLOSSAPI_DEVICES")
-    return GpuPoolResource(
-        devices=[int(d) for d in devices.split(",")] if devices else None,
-        use_gpus=os.environ.get("GLOSSAPI_USE_GPUS", "multi"),
-        accel_type=os.environ.get("GLOSSAPI_ACCEL_TYPE", "cuda"),
-    )
+    """The code location's pool; GLOSSAPI_DEVICES (e.g. "0,1"), GLOSSAPI_USE_GPUS and GLOSSAPI_ACCEL_TYPE
+    set it per deployment (a bad value fails the code location's load, naming the variable)."""
+    env = settings()
+    return GpuPoolResource(devices=env.devices, use_gpus=env.use_gpus, accel_type=env.accel_type)
 
 
 class CorpusResource(ConfigurableResource):
@@ -37,31 +35,28 @@ class CorpusResource(ConfigurableResource):
     output_dir: str
 
 
-class GpuPoolResource(ConfigurableResource):
-    """One worker process per device, inside the asset's own materialization.
+class GpuPoolResource(create_model("_PoolFields", __base__=ConfigurableResource, __module__=__name__,
+                                   **model_fields(PoolOptions))):
+    """One worker process per device, inside the asset's own materialization; its fields are
+    PoolOptions' (datamodel/options.py), one for one.
 
     Teardown kills every worker still alive, also when the run is interrupted or terminated.
     """
 
-    use_gpus: str = "single"                  # 'single' or 'multi' (all detected GPUs)
-    devices: list[int] | None = None          # explicit ids win; on a CPU machine, one CPU worker each
-    accel_type: str = "cuda"                  # 'cuda' or 'cpu'
-    num_threads: int | None = None            # None: min(cpu_count, 2 x devices)
-    batch_size: int = 1
-    item_timeout: float | None = 1800.0       # seconds one document may take before its worker is killed
-    summary_interval: float = 30.0
-    max_attempts: int = 2
-    respawn_cap: int = 5                      # RetryPolicy.max_retries of each worker
-    respawn_delay: float = 0.0
-    respawn_backoff: str | None = None        # None, 'LINEAR' or 'EXPONENTIAL'
-
     _pools: list = PrivateAttr(default_factory=list)
 
+    def options(self) -> PoolOptions:
+        return build(PoolOptions, **{name: getattr(self, name) for name in PoolOptions.model_fields})
+
+    def backoff(self) -> Backoff | None:
+        return None if self.respawn_backoff == "none" else Backoff[self.respawn_backoff.upper()]
+
     def retry_policy(self) -> RetryPolicy:
-        backoff = Backoff[self.respawn_backoff.upper()] if self.respawn_backoff else None
-        return RetryPolicy(max_retries=self.respawn_cap, delay=self.respawn_delay or None, backoff=backoff)
+        return RetryPolicy(max_retries=self.respawn_cap, delay=self.respawn_delay or None, backoff=self.backoff())
 
     def pool_config(self, out_dir: str, phase: str) -> PoolConfig:
+        self.options()  # bounds and device ids: one clear error before any worker
+        env = settings()  # the variables the workers read, checked before they start
         devices = resolve_devices(self.use_gpus, self.devices)
         gpus = [d.cuda_id for d in devices if d.cuda_id is not None]
         if self.accel_type == "cuda" and gpus:
@@ -73,7 +68,7 @@ class GpuPoolResource(ConfigurableResource):
         return PoolConfig(
             devices=devices,
             threads=auto_threads(len(devices), self.num_threads),
-            log_dir=worker_log_dir(out_dir, phase),
+            log_dir=worker_log_dir(out_dir, phase, env.worker_log_dir),
             batch_size=self.batch_size,
             max_attempts=self.max_attempts,
             item_timeout=self.item_timeout,

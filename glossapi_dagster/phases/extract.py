@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ..backends.extract.base import ConversionFailed
 from ..backends.extract.docling_extractor import DoclingExtractor
 from ..backends.ocr.engines import build_engine, ocr_preflight
 from ..backends.ocr.tesseract import parse_langs
 from ..backends.extract.text_fixes import clean_document
+from ..datamodel import ExtractOptions, build
 from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, PoolReport, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
 from ..state.errors import OutputUnavailable, is_resource_error
@@ -33,23 +34,40 @@ OCR_BACKENDS = ("rapidocr", "tesseract")
 OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec")  # pages OCR'd of the document, by which engine
 
 
+_DEFAULT = ExtractOptions()  # the Task's defaults are the options' (datamodel/options.py)
+
+
 @dataclass
 class ExtractTask:
+    """ExtractOptions' fields as the workers use them, plus what the controller resolved."""
+
     out_dir: str
     stems: dict                      # absolute path -> stem
-    pipeline: str = "native"         # Docling's pipeline: native | standard | auto
-    phase1_backend: str = "docling"  # docling | safe | auto (GlossAPI's names)
-    force_ocr: bool = False          # every page OCR'd, the text layer ignored
-    math_requested: bool = False     # 'auto' takes Docling when Phase 2 will follow
+    pipeline: str = _DEFAULT.pipeline              # Docling's pipeline: native | standard | auto
+    phase1_backend: str = _DEFAULT.phase1_backend  # docling | safe | auto (GlossAPI's names)
+    force_ocr: bool = _DEFAULT.force_ocr           # every page OCR'd, the text layer ignored
+    math_requested: bool = _DEFAULT.math_requested  # 'auto' takes Docling when Phase 2 will follow
     accel_type: str = "cuda"
-    artifacts_path: str | None = None
-    benchmark_mode: bool = False
+    artifacts_path: str | None = _DEFAULT.artifacts_path
+    benchmark_mode: bool = _DEFAULT.benchmark_mode
     ocr_options: dict = field(default_factory=dict)
-    max_pages: int | None = None     # page budget per document (safe backend; Docling's max_num_pages)
-    page_time_budget: float = 20.0   # seconds a page may take (safe backend; GlossAPI's 20 s)
+    max_pages: int | None = _DEFAULT.max_pages     # page budget per document (safe backend)
+    page_time_budget: float = _DEFAULT.page_time_budget  # seconds a page may take (safe backend)
     ocr_engine: str = "rapidocr"     # rapidocr | tesseract (the controller resolves 'auto' first)
-    ocr_langs: str = "ell+eng"       # Tesseract's languages; grc added for a polytonic text layer
-    do_ocr: bool = False             # OCR the pages whose text layer fails, keep the others
+    ocr_langs: str = _DEFAULT.ocr_langs  # Tesseract's languages; grc added for a polytonic text layer
+    do_ocr: bool = _DEFAULT.do_ocr   # OCR the pages whose text layer fails, keep the others
+
+    def __post_init__(self):
+        # a bad choice is refused here, on the controller, not as a KeyError in a worker
+        build(ExtractOptions, **{k: getattr(self, k) for k in ExtractOptions.model_fields
+                                 if hasattr(self, k) and k != "ocr_engine"})
+
+    @classmethod
+    def of(cls, out_dir: str, stems: dict, options: ExtractOptions, **resolved) -> "ExtractTask":
+        """The Task of these options; `resolved`: what the controller decided (accel_type, OCR engine)."""
+        names = {f.name for f in fields(cls)}
+        given = {k: v for k, v in options.model_dump().items() if k in names and k not in resolved}
+        return cls(out_dir, stems, **given, **resolved)
 
     def backend_for(self, path: str) -> str:
         is_pdf = path.lower().endswith(".pdf")
@@ -217,19 +235,22 @@ def _drop_outputs(layout: OutputLayout, stem: str) -> None:
         path.unlink(missing_ok=True)
 
 
-def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, reprocess: bool = False,
-                   log=None, **options):
+def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=None,
+                   options: ExtractOptions | None = None, accel_type: str = "cuda", ocr_options: dict | None = None,
+                   log=None, **option_fields):
     """Extract the given manifest rows (each with `stem` and `path`) on the pool; returns its report.
 
     Only the rows this run can claim are extracted: another live run over the same OUT keeps
-    its own. `options` are ExtractTask's fields: pipeline, phase1_backend, force_ocr, accel_type, ..."""
+    its own. `options`, or `option_fields` (ExtractOptions' names: pipeline, phase1_backend, ...)."""
     from ..state import ProgressStore, SkipList
     from ..state.claims import Claims
     from .runner import run_on_pool
 
-    if options.get("force_ocr") or options.get("do_ocr"):  # before any worker: engine chosen, languages there
-        options["ocr_engine"] = ocr_preflight(options.get("ocr_engine", "auto"), options.get("ocr_langs"),
-                                              options.get("ocr_options"), log=log)
+    options = options or build(ExtractOptions, **option_fields)
+    reprocess = options.reprocess
+    ocr_engine = options.ocr_engine
+    if options.force_ocr or options.do_ocr:  # before any worker: engine chosen, languages there
+        ocr_engine = ocr_preflight(options.ocr_engine, options.ocr_langs, ocr_options, log=log)
     layout = OutputLayout(out_dir)
     store = ProgressStore(layout.store_dir)
     claims = Claims(layout.store_dir, "extract")
@@ -244,7 +265,8 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         stem_of = {r["path"]: r["stem"] for r in sorted(rows, key=_size, reverse=True) if r["stem"] in mine}
         if not stem_of:
             return PoolReport()
-        task = ExtractTask(str(layout.root), stem_of, **options)
+        task = ExtractTask.of(str(layout.root), stem_of, options, accel_type=accel_type, ocr_engine=ocr_engine,
+                              ocr_options=dict(ocr_options or {}))
 
         def to_row(stem: str, outcome: ItemOutcome) -> dict:
             if outcome.status in (PROBLEMATIC, FATAL):  # outputs of an earlier version of a replaced file

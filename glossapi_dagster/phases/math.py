@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+from ..datamodel import MathOptions, build, math_engine_plugin, settings
 from ..pool import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome, WorkerContext
 from ..state import OutputLayout
 from ..state.atomic import atomic_write, atomic_write_text
 from ..state.artifacts import load_docling_json
 from ..backends.math.markdown import Placement, doc_items, locate, place
 
-MATH_ENGINES = ("auto", "textlayer", "codeformula", "crash")
 MAX_LATEX_CHARS = 3000
-DEFAULT_RESPAWN_CAP = 5
 NO_MATH = "no_math"  # math_status of a document without formulas; the others are the pool's statuses
 
 
@@ -33,60 +32,44 @@ def respawn_cap(explicit: int | None = None) -> int:
     """The math workers' respawn cap: an explicit value, else GLOSSAPI_MATH_RESPAWN_CAP, else 5.
     0 means never respawn (GlossAPI reads 0 as unlimited; here it means what it says)."""
     if explicit is not None:
-        value = explicit
-    else:
-        raw = os.environ.get("GLOSSAPI_MATH_RESPAWN_CAP", "").strip()
-        try:
-            value = int(raw) if raw else DEFAULT_RESPAWN_CAP
-        except ValueError:
-            raise ValueError(f"GLOSSAPI_MATH_RESPAWN_CAP must be a whole number >= 0, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"the math respawn cap must be >= 0, got {value}")
-    return value
+        if explicit < 0:
+            raise ValueError(f"the math respawn cap must be >= 0, got {explicit}")
+        return explicit
+    return settings().math_respawn_cap
 
 
 @dataclass
 class MathTask:
     out_dir: str
     sources: dict                       # stem -> absolute path of its PDF
-    engine: str = "auto"                # auto | textlayer | codeformula | crash (tests)
-    math_batch_size: int = 8            # formulas per model call
+    options: MathOptions = field(default_factory=MathOptions)
     accel_type: str = "cuda"
-    artifacts_path: str | None = None
-    crash_stems: frozenset = frozenset()  # engine='crash': SIGKILL the worker on these stems
-    crash_delay: float = 0.0            # engine='crash': seconds to wait before each document
+    plugin: Callable | None = None      # a registered engine's factory (math_engine_plugin), pickled by reference
     max_latex_chars: int = MAX_LATEX_CHARS
-
-    def __post_init__(self):
-        if self.engine not in MATH_ENGINES:
-            raise ValueError(f"math_engine must be one of {MATH_ENGINES}, got {self.engine!r}")
-        if self.math_batch_size < 1:
-            raise ValueError(f"math_batch_size must be >= 1, got {self.math_batch_size}")
 
     def setup(self, ctx: WorkerContext):
         from ..backends.math.textlayer import TextLayerMath
 
         textlayer = TextLayerMath(ctx.log)  # finds the formulas whatever decodes them
-        engine, decoder, crash, device = self.engine, None, None, "cpu"
+        engine, decoder, hooks, device = self.options.math_engine, None, None, "cpu"
+        batch, artifacts = self.options.math_batch_size, self.options.artifacts_path
         if engine == "auto":
             from ..backends.math.code_formula import find_weights, missing_message
 
-            engine = "codeformula" if find_weights(self.artifacts_path) else "textlayer"
+            engine = "codeformula" if find_weights(artifacts) else "textlayer"
             if engine == "textlayer":
-                ctx.log.warning("math_engine='auto': %s Using the text-layer backend.", missing_message(self.artifacts_path))
+                ctx.log.warning("math_engine='auto': %s Using the text-layer backend.", missing_message(artifacts))
         if engine == "codeformula":
             from ..backends.math.code_formula import CodeFormulaDecoder
             from .extract import torch_device
 
             device = torch_device(ctx, self.accel_type)
-            decoder = CodeFormulaDecoder(device, self.math_batch_size, self.artifacts_path, ctx.log)
-        elif engine == "crash":
-            from ..backends.crash_math import CrashingMath
-
-            crash = CrashingMath(self.crash_stems, self.crash_delay, ctx.log)
-        ctx.log.info("math engine=%s batch=%d device=%s", engine, self.math_batch_size, device)
-        worker = _Enricher(OutputLayout(self.out_dir), self.sources, textlayer, decoder, crash,
-                           "textlayer" if engine == "crash" else engine, self.max_latex_chars, ctx.label, device)
+            decoder = CodeFormulaDecoder(device, batch, artifacts, ctx.log)
+        elif self.plugin is not None:  # a registered engine: the text layer decodes, its hooks run around it
+            hooks = self.plugin(ctx.log)
+        ctx.log.info("math engine=%s batch=%d device=%s", engine, batch, device)
+        worker = _Enricher(OutputLayout(self.out_dir), self.sources, textlayer, decoder, hooks,
+                           "textlayer" if hooks is not None else engine, self.max_latex_chars, ctx.label, device)
         return worker.enrich
 
 
@@ -96,7 +79,7 @@ class _Enricher:
     sources: dict
     textlayer: object
     decoder: object | None
-    crash: object | None
+    hooks: object | None                # a registered engine's before(stem) and after_latex_map(stem)
     engine: str
     max_latex_chars: int
     worker: str
@@ -104,8 +87,8 @@ class _Enricher:
 
     def enrich(self, stem: str) -> dict:
         started = time.perf_counter()
-        if self.crash is not None:
-            self.crash.before(stem)
+        if self.hooks is not None:
+            self.hooks.before(stem)
         pdf = self._pdf(stem)
         doc = load_docling_json(self.layout.docling_json(stem)) if self.layout.docling_json(stem).exists() else None
         formula_pages = {it.page_no for it in (doc_items(doc) if doc else []) if it.label == "formula" and it.page_no}
@@ -118,8 +101,8 @@ class _Enricher:
             self._decode_with_model(pdf, targets)
         entries = [self._entry(i, t) for i, t in enumerate(targets)]
         atomic_write_text(self.layout.latex_map(stem), "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
-        if self.crash is not None:
-            self.crash.after_latex_map(stem)
+        if self.hooks is not None:
+            self.hooks.after_latex_map(stem)
         source_md, md_now = self._phase1_markdown(stem)
         items = doc_items(doc) if doc else []
         locate(source_md, items)
@@ -344,16 +327,18 @@ def _na(value) -> bool:
         return False
 
 
-def run_math(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, **options):
+def run_math(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, options: MathOptions | None = None,
+             accel_type: str = "cuda", **fields):
     """Phase 2 over the given rows (each with `stem` and `path`) on the pool; returns its report.
 
-    `options` are MathTask's fields: engine, math_batch_size, accel_type, artifacts_path, crash_*."""
+    `options`, or `fields` (MathOptions' names: math_engine, math_batch_size, ...) to build it."""
     from ..state import ProgressStore, SkipList
     from .runner import run_on_pool
 
+    options = options or build(MathOptions, **fields)
     layout = OutputLayout(out_dir)
     sources = {r["stem"]: r["path"] for r in rows}
-    task = MathTask(str(layout.root), sources, **options)
+    task = MathTask(str(layout.root), sources, options, accel_type, math_engine_plugin(options.math_engine))
     skiplist = SkipList(layout.skiplist)
 
     def to_row(stem: str, outcome: ItemOutcome) -> dict:

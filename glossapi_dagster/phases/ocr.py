@@ -14,6 +14,7 @@ from ..backends.extract.base import ConversionFailed
 from ..backends.ocr.engines import build_engine, ocr_preflight
 from ..backends.extract.text_fixes import clean_document
 from ..backends.ocr.tesseract import parse_langs
+from ..datamodel import OcrOptions, build
 from ..pool import FATAL, SKIPPED, SUCCESS, ItemOutcome, PermanentError, WorkerContext
 from ..state import KEY, OutputLayout, ProgressStore
 from ..state.artifacts import load_docling_json, write_artifacts
@@ -139,16 +140,19 @@ def _extract_signals(layout: OutputLayout, stem: str, data: dict, path: str) -> 
     return {**page_signals(data, path), "needs_ocr": True}
 
 
-def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, accel_type: str = "cuda",
-            ocr_options: dict | None = None, benchmark_mode: bool = False, ocr_engine: str = "auto",
-            ocr_langs: str = "ell+eng", whole_document: bool = False, log=None):
-    """OCR the given store rows (each with `stem` and `path`) on the pool; returns its report."""
+def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, options: OcrOptions | None = None,
+            accel_type: str = "cuda", log=None, **option_fields):
+    """OCR the given store rows (each with `stem` and `path`) on the pool; returns its report.
+    `options`, or `option_fields` (OcrOptions' names) to build it."""
     from ..state import SkipList
     from .runner import run_on_pool
 
+    options = options or build(OcrOptions, **option_fields)
+    ocr_options, benchmark_mode = options.engine_options(), options.benchmark_mode
+    ocr_langs, whole_document = options.ocr_langs, options.whole_document
     layout = OutputLayout(out_dir)
     stem_of = {r["path"]: r["stem"] for r in rows}
-    engine = ocr_preflight(ocr_engine, ocr_langs, ocr_options, log=log)  # before any worker starts
+    engine = ocr_preflight(options.ocr_engine, ocr_langs, ocr_options, log=log)  # before any worker starts
     if whole_document:
         task = ExtractTask(str(layout.root), stem_of, force_ocr=True, accel_type=accel_type, ocr_engine=engine,
                            ocr_langs=ocr_langs, ocr_options=dict(ocr_options or {}), benchmark_mode=benchmark_mode)

@@ -5,9 +5,8 @@ import os
 from pathlib import Path
 
 
-def worker_log_dir(out_dir: str | os.PathLike, phase: str) -> Path:
-    """OUT/logs/<phase>_workers, unless GLOSSAPI_WORKER_LOG_DIR says otherwise."""
-    override = os.environ.get("GLOSSAPI_WORKER_LOG_DIR")
+def worker_log_dir(out_dir: str | os.PathLike, phase: str, override: str | os.PathLike | None = None) -> Path:
+    """OUT/logs/<phase>_workers, unless override (GLOSSAPI_WORKER_LOG_DIR, read above the pool) says otherwise."""
     return Path(override) if override else Path(out_dir) / "logs" / f"{phase}_workers"
 
 
@@ -31,4 +30,5 @@ def _one_line(item) -> str:
 
 
 def verbose_banner() -> bool:
+    # read in the worker (the pool imports no pydantic); datamodel/settings.py checked it before the pool started
     return os.environ.get("GLOSSAPI_WORKER_LOG_VERBOSE", "1").strip().lower() not in ("0", "false", "no")

@@ -12,19 +12,9 @@ import os
 import time
 from pathlib import Path
 
+from ...datamodel import settings
 from ..extract.base import Conversion, ConversionFailed, failure_reason
 from .layout import paragraphs
-
-# A cap on the pages OCR'd per document when max_pages is not given: previews and CPU smoke runs.
-ENV_MAX_PAGES = "GLOSSAPI_OCR_MAX_PAGES"
-
-
-def env_pages(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{ENV_MAX_PAGES} must be a whole number of pages, got {raw!r}") from None
-
 
 def render_scale(width: float, height: float, dpi: int, max_side_len: int) -> float:
     return min(dpi / 72.0, max_side_len / max(width, height, 1.0))
@@ -117,8 +107,8 @@ class PageOcrExtractor:
                  log=None):
         if dpi < 36 or max_side_len < 200:
             raise ValueError(f"dpi must be >= 36 and max_side_len >= 200, got {dpi} and {max_side_len}")
-        if max_pages is None and os.environ.get(ENV_MAX_PAGES, "").strip():
-            max_pages = env_pages(os.environ[ENV_MAX_PAGES])
+        if max_pages is None:  # GLOSSAPI_OCR_MAX_PAGES, checked by the controller before the pool
+            max_pages = settings().ocr_max_pages
         self.engine, self.dpi, self.max_side_len, self.max_pages, self.log = engine, dpi, max_side_len, max_pages, log
 
     @property

@@ -18,12 +18,12 @@ one GPU); when a CUDA session cannot be made there, the CPU provider, with a sin
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...datamodel import settings
 from ..extract.base import Conversion
-from .document import ENV_MAX_PAGES, env_pages, ocr_pdf
+from .document import ocr_pdf
 from .layout import lines_from_quads
 
 ENV_MODEL_DIR = "GLOSSAPI_RAPIDOCR_ONNX_DIR"
@@ -84,7 +84,7 @@ def _check(path: Path, role: str, source: str) -> Path:
 def resolve_models(det: str | None = None, rec: str | None = None, cls: str | None = None,
                    keys: str | None = None, model_dir: str | None = None) -> OcrModels:
     """Explicit paths, else model_dir / GLOSSAPI_RAPIDOCR_ONNX_DIR, else the wheel's bundled models."""
-    folder_arg = model_dir or os.environ.get(ENV_MODEL_DIR) or None
+    folder_arg = model_dir or settings().rapidocr_onnx_dir
     if folder_arg:
         folder = Path(folder_arg).expanduser()
         source = f"model_dir={folder}" if model_dir else f"{ENV_MODEL_DIR}={folder}"
@@ -148,8 +148,8 @@ class OcrExtractor:
         self.log = log or logging.getLogger(__name__)
         if dpi < 36 or max_side_len < 200:
             raise ValueError(f"dpi must be >= 36 and max_side_len >= 200, got {dpi} and {max_side_len}")
-        if max_pages is None and os.environ.get(ENV_MAX_PAGES, "").strip():
-            max_pages = env_pages(os.environ[ENV_MAX_PAGES])
+        if max_pages is None:  # GLOSSAPI_OCR_MAX_PAGES, checked by the controller before the pool
+            max_pages = settings().ocr_max_pages
         if max_pages is not None and max_pages < 1:
             raise ValueError(f"max_pages must be >= 1 or None, got {max_pages}")
         self.dpi, self.max_side_len, self.max_pages = dpi, max_side_len, max_pages

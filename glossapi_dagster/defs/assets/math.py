@@ -1,10 +1,9 @@
 """math_enriched: the formulas of every extracted PDF of the selected shards, decoded to LaTeX."""
 
-import os
+from dagster import Backoff, MetadataValue, RetryPolicy
 
-from dagster import Backoff, Failure, MetadataValue, RetryPolicy
-
-from ...phases.math import MATH_ENGINES, math_targets, respawn_cap, run_math
+from ...datamodel import MathOptions
+from ...phases.math import math_targets, respawn_cap, run_math
 from ...pool import FATAL, SKIPPED, SUCCESS, WorkerSetupError
 from ..config import MathConfig
 from ..resources import GpuPoolResource
@@ -16,35 +15,26 @@ from .pool_asset import PoolPhase, Step, pool_asset
 STEP_RETRIES = RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL)
 
 
-def respawn_policy(config: MathConfig, gpu_pool: GpuPoolResource) -> RetryPolicy:
+def respawn_policy(options: MathConfig | MathOptions, gpu_pool: GpuPoolResource) -> RetryPolicy:
     """The math workers' respawn cap as a Dagster RetryPolicy, delay and backoff from the pool."""
-    backoff = Backoff[gpu_pool.respawn_backoff.upper()] if gpu_pool.respawn_backoff else None
-    return RetryPolicy(max_retries=respawn_cap(config.respawn_cap), delay=gpu_pool.respawn_delay or None,
-                       backoff=backoff)
+    return RetryPolicy(max_retries=respawn_cap(options.math_respawn_cap), delay=gpu_pool.respawn_delay or None,
+                       backoff=gpu_pool.backoff())
 
 
 def _prepare(step: Step, pool_config) -> str:
-    config = step.config
-    if config.math_engine not in MATH_ENGINES or config.math_batch_size < 1:
-        raise Failure(f"math_engine must be one of {MATH_ENGINES} and math_batch_size >= 1, got "
-                      f"{config.math_engine!r} and {config.math_batch_size}", allow_retries=False)
-    pool_config.respawn = respawn_policy(config, step.gpu_pool)  # GLOSSAPI_MATH_RESPAWN_CAP=abc: ValueError
-    return (f"; respawn cap {pool_config.respawn.max_retries} "
-            f"(GLOSSAPI_MATH_RESPAWN_CAP={os.environ.get('GLOSSAPI_MATH_RESPAWN_CAP')!r})")
+    options = step.options
+    pool_config.respawn = respawn_policy(options, step.gpu_pool)  # GLOSSAPI_MATH_RESPAWN_CAP=abc: ValueError
+    return (f"; respawn cap {pool_config.respawn.max_retries} (math_respawn_cap={options.math_respawn_cap}, "
+            "else GLOSSAPI_MATH_RESPAWN_CAP, else 5)")
 
 
 def _targets(step: Step) -> list[dict]:
-    return math_targets(step.store, step.keys, reprocess=step.config.reprocess, skip=step.skip)
+    return math_targets(step.store, step.keys, reprocess=step.options.reprocess, skip=step.skip)
 
 
 def _run(step: Step, rows: list[dict], pool_config):
-    config = step.config
-    return run_math(
-        step.layout.root, rows, pool_config, **step.pool_kwargs(),
-        engine=config.math_engine, math_batch_size=config.math_batch_size, accel_type=step.gpu_pool.accel_type,
-        artifacts_path=config.artifacts_path, crash_stems=frozenset(config.crash_stems),
-        crash_delay=config.crash_delay,
-    )
+    return run_math(step.layout.root, rows, pool_config, **step.pool_kwargs(), options=step.options,
+                    accel_type=step.gpu_pool.accel_type)
 
 
 def _has_math(outcome) -> bool:
@@ -66,7 +56,7 @@ def _shard_extras(step: Step, outcomes, stem_of: dict) -> dict:
 def _run_extras(step: Step, report) -> dict:
     return {
         "engine": MetadataValue.json(sorted({o.result["engine"] for o in report.outcomes if o.status == SUCCESS})),
-        "respawn_cap": respawn_cap(step.config.respawn_cap),
+        "respawn_cap": respawn_cap(step.options.math_respawn_cap),
         "exhausted_devices": MetadataValue.json(report.exhausted),
     }
 

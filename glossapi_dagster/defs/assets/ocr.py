@@ -13,18 +13,13 @@ from .selection import manifest_rows
 
 
 def _targets(step: Step) -> list[dict]:
-    todo = ocr_targets(step.store, reprocess=step.config.reprocess, skip=step.skip)
+    todo = ocr_targets(step.store, reprocess=step.options.reprocess, skip=step.skip)
     return manifest_rows(step.store, step.keys, todo, columns=("stem", "path", "shard"))
 
 
 def _run(step: Step, rows: list[dict], pool_config):
-    config = step.config
-    return run_ocr(
-        step.layout.root, rows, pool_config, **step.pool_kwargs(),
-        accel_type=step.gpu_pool.accel_type, ocr_options=config.ocr_options(), benchmark_mode=config.benchmark_mode,
-        ocr_engine=config.ocr_engine, ocr_langs=config.ocr_langs, whole_document=config.whole_document,
-        log=step.context.log,
-    )
+    return run_ocr(step.layout.root, rows, pool_config, **step.pool_kwargs(), options=step.options,
+                   accel_type=step.gpu_pool.accel_type, log=step.context.log)
 
 
 def _shard_extras(step: Step, outcomes, stem_of: dict) -> dict:

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, RetryPolicy, asset
 
+from ...datamodel import OptionsError
 from ...pool import SUCCESS, ItemOutcome, PoolConfig, PoolReport
 from ...state import OutputLayout, ProgressStore, SkipList
 from ..metadata import outcome_metadata, pool_metadata
@@ -20,7 +21,7 @@ class Step:
     """One materialization's inputs, as the phase's hooks see them."""
 
     context: AssetExecutionContext
-    config: Any
+    options: Any                                            # the phase's options model, validated
     gpu_pool: GpuPoolResource
     layout: OutputLayout
     store: ProgressStore
@@ -64,8 +65,12 @@ def pool_asset(spec: PoolPhase):
            retry_policy=spec.retry_policy)
     def _pool_asset(context: AssetExecutionContext, config: config_type, corpus: CorpusResource,
                     gpu_pool: GpuPoolResource):
+        try:
+            options = config.options()
+        except OptionsError as exc:  # a bad option: a retry cannot fix it
+            raise Failure(str(exc), allow_retries=False) from exc
         layout = OutputLayout(corpus.output_dir)
-        step = Step(context, config, gpu_pool, layout, ProgressStore(layout.store_dir), set(context.partition_keys))
+        step = Step(context, options, gpu_pool, layout, ProgressStore(layout.store_dir), set(context.partition_keys))
         pool_config, suffix = None, ""
         if spec.prepare is not None:
             pool_config = gpu_pool.pool_config(str(layout.root), spec.phase)

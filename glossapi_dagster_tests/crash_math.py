@@ -1,6 +1,7 @@
-"""Test-only Phase-2 backend: the text-layer backend that kills its own worker on chosen stems.
+"""Test-only Phase-2 engine: the text-layer backend that kills its own worker on chosen stems.
 
-Selected with math_engine='crash' and `crash_stems`; it exists so that the tests can exercise
+The tests register it (`use_crash_engine(stems, delay)`, then math_engine='crash') through the
+product's registry; it is no choice a user sees. It exists so that the tests can exercise
 respawns, the respawn cap, the fatal skip-list and quarantine with real worker deaths (SIGKILL,
 as an out-of-memory kill or a segfault in a CUDA kernel would). The kill comes after the stem's
 latex_map is written and before its markdown: the worst moment, leaving a partial result that
@@ -12,6 +13,18 @@ import logging
 import os
 import signal
 import time
+from functools import partial
+
+from glossapi_dagster.datamodel import register_math_engine
+
+NAME = "crash"
+
+
+def use_crash_engine(stems=(), delay: float = 0.0) -> str:
+    """Register the crash engine for these stems and delay (in this process; the workers receive
+    the factory inside the pickled Task) and return the math_engine name that selects it."""
+    register_math_engine(NAME, partial(CrashingMath, frozenset(stems), float(delay)))
+    return NAME
 
 
 class CrashingMath:

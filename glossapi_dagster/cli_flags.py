@@ -1,0 +1,59 @@
+"""The CLI's flags, generated from the options models: one flag per field, with its default, its
+choices and its description; the model, not argparse, checks the value (one message for every door)."""
+from __future__ import annotations
+
+import argparse
+import types
+import typing
+
+from pydantic import BaseModel
+
+from .datamodel import choices_of
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def device_ids(text: str) -> list[int]:
+    try:
+        return [int(d) for d in text.split(",") if d.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--devices takes comma-separated GPU ids like 0,1 (got {text!r})")
+
+
+def _value_type(annotation):
+    """int, float, str or list[int], whatever Optional wraps it."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]
+    if typing.get_origin(annotation) is list:
+        return device_ids
+    if typing.get_origin(annotation) is typing.Literal:
+        return str
+    return annotation
+
+
+def add_options(parser: argparse.ArgumentParser, *models: type[BaseModel]) -> None:
+    """A flag for every field of the models; a name two models share (reprocess) is one flag."""
+    seen: dict[str, object] = {}
+    for model in models:
+        for name, field in model.model_fields.items():
+            if name in seen:
+                assert seen[name] == field.default, f"{name}: the models disagree on its default"
+                continue
+            seen[name] = field.default
+            choices = choices_of(model, name)
+            shown = f"; one of {', '.join(map(str, choices))}" if choices else ""
+            help_text = f"{field.description} (default: {field.default}{shown})".replace("%", "%%")
+            if field.annotation is bool:
+                parser.add_argument(flag(name), dest=name, action="store_true", help=help_text)
+                continue
+            metavar = "{" + ",".join(map(str, choices)) + "}" if choices else None
+            parser.add_argument(flag(name), dest=name, type=_value_type(field.annotation), default=field.default,
+                                metavar=metavar, help=help_text)
+
+
+def values_of(args: argparse.Namespace, *models: type[BaseModel]) -> dict:
+    """The parsed values of the models' fields, by name."""
+    return {name: getattr(args, name) for model in models for name in model.model_fields}

@@ -1,0 +1,182 @@
+"""One options model per phase, the only place an option is declared (in the manner of Docling's
+`PipelineOptions`): its name, type, choices, bounds, default and description.
+
+Every door takes these: the assets' Dagster Config classes are built from them field for field
+(defs/config.py), `Corpus`'s methods validate their arguments through them, the CLI's flags are
+generated from them, and the Tasks that travel to the workers are filled from them. A bad value
+is an `OptionsError` (a ValueError) naming the option, before any worker starts.
+
+Defaults are GlossAPI's where GlossAPI has one (`Corpus.extract(input_format='all',
+phase1_backend='auto', use_gpus='single')`).
+"""
+from __future__ import annotations
+
+from typing import Literal, TypeVar, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .engines import BUILTIN_MATH_ENGINES, registered_math_engines
+
+OCR_ENGINE_HELP = ("rapidocr, tesseract, or auto (RapidOCR when its recogniser has Greek, e.g. "
+                   "GLOSSAPI_RAPIDOCR_ONNX_DIR's; else Tesseract)")
+OCR_LANGS_HELP = "Tesseract languages, e.g. ell+eng+grc (grc is added for a polytonic text layer)"
+LANGS = r"^[A-Za-z_]+(\+[A-Za-z_]+)*$"
+
+
+class OptionsError(ValueError):
+    """A bad option value, said in one line that names the option."""
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ManifestOptions(_Options):
+    """download_results: which files of the input folder become manifest rows, and in what shards."""
+
+    input_format: Literal["pdf", "docx", "html", "xml", "md", "pptx", "all"] = Field(
+        "all", description="Which files of the input folder are documents (all: every supported format)")
+    shard_size: int = Field(1000, ge=1, description="Up to this many new files per shard (partition)")
+
+
+class ExtractOptions(_Options):
+    """extracted_docs (Phase 1): every document to markdown and Docling JSON."""
+
+    phase1_backend: Literal["auto", "safe", "docling"] = Field(
+        "auto", description="safe (pypdfium2, fast), docling, or auto (safe for PDFs unless math is "
+                            "requested; GlossAPI's names)")
+    pipeline: Literal["native", "standard", "auto"] = Field(
+        "native", description="Docling pipeline: native (no weights), standard (layout and table models), or auto")
+    force_ocr: bool = Field(False, description="OCR every page, ignoring the text layer")
+    do_ocr: bool = Field(False, description="OCR only the pages whose text layer fails (scanned, empty, garbled)")
+    ocr_engine: Literal["auto", "rapidocr", "tesseract"] = Field("auto", description=OCR_ENGINE_HELP)
+    ocr_langs: str = Field("ell+eng", pattern=LANGS, description=OCR_LANGS_HELP)
+    math_requested: bool = Field(False, description="Phase 2 will follow: 'auto' then takes Docling")
+    artifacts_path: str | None = Field(None, description="Folder with Docling's model weights")
+    benchmark_mode: bool = Field(False, description="Skip the per-document and per-page metrics files")
+    reprocess: bool = Field(False, description="Process again documents that were problematic (or done)")
+    max_pages: int | None = Field(None, ge=1, description="Page budget per document in the safe backend "
+                                                          "(more pages: problematic; None: no limit)")
+    page_time_budget: float = Field(20.0, gt=0, description="Seconds one page may take in the safe backend")
+
+
+class OcrOptions(_Options):
+    """ocr_docs: the pages that need it of the documents triage flagged needs_ocr (GlossAPI's ocr_bad)."""
+
+    ocr_engine: Literal["auto", "rapidocr", "tesseract"] = Field("auto", description=OCR_ENGINE_HELP)
+    ocr_langs: str = Field("ell+eng", pattern=LANGS, description=OCR_LANGS_HELP)
+    whole_document: bool = Field(False, description="OCR every page of a flagged document, not only the pages "
+                                                    "that need it")
+    dpi: int | None = Field(None, ge=36, le=1200, description="Render resolution of each page for OCR (None: 200)")
+    max_side_len: int | None = Field(None, ge=200, description="Longest side of a rendered page in pixels "
+                                                              "(None: 2000 RapidOCR, 4000 Tesseract)")
+    max_pages: int | None = Field(None, ge=1, description="OCR only the first N pages of each document "
+                                                          "(None: GLOSSAPI_OCR_MAX_PAGES, else all)")
+    use_cls: bool = Field(False, description="Run RapidOCR's text-direction classifier (rotated lines)")
+    model_dir: str | None = Field(None, description="Folder with det/rec/cls ONNX models and keys "
+                                                    "(None: GLOSSAPI_RAPIDOCR_ONNX_DIR, else rapidocr's bundled)")
+    det_model: str | None = Field(None, description="Explicit detection model (.onnx)")
+    rec_model: str | None = Field(None, description="Explicit recognition model (.onnx), e.g. Greek PP-OCRv5")
+    cls_model: str | None = Field(None, description="Explicit direction classifier (.onnx)")
+    keys: str | None = Field(None, description="Keys (character list) file of the recognition model")
+    reprocess: bool = Field(False, description="Process again documents that were problematic (or done)")
+    benchmark_mode: bool = Field(False, description="Skip the per-document and per-page metrics files")
+
+    def engine_options(self) -> dict:
+        """The OCR engines' keyword arguments."""
+        return {"dpi": self.dpi, "max_side_len": self.max_side_len, "max_pages": self.max_pages,
+                "use_cls": self.use_cls, "model_dir": self.model_dir, "det_model": self.det_model,
+                "rec_model": self.rec_model, "cls_model": self.cls_model, "keys": self.keys}
+
+
+class MathOptions(_Options):
+    """math_enriched (Phase 2): the formulas of every extracted PDF decoded to LaTeX."""
+
+    math_engine: str = Field(
+        "auto", json_schema_extra={"choices": list(BUILTIN_MATH_ENGINES)},
+        description="textlayer (the PDF's glyphs, no model), codeformula (Docling's CodeFormulaV2 on the GPUs), "
+                    "or auto (codeformula where its weights are present, else textlayer)")
+    math_batch_size: int = Field(8, ge=1, description="Formulas per model call (codeformula)")
+    artifacts_path: str | None = Field(None, description="Folder with Docling's model weights")
+    reprocess: bool = Field(False, description="Process again documents that were problematic (or done)")
+    math_respawn_cap: int | None = Field(None, ge=0, description="Respawns allowed per math worker (None: "
+                                                                 "GLOSSAPI_MATH_RESPAWN_CAP, default 5; 0: never)")
+
+    @field_validator("math_engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        # the built-in choices, or an engine registered with register_math_engine (e.g. by the tests)
+        known = BUILTIN_MATH_ENGINES + registered_math_engines()
+        if value not in known:
+            raise ValueError(f"must be one of {', '.join(map(repr, known))}")
+        return value
+
+
+class PoolOptions(_Options):
+    """The worker pool every phase runs on: which devices, how many threads, and its fault policy."""
+
+    use_gpus: Literal["single", "multi"] = Field("single", description="One GPU, or every GPU found "
+                                                                       "(GLOSSAPI_USE_GPUS for the code location)")
+    devices: list[int] | None = Field(None, description="Explicit device ids, e.g. [0, 1] (overrides use_gpus; "
+                                                        "with accel_type cpu, one CPU worker each)")
+    accel_type: Literal["cuda", "cpu"] = Field("cuda", description="cuda (checked before any work) or cpu")
+    num_threads: int | None = Field(None, ge=1, description="Threads per worker (None: min(cpus, 2 x devices))")
+    batch_size: int = Field(1, ge=1, description="Work items a worker takes at a time")
+    item_timeout: float | None = Field(1800.0, gt=0, description="Seconds one document may take before its worker "
+                                                                 "is killed (None: no limit)")
+    summary_interval: float = Field(30.0, gt=0, description="Seconds between the pool's progress summaries")
+    max_attempts: int = Field(2, ge=1, description="Attempts per document before it is problematic")
+    respawn_cap: int = Field(5, ge=0, description="Respawns allowed per worker (extraction and OCR)")
+    respawn_delay: float = Field(0.0, ge=0, description="Seconds before a dead worker is respawned")
+    respawn_backoff: Literal["none", "linear", "exponential"] = Field(
+        "none", description="How respawn_delay grows with each respawn")
+
+    @field_validator("devices")
+    @classmethod
+    def _device_ids(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and (not value or any(d < 0 for d in value)):
+            raise ValueError("must be a non-empty list of device ids >= 0")
+        return value
+
+    @field_validator("respawn_backoff", mode="before")
+    @classmethod
+    def _backoff(cls, value):
+        return "none" if value is None else str(value).lower()
+
+
+# Corpus.ocr's and `glossapi-dagster ocr`'s mode: which of the two phases to run (GlossAPI's names)
+OCR_MODES = ("ocr_bad", "math_only", "ocr_bad_then_math")
+PHASE_OPTIONS = (ManifestOptions, ExtractOptions, OcrOptions, MathOptions, PoolOptions)
+M = TypeVar("M", bound=BaseModel)
+
+
+def build(model: type[M], **values) -> M:
+    """model(**values), its errors said as one line per option."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        raise OptionsError("; ".join(_say(e) for e in exc.errors())) from None
+
+
+def _say(error: dict) -> str:
+    name = ".".join(str(p) for p in error["loc"]) or "options"
+    value = error.get("input")
+    if error["type"] == "literal_error":
+        return f"unknown {name} {value!r}; {name} must be one of {error['ctx']['expected']}"
+    if error["type"] == "extra_forbidden":
+        return f"unknown option {name!r}"
+    message = error["msg"].removeprefix("Value error, ")
+    sep = " " if message.startswith("must") else ": "
+    return f"{name}{sep}{message[0].lower() + message[1:]}, got {value!r}"
+
+
+def choices_of(model: type[BaseModel], name: str) -> tuple | None:
+    """The values a field allows (its Literal's, or those it lists), None when it takes any."""
+    field = model.model_fields[name]
+    extra = field.json_schema_extra or {}
+    if isinstance(extra, dict) and "choices" in extra:
+        return tuple(extra["choices"])
+    annotation = field.annotation
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    return None
