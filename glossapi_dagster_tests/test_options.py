@@ -23,7 +23,7 @@ from glossapi_dagster.datamodel import (
 from glossapi_dagster.datamodel.docs import options_markdown
 from glossapi_dagster.datamodel.settings import env_name
 from glossapi_dagster.defs.config import CONFIG_OF_ASSET
-from glossapi_dagster.defs.materialize import _definitions, materialize_extraction, materialize_manifest
+from glossapi_dagster.defs.materialize import location_job, materialize_extraction, materialize_manifest
 from glossapi_dagster.defs.resources import GpuPoolResource
 from glossapi_dagster.run_sample import parser as sample_parser
 
@@ -129,9 +129,8 @@ def test_a_bad_choice_is_one_clear_error_at_every_door(tmp_path, corpus, instanc
     with pytest.raises(OptionsError, match=re.escape(said)):
         materialize_extraction(instance, res, phase1_backend="foo")
     # the launchpad's door: Dagster checks the choice against the Config before a run starts
-    job = _definitions(res).resolve_job_def("extract_job")
     with pytest.raises(DagsterInvalidConfigError, match="phase1_backend"):
-        job.execute_in_process(instance=instance, run_config={
+        location_job("extract_job").execute_in_process(instance=instance, resources=res, run_config={
             "ops": {"extracted_docs": {"config": {"phase1_backend": "foo"}}}}, partition_key="shard-00000")
     assert [r.job_name for r in instance.get_runs()] == ["manifest_job"]
     assert not (OUT / "logs").exists()  # no pool ever started
