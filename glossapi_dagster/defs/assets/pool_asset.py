@@ -73,8 +73,8 @@ def pool_asset(spec: PoolPhase):
         step = Step(context, options, gpu_pool, layout, ProgressStore(layout.store_dir), set(context.partition_keys))
         pool_config, suffix = None, ""
         if spec.prepare is not None:
-            pool_config = gpu_pool.pool_config(str(layout.root), spec.phase)
             try:
+                pool_config = gpu_pool.pool_config(str(layout.root), spec.phase)  # reads the GLOSSAPI_* settings
                 suffix = spec.prepare(step, pool_config)
             except ValueError as exc:  # a bad option or variable: a retry cannot fix it
                 raise Failure(str(exc), allow_retries=False) from exc
