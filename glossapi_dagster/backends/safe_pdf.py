@@ -32,10 +32,12 @@ from .greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
 from .greek.lgr import GONE
 from .greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
 from .pdf_images import EMPTY_PAGE_CHARS, image_cover
+from .pdfium_spacing import LETTER_DIGIT, WIDE_LINE, respace
 from .text_fixes import clean_text, may_need_repair
 
 # A line's text without its surrounding blanks (pdfium ends lines with \r\n); blank lines never match.
 _LINE = re.compile(r"[^\S\r\n]*(\S(?:[^\r\n]*\S)?)")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe]")  # what FPDFText_GetText leaves out, and U+FFFE
 _HYPHENS = ("-", "\u00ad", "\u2010")
 HEADING_RATIO = 1.2       # a line this much larger than the body text is a heading
 SIZE_TOLERANCE = 0.6      # points: lines of one block have this font size
@@ -150,9 +152,16 @@ class SafePdfExtractor:
                     text, aligned = decoded.replace("\x00", GONE), True
             else:
                 text, lgr_state = decode_page(textpage, text)
+        controls = not aligned and lgr_state != DECODED
+        if controls:  # FPDFText_GetText left out control codes (unmapped glyphs: \x00, \x02,
+            # \x03), which puts every later character off its box: one char at a time (6% of pages)
+            text, aligned = char_text(textpage), True
         # pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002)
         # and does not break the line there: the word is whole once the mark is gone.
-        soft = "\ufffe" in text or "\x02" in text
+        soft = controls or "\ufffe" in text or "\x02" in text
+        # offsets of digits right after a letter: footnote marks pdfium runs into the word?
+        marks = [m.start() + 1 for m in LETTER_DIGIT.finditer(text)] if aligned else []
+        mark = 0  # the first mark not before the current line (lines come in text order)
         rect, ref = self._rect, self._rect_ref
         loose_box, font_size = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetFontSize
         blocks: list[Block] = []
@@ -172,8 +181,13 @@ class SafePdfExtractor:
                 if rect.top > t:
                     t = rect.top
                 size = font_size(textpage, first)
+                wide = end - first > 1 and r - l > WIDE_LINE * (end - first) * (t - b)
+                while mark < len(marks) and marks[mark] <= first:
+                    mark += 1
+                if wide or (mark < len(marks) and marks[mark] < end):
+                    line = respace(textpage, text, first, end, t - b, wide, marks, mark, rect, ref)
             if soft:
-                line = line.replace("\ufffe", "").replace("\x02", "")
+                line = _CONTROLS.sub("", line).strip() if controls else line.replace("\ufffe", "").replace("\x02", "")
                 if not line:
                     continue
             if size > 0:
