@@ -31,7 +31,7 @@ from .greek import lgr
 from .greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
 from .greek.lgr import GONE
 from .greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
-from .pdf_images import EMPTY_PAGE_CHARS, image_cover
+from .pdf_images import EMPTY_PAGE_CHARS, image_boxes, image_cover
 from .pdfium_spacing import LETTER_DIGIT, WIDE_LINE, respace
 from .text_fixes import clean_text, may_need_repair
 
@@ -77,11 +77,11 @@ class SafePdfExtractor:
                 raise ConversionFailed("empty: the PDF has no pages")
             if self.max_pages is not None and count > self.max_pages:
                 raise ConversionFailed(f"page budget: {count} pages > {self.max_pages}")
-            pages, sizes, covers = [], {}, {}
+            pages, sizes, covers, pictures = [], {}, {}, {}
             repairs: dict[str, list[int]] = {DECODED: [], UNDECODED: [], "lookalikes": []}
             for index in range(count):
                 page_started = time.perf_counter()
-                pages.append(self._read_page(pdf.raw, index, count, sizes, covers, repairs))
+                pages.append(self._read_page(pdf.raw, index, count, sizes, covers, pictures, repairs))
                 spent = time.perf_counter() - page_started
                 if spent > self.page_time_budget:
                     raise ConversionFailed(f"time budget: page {index + 1} took {spent:.1f}s > {self.page_time_budget:g}s")
@@ -92,16 +92,17 @@ class SafePdfExtractor:
         if _mark_furniture(pages):
             repairs["furniture"] = sorted({p for p, (_, _, blocks) in enumerate(pages, 1)
                                            if any(b.kind.startswith("page_") for b in blocks)})
-        data, markdown = _build(self.template, Path(path).stem, pages)
+        data, markdown = _build(self.template, Path(path).stem, pages, pictures)
         done = time.perf_counter()
         return Conversion(None, count, done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
                           markdown=markdown, data=data, page_covers=covers,
                           repairs={k: v for k, v in repairs.items() if v})
 
-    def _read_page(self, pdf, index: int, count: int, sizes: dict, covers: dict,
+    def _read_page(self, pdf, index: int, count: int, sizes: dict, covers: dict, pictures: dict,
                    repairs: dict) -> tuple[float, float, list[Block]]:
         """The page's blocks; sizes (font size -> characters) is summed over the document, and
-        covers gets the image cover of a near-empty page (a scan?) while it is open.
+        covers gets the image cover of a near-empty page (a scan?) while it is open, pictures
+        (page number -> boxes) the images of any other page, as Docling's pictures.
 
         pdfium's C API directly: pypdfium2's page and text-page objects (finalizers, parent
         bookkeeping, text-range checks) cost ~0.3 ms a page, a tenth of pdfium's own parsing."""
@@ -119,6 +120,8 @@ class SafePdfExtractor:
                 pdfium_c.FPDFText_ClosePage(textpage)
             if _near_empty(text, blocks):
                 covers[index + 1] = image_cover(page)
+            elif boxes := image_boxes(page, width, height):
+                pictures[index + 1] = boxes
         finally:
             pdfium_c.FPDF_ClosePage(page)
         suspect = may_need_repair(text)  # once a page: most pages have nothing for ftfy
@@ -160,7 +163,7 @@ class SafePdfExtractor:
         # and does not break the line there: the word is whole once the mark is gone.
         soft = controls or "\ufffe" in text or "\x02" in text
         # offsets of digits right after a letter: footnote marks pdfium runs into the word?
-        marks = [m.start() + 1 for m in LETTER_DIGIT.finditer(text)] if aligned else []
+        marks = [m.start() for m in LETTER_DIGIT.finditer(text)] if aligned else []
         mark = 0  # the first mark not before the current line (lines come in text order)
         rect, ref = self._rect, self._rect_ref
         loose_box, font_size = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetFontSize
@@ -316,9 +319,12 @@ def _mark_furniture(pages: list[tuple[float, float, list[Block]]]) -> int:
     return len(found)
 
 
-def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block]]]) -> tuple[dict, str]:
-    """The Docling JSON (as DoclingDocument.export_to_dict() gives it) and its markdown."""
+def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block]]],
+           pictures: dict | None = None) -> tuple[dict, str]:
+    """The Docling JSON (as DoclingDocument.export_to_dict() gives it) and its markdown; a
+    picture comes before the first body block that starts below its top."""
     texts: list[dict] = []
+    figures: list[dict] = []
     children: list[dict] = []
     page_sizes: dict[str, dict] = {}
     parts: list[str] = []
@@ -326,7 +332,10 @@ def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block
     furniture: list[dict] = []
     for page_no, (width, height, blocks) in enumerate(pages, start=1):
         page_sizes[str(page_no)] = {"size": {"width": float(width), "height": float(height)}, "page_no": page_no}
+        waiting = sorted((pictures or {}).get(page_no, ()), key=lambda box: -box[3])
         for block in blocks:
+            while waiting and block.kind in ("text", "heading") and block.t <= waiting[0][3]:
+                _picture(figures, children, parts, page_no, waiting.pop(0))
             text = block.text
             if not text:
                 continue
@@ -352,8 +361,26 @@ def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block
             else:
                 parts.append(text)
             children.append({"$ref": ref})
+        for box in waiting:  # below every block of the page
+            _picture(figures, children, parts, page_no, box)
     data = {**template, "name": name, "body": {**template["body"], "children": children}, "texts": texts,
             "pages": page_sizes}
+    if figures:
+        data["pictures"] = figures
     if furniture:
         data["furniture"] = {**template["furniture"], "children": furniture}
     return data, "\n\n".join(parts) + ("\n" if parts else "")
+
+
+def _picture(figures: list[dict], children: list[dict], parts: list[str], page_no: int, box) -> None:
+    """A picture item (as docling-core exports one: no image data, no caption) and its markdown."""
+    l, b, r, t = box
+    ref = f"#/pictures/{len(figures)}"
+    figures.append({"self_ref": ref, "parent": {"$ref": "#/body"}, "children": [], "content_layer": "body",
+                    "label": "picture",
+                    "prov": [{"page_no": page_no,
+                              "bbox": {"l": l, "t": t, "r": r, "b": b, "coord_origin": "BOTTOMLEFT"},
+                              "charspan": [0, 0]}],
+                    "captions": [], "references": [], "footnotes": [], "annotations": []})
+    children.append({"$ref": ref})
+    parts.append("<!-- image -->")
