@@ -87,21 +87,19 @@ def image_boxes(page, width: float, height: float) -> list[tuple[float, float, f
     return [tuple(b) for b in boxes if (b[2] - b[0]) * (b[3] - b[1]) >= least]
 
 
+
 _PLAIN: tuple = ()
 
 
 def _plain_calls():
-    """FPDFPage_GetObject and FPDFPageObj_GetType on plain addresses: pypdfium2's bindings build
-    a pointer object for each handle they return, a third of the cost of a call."""
+    """FPDFPage_GetObject and FPDFPageObj_GetType on plain addresses (pdfium_text.plain_call):
+    made on first use, so that importing this module needs no pypdfium2."""
     global _PLAIN
     if not _PLAIN:
         import pypdfium2.raw as pdfium_c
 
-        calls = []
-        for fn, restype, argtypes in ((pdfium_c.FPDFPage_GetObject, ctypes.c_void_p, (ctypes.c_void_p, ctypes.c_int)),
-                                      (pdfium_c.FPDFPageObj_GetType, ctypes.c_int, (ctypes.c_void_p,))):
-            call = type(fn)(ctypes.cast(fn, ctypes.c_void_p).value)  # the same C function, same convention
-            call.restype, call.argtypes = restype, argtypes
-            calls.append(call)
-        _PLAIN = tuple(calls)
+        from .pdfium_text import plain_call
+
+        _PLAIN = (plain_call(pdfium_c.FPDFPage_GetObject, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int),
+                  plain_call(pdfium_c.FPDFPageObj_GetType, ctypes.c_int, ctypes.c_void_p))
     return _PLAIN

@@ -32,7 +32,7 @@ from .greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
 from .greek.lgr import GONE
 from .greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
 from .pdf_images import EMPTY_PAGE_CHARS, image_boxes, image_cover
-from .pdfium_spacing import LETTER_DIGIT, WIDE_LINE, respace
+from .pdfium_text import FONT_SIZE, LETTER_DIGIT, LOOSE_BOX, WIDE_LINE, address, respace
 from .text_fixes import clean_text, may_need_repair
 
 # A line's text without its surrounding blanks (pdfium ends lines with \r\n); blank lines never match.
@@ -63,7 +63,7 @@ class SafePdfExtractor:
         self.log = log or logging.getLogger(__name__)
         self.template = _empty_document()
         self._rect = pdfium_c.FS_RECTF()
-        self._rect_ref = ctypes.byref(self._rect)
+        self._rect_ref = address(self._rect)  # for plain calls
 
     def convert(self, path: str | Path) -> Conversion:
         started = time.perf_counter()
@@ -166,7 +166,7 @@ class SafePdfExtractor:
         marks = [m.start() for m in LETTER_DIGIT.finditer(text)] if aligned else []
         mark = 0  # the first mark not before the current line (lines come in text order)
         rect, ref = self._rect, self._rect_ref
-        loose_box, font_size = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetFontSize
+        loose_box, font_size, handle = LOOSE_BOX, FONT_SIZE, address(textpage)
         blocks: list[Block] = []
         block = None
         l, b, r, t, size = 0.0, 0.0, width, height, 0.0
@@ -175,20 +175,20 @@ class SafePdfExtractor:
             line = m.group(1)
             if aligned:
                 first, end = m.span(1)
-                loose_box(textpage, first, ref)
+                loose_box(handle, first, ref)
                 l, b, t = rect.left, rect.bottom, rect.top
-                loose_box(textpage, end - 1, ref)
+                loose_box(handle, end - 1, ref)
                 r = rect.right
                 if rect.bottom < b:
                     b = rect.bottom
                 if rect.top > t:
                     t = rect.top
-                size = font_size(textpage, first)
+                size = font_size(handle, first)
                 wide = end - first > 1 and r - l > WIDE_LINE * (end - first) * (t - b)
                 while mark < len(marks) and marks[mark] <= first:
                     mark += 1
                 if wide or (mark < len(marks) and marks[mark] < end):
-                    line = respace(textpage, text, first, end, t - b, wide, marks, mark, rect, ref)
+                    line = respace(handle, text, first, end, t - b, wide, marks, mark, rect, ref)
             if soft:
                 line = _CONTROLS.sub("", line).strip() if controls else line.replace("\ufffe", "").replace("\x02", "")
                 if not line:
