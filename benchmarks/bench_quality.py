@@ -15,15 +15,23 @@ after the other (scripts in BENCHMARKS.md): the figures of both come from the sa
              made one) occurs on at least half the pages in the raw text's first or last 2 lines
   speed      'safe' pages/s over the corpus, one process, median of --repeats passes (wall clock,
              and pages per CPU second of the process)
+
+    --against TREE   the speed of TREE's 'safe' (a checkout of the commit before a change) beside
+                     this tree's, in this one process, pass for pass alternated: a shared
+                     machine's load then falls on both alike (separate processes one after the
+                     other saw 0.86x-1.15x for one and the same code on a loaded machine)
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -113,6 +121,46 @@ def speed(safe, corpus: Path, repeats: int) -> dict:
             "cpu_median": statistics.median(cpu_rates), "cpu_all": cpu_rates}
 
 
+def _pass(safe, pdfs: list[Path]) -> tuple[float, float]:
+    """One pass over the PDFs: (pages per wall second, pages per CPU second of this process)."""
+    pages, started, cpu_started = 0, time.perf_counter(), time.process_time()
+    for pdf in pdfs:
+        try:
+            pages += safe.convert(pdf).page_count
+        except Exception:  # the corpus's broken files: refused, as in production
+            pass
+    return pages / (time.perf_counter() - started), pages / (time.process_time() - cpu_started)
+
+
+def baseline_safe(tree: Path):
+    """TREE's safe backend, loaded beside this tree's under another package name (its backends
+    import each other relatively, so the copy uses only its own modules)."""
+    home = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    shutil.copytree(tree / "glossapi_dagster", home / "glossapi_baseline")
+    sys.path.insert(0, str(home))
+    return importlib.import_module("glossapi_baseline.backends.safe_pdf").SafePdfExtractor()
+
+
+def speed_against(safe, baseline, corpus: Path, repeats: int) -> dict:
+    """Both backends over the corpus, passes alternated (baseline first on even rounds, this
+    tree's first on odd ones), after one warm-up pass each."""
+    pdfs = sorted((corpus / "pdfs").glob("*.pdf"))
+    _pass(baseline, pdfs), _pass(safe, pdfs)
+    runs: dict[str, list] = {"baseline": [], "this": []}
+    for i in range(repeats):
+        for name in (("baseline", "this") if i % 2 == 0 else ("this", "baseline")):
+            runs[name].append(_pass(baseline if name == "baseline" else safe, pdfs))
+    out = {}
+    for name, rates in runs.items():
+        out[name] = {"wall_median": statistics.median(r[0] for r in rates),
+                     "cpu_median": statistics.median(r[1] for r in rates), "cpu_all": [r[1] for r in rates]}
+    # cost per page of this tree over the baseline's: each round's pair, then their median
+    out["cpu_cost_ratio_median"] = statistics.median(b[1] / t[1] for b, t in zip(runs["baseline"], runs["this"]))
+    out["cpu_cost_ratio_of_medians"] = out["baseline"]["cpu_median"] / out["this"]["cpu_median"]
+    out["load_average"] = os.getloadavg()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", default=os.environ.get("GLOSSAPI_TEST_CORPUS") or str(
@@ -120,6 +168,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json")
     parser.add_argument("--speed-only", action="store_true", help="only the pages/s pass")
+    parser.add_argument("--against", help="a source tree whose 'safe' speed to measure beside this one's")
     args = parser.parse_args()
     corpus = Path(args.corpus)
     if not list((corpus / "pdfs").glob("*.pdf")):
@@ -128,6 +177,9 @@ def main() -> None:
     from glossapi_dagster.backends.safe_pdf import SafePdfExtractor
 
     safe = SafePdfExtractor()
+    if args.against:
+        print(json.dumps(speed_against(safe, baseline_safe(Path(args.against)), corpus, args.repeats), indent=1))
+        return
     if args.speed_only:
         print(json.dumps({"safe_pages_per_s": speed(safe, corpus, args.repeats)}))
         return
