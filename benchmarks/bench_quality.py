@@ -15,6 +15,12 @@ after the other (scripts in BENCHMARKS.md): the figures of both come from the sa
              made one) occurs on at least half the pages in the raw text's first or last 2 lines
   speed      'safe' pages/s over the corpus, one process, median of --repeats passes (wall clock,
              and pages per CPU second of the process)
+  corpus     every PDF of the corpus through 'safe': its words (the recall measure's, as counts)
+             and Greek share; with --before OLD.json (the same run on the tree before a change),
+             per document the words lost (the multiset of words before less the one after)
+
+    --safe-only      no Docling native (for the tree before a change to 'safe' alone: its Docling
+                     figures are the same code's)
 
     --against TREE   the speed of TREE's 'safe' (a checkout of the commit before a change) beside
                      this tree's, in this one process, pass for pass alternated: a shared
@@ -45,11 +51,39 @@ FURNITURE_DOCS = ("FEK_A_5_-_17.01.2018", "FEK_A_79_-_30.04.2018", "4.5.chain_ru
                   "mas002_midterm1_19")
 
 
+def words(text: str) -> Counter:
+    """The recall measure's words: lowercase \\w+, a word split by a line-end hyphen whole."""
+    return Counter(re.findall(r"\w+", re.sub(r"(\w)[-\u00ad]\s+(\w)", r"\1\2", text).lower()))
+
+
 def recall(reference: str, text: str) -> float:
-    dehyphen = lambda s: re.sub(r"(\w)[-\u00ad]\s+(\w)", r"\1\2", s)  # noqa: E731
-    words = lambda s: Counter(re.findall(r"\w+", dehyphen(s).lower()))  # noqa: E731
     ref, got = words(reference), words(text)
     return sum((ref & got).values()) / max(1, sum(ref.values()))
+
+
+def corpus_words(safe, corpus: Path) -> dict:
+    """Every PDF of the corpus through 'safe': its words and Greek share (or why it was refused)."""
+    out = {}
+    for pdf in sorted((corpus / "pdfs").glob("*.pdf")):
+        try:
+            markdown = safe.convert(pdf).markdown
+        except Exception as exc:  # the corpus's broken files
+            out[pdf.stem] = {"refused": str(exc)[:100]}
+            continue
+        out[pdf.stem] = {"words": dict(words(markdown)), "greek": greek_share(markdown)}
+    return out
+
+
+def lost_words(before: dict, after: dict) -> dict:
+    """Per document of both runs: words before and after, those lost (and the most lost), Greek share."""
+    out = {}
+    for stem in sorted(set(before) & set(after)):
+        old, new = Counter(before[stem].get("words", {})), Counter(after[stem].get("words", {}))
+        lost = old - new
+        out[stem] = {"words_before": sum(old.values()), "words_after": sum(new.values()),
+                     "lost": sum(lost.values()), "most_lost": dict(lost.most_common(6)),
+                     "greek_before": before[stem].get("greek"), "greek_after": after[stem].get("greek")}
+    return out
 
 
 _TWINS = str.maketrans("ABEHIKMNOPTXYZ\u2206\u00b5", "ΑΒΕΗΙΚΜΝΟΡΤΧΥΖΔμ")
@@ -169,6 +203,8 @@ def main() -> None:
     parser.add_argument("--json")
     parser.add_argument("--speed-only", action="store_true", help="only the pages/s pass")
     parser.add_argument("--against", help="a source tree whose 'safe' speed to measure beside this one's")
+    parser.add_argument("--safe-only", action="store_true", help="leave Docling native out")
+    parser.add_argument("--before", help="a --json of this script on the tree before a change: words lost")
     args = parser.parse_args()
     corpus = Path(args.corpus)
     if not list((corpus / "pdfs").glob("*.pdf")):
@@ -183,10 +219,13 @@ def main() -> None:
     if args.speed_only:
         print(json.dumps({"safe_pages_per_s": speed(safe, corpus, args.repeats)}))
         return
-    native = DoclingExtractor("native", threads=1)
     stems = sorted(set(REFERENCES) | set(GREEK_DOCS) | set(FURNITURE_DOCS))
     safe_md = {s: safe.convert(corpus / "pdfs" / f"{s}.pdf").markdown for s in stems}
-    native_md = {s: native.convert(corpus / "pdfs" / f"{s}.pdf").document.export_to_markdown() for s in stems}
+    if args.safe_only:
+        native_md = dict.fromkeys(stems, "")
+    else:
+        native = DoclingExtractor("native", threads=1)
+        native_md = {s: native.convert(corpus / "pdfs" / f"{s}.pdf").document.export_to_markdown() for s in stems}
     raw = {s: raw_pages(corpus / "pdfs" / f"{s}.pdf") for s in stems}
     out = {"recall": {}, "plain": {}, "greek": {}, "furniture": {}}
     for stem, ref_name in REFERENCES.items():
@@ -202,11 +241,18 @@ def main() -> None:
     for stem in FURNITURE_DOCS:
         out["furniture"][stem] = {"pages": len(raw[stem]), "safe": furniture_lines(safe_md[stem], raw[stem]),
                                   "docling_native": furniture_lines(native_md[stem], raw[stem])}
+    if args.safe_only:
+        for table in ("recall", "plain", "greek", "furniture"):
+            for row in out[table].values():
+                row.pop("docling_native")
+    out["corpus"] = corpus_words(safe, corpus)
+    if args.before:
+        out["lost"] = lost_words(json.loads(Path(args.before).read_text(encoding="utf-8"))["corpus"], out["corpus"])
     out["safe_pages_per_s"] = speed(safe, corpus, args.repeats)
     text = json.dumps(out, indent=1, ensure_ascii=False)
     if args.json:
         Path(args.json).write_text(text, encoding="utf-8")
-    print(text)
+    print(json.dumps({k: v for k, v in out.items() if k != "corpus"}, indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":
