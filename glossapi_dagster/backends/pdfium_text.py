@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+from itertools import repeat
 
 import pypdfium2.raw as pdfium_c
 
@@ -34,6 +35,13 @@ def address(handle) -> int:
 _P, _I = ctypes.c_void_p, ctypes.c_int
 LOOSE_BOX = plain_call(pdfium_c.FPDFText_GetLooseCharBox, _I, _P, _I, _P)  # (textpage, index, FS_RECTF*)
 FONT_SIZE = plain_call(pdfium_c.FPDFText_GetFontSize, ctypes.c_double, _P, _I)
+UNICODE = plain_call(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint, _P, _I)
+
+
+def page_chars(textpage: int, count: int) -> str:
+    """The text page's characters one by one, control codes included (FPDFText_GetText leaves
+    some out), so that offsets in the text are character indices."""
+    return "".join(map(chr, map(UNICODE, repeat(textpage, count), range(count))))
 
 # Line width / (characters x loose line height), measured over the corpus's 31 000 lines: 94% of
 # them (and of their characters) under 0.6, where no gap was found; the checkbox rows of
@@ -42,6 +50,10 @@ WIDE_LINE = 0.6
 # A gap between two characters wider than the line's height is not a word space (~0.3 em) nor
 # kerning: it separates cells or columns.
 CELL_GAP = 1.0
+# The widest character (W, M, an em dash: ~1 em) over a loose line height (~1.2 em or more): a
+# word wider than this a character plus CELL_GAP holds a gap.
+WIDEST_CHAR = 0.85
+_RUN = re.compile(r"\S+")
 # A digit whose loose box starts this share of the letter's box height above the letter's is a
 # superscript (a footnote mark: 0.55 in redp5110); subscripts (H2O) are left alone.
 SUPERSCRIPT_RISE = 0.25
@@ -58,17 +70,23 @@ def respace(textpage: int, text: str, first: int, end: int, height: float, wide:
     textpage and ref (rect's address) are plain addresses."""
     loose_box = LOOSE_BOX
     cuts: list[int] = []
-    if wide:
+    if wide:  # a word (as pdfium spaced it) far wider than its characters is looked into
         gap = CELL_GAP * height
-        right = None
-        for k in range(first, end):
-            if text[k].isspace():
-                right = None
+        for run in _RUN.finditer(text, first, end):
+            start, stop = run.span()
+            if stop - start < 2:
                 continue
-            loose_box(textpage, k, ref)
-            if right is not None and rect.left - right > gap:
-                cuts.append(k)
-            right = rect.right
+            loose_box(textpage, start, ref)
+            left = rect.left
+            loose_box(textpage, stop - 1, ref)
+            if rect.right - left <= gap + WIDEST_CHAR * (stop - start) * height:
+                continue
+            right = None
+            for k in range(start, stop):
+                loose_box(textpage, k, ref)
+                if right is not None and rect.left - right > gap:
+                    cuts.append(k)
+                right = rect.right
     for k in marks[mark:mark + end - first]:  # sorted; at most one a character
         if k >= end:
             break

@@ -32,7 +32,7 @@ from .greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
 from .greek.lgr import GONE
 from .greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
 from .pdf_images import EMPTY_PAGE_CHARS, image_boxes, image_cover
-from .pdfium_text import FONT_SIZE, LETTER_DIGIT, LOOSE_BOX, WIDE_LINE, address, respace
+from .pdfium_text import FONT_SIZE, LETTER_DIGIT, LOOSE_BOX, WIDE_LINE, address, page_chars, respace
 from .text_fixes import clean_text, may_need_repair
 
 # A line's text without its surrounding blanks (pdfium ends lines with \r\n); blank lines never match.
@@ -158,7 +158,7 @@ class SafePdfExtractor:
         controls = not aligned and lgr_state != DECODED
         if controls:  # FPDFText_GetText left out control codes (unmapped glyphs: \x00, \x02,
             # \x03), which puts every later character off its box: one char at a time (6% of pages)
-            text, aligned = char_text(textpage), True
+            text, aligned = page_chars(address(textpage), pdfium_c.FPDFText_CountChars(textpage)), True
         # pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002)
         # and does not break the line there: the word is whole once the mark is gone.
         soft = controls or "\ufffe" in text or "\x02" in text
