@@ -43,6 +43,11 @@ HEADING_RATIO = 1.2       # a line this much larger than the body text is a head
 SIZE_TOLERANCE = 0.6      # points: lines of one block have this font size
 LINE_GAP = 0.65           # a gap between two lines' boxes over this share of a line's height ends a block
 MAX_HEADING_CHARS = 150
+# Looking for a page's images costs two C calls an object (text objects too: ~5% of the backend's
+# time); a page whose text blocks cover more of it than this is not looked into. Measured over the
+# corpus: its 23 pages with pictures have 0.47 of them covered at most; the pages over 0.6 hold
+# 37% of its objects (the gazettes' dense pages).
+DENSE_TEXT = 0.6
 
 
 class Block:
@@ -120,7 +125,7 @@ class SafePdfExtractor:
                 pdfium_c.FPDFText_ClosePage(textpage)
             if _near_empty(text, blocks):
                 covers[index + 1] = image_cover(page)
-            elif boxes := image_boxes(page, width, height):
+            elif _text_cover(blocks, width, height) <= DENSE_TEXT and (boxes := image_boxes(page, width, height)):
                 pictures[index + 1] = boxes
         finally:
             pdfium_c.FPDF_ClosePage(page)
@@ -258,6 +263,11 @@ def _docling_core_version() -> str:
     from importlib.metadata import version
 
     return version("docling-core")
+
+
+def _text_cover(blocks: list[Block], width: float, height: float) -> float:
+    """The share of the page its text blocks' boxes cover (their overlaps counted twice)."""
+    return sum((blk.r - blk.l) * (blk.t - blk.b) for blk in blocks) / max(width * height, 1.0)
 
 
 def _near_empty(text: str, blocks: list[Block]) -> bool:
