@@ -94,7 +94,7 @@ def test_safe_recall_at_least_docling_native(safe_run, corpus):
         safe_md = layout.markdown(stem).read_text(encoding="utf-8")
         docling_md = native.convert(corpus / "pdfs" / f"{stem}.pdf").document.export_to_markdown()
         safe_r, docling_r = recall(ref, safe_md), recall(ref, docling_md)
-        assert safe_r >= docling_r - 0.005, (stem, safe_r, docling_r)
+        assert safe_r >= docling_r, (stem, safe_r, docling_r)  # issue 15: at or above on every reference
         assert safe_r > 0.8, (stem, safe_r)
 
 
