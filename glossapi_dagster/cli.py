@@ -67,6 +67,14 @@ def parser() -> argparse.ArgumentParser:
                     help="a PDF with more pages is problematic (safe backend; default: no limit)")
     ex.add_argument("--page-time-budget", type=float, default=20.0,
                     help="seconds one page may take in the safe backend (default: 20)")
+    ex.add_argument("--max-pages-per-unit", type=lambda v: None if v.lower() == "none" else int(v), default=100,
+                    help="a longer PDF goes as page ranges of this size, any worker taking any (default: 100; none)")
+    ex.add_argument("--max-failed-page-share", type=float, default=0.1,
+                    help="a long document with more failed pages is problematic (default: 0.1)")
+    ex.add_argument("--max-items-per-worker", type=int, default=None,
+                    help="replace a worker after this many items (default: never)")
+    ex.add_argument("--max-worker-rss-mb", type=float, default=None,
+                    help="replace a worker once its memory passes this many MB, between items (default: never)")
     _pool_args(ex)
 
     oc = sub.add_parser("ocr", help="OCR the documents triage flagged, and/or decode their math (Phase 2)",
@@ -115,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                 devices=args.devices, force_ocr=args.force_ocr, benchmark_mode=args.benchmark_mode,
                 accel_type=args.accel_type, phase1_backend=args.phase1_backend, pipeline=args.pipeline,
                 reprocess=args.reprocess, max_pages=args.max_pages, page_time_budget=args.page_time_budget,
-                do_ocr=args.do_ocr, ocr_engine=args.ocr_engine, ocr_langs=args.ocr_langs)
+                do_ocr=args.do_ocr, ocr_engine=args.ocr_engine, ocr_langs=args.ocr_langs,
+                max_pages_per_unit=args.max_pages_per_unit, max_failed_page_share=args.max_failed_page_share,
+                max_items_per_worker=args.max_items_per_worker, max_worker_rss_mb=args.max_worker_rss_mb)
         elif args.command == "ocr":
             work = lambda: Corpus(args.output_dir, args.output_dir).ocr(  # noqa: E731
                 use_gpus=args.use_gpus, devices=args.devices, math_batch_size=args.math_batch_size, mode=args.mode,

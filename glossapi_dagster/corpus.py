@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .state import OutputLayout, ProgressStore
+from .phases.ranges import MAX_FAILED_PAGE_SHARE, MAX_PAGES_PER_UNIT
 from .state.manifest import FORMATS
 
 TERMINAL = ("success", "problematic", "skipped")
@@ -49,13 +50,22 @@ class Corpus:
                 math_requested: bool = False, reprocess: bool = False, batch_size: int = 1,
                 item_timeout: float | None = 1800.0, max_pages: int | None = None,
                 page_time_budget: float = 20.0, do_ocr: bool = False, ocr_engine: str = "auto",
-                ocr_langs: str = "ell+eng") -> PhaseSummary:
+                ocr_langs: str = "ell+eng", max_pages_per_unit: int | None = MAX_PAGES_PER_UNIT,
+                max_failed_page_share: float = MAX_FAILED_PAGE_SHARE, max_items_per_worker: int | None = None,
+                max_worker_rss_mb: float | None = None) -> PhaseSummary:
         """Every document of the input folder to markdown and Docling JSON (GlossAPI's defaults).
 
         max_pages: a longer PDF is problematic (safe backend); page_time_budget: seconds one page
         may take there (GlossAPI's 20 s). force_ocr: every page OCR'd; do_ocr: only the pages whose
         text layer fails. ocr_engine: rapidocr, tesseract or auto; ocr_langs: Tesseract's languages
-        (ell+eng; grc for polytonic)."""
+        (ell+eng; grc for polytonic). max_pages_per_unit: a longer PDF goes as page ranges of this
+        size, any worker taking any range (None: never); max_failed_page_share: a long document
+        with more failed pages is problematic. max_items_per_worker / max_worker_rss_mb: a worker
+        is replaced after so many items or past so much memory (None: never)."""
+        if max_pages_per_unit is not None and (not isinstance(max_pages_per_unit, int) or max_pages_per_unit < 1):
+            raise ValueError(f"max_pages_per_unit must be a whole number >= 1 (or None), got {max_pages_per_unit!r}")
+        if not 0 <= max_failed_page_share <= 1:
+            raise ValueError(f"max_failed_page_share must be between 0 and 1, got {max_failed_page_share!r}")
         if input_format not in FORMATS:
             raise ValueError(f"unknown input_format {input_format!r}; choose one of {', '.join(FORMATS)}")
         _check_choice("phase1_backend", phase1_backend, ("safe", "docling", "auto"))
@@ -69,8 +79,10 @@ class Corpus:
         check_writable(self.output_dir)  # before any worker starts, and before Dagster says anything
         from .defs.materialize import materialize_extraction, materialize_manifest
 
-        resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout)
-        config = dict(phase1_backend=phase1_backend, pipeline=pipeline, force_ocr=force_ocr,
+        resources = self._resources(use_gpus, devices, accel_type, num_threads, batch_size, item_timeout,
+                                    max_items_per_worker=max_items_per_worker, max_worker_rss_mb=max_worker_rss_mb)
+        config = dict(max_pages_per_unit=max_pages_per_unit, max_failed_page_share=float(max_failed_page_share),
+                      phase1_backend=phase1_backend, pipeline=pipeline, force_ocr=force_ocr,
                       math_requested=math_requested, benchmark_mode=benchmark_mode, reprocess=reprocess,
                       max_pages=max_pages, page_time_budget=float(page_time_budget),
                       do_ocr=do_ocr, ocr_engine=ocr_engine, ocr_langs=ocr_langs)
@@ -228,7 +240,8 @@ class Corpus:
         return total
 
     # -- helpers ------------------------------------------------------------------------
-    def _resources(self, use_gpus, devices, accel_type, num_threads, batch_size, item_timeout) -> dict:
+    def _resources(self, use_gpus, devices, accel_type, num_threads, batch_size, item_timeout,
+                   **recycling) -> dict:
         from .defs.resources import CorpusResource, GpuPoolResource
 
         _check_choice("use_gpus", use_gpus, ("single", "multi"))
@@ -245,7 +258,8 @@ class Corpus:
         return {
             "corpus": CorpusResource(input_dir=str(self.input_dir), output_dir=str(self.output_dir)),
             "gpu_pool": GpuPoolResource(use_gpus=use_gpus, devices=devices, accel_type=accel_type,
-                                        num_threads=num_threads, batch_size=batch_size, item_timeout=item_timeout),
+                                        num_threads=num_threads, batch_size=batch_size, item_timeout=item_timeout,
+                                        **recycling),
         }
 
     def _progress_bar(self, phase: str, column: str, reprocess: bool, todo: str | None = "pending"):

@@ -63,7 +63,8 @@ class SafePdfExtractor:
         self._rect = pdfium_c.FS_RECTF()
         self._rect_ref = ctypes.byref(self._rect)
 
-    def convert(self, path: str | Path) -> Conversion:
+    def convert(self, path: str | Path, page_range: tuple[int, int] | None = None) -> Conversion:
+        """The whole PDF, or its pages first..last (1-based, inclusive; they keep their numbers)."""
         started = time.perf_counter()
         try:
             pdf = pdfium.PdfDocument(os.fspath(path))
@@ -77,7 +78,8 @@ class SafePdfExtractor:
                 raise ConversionFailed(f"page budget: {count} pages > {self.max_pages}")
             pages, sizes, covers = [], {}, {}
             repairs: dict[str, list[int]] = {DECODED: [], UNDECODED: [], "lookalikes": []}
-            for index in range(count):
+            first, last = page_range or (1, count)
+            for index in range(first - 1, min(last, count)):
                 page_started = time.perf_counter()
                 pages.append(self._read_page(pdf.raw, index, count, sizes, covers, repairs))
                 spent = time.perf_counter() - page_started
@@ -88,11 +90,11 @@ class SafePdfExtractor:
         parsed = time.perf_counter()
         _mark_headings(pages, sizes)
         if _mark_furniture(pages):
-            repairs["furniture"] = sorted({p for p, (_, _, blocks) in enumerate(pages, 1)
+            repairs["furniture"] = sorted({p for p, (_, _, blocks) in enumerate(pages, first)
                                            if any(b.kind.startswith("page_") for b in blocks)})
-        data, markdown = _build(self.template, Path(path).stem, pages)
+        data, markdown = _build(self.template, Path(path).stem, pages, first)
         done = time.perf_counter()
-        return Conversion(None, count, done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
+        return Conversion(None, len(pages), done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
                           markdown=markdown, data=data, page_covers=covers,
                           repairs={k: v for k, v in repairs.items() if v})
 
@@ -302,7 +304,8 @@ def _mark_furniture(pages: list[tuple[float, float, list[Block]]]) -> int:
     return len(found)
 
 
-def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block]]]) -> tuple[dict, str]:
+def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block]]],
+           first: int = 1) -> tuple[dict, str]:
     """The Docling JSON (as DoclingDocument.export_to_dict() gives it) and its markdown."""
     texts: list[dict] = []
     children: list[dict] = []
@@ -310,7 +313,7 @@ def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block
     parts: list[str] = []
     body_ref, furniture_ref = {"$ref": "#/body"}, {"$ref": "#/furniture"}
     furniture: list[dict] = []
-    for page_no, (width, height, blocks) in enumerate(pages, start=1):
+    for page_no, (width, height, blocks) in enumerate(pages, start=first):
         page_sizes[str(page_no)] = {"size": {"width": float(width), "height": float(height)}, "page_no": page_no}
         for block in blocks:
             text = block.text

@@ -3,6 +3,8 @@
 from dagster import Config
 from pydantic import Field
 
+from ..phases.ranges import MAX_FAILED_PAGE_SHARE, MAX_PAGES_PER_UNIT
+
 
 class DownloadResultsConfig(Config):
     input_format: str = Field("pdf", description="pdf, docx, html, xml, md, pptx, or all")
@@ -24,6 +26,11 @@ class ExtractConfig(Config):
     reprocess: bool = Field(False, description="Extract problematic documents again")
     max_pages: int | None = Field(None, description="Page budget per document in the safe backend (more pages: problematic)")
     page_time_budget: float = Field(20.0, description="Seconds one page may take in the safe backend")
+    # issue 18: long documents as page ranges (defaults in phases/ranges.py)
+    max_pages_per_unit: int | None = Field(MAX_PAGES_PER_UNIT, description="A longer PDF is split into ranges of "
+                                           "this many pages, each a queue item (None: never split)")
+    max_failed_page_share: float = Field(MAX_FAILED_PAGE_SHARE, description="A long document with more failed "
+                                         "pages than this share is problematic; fewer are listed in failed_pages")
 
 
 class OcrConfig(Config):

@@ -6,7 +6,8 @@ from pathlib import Path
 from dagster import Backoff, ConfigurableResource, InitResourceContext, RetryPolicy
 from pydantic import PrivateAttr
 
-from ..pool import PoolConfig, WorkerPool, auto_threads, resolve_devices, worker_log_dir
+from ..pool import PoolConfig, RecyclePolicy, WorkerPool, auto_threads, resolve_devices, worker_log_dir
+from ..pool.recycle import MAX_ITEMS_PER_WORKER, MAX_WORKER_RSS_MB
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_INPUT = REPO_ROOT / "sample_corpus" / "pdfs"
@@ -54,6 +55,8 @@ class GpuPoolResource(ConfigurableResource):
     respawn_cap: int = 5                      # RetryPolicy.max_retries of each worker
     respawn_delay: float = 0.0
     respawn_backoff: str | None = None        # None, 'LINEAR' or 'EXPONENTIAL'
+    max_items_per_worker: int | None = MAX_ITEMS_PER_WORKER  # a worker is replaced after this many items
+    max_worker_rss_mb: float | None = MAX_WORKER_RSS_MB      # ... or once its RSS passes this (MB)
 
     _pools: list = PrivateAttr(default_factory=list)
 
@@ -79,6 +82,7 @@ class GpuPoolResource(ConfigurableResource):
             item_timeout=self.item_timeout,
             summary_interval=self.summary_interval,
             respawn=self.retry_policy(),
+            recycle=RecyclePolicy(self.max_items_per_worker, self.max_worker_rss_mb),
         )
 
     def track(self, pool: WorkerPool) -> None:

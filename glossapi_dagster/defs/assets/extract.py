@@ -39,6 +39,7 @@ def extracted_docs(context: AssetExecutionContext, config: ExtractConfig, corpus
             max_pages=config.max_pages, page_time_budget=config.page_time_budget,
             do_ocr=config.do_ocr, ocr_engine=config.ocr_engine, ocr_langs=config.ocr_langs,
             reprocess=config.reprocess, log=context.log,
+            max_pages_per_unit=config.max_pages_per_unit, max_failed_page_share=config.max_failed_page_share,
         )
     except (WorkerSetupError, TesseractLanguageMissing) as exc:
         raise Failure(str(exc)) from exc
