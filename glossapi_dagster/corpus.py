@@ -68,7 +68,9 @@ class Corpus:
             raise ValueError(f"max_failed_page_share must be between 0 and 1, got {max_failed_page_share!r}")
         if input_format not in FORMATS:
             raise ValueError(f"unknown input_format {input_format!r}; choose one of {', '.join(FORMATS)}")
-        _check_choice("phase1_backend", phase1_backend, ("safe", "docling", "auto"))
+        from .backends.registry import PHASE1_EXTRA
+
+        _check_choice("phase1_backend", phase1_backend, ("safe", "docling", "auto", *PHASE1_EXTRA))
         _check_choice("pipeline", pipeline, ("native", "standard", "auto"))
         if max_pages is not None and (not isinstance(max_pages, int) or max_pages < 1):
             raise ValueError(f"max_pages must be a whole number >= 1 (or None), got {max_pages!r}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ..backends.base import ConversionFailed
 from ..backends.docling_extractor import DoclingExtractor
 from ..backends.ocr_engines import build_engine, ocr_preflight
+from ..backends.registry import PHASE1_EXTRA, load_factory
 from ..backends.tesseract_ocr import parse_langs
 from ..backends.text_fixes import clean_document
 from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, PoolReport, RunStopped, StopRun, WorkerContext
@@ -56,6 +57,7 @@ class ExtractTask:
     ocr_engine: str = "rapidocr"     # rapidocr | tesseract (the controller resolves 'auto' first)
     ocr_langs: str = "ell+eng"       # Tesseract's languages; grc added for a polytonic text layer
     do_ocr: bool = False             # OCR the pages whose text layer fails, keep the others
+    extra_backends: dict = field(default_factory=dict)  # registered backends: name -> "module:factory"
 
     def backend_for(self, path: str) -> str:
         is_pdf = path.lower().endswith(".pdf")
@@ -63,6 +65,8 @@ class ExtractTask:
             return "ocr"
         if self.phase1_backend == "safe" and is_pdf:
             return "safe"
+        if self.phase1_backend in self.extra_backends:
+            return self.phase1_backend
         if self.phase1_backend == "auto" and is_pdf and not self.math_requested:
             return "safe"
         return "docling"
@@ -77,6 +81,9 @@ class ExtractTask:
             "ocr": lambda: build_engine(self.ocr_engine, ctx.threads, devices["ocr"], ctx.log, self.ocr_options,
                                         self.ocr_langs),
         }
+        for name, target in self.extra_backends.items():
+            builders[name] = lambda target=target: load_factory(target)(ctx)
+            devices[name] = "cpu"
         extractors: dict = {}
 
         def extractor(kind: str):
@@ -86,7 +93,8 @@ class ExtractTask:
                 extractors[kind] = builders[kind]()
             return extractors[kind]
 
-        first = "ocr" if self.force_ocr else {"docling": "docling", "safe": "safe", "auto": "safe"}[self.phase1_backend]
+        first = "ocr" if self.force_ocr else {"docling": "docling", "safe": "safe", "auto": "safe"}.get(
+            self.phase1_backend, self.phase1_backend)
         extractor(first)
         if self.do_ocr and not self.force_ocr:
             extractor("ocr")  # the engine loads now: a missing model fails the worker's start
@@ -285,7 +293,7 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         if log and len(mine) < len(rows):
             log.info(f"{len(rows) - len(mine)} documents are taken or finished by another run over {layout.root}; "
                 f"{len(mine)} left to this one")
-        task = ExtractTask(str(layout.root), {}, **options)
+        task = ExtractTask(str(layout.root), {}, extra_backends=dict(PHASE1_EXTRA), **options)
         mine_rows = [r for r in rows if r["stem"] in mine]
 
         def finish(doc, data, markdown, metas, failed):
