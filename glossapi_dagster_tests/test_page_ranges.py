@@ -295,3 +295,33 @@ def test_a_replaced_pdf_does_not_reuse_old_ranges(tmp_path, corpus):
     assert journal.finished()[0] == [(1, 10)]
     os.utime(pdf, ns=(1, 1))  # a new version of the file
     assert RangeJournal(tmp_path / "out", "a", file_fingerprint(pdf)).finished() == ([], {})
+
+
+def test_a_hanging_page_is_timed_out_per_page_and_listed(fifty_six, tmp_path, dagster_home, poison):
+    from glossapi_dagster.phases import ranges
+
+    poison.setattr(ranges, "STARTUP_TIMEOUT_S", 2.0)  # read by the controller: a range of n pages may take 0.5 n + 2 s
+    poison.setenv("GLOSSAPI_TEST_POISON_HANG", "5")
+    out = tmp_path / "out"
+    extract(fifty_six, out, phase1_backend="poison", max_pages_per_unit=2, page_time_budget=0.5)
+    row = rows(out)["fek79"]
+    assert row["extract_status"] == "success", row["extract_error"]
+    assert row["failed_pages"] == "5"
+    reason = json.loads(OutputLayout(out).sidecar("extract", "fek79").read_text())["failed_pages"]["5"]
+    assert reason.startswith("timeout: no result after 2.5s")  # 0.5 s x 1 page + 2 s
+
+
+def test_force_ocr_ranges_match_one_conversion(corpus, tmp_path, dagster_home):
+    src = tmp_path / "in"
+    build_pdf(corpus, ["ocr_test.pdf"], 3, src / "scan.pdf")
+    ranged, whole = tmp_path / "ranged", tmp_path / "whole"
+    common = dict(phase1_backend="safe", force_ocr=True, ocr_engine="tesseract")
+    extract(src, ranged, devices=[0, 1], max_pages_per_unit=1, **common)
+    extract(src, whole, devices=[0], max_pages_per_unit=None, **common)
+    r = rows(ranged)["scan"]
+    assert r["extract_status"] == "success", r["extract_error"]
+    assert r["page_count"] == 3 and r["ocr_pages"] == 3 and r["extraction_backend"] == "tesseract"
+    assert_every_page_once(done_ranges(ranged, "scan"), 3)
+    meta, ranged_pages = docling_pages(ranged, "scan")
+    assert meta["pages"] == [1, 2, 3] and ranged_pages == docling_pages(whole, "scan")[1]
+    assert all(ranged_pages[p] for p in (1, 2, 3))

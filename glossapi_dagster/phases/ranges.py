@@ -75,9 +75,9 @@ def missing_ranges(path: str, total: int, unit: int, done: list[tuple[int, int]]
     return out
 
 
-def range_timeout(item, per_page: float = PAGE_TIMEOUT_S, startup: float = STARTUP_TIMEOUT_S) -> float | None:
+def range_timeout(item, per_page: float = PAGE_TIMEOUT_S, startup: float | None = None) -> float | None:
     """A range's time limit: per page times its length, plus the start-up allowance; None (the pool's
     item_timeout) for a whole document."""
     if isinstance(item, PageRange):
-        return per_page * item.pages + startup
+        return per_page * item.pages + (STARTUP_TIMEOUT_S if startup is None else startup)
     return None
