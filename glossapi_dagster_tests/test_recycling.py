@@ -48,3 +48,39 @@ def test_recycled_past_the_rss_cap(tmp_path):
     assert report.respawns == {"gpu0": 0, "gpu1": 0}
     banners = "".join(p.read_text() for p in (tmp_path / "logs").glob("gpu*_*.log"))
     assert "max_worker_rss_mb=" in banners
+
+
+TEN = ["2305.03393v1-pg9.pdf", "amt_handbook_sample.pdf", "multicolumn.pdf", "code_and_formula.pdf",
+       "ocr_test.pdf", "typologio_mas026.pdf", "4.5.chain_rule.pdf", "mas002_midterm1_19.pdf",
+       "FEK_A_10_-_24.01.2018.pdf", "redp5110_sampled.pdf"]
+
+
+def _extract_ten(corpus, tmp_path, **recycling):
+    from glossapi_dagster.corpus import Corpus
+    from glossapi_dagster.state import OutputLayout, ProgressStore
+    from glossapi_dagster_tests.conftest import copy_pdfs
+
+    src = copy_pdfs(corpus / "pdfs", tmp_path / "in", TEN)
+    out = tmp_path / "out"
+    Corpus(src, out, progress=False).extract(accel_type="cpu", devices=[0, 1], phase1_backend="safe", **recycling)
+    df = ProgressStore(OutputLayout(out).store_dir).read()
+    logs = sorted((out / "logs" / "extract_workers").glob("gpu*_*.log"))
+    return df, logs
+
+
+def test_phase1_workers_recycled_every_three_documents(corpus, tmp_path, dagster_home):
+    df, logs = _extract_ten(corpus, tmp_path, max_items_per_worker=3)
+    assert len(df) == len(TEN) and set(df["extract_status"]) == {"success"}
+    assert set(df["attempts"].astype(int)) == {1}             # nothing redone
+    assert len(logs) >= 4                                     # one log a worker process: pids changed
+    text = "".join(p.read_text() for p in logs)
+    assert text.count("replaces pid") == len(logs) - 2        # every process but the first two replaces one
+    assert "died" not in text                                 # not a crash
+
+
+def test_phase1_workers_recycled_past_a_small_rss_cap(corpus, tmp_path, dagster_home):
+    df, logs = _extract_ten(corpus, tmp_path, max_worker_rss_mb=1)  # every worker is past 1 MB after its item
+    assert len(df) == len(TEN) and set(df["extract_status"]) == {"success"}
+    assert set(df["attempts"].astype(int)) == {1}
+    assert len(logs) >= len(TEN)                              # a fresh worker for (nearly) every document
+    assert "max_worker_rss_mb=1" in "".join(p.read_text() for p in logs)
