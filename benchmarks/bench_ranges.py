@@ -16,11 +16,16 @@ rss    --rss-docs short documents on 1 worker, without recycling and with max_it
        --recycle-items: the worker's RSS (sampled every 0.2 s) at its peak and at the end, and
        documents per second.
 unit   the cost of a range: --pages/10 pages as one range and as ranges of 10, 25 and 50 pages.
+
+--sleep-per-page S: instead of Docling, the tests' poison backend (the safe backend plus S seconds
+of sleep a page): a device's time that costs no CPU, so the scheduling is measured apart from a
+machine whose cores are all taken (each GPU worker waits on its own device the same way).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -65,6 +70,9 @@ def short_docs(folder: Path, n: int) -> None:
         shutil.copyfile(CORPUS / name, folder / f"short{i:04d}_{name}")
 
 
+BACKEND = "docling"
+
+
 def run(input_dir: Path, out: Path, workers: int, unit: int | None, recycle: RecyclePolicy | None = None,
         sample_rss: bool = False) -> dict:
     layout = OutputLayout(out)
@@ -89,7 +97,7 @@ def run(input_dir: Path, out: Path, workers: int, unit: int | None, recycle: Rec
     if sample_rss:
         thread.start()
     started = time.perf_counter()
-    report = run_extraction(out, rows, cfg, pipeline="native", phase1_backend="docling", accel_type="cpu",
+    report = run_extraction(out, rows, cfg, pipeline="native", phase1_backend=BACKEND, accel_type="cpu",
                             benchmark_mode=True, max_pages_per_unit=unit)
     wall = time.perf_counter() - started
     stop.set()
@@ -119,9 +127,17 @@ def main() -> None:
     ap.add_argument("--rss-docs", type=int, default=300)
     ap.add_argument("--recycle-items", type=int, default=50)
     ap.add_argument("--sections", default="long,mixed,rss,unit")
+    ap.add_argument("--sleep-per-page", type=float, default=None)
     args = ap.parse_args()
+    if args.sleep_per_page:
+        global BACKEND
+        from glossapi_dagster_tests import poison_backend
+
+        poison_backend.register()
+        os.environ["GLOSSAPI_TEST_PAGE_DELAY"] = str(args.sleep_per_page)  # the workers inherit it
+        BACKEND = poison_backend.NAME
     sections = args.sections.split(",")
-    results: dict = {"load_before": psutil.getloadavg(), "cores": psutil.cpu_count()}
+    results: dict = {"load_before": psutil.getloadavg(), "cores": psutil.cpu_count(), "backend": BACKEND}
     with tempfile.TemporaryDirectory(prefix="bench-ranges-") as tmp:
         root = Path(tmp)
         long_in = root / "long_in"
