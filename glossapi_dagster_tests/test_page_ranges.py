@@ -325,3 +325,28 @@ def test_force_ocr_ranges_match_one_conversion(corpus, tmp_path, dagster_home):
     meta, ranged_pages = docling_pages(ranged, "scan")
     assert meta["pages"] == [1, 2, 3] and ranged_pages == docling_pages(whole, "scan")[1]
     assert all(ranged_pages[p] for p in (1, 2, 3))
+
+
+def test_splice_is_one_conversion_and_what_concatenate_gives(corpus):
+    from docling_core.types.doc import DoclingDocument
+
+    from glossapi_dagster.backends.safe_pdf import SafePdfExtractor
+    from glossapi_dagster.phases.stitch import empty_document, splice
+
+    pdf = corpus / "pdfs" / "FEK_A_5_-_17.01.2018.pdf"  # 260 pages, running headers on every page
+    safe = SafePdfExtractor()
+    parts = [safe.convert(pdf, r).data for r in ((1, 100), (101, 200), (201, 260))]
+    whole = safe.convert(pdf).data
+    spliced = DoclingDocument.model_validate(splice(parts, empty_document(), "fek5"))
+    one = DoclingDocument.model_validate(whole)
+
+    def items(doc, layer):
+        return [(t.label, t.text, t.prov[0].page_no) for t, _ in doc.iterate_items(included_content_layers={layer})]
+
+    from docling_core.types.doc import ContentLayer
+
+    assert sorted(spliced.pages) == list(range(1, 261))
+    assert items(spliced, ContentLayer.BODY) == items(one, ContentLayer.BODY)
+    assert len(spliced.furniture.children) == len(one.furniture.children) > 200   # headers kept
+    concatenated = DoclingDocument.concatenate([DoclingDocument.model_validate(p) for p in parts])
+    assert items(concatenated, ContentLayer.BODY) == items(spliced, ContentLayer.BODY)
