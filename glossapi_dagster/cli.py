@@ -10,6 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
+from .phases.ranges import MAX_FAILED_PAGE_SHARE, MAX_PAGES_PER_UNIT
+
 EPILOG = """examples:
   glossapi-dagster extract IN OUT --input-format pdf --use-gpus multi
   glossapi-dagster extract IN OUT --devices 0,1 --accel-type cpu     # no GPU: one CPU worker per id
@@ -67,10 +69,11 @@ def parser() -> argparse.ArgumentParser:
                     help="a PDF with more pages is problematic (safe backend; default: no limit)")
     ex.add_argument("--page-time-budget", type=float, default=20.0,
                     help="seconds one page may take in the safe backend (default: 20)")
-    ex.add_argument("--max-pages-per-unit", type=lambda v: None if v.lower() == "none" else int(v), default=100,
-                    help="a longer PDF goes as page ranges of this size, any worker taking any (default: 100; none)")
-    ex.add_argument("--max-failed-page-share", type=float, default=0.1,
-                    help="a long document with more failed pages is problematic (default: 0.1)")
+    ex.add_argument("--max-pages-per-unit", type=lambda v: None if v.lower() == "none" else int(v),
+                    default=MAX_PAGES_PER_UNIT, help="a longer PDF goes as page ranges of this size, any worker "
+                    f"taking any (default: {MAX_PAGES_PER_UNIT}; 'none': never split)")
+    ex.add_argument("--max-failed-page-share", type=float, default=MAX_FAILED_PAGE_SHARE,
+                    help=f"a long document with more failed pages is problematic (default: {MAX_FAILED_PAGE_SHARE})")
     ex.add_argument("--max-items-per-worker", type=int, default=None,
                     help="replace a worker after this many items (default: never)")
     ex.add_argument("--max-worker-rss-mb", type=float, default=None,
