@@ -237,7 +237,7 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
         "extract_error": outcome.error,
         "processing_stage": "extract",
         "attempts": outcome.attempts,
-        "worker": outcome.worker,
+        "worker": (outcome.result or {}).get("range_workers") or outcome.worker,  # a long document's: "gpu0,gpu1"
     }
     if outcome.status == SUCCESS:
         r = outcome.result
@@ -299,7 +299,8 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         def finish(doc, data, markdown, metas, failed):
             piece = merge_pieces(metas, data, markdown, doc.total)
             workers = ",".join(sorted({o.worker for o in doc.results if o.worker})) or None
-            return finish_document(layout, doc.stem, doc.path, piece, workers, task.benchmark_mode, failed)
+            result = finish_document(layout, doc.stem, doc.path, piece, workers, task.benchmark_mode, failed)
+            return {**result, "range_workers": workers}
 
         long = LongDocuments(layout, max_pages_per_unit, max_failed_page_share, finish, log)
         # largest first: one long document started last would run alone at the end

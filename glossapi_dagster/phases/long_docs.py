@@ -92,9 +92,9 @@ class LongDocuments:
     def _complete(self, doc: _Doc) -> ItemOutcome:
         failed = doc.failed
         runs = doc.results
+        # the report counts a document once, for the worker that finished it; the row names them all
         common = dict(attempts=max((o.attempts for o in runs), default=1),
-                      worker=",".join(sorted({o.worker for o in runs if o.worker})) or None,
-                      seconds=sum(o.seconds for o in runs))
+                      worker=runs[-1].worker if runs else None, seconds=sum(o.seconds for o in runs))
         if len(failed) > self.max_failed_share * doc.total:
             pages = ", ".join(str(p) for p in sorted(failed))
             first = failed[min(failed)]
