@@ -206,14 +206,16 @@ def test_controller_killed_mid_document_rerun_converts_only_missing(long_input, 
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for(lambda: len(done_ranges(out, "long")) >= 3, timeout=300, what="three finished ranges")
+        workers = psutil.Process(proc.pid).children(recursive=True)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+    _, alive = psutil.wait_procs(workers, timeout=30)  # the workers go with their controller
+    assert not alive
     first_run = done_ranges(out, "long")
     assert len(first_run) < 10, "the document finished before the kill"
     assert rows(out).get("long", {}).get("extract_status") != "success"
     assert not OutputLayout(out).markdown("long").exists()   # never half-written
-    _wait_for(lambda: not _orphans(out), timeout=30, what="the killed run's workers to go")
     extract(long_input, out, phase1_backend="poison")
     second_run = done_ranges(out, "long")[len(first_run):]
     assert len(second_run) == 10 - len(first_run)             # only the missing ranges, counted in the journal
@@ -221,12 +223,6 @@ def test_controller_killed_mid_document_rerun_converts_only_missing(long_input, 
     row = rows(out)["long"]
     assert row["extract_status"] == "success", row["extract_error"]
     assert docling_pages(out, "long")[0]["pages"] == list(range(1, 1001))
-
-
-def _orphans(out: Path) -> list:
-    return [p for p in psutil.process_iter(["cmdline"])
-            if "glossapi_dagster.pool.worker_main" in " ".join(p.info["cmdline"] or [])
-            and str(out) in " ".join(p.environ().get(k, "") for k in ("GLOSSAPI_WORKER_LOG_DIR",))]
 
 
 # -- poison pages -------------------------------------------------------------------------
