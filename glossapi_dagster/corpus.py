@@ -52,13 +52,19 @@ class Corpus:
                 page_time_budget: float = 20.0, do_ocr: bool = False, ocr_engine: str = "auto",
                 ocr_langs: str = "ell+eng", *, artifacts_path: str | None = None, summary_interval: float = 30.0,
                 max_attempts: int = 2, respawn_cap: int = 5, respawn_delay: float = 0.0,
-                respawn_backoff: str = "none") -> PhaseSummary:
+                respawn_backoff: str = "none", max_pages_per_unit: int | None = 100,
+                max_failed_page_share: float = 0.1, max_items_per_worker: int | None = None,
+                max_worker_rss_mb: float | None = None) -> PhaseSummary:
         """Every document of the input folder to markdown and Docling JSON (GlossAPI's defaults).
 
         The arguments are ManifestOptions', ExtractOptions' and PoolOptions' fields (datamodel/options.py,
         and the README's options table): max_pages: a longer PDF is problematic (safe backend);
         page_time_budget: seconds one page may take there (GlossAPI's 20 s). force_ocr: every page
-        OCR'd; do_ocr: only the pages whose text layer fails. A bad value is a ValueError naming it."""
+        OCR'd; do_ocr: only the pages whose text layer fails. max_pages_per_unit: a longer PDF goes
+        as page ranges of this size, any worker taking any (None: never); max_failed_page_share: a
+        document with more failed pages is problematic. max_items_per_worker / max_worker_rss_mb: a
+        worker is replaced after so many items or past so much memory (None: never). A bad value
+        is a ValueError naming it."""
         manifest, options, pool = _options({**locals(), "shard_size": self.shard_size}, ManifestOptions,
                                            ExtractOptions, PoolOptions)
         if options.force_ocr or options.do_ocr:  # before any work: the engine's models or language data must be there
@@ -85,7 +91,8 @@ class Corpus:
             det_model: str | None = None, rec_model: str | None = None, cls_model: str | None = None,
             keys: str | None = None, benchmark_mode: bool = False, artifacts_path: str | None = None,
             math_respawn_cap: int | None = None, summary_interval: float = 30.0, max_attempts: int = 2,
-            respawn_cap: int = 5, respawn_delay: float = 0.0, respawn_backoff: str = "none") -> PhaseSummary:
+            respawn_cap: int = 5, respawn_delay: float = 0.0, respawn_backoff: str = "none",
+            max_items_per_worker: int | None = None, max_worker_rss_mb: float | None = None) -> PhaseSummary:
         """GlossAPI's ocr(): 'ocr_bad' OCRs the failing pages of the documents triage flagged
         needs_ocr (every page with whole_document); 'math_only' decodes the formulas (Phase 2);
         'ocr_bad_then_math' (None) does both. The other arguments are OcrOptions', MathOptions' and

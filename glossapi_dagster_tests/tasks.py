@@ -113,3 +113,24 @@ class NoSpaceTask:
             return {"item": item}
 
         return process
+
+
+@dataclass
+class LeakyTask:
+    """Keeps `leak_mb` of real, touched memory per item (a backend that grows over a long run);
+    reports its pid, so a test sees which process took which item."""
+
+    leak_mb: int = 0
+    delay: float = 0.0
+
+    def setup(self, ctx):
+        kept = []
+
+        def process(item):
+            if self.leak_mb:
+                kept.append(bytearray(b"x" * (self.leak_mb << 20)))  # written, so resident
+            if self.delay:
+                time.sleep(self.delay)
+            return {"pid": os.getpid(), "label": ctx.label}
+
+        return process

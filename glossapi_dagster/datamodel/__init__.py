@@ -1,6 +1,9 @@
 """The options of every phase and the environment's settings: plain pydantic models that know
 nothing of Dagster, read by every door (the assets' Config, Corpus, the CLI, the sample runner)."""
-from .engines import BUILTIN_MATH_ENGINES, math_engine_plugin, register_math_engine, registered_math_engines
+from .engines import (
+    BUILTIN_MATH_ENGINES, math_engine_plugin, register_math_engine, register_phase1_backend,
+    registered_math_engines,
+)
 from .options import (
     ExtractOptions, ManifestOptions, MathOptions, OcrOptions, OptionsError, PoolOptions, build, choices_of,
 )
@@ -9,5 +12,5 @@ from .settings import Settings, SettingsError, settings
 __all__ = [
     "BUILTIN_MATH_ENGINES", "ExtractOptions", "ManifestOptions", "MathOptions", "OcrOptions", "OptionsError",
     "PoolOptions", "Settings", "SettingsError", "build", "choices_of", "math_engine_plugin",
-    "register_math_engine", "registered_math_engines", "settings",
+    "register_math_engine", "register_phase1_backend", "registered_math_engines", "settings",
 ]

@@ -15,7 +15,7 @@ from typing import Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .engines import BUILTIN_MATH_ENGINES, registered_math_engines
+from .engines import BUILTIN_MATH_ENGINES, BUILTIN_PHASE1_BACKENDS, registered_math_engines, registered_phase1_backends
 
 OCR_ENGINE_HELP = ("rapidocr, tesseract, or auto (RapidOCR when its recogniser has Greek, e.g. "
                    "GLOSSAPI_RAPIDOCR_ONNX_DIR's; else Tesseract)")
@@ -42,8 +42,8 @@ class ManifestOptions(_Options):
 class ExtractOptions(_Options):
     """extracted_docs (Phase 1): every document to markdown and Docling JSON."""
 
-    phase1_backend: Literal["auto", "safe", "docling"] = Field(
-        "auto", description="safe (pypdfium2, fast), docling, or auto (safe for PDFs unless math is "
+    phase1_backend: str = Field(
+        "auto", json_schema_extra={"choices": list(BUILTIN_PHASE1_BACKENDS)}, description="safe (pypdfium2, fast), docling, or auto (safe for PDFs unless math is "
                             "requested; GlossAPI's names)")
     pipeline: Literal["native", "standard", "auto"] = Field(
         "native", description="Docling pipeline: native (no weights), standard (layout and table models), or auto")
@@ -58,6 +58,24 @@ class ExtractOptions(_Options):
     max_pages: int | None = Field(None, ge=1, description="Page budget per document in the safe backend "
                                                           "(more pages: problematic; None: no limit)")
     page_time_budget: float = Field(20.0, gt=0, description="Seconds one page may take in the safe backend")
+    # Ranges of 100 pages keep a range's own cost (a conversion's start, its part file, the
+    # stitching) under 1% of its time and cut a 1,000-page volume into 10 queue items
+    # (BENCHMARKS.md, "Page ranges").
+    max_pages_per_unit: int | None = Field(100, ge=1, description="A longer PDF is split into page ranges of "
+                                                                  "this many pages, each a queue item of its own "
+                                                                  "(None: never split)")
+    max_failed_page_share: float = Field(0.1, ge=0, le=1, description="A document with more failed pages than "
+                                                                      "this share is problematic; fewer are "
+                                                                      "listed in failed_pages")
+
+    @field_validator("phase1_backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        # the built-in choices, or a backend registered with register_phase1_backend (e.g. by the tests)
+        known = BUILTIN_PHASE1_BACKENDS + tuple(registered_phase1_backends())
+        if value not in known:
+            raise ValueError(f"must be one of {', '.join(map(repr, known))}")
+        return value
 
 
 class OcrOptions(_Options):
@@ -130,6 +148,11 @@ class PoolOptions(_Options):
     respawn_delay: float = Field(0.0, ge=0, description="Seconds before a dead worker is respawned")
     respawn_backoff: Literal["none", "linear", "exponential"] = Field(
         "none", description="How respawn_delay grows with each respawn")
+    max_items_per_worker: int | None = Field(None, ge=1, description="A worker is replaced (not a crash) after "
+                                                                     "this many items (None: never)")
+    max_worker_rss_mb: float | None = Field(None, gt=0, description="A worker is replaced once its resident memory "
+                                                                    "passes this many MB, checked between items "
+                                                                    "(None: never)")
 
     @field_validator("devices")
     @classmethod

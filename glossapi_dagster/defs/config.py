@@ -15,6 +15,7 @@ from pydantic import BaseModel, create_model
 from ..datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, build
 
 
+
 def model_fields(model: type[BaseModel]) -> dict:
     """create_model's field definitions, one for each of the model's fields."""
     return {name: (field.annotation, field) for name, field in model.model_fields.items()}

@@ -6,7 +6,7 @@ from dagster import Backoff, ConfigurableResource, InitResourceContext, RetryPol
 from pydantic import PrivateAttr, create_model
 
 from ..datamodel import PoolOptions, build, settings
-from ..pool import PoolConfig, WorkerPool, auto_threads, resolve_devices, worker_log_dir
+from ..pool import PoolConfig, RecyclePolicy, WorkerPool, auto_threads, resolve_devices, worker_log_dir
 from .config import model_fields
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +74,7 @@ class GpuPoolResource(create_model("_PoolFields", __base__=ConfigurableResource,
             item_timeout=self.item_timeout,
             summary_interval=self.summary_interval,
             respawn=self.retry_policy(),
+            recycle=RecyclePolicy(self.max_items_per_worker, self.max_worker_rss_mb),
         )
 
     def track(self, pool: WorkerPool) -> None:

@@ -1,6 +1,8 @@
 """Phase 1: every document becomes markdown/<stem>.md and json/<stem>.docling.json.zst."""
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import time
 from dataclasses import dataclass, field, fields
@@ -11,13 +13,18 @@ from ..backends.ocr.engines import build_engine, ocr_preflight
 from ..backends.ocr.tesseract import parse_langs
 from ..backends.extract.text_fixes import clean_document
 from ..datamodel import ExtractOptions, build
+from ..datamodel.engines import load_factory, registered_phase1_backends
 from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, PoolReport, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
+from ..state.ranges import RangeJournal
 from ..state.errors import OutputUnavailable, is_resource_error
 from ..state.artifacts import write_artifacts
 from ..backends.quality.stats import per_page_stats, text_stats
 from ..backends.ocr.pages import ocr_and_merge, page_sources
 from ..backends.quality.triage import TRIAGE_COLUMNS, triage
+from .long_docs import LongDocuments
+from .ranges import PageRange, range_timeout
+from .stitch import merge_pieces, write_part
 
 
 def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
@@ -56,6 +63,7 @@ class ExtractTask:
     ocr_engine: str = "rapidocr"     # rapidocr | tesseract (the controller resolves 'auto' first)
     ocr_langs: str = _DEFAULT.ocr_langs  # Tesseract's languages; grc added for a polytonic text layer
     do_ocr: bool = _DEFAULT.do_ocr   # OCR the pages whose text layer fails, keep the others
+    extra_backends: dict = field(default_factory=dict)  # registered backends: name -> "module:factory"
 
     def __post_init__(self):
         # a bad choice is refused here, on the controller, not as a KeyError in a worker
@@ -75,6 +83,8 @@ class ExtractTask:
             return "ocr"
         if self.phase1_backend == "safe" and is_pdf:
             return "safe"
+        if self.phase1_backend in self.extra_backends:
+            return self.phase1_backend
         if self.phase1_backend == "auto" and is_pdf and not self.math_requested:
             return "safe"
         return "docling"
@@ -89,6 +99,9 @@ class ExtractTask:
             "ocr": lambda: build_engine(self.ocr_engine, ctx.threads, devices["ocr"], ctx.log, self.ocr_options,
                                         self.ocr_langs),
         }
+        for name, target in self.extra_backends.items():
+            builders[name] = lambda target=target: load_factory(target)(ctx)
+            devices[name] = "cpu"
         extractors: dict = {}
 
         def extractor(kind: str):
@@ -98,18 +111,19 @@ class ExtractTask:
                 extractors[kind] = builders[kind]()
             return extractors[kind]
 
-        first = "ocr" if self.force_ocr else {"docling": "docling", "safe": "safe", "auto": "safe"}[self.phase1_backend]
+        first = "ocr" if self.force_ocr else {"docling": "docling", "safe": "safe", "auto": "safe"}.get(
+            self.phase1_backend, self.phase1_backend)
         extractor(first)
         if self.do_ocr and not self.force_ocr:
             extractor("ocr")  # the engine loads now: a missing model fails the worker's start
         ctx.log.info("extract backend=%s pipeline=%s device=%s threads=%d", first, self.pipeline, devices[first], ctx.threads)
         layout = OutputLayout(self.out_dir)
 
-        def process(path: str) -> dict:
-            stem = self.stems[path]
+        def convert(path: str, page_range: tuple[int, int] | None = None) -> dict:
+            """One document, or pages of it, converted (and OCR'd where asked): a piece to finish."""
             kind = self.backend_for(path)
             try:
-                conv = extractor(kind).convert(path)
+                conv = convert_with(extractor(kind), kind, path, page_range)
             except ConversionFailed as exc:
                 # a budget the user set (max_pages, page_time_budget) is no reason to try Docling
                 if kind != "safe" or self.phase1_backend != "auto" or str(exc).startswith(BUDGETS):
@@ -117,7 +131,7 @@ class ExtractTask:
                 ctx.log.warning("safe backend cannot read %s (%s); trying Docling", path, exc)
                 kind = "docling"
                 try:
-                    conv = extractor(kind).convert(path)
+                    conv = convert_with(extractor(kind), kind, path, page_range)
                 except ConversionFailed as exc2:
                     raise PermanentError(str(exc2)) from exc2
             markdown = conv.markdown
@@ -125,59 +139,36 @@ class ExtractTask:
                 clean_document(conv.document)
                 markdown = conv.document.export_to_markdown()
             data = conv.to_dict()
-            stats = text_stats(markdown)
             is_pdf = path.lower().endswith(".pdf")
-            repairs = conv.repairs or {}
-            signals = triage(markdown, data, is_pdf, pdf_path=path if is_pdf else None, page_covers=conv.page_covers,
-                             repairs=repairs)
-            scanned = signals.pop("scanned_page_numbers")
-            lgr_pages = signals.pop("lgr_page_numbers")
-            ocr_info = None
+            piece = {"markdown": markdown, "data": data, "backend": conv.backend, "pages": conv.page_count,
+                     "seconds": conv.seconds, "timings": conv.timings, "repairs": conv.repairs or {},
+                     "page_covers": conv.page_covers, "ocr": None, "device": devices[kind]}
             if conv.backend in OCR_BACKENDS:  # OCR'd already: the signals describe the OCR text
-                signals.update(needs_ocr=False, ocr_success=True)
                 for page in (data.get("pages") or {}).values():
                     page["source"] = f"ocr:{conv.backend}"
-                ocr_info = {"pages": {p: "force_ocr" for p in conv.timings.get("per_page", {})}, "conv": conv}
+                piece["ocr"] = {"pages": {p: "force_ocr" for p in conv.timings.get("per_page", {})},
+                                "engine": conv.backend, "seconds": conv.seconds, "timings": conv.timings,
+                                "merged": False}
             elif self.do_ocr and is_pdf:
-                ocr_info = ocr_and_merge(extractor("ocr"), path, data,
-                                         {**signals, "scanned_page_numbers": scanned, "lgr_page_numbers": lgr_pages},
-                                         parse_langs(self.ocr_langs))
+                signals = triage(markdown, data, is_pdf, pdf_path=path, page_covers=conv.page_covers,
+                                 repairs=piece["repairs"])
+                ocr_info = ocr_and_merge(extractor("ocr"), path, data, signals, parse_langs(self.ocr_langs))
                 if ocr_info is not None:
-                    data = ocr_info["data"]
                     clean_document(ocr_info["doc"])
-                    markdown = ocr_info["doc"].export_to_markdown()
-                    stats = text_stats(markdown)
-                    signals = triage(markdown, data, is_pdf, pdf_path=path)
-                    signals.pop("scanned_page_numbers")
-                    signals.pop("lgr_page_numbers")
-                    signals.update(needs_ocr=False, ocr_success=True)
-            result = {
-                "page_count": conv.page_count,
-                "extract_sec": round(conv.seconds, 4),
-                "extraction_backend": conv.backend,
-                "text_repair": ";".join(k for k in repairs if k != "lgr_undecoded") or None,
-                **stats,
-                **signals,
-            }
-            if ocr_info is not None:
-                result.update(ocr_pages=len(ocr_info["pages"]), ocr_engine=ocr_info["conv"].backend,
-                              ocr_sec=round(ocr_info["conv"].seconds, 4))
-            sidecar = {"stem": stem, "source": os.path.abspath(path), "worker": ctx.label, "device": devices[kind],
-                       "finished_at": time.time(), **result, "scanned_page_numbers": scanned,
-                       "lgr_page_numbers": lgr_pages, "text_repairs": repairs}
-            if ocr_info is not None:
-                sidecar["ocr_page_reasons"] = {str(p): r for p, r in ocr_info["pages"].items()}
-            metrics = None if self.benchmark_mode else {**result, "timings": conv.timings,
-                                                       "per_page": per_page_stats(data)}
-            if metrics is not None and ocr_info is not None:
-                add_page_sources(metrics, data, ocr_info["conv"].timings)
-            try:
-                write_artifacts(layout, stem, data, markdown, sidecar, metrics)
-            except OSError as exc:
-                if is_resource_error(exc):  # the disk's fault, not the document's: stop, leave it pending
-                    raise StopRun(str(OutputUnavailable.of(layout.root, exc))) from exc
-                raise
-            return result
+                    piece.update(data=ocr_info["data"], markdown=ocr_info["doc"].export_to_markdown())
+                    piece["ocr"] = {"pages": ocr_info["pages"], "engine": ocr_info["conv"].backend,
+                                    "seconds": ocr_info["conv"].seconds, "timings": ocr_info["conv"].timings,
+                                    "merged": True}
+            return piece
+
+        def process(item) -> dict:
+            if isinstance(item, PageRange):  # a part of a long document: kept until all are there
+                piece = convert(item.path, (item.first, item.last))
+                journal = RangeJournal(self.out_dir, self.stems[item.path], "")
+                write_part(journal.part(item.first, item.last), piece, layout.root)
+                return {"pages": item.pages, "seconds": round(piece["seconds"], 4), "backend": piece["backend"]}
+            stem = self.stems[item]
+            return finish_document(layout, stem, item, convert(item), ctx.label, self.benchmark_mode)
 
         return process
 
@@ -186,6 +177,61 @@ def _safe_extractor(ctx: WorkerContext, max_pages: int | None, page_time_budget:
     from ..backends.extract.safe_pdf import SafePdfExtractor
 
     return SafePdfExtractor(max_pages, page_time_budget, log=ctx.log)
+
+
+def convert_with(extractor, kind: str, path: str, page_range: tuple[int, int] | None):
+    """Each backend's own way to convert only some pages (their numbers kept)."""
+    if page_range is None:
+        return extractor.convert(path)
+    if kind == "ocr":
+        return extractor.convert(path, pages=set(range(page_range[0], page_range[1] + 1)))
+    return extractor.convert(path, page_range=page_range)  # docling, safe
+
+
+def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, worker: str,
+                    benchmark_mode: bool, failed_pages: dict | None = None) -> dict:
+    """Triage, the store row's values, the sidecar and metrics of a converted document (whole, or
+    stitched from its ranges), and its artifacts written; returns the result for the store."""
+    data, markdown, repairs, ocr = piece["data"], piece["markdown"], piece["repairs"], piece["ocr"]
+    is_pdf = path.lower().endswith(".pdf")
+    if ocr is not None and ocr["merged"]:
+        signals = triage(markdown, data, is_pdf, pdf_path=path)
+    else:
+        signals = triage(markdown, data, is_pdf, pdf_path=path if is_pdf else None,
+                         page_covers=piece["page_covers"], repairs=repairs)
+    scanned = signals.pop("scanned_page_numbers")
+    lgr_pages = signals.pop("lgr_page_numbers")
+    if ocr is not None:
+        signals.update(needs_ocr=False, ocr_success=True)
+    result = {
+        "page_count": piece["pages"],
+        "extract_sec": round(piece["seconds"], 4),
+        "extraction_backend": piece["backend"],
+        "text_repair": ";".join(k for k in repairs if k != "lgr_undecoded") or None,
+        **text_stats(markdown),
+        **signals,
+    }
+    if ocr is not None:
+        result.update(ocr_pages=len(ocr["pages"]), ocr_engine=ocr["engine"], ocr_sec=round(ocr["seconds"], 4))
+    if failed_pages:
+        result["failed_pages"] = ",".join(str(p) for p in sorted(failed_pages))
+    sidecar = {"stem": stem, "source": os.path.abspath(path), "worker": worker, "device": piece["device"],
+               "finished_at": time.time(), **result, "scanned_page_numbers": scanned,
+               "lgr_page_numbers": lgr_pages, "text_repairs": repairs}
+    if failed_pages:
+        sidecar["failed_pages"] = {str(p): r for p, r in sorted(failed_pages.items())}
+    if ocr is not None:
+        sidecar["ocr_page_reasons"] = {str(p): r for p, r in ocr["pages"].items()}
+    metrics = None if benchmark_mode else {**result, "timings": piece["timings"], "per_page": per_page_stats(data)}
+    if metrics is not None and ocr is not None:
+        add_page_sources(metrics, data, ocr["timings"])
+    try:
+        write_artifacts(layout, stem, data, markdown, sidecar, metrics)
+    except OSError as exc:
+        if is_resource_error(exc):  # the disk's fault, not the document's: stop, leave it pending
+            raise StopRun(str(OutputUnavailable.of(layout.root, exc))) from exc
+        raise
+    return result
 
 
 def add_page_sources(metrics: dict, data: dict, ocr_timings: dict) -> None:
@@ -209,14 +255,19 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
         "extract_error": outcome.error,
         "processing_stage": "extract",
         "attempts": outcome.attempts,
-        "worker": outcome.worker,
+        "worker": (outcome.result or {}).get("range_workers") or outcome.worker,  # a long document's: "gpu0,gpu1"
     }
     if outcome.status == SUCCESS:
         r = outcome.result
         row.update(page_count=r["page_count"], extract_sec=r["extract_sec"], needs_ocr=r["needs_ocr"],
                    extraction_backend=r["extraction_backend"], greek_ratio=r["greek_ratio"], chars=r["chars"])
         row.update({k: r[k] for k in (*TRIAGE_COLUMNS, "ocr_success", "text_repair", *OCR_COLUMNS) if k in r})
+        row["failed_pages"] = r.get("failed_pages")  # a long document's pages that failed, "3,7"
     return row
+
+
+def stem_of_doc(long, outcome: ItemOutcome) -> str:
+    return next(d.stem for d in long.docs.values() if d.path == outcome.item)
 
 
 def _size(row: dict) -> float:
@@ -241,7 +292,8 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
     """Extract the given manifest rows (each with `stem` and `path`) on the pool; returns its report.
 
     Only the rows this run can claim are extracted: another live run over the same OUT keeps
-    its own. `options`, or `option_fields` (ExtractOptions' names: pipeline, phase1_backend, ...)."""
+    its own. A PDF over options.max_pages_per_unit pages goes as page ranges (phases/long_docs.py;
+    None: never). `options`, or `option_fields` (ExtractOptions' names: pipeline, phase1_backend, ...)."""
     from ..state import ProgressStore, SkipList
     from ..state.claims import Claims
     from .runner import run_on_pool
@@ -261,19 +313,45 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         if log and len(mine) < len(rows):
             log.info(f"{len(rows) - len(mine)} documents are taken or finished by another run over {layout.root}; "
                 f"{len(mine)} left to this one")
-        # largest first: one long document started last would run alone at the end
-        stem_of = {r["path"]: r["stem"] for r in sorted(rows, key=_size, reverse=True) if r["stem"] in mine}
-        if not stem_of:
-            return PoolReport()
-        task = ExtractTask.of(str(layout.root), stem_of, options, accel_type=accel_type, ocr_engine=ocr_engine,
-                              ocr_options=dict(ocr_options or {}))
+        task = ExtractTask.of(str(layout.root), {}, options, accel_type=accel_type, ocr_engine=ocr_engine,
+                              ocr_options=dict(ocr_options or {}), extra_backends=registered_phase1_backends())
+        mine_rows = [r for r in rows if r["stem"] in mine]
 
-        def to_row(stem: str, outcome: ItemOutcome) -> dict:
+        def finish(doc, data, markdown, metas, failed):
+            piece = merge_pieces(metas, data, markdown, doc.total)
+            workers = ",".join(sorted({o.worker for o in doc.results if o.worker})) or None
+            result = finish_document(layout, doc.stem, doc.path, piece, workers, task.benchmark_mode, failed)
+            return {**result, "range_workers": workers}
+
+        long = LongDocuments(layout, options.max_pages_per_unit, options.max_failed_page_share, finish, log)
+        # largest first: one long document started last would run alone at the end
+        stem_of = long.plan(mine_rows, _size, whole_only=options.max_pages is not None)
+        task.stems = {r["path"]: r["stem"] for r in mine_rows}
+
+        def to_row(stem: str, outcome: ItemOutcome) -> dict | None:
+            if isinstance(outcome.item, PageRange):  # a document's row comes once it is stitched
+                outcome = long.on_outcome(stem, outcome)
+                if outcome is None:
+                    return None
             if outcome.status in (PROBLEMATIC, FATAL):  # outputs of an earlier version of a replaced file
                 _drop_outputs(layout, stem)
             return extract_row(stem, outcome)
 
-        return run_on_pool(task, stem_of, config, store, SkipList(layout.skiplist), to_row, on_summary, on_pool)
+        if long.outcomes:  # stitched from what earlier runs finished
+            store.upsert([to_row(stem_of_doc(long, o), o) for o in long.outcomes])
+        if not stem_of:
+            return PoolReport(outcomes=list(long.outcomes))
+        config = dataclasses.replace(config, timeout_of=functools.partial(
+            range_timeout, per_page=task.page_time_budget))
+
+        def track(pool):
+            long.pool = pool
+            if on_pool:
+                on_pool(pool)
+
+        report = run_on_pool(task, stem_of, config, store, SkipList(layout.skiplist), to_row, on_summary, track)
+        report.outcomes = [o for o in report.outcomes if not isinstance(o.item, PageRange)] + long.outcomes
+        return report
     except RunStopped as exc:
         raise OutputUnavailable(str(exc)) from None
     finally:

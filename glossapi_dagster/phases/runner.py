@@ -25,8 +25,9 @@ def run_on_pool(
 
     def persist(outcomes: list[ItemOutcome]) -> None:
         try:
-            store.upsert([to_row(stem_of[o.item], o) for o in outcomes])
-            skiplist.add(stem_of[o.item] for o in outcomes if o.status == FATAL)
+            rows = [(o, to_row(stem_of[o.item], o)) for o in outcomes]  # None: no row yet (a page range)
+            store.upsert([row for _, row in rows if row is not None])
+            skiplist.add(stem_of[o.item] for o, row in rows if o.status == FATAL and row is not None)
             store.maybe_compact()
         except OSError as exc:  # a full or read-only OUT: these outcomes are redone next run
             if is_resource_error(exc):

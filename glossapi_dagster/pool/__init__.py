@@ -5,6 +5,7 @@ Knows nothing of Dagster or of documents: it runs any picklable Task over a list
 from .devices import Device, auto_threads, detect_gpus, resolve_devices
 from .outcomes import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome, PoolReport, Summary
 from .pool import PoolConfig, RunStopped, WorkerPool, WorkerSetupError
+from .recycle import RecyclePolicy
 from .respawn import RespawnPolicy, respawn_delay
 from .task import PermanentError, StopRun, Task, WorkerContext
 from .worklog import marker_path, worker_log_dir
@@ -13,5 +14,5 @@ __all__ = [
     "Device", "auto_threads", "detect_gpus", "resolve_devices",
     "FATAL", "PROBLEMATIC", "SKIPPED", "SUCCESS", "ItemOutcome", "PoolReport", "Summary",
     "PoolConfig", "RunStopped", "WorkerPool", "WorkerSetupError", "StopRun", "RespawnPolicy", "respawn_delay",
-    "PermanentError", "Task", "WorkerContext", "marker_path", "worker_log_dir",
+    "PermanentError", "RecyclePolicy", "Task", "WorkerContext", "marker_path", "worker_log_dir",
 ]

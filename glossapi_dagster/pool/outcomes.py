@@ -45,6 +45,7 @@ class PoolReport:
     outcomes: list[ItemOutcome] = field(default_factory=list)
     respawns: dict[str, int] = field(default_factory=dict)
     exhausted: list[str] = field(default_factory=list)
+    recycles: dict[str, int] = field(default_factory=dict)  # workers replaced by count or RSS (not crashes)
     elapsed: float = 0.0
 
     def counts(self) -> Counter:

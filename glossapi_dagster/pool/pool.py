@@ -27,7 +27,8 @@ from typing import Any, Callable, Iterable
 from .devices import Device
 from .outcomes import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome, PoolReport, Summary
 from .respawn import RespawnPolicy, respawn_delay
-from .worker import BATCH, BOUND, PROGRESS_BYTES, SETUP_FAILED, WorkerSpec
+from .recycle import RecyclePolicy, recycle_reason
+from .worker import BATCH, BOUND, PROGRESS_BYTES, RSS_MB, SETUP_FAILED, WorkerSpec
 from .worklog import marker_path, write_marker
 
 STOP_GRACE_S = 2.0
@@ -56,6 +57,8 @@ class PoolConfig:
     summary_interval: float = 30.0
     respawn: Any = field(default_factory=RespawnPolicy)  # dagster.RetryPolicy or alike
     extra_env: dict[str, str] = field(default_factory=dict)
+    timeout_of: Callable[[Any], float | None] | None = None  # an item's own limit (e.g. by its pages)
+    recycle: RecyclePolicy = field(default_factory=RecyclePolicy)
 
 
 @dataclass
@@ -71,6 +74,9 @@ class _Slot:
     charged: bool = False             # the pending respawn counts against the respawn cap
     exhausted: bool = False
     kill_reason: str | None = None
+    items_done: int = 0               # by the current process: what recycling counts
+    recycles: int = 0
+    replaces: str | None = None       # the next worker's banner says whom it replaces, and why
 
     @property
     def live(self) -> bool:
@@ -90,6 +96,7 @@ class WorkerPool:
         self.on_batch = on_batch or (lambda outcomes: None)
         self.on_summary = on_summary or (lambda summary: None)
         self.slots = [_Slot(d) for d in config.devices]
+        self._retiring: list[subprocess.Popen] = []  # recycled workers finishing their exit
         self._closed = False
         _remove_stale_run_dirs()
         self._tmp = tempfile.TemporaryDirectory(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-")
@@ -116,6 +123,7 @@ class WorkerPool:
         self.report.elapsed = time.monotonic() - self.started
         self.report.respawns = {s.device.label: s.respawns for s in self.slots}
         self.report.exhausted = [s.device.label for s in self.slots if s.exhausted]
+        self.report.recycles = {s.device.label: s.recycles for s in self.slots}
         self.on_summary(self.summary())
         return self.report
 
@@ -125,6 +133,7 @@ class WorkerPool:
         self._closed = True
         _LIVE.discard(self)
         live = [(s, s.proc) for s in self.slots if s.proc is not None]  # run() may forget a slot meanwhile
+        live += [(None, proc) for proc in self._retiring]
         for _, proc in live:
             _signal(proc, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_S
@@ -134,9 +143,20 @@ class WorkerPool:
             except subprocess.TimeoutExpired:
                 _signal(proc, signal.SIGKILL)
                 proc.wait()
-            if s.proc is proc:
+            if s is not None and s.proc is proc:
                 self._forget(s)
+        self._retiring.clear()
         self._tmp.cleanup()
+
+    def submit(self, items: Iterable, attempts: int | None = None) -> None:
+        """More items while the run is in progress (from on_batch: e.g. a failed range's halves),
+        at the front of the queue; `attempts` caps their tries below max_attempts."""
+        items = list(items)
+        for item in items:
+            if attempts is not None:
+                self.attempts[item] = max(0, self.config.max_attempts - attempts)
+        self.queue.extendleft(reversed(items))
+        self._wake_parked()
 
     def summary(self) -> Summary:
         counts = self.report.counts()
@@ -176,6 +196,7 @@ class WorkerPool:
                     self._on_message(slot)
                 if slot.proc is not None:
                     self._on_death(slot)
+        self._retiring = [p for p in self._retiring if p.poll() is None]
         now = time.monotonic()
         self._enforce_timeouts(now)
         for slot in self.slots:
@@ -192,10 +213,12 @@ class WorkerPool:
             wake += [s.respawn_at for s in self.slots if s.respawn_at is not None]
         if any(s.proc is not None for s in self.slots):
             wake.append(now + 1.0)  # reap workers whose death left no EOF (a grandchild holds the socket)
-        if self.config.item_timeout:
+        if self.config.item_timeout or self.config.timeout_of:
             for s in self.slots:
                 if s.batch and s.progress is not None and s.progress[0] >= 0:
-                    wake.append(s.progress[1] + self.config.item_timeout)
+                    limit = self._limit(s)
+                    if limit:
+                        wake.append(s.progress[1] + limit)
                 elif s.batch:
                     wake.append(now + 0.5)  # the worker has not started the item yet: look again
         return min(wake)
@@ -214,7 +237,12 @@ class WorkerPool:
             if self._stop is not None:
                 self._emit(outcomes)
                 raise RunStopped(self._stop)
-            self._dispatch(slot)  # the worker's next batch first: it must not wait for the store's fsync
+            slot.items_done += len(payload)
+            reason = recycle_reason(self.config.recycle, slot.items_done, slot.progress[RSS_MB])
+            if reason and self.queue:
+                self._recycle(slot, reason)  # its replacement starts now; it takes the next batch when bound
+            else:
+                self._dispatch(slot)  # the worker's next batch first: it must not wait for the store's fsync
             self._wake_parked()
             self._emit(outcomes)
         elif kind == SETUP_FAILED:
@@ -255,12 +283,39 @@ class WorkerPool:
         return outcomes
 
     # -- failures -----------------------------------------------------------------------
+    def _limit(self, slot: _Slot) -> float | None:
+        """The time the item in progress may take: its own (timeout_of), else item_timeout."""
+        if self.config.timeout_of is not None:
+            index = int(slot.progress[0])
+            if 0 <= index < len(slot.batch):
+                own = self.config.timeout_of(slot.batch[index])
+                if own:
+                    return own
+        return self.config.item_timeout
+
+    def _recycle(self, slot: _Slot, reason: str) -> None:
+        """Retire a worker between items (not a crash: no respawn charged) and start its replacement
+        at once, so the device waits for one start-up at most."""
+        old = slot.proc
+        try:
+            slot.conn.send(f"recycled: {reason}")  # it leaves after closing its processor
+        except OSError:
+            pass
+        slot.conn.close()
+        slot.proc, slot.conn, slot.bound, slot.batch = None, None, False, None
+        self._retiring.append(old)
+        slot.recycles += 1
+        slot.replaces = f"pid {old.pid} ({reason})"
+        self._spawn(slot)
+
     def _enforce_timeouts(self, now: float) -> None:
-        limit = self.config.item_timeout
-        if not limit:
+        if not self.config.item_timeout and not self.config.timeout_of:
             return
         for s in self.slots:
-            if s.batch and s.progress[0] >= 0 and now - s.progress[1] > limit:
+            if not (s.batch and s.progress[0] >= 0):
+                continue
+            limit = self._limit(s)
+            if limit and now - s.progress[1] > limit:
                 s.kill_reason = f"timeout: no result after {limit:g}s"
                 _signal(s.proc, signal.SIGKILL)
                 s.proc.wait()
@@ -316,13 +371,13 @@ class WorkerPool:
         if self._closed:
             raise PoolClosed("the pool was closed while it ran (the run is being interrupted)")
         slot.respawn_at, slot.kill_reason, slot.bound, slot.batch = None, None, False, None
-        slot.charged = False
+        slot.charged, slot.items_done = False, 0
         parent, child = socket.socketpair()
         progress_file = Path(self._tmp.name) / f"{slot.device.label}.progress"
         progress_file.write_bytes(b"\0" * PROGRESS_BYTES)
         with open(progress_file, "r+b") as f:
             shared = mmap.mmap(f.fileno(), PROGRESS_BYTES)
-        slot.progress = (ctypes.c_double * 2).from_buffer(shared)
+        slot.progress = (ctypes.c_double * (PROGRESS_BYTES // 8)).from_buffer(shared)
         slot.progress[0] = -1
         env = self._worker_env(slot.device)
         slot.proc = subprocess.Popen(
@@ -340,7 +395,9 @@ class WorkerPool:
             log_dir=str(self.config.log_dir),
             task_bytes=self.task_bytes,
             controller_pid=os.getpid(),
+            replaces=slot.replaces,
         )
+        slot.replaces = None
         slot.conn.send(spec)
 
     def _worker_env(self, device: Device) -> dict[str, str]:
@@ -379,6 +436,13 @@ class WorkerPool:
                     _signal(s.proc, signal.SIGKILL)
                     s.proc.wait()
                 self._forget(s)
+        for proc in self._retiring:
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal(proc, signal.SIGKILL)
+                proc.wait()
+        self._retiring.clear()
 
 
 _LIVE: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()  # pools whose run() is in progress

@@ -21,13 +21,15 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from .recycle import rss_mb
 from .task import PermanentError, StopRun, WorkerContext
 from .worklog import log_path, marker_path, verbose_banner, write_marker
 
 # Message kinds, worker -> controller
 BOUND, BATCH, SETUP_FAILED = "bound", "batch", "setup_failed"
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
-PROGRESS_BYTES = 16  # two doubles: index of the item in progress (-1: none), its start time
+PROGRESS_BYTES = 24  # three doubles: index of the item in progress (-1: none), its start time, RSS (MB)
+RSS_MB = 2           # the worker's resident memory after its last item: the controller's recycling reads it
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class WorkerSpec:
     log_dir: str
     task_bytes: bytes
     controller_pid: int
+    replaces: str | None = None   # a recycled worker's pid and why: the banner says so
 
 
 def _die_with_parent(controller_pid: int) -> None:
@@ -83,6 +86,7 @@ def _banner(spec: WorkerSpec) -> str:
         f"worker {spec.label} pid={os.getpid()}",
         f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r}",
         f"threads={spec.threads}",
+        *([f"replaces {spec.replaces}"] if spec.replaces else []),
     ])
 
 
@@ -129,7 +133,7 @@ def main() -> None:
     conn = Connection(fd)
     with open(sys.argv[2], "r+b") as f:
         shared = mmap.mmap(f.fileno(), PROGRESS_BYTES)
-    progress = (ctypes.c_double * 2).from_buffer(shared)
+    progress = (ctypes.c_double * (PROGRESS_BYTES // 8)).from_buffer(shared)
     run_worker(conn.recv(), conn, progress)
     # Done, and everything it wrote is closed and reported: skip the interpreter's teardown
     # (module by module, ~0.1 s), which the controller would wait for at the end of every run.
@@ -172,6 +176,9 @@ def run_worker(spec: WorkerSpec, conn, progress) -> None:
             break
         if batch is None:
             break
+        if isinstance(batch, str):  # recycled: leave between items, not a crash
+            log.info("worker %s pid=%d %s", spec.label, os.getpid(), batch)
+            break
         _try_marker(marker, batch, log)
         results = []
         for index, item in enumerate(batch):
@@ -201,6 +208,7 @@ def run_worker(spec: WorkerSpec, conn, progress) -> None:
                 log.warning("failed %s: %s\n%s", item, exc, traceback.format_exc())
                 results.append((item, "error", None, f"{type(exc).__name__}: {exc}", time.monotonic() - started))
         progress[0] = -1
+        progress[RSS_MB] = rss_mb()
         _try_marker(marker, [], log)
         conn.send((BATCH, results))
     close = getattr(process, "close", None)

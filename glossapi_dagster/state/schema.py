@@ -50,6 +50,7 @@ COLUMNS: dict[str, pa.DataType] = {
     "worker": _S,
     "device": _S,
     "extract_sec": _F,
+    "failed_pages": _S,            # a long document's pages that failed to convert, "3,7" (phases/long_docs.py)
     "chars": _I,
     "greek_ratio": _F,
     "math_status": _S,

@@ -114,13 +114,15 @@ class DoclingExtractor:
             raise
         return converter
 
-    def convert(self, path: str | Path) -> Conversion:
-        """Convert one file; raises ConversionFailed with a reason a person can act on."""
+    def convert(self, path: str | Path, page_range: tuple[int, int] | None = None) -> Conversion:
+        """Convert one file (or its pages first..last, which keep their numbers); raises
+        ConversionFailed with a reason a person can act on."""
         from docling.datamodel.base_models import ConversionStatus
 
         started = time.perf_counter()
+        pages = {"page_range": page_range} if page_range else {}
         try:
-            result = self.converter.convert(path, raises_on_error=False)
+            result = self.converter.convert(path, raises_on_error=False, **pages)
         except Exception as exc:
             raise ConversionFailed(failure_reason(path, f"{type(exc).__name__}: {exc}")) from exc
         if result.status not in (ConversionStatus.SUCCESS, ConversionStatus.PARTIAL_SUCCESS):

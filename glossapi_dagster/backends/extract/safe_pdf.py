@@ -70,7 +70,8 @@ class SafePdfExtractor:
         self._rect = pdfium_c.FS_RECTF()
         self._rect_ref = address(self._rect)  # for plain calls
 
-    def convert(self, path: str | Path) -> Conversion:
+    def convert(self, path: str | Path, page_range: tuple[int, int] | None = None) -> Conversion:
+        """The whole PDF, or its pages first..last (1-based, inclusive; they keep their numbers)."""
         started = time.perf_counter()
         try:
             pdf = pdfium.PdfDocument(os.fspath(path))
@@ -84,7 +85,8 @@ class SafePdfExtractor:
                 raise ConversionFailed(f"page budget: {count} pages > {self.max_pages}")
             pages, sizes, covers, pictures = [], {}, {}, {}
             repairs: dict[str, list[int]] = {DECODED: [], UNDECODED: [], "lookalikes": []}
-            for index in range(count):
+            first, last = page_range or (1, count)
+            for index in range(first - 1, min(last, count)):
                 page_started = time.perf_counter()
                 pages.append(self._read_page(pdf.raw, index, count, sizes, covers, pictures, repairs))
                 spent = time.perf_counter() - page_started
@@ -95,11 +97,11 @@ class SafePdfExtractor:
         parsed = time.perf_counter()
         _mark_headings(pages, sizes)
         if _mark_furniture(pages):
-            repairs["furniture"] = sorted({p for p, (_, _, blocks) in enumerate(pages, 1)
+            repairs["furniture"] = sorted({p for p, (_, _, blocks) in enumerate(pages, first)
                                            if any(b.kind.startswith("page_") for b in blocks)})
-        data, markdown = _build(self.template, Path(path).stem, pages, pictures)
+        data, markdown = _build(self.template, Path(path).stem, pages, pictures, first)
         done = time.perf_counter()
-        return Conversion(None, count, done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
+        return Conversion(None, len(pages), done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
                           markdown=markdown, data=data, page_covers=covers,
                           repairs={k: v for k, v in repairs.items() if v})
 
@@ -330,9 +332,10 @@ def _mark_furniture(pages: list[tuple[float, float, list[Block]]]) -> int:
 
 
 def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block]]],
-           pictures: dict | None = None) -> tuple[dict, str]:
-    """The Docling JSON (as DoclingDocument.export_to_dict() gives it) and its markdown; a
-    picture comes before the first body block that starts below its top."""
+           pictures: dict | None = None, first: int = 1) -> tuple[dict, str]:
+    """The Docling JSON (as DoclingDocument.export_to_dict() gives it) and its markdown; pages
+    numbered from `first` (a page range keeps the PDF's numbers); a picture comes before the
+    first body block that starts below its top."""
     texts: list[dict] = []
     figures: list[dict] = []
     children: list[dict] = []
@@ -340,7 +343,7 @@ def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block
     parts: list[str] = []
     body_ref, furniture_ref = {"$ref": "#/body"}, {"$ref": "#/furniture"}
     furniture: list[dict] = []
-    for page_no, (width, height, blocks) in enumerate(pages, start=1):
+    for page_no, (width, height, blocks) in enumerate(pages, start=first):
         page_sizes[str(page_no)] = {"size": {"width": float(width), "height": float(height)}, "page_no": page_no}
         waiting = sorted((pictures or {}).get(page_no, ()), key=lambda box: -box[3])
         for block in blocks:

@@ -1,0 +1,183 @@
+"""Long documents and long runs (issue 18): page ranges, and worker recycling.
+
+    .venv/bin/python benchmarks/bench_ranges.py [--pages 1000] [--unit 100] [--short 50]
+        [--rss-docs 300] [--recycle-items 50] [--sections long,mixed,rss,unit]
+
+All through Docling's native pipeline (no weights), CPU workers bound as GPU workers would be,
+the engine as the asset runs it (update_manifest, then run_extraction), each configuration into
+a fresh output folder, one after another in the same run.
+
+long   one PDF of --pages pages (corpus documents joined by pypdfium2's import_pages) on 1 and 2
+       workers, with ranges of --unit pages and without (max_pages_per_unit=None): makespans and
+       the 1-to-2-worker ratio of each.
+mixed  that PDF plus --short short documents on 2 workers: makespan against the work (the sum of
+       every item's conversion seconds) divided by the workers.
+rss    --rss-docs short documents on 1 worker, without recycling and with max_items_per_worker=
+       --recycle-items: the worker's RSS (sampled every 0.2 s) at its peak and at the end, and
+       documents per second.
+unit   the cost of a range: --pages/10 pages as one range and as ranges of 10, 25 and 50 pages.
+
+--sleep-per-page S: instead of Docling, the tests' poison backend (the safe backend plus S seconds
+of sleep a page): a device's time that costs no CPU, so the scheduling is measured apart from a
+machine whose cores are all taken (each GPU worker waits on its own device the same way).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import psutil  # noqa: E402
+
+from glossapi_dagster.phases.extract import run_extraction  # noqa: E402
+from glossapi_dagster.pool import PoolConfig, RecyclePolicy, resolve_devices  # noqa: E402
+from glossapi_dagster.state import OutputLayout, ProgressStore  # noqa: E402
+from glossapi_dagster.state.manifest import update_manifest  # noqa: E402
+
+CORPUS = HERE.parent / "glossapi_dagster_tests" / "corpus" / "pdfs"
+LONG_SOURCES = ["FEK_A_5_-_17.01.2018.pdf", "GeoTopo-komprimiert.pdf", "FEK_A_79_-_30.04.2018.pdf"]
+SHORT_SOURCES = ["2305.03393v1-pg9.pdf", "amt_handbook_sample.pdf", "multicolumn.pdf", "code_and_formula.pdf"]
+
+
+def build_pdf(names: list[str], pages: int, dst: Path) -> Path:
+    import pypdfium2 as pdfium
+
+    sources = [pdfium.PdfDocument(str(CORPUS / n)) for n in names]
+    out = pdfium.PdfDocument.new()
+    while len(out) < pages:
+        for src in sources:
+            take = min(len(src), pages - len(out))
+            if take > 0:
+                out.import_pages(src, list(range(take)))
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    out.save(str(dst))
+    return dst
+
+
+def short_docs(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        name = SHORT_SOURCES[i % len(SHORT_SOURCES)]
+        shutil.copyfile(CORPUS / name, folder / f"short{i:04d}_{name}")
+
+
+BACKEND = "docling"
+
+
+def run(input_dir: Path, out: Path, workers: int, unit: int | None, recycle: RecyclePolicy | None = None,
+        sample_rss: bool = False) -> dict:
+    layout = OutputLayout(out)
+    store = ProgressStore(layout.store_dir)
+    update_manifest(store, input_dir, "pdf", 100000)
+    rows = store.read(["stem", "path", "size"]).to_dict("records")
+    cfg = PoolConfig(devices=resolve_devices(devices=list(range(workers))), threads=1, log_dir=out / "logs",
+                     item_timeout=3600, summary_interval=3600, recycle=recycle or RecyclePolicy())
+    samples: list[float] = []
+    stop = threading.Event()
+
+    def sampler():
+        me = psutil.Process()
+        while not stop.is_set():
+            rss = [p.memory_info().rss for p in me.children(recursive=True)
+                   if "worker_main" in " ".join(_cmdline(p))]
+            if rss:
+                samples.append(max(rss) / 2**20)
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=sampler, daemon=True)
+    if sample_rss:
+        thread.start()
+    started = time.perf_counter()
+    report = run_extraction(out, rows, cfg, pipeline="native", phase1_backend=BACKEND, accel_type="cpu",
+                            benchmark_mode=True, max_pages_per_unit=unit)
+    wall = time.perf_counter() - started
+    stop.set()
+    statuses = [o.status for o in report.outcomes]
+    work = sum(o.seconds for o in report.outcomes)  # a long document's: the sum of its ranges'
+    result = {"workers": workers, "unit": unit, "docs": len(statuses), "ok": statuses.count("success"),
+              "makespan_s": round(report.elapsed, 2), "wall_s": round(wall, 2), "work_s": round(work, 2),
+              "recycles": sum(report.recycles.values())}
+    if sample_rss and samples:
+        result.update(rss_peak_mb=round(max(samples)), rss_final_mb=round(samples[-1]),
+                      docs_per_s=round(len(statuses) / report.elapsed, 3))
+    return result
+
+
+def _cmdline(p) -> list[str]:
+    try:
+        return p.cmdline()
+    except psutil.Error:
+        return []
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=1000)
+    ap.add_argument("--unit", type=int, default=100)
+    ap.add_argument("--short", type=int, default=50)
+    ap.add_argument("--rss-docs", type=int, default=300)
+    ap.add_argument("--recycle-items", type=int, default=50)
+    ap.add_argument("--sections", default="long,mixed,rss,unit")
+    ap.add_argument("--sleep-per-page", type=float, default=None)
+    args = ap.parse_args()
+    if args.sleep_per_page:
+        global BACKEND
+        from glossapi_dagster_tests import poison_backend
+
+        poison_backend.register()
+        os.environ["GLOSSAPI_TEST_PAGE_DELAY"] = str(args.sleep_per_page)  # the workers inherit it
+        BACKEND = poison_backend.NAME
+    sections = args.sections.split(",")
+    results: dict = {"load_before": psutil.getloadavg(), "cores": psutil.cpu_count(), "backend": BACKEND}
+    with tempfile.TemporaryDirectory(prefix="bench-ranges-") as tmp:
+        root = Path(tmp)
+        long_in = root / "long_in"
+        build_pdf(LONG_SOURCES, args.pages, long_in / "long.pdf")
+        if "long" in sections:
+            results["long"] = []
+            for unit in (args.unit, None):
+                for workers in (1, 2):
+                    r = run(long_in, root / f"long_{unit}_{workers}", workers, unit)
+                    results["long"].append(r)
+                    print(json.dumps(r), flush=True)
+        if "mixed" in sections:
+            mixed_in = root / "mixed_in"
+            shutil.copytree(long_in, mixed_in)
+            short_docs(mixed_in, args.short)
+            r = run(mixed_in, root / "mixed", 2, args.unit)
+            r["ideal_s"] = round(r["work_s"] / 2, 2)
+            r["over_ideal"] = round(r["makespan_s"] / r["ideal_s"] - 1, 3)
+            results["mixed"] = r
+            print(json.dumps(r), flush=True)
+        if "rss" in sections:
+            rss_in = root / "rss_in"
+            short_docs(rss_in, args.rss_docs)
+            results["rss"] = []
+            for policy in (RecyclePolicy(), RecyclePolicy(max_items=args.recycle_items)):
+                r = run(rss_in, root / f"rss_{policy.max_items}", 1, args.unit, policy, sample_rss=True)
+                r["max_items_per_worker"] = policy.max_items
+                results["rss"].append(r)
+                print(json.dumps(r), flush=True)
+        if "unit" in sections:
+            unit_in = root / "unit_in"
+            build_pdf(LONG_SOURCES, max(args.pages // 10, 50), unit_in / "part.pdf")
+            results["unit"] = []
+            for unit in (None, 50, 25, 10):
+                r = run(unit_in, root / f"unit_{unit}", 1, unit)
+                results["unit"].append(r)
+                print(json.dumps(r), flush=True)
+    results["load_after"] = psutil.getloadavg()
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Long documents as page ranges: the unit of work of Phase 1 for a PDF over max_pages_per_unit.
+
+Each range is a queue item of its own, so any worker takes it and a faster device drains more;
+a failing range is bisected down to its bad pages. Its options are ExtractOptions'.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# The range size and the failed-page share are options (ExtractOptions, datamodel/options.py).
+PAGE_TIMEOUT_S = 20.0               # GlossAPI's 20 s a page ...
+STARTUP_TIMEOUT_S = 120.0           # ... plus a start-up allowance (a Docling conversion's set-up)
+
+
+@dataclass(frozen=True, order=True)
+class PageRange:
+    """Pages first..last (1-based, inclusive) of the PDF at `path`, which has `total` pages."""
+
+    path: str
+    first: int
+    last: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return self.last - self.first + 1
+
+    def halves(self) -> tuple["PageRange", "PageRange"]:
+        mid = (self.first + self.last) // 2
+        return (PageRange(self.path, self.first, mid, self.total),
+                PageRange(self.path, mid + 1, self.last, self.total))
+
+    def __str__(self) -> str:  # the worker markers show it
+        return f"{self.path}#pages={self.first}-{self.last}"
+
+
+def pdf_pages(path: str) -> int | None:
+    """The page count (pdfium: milliseconds), or None where the PDF cannot be opened (the whole
+    document then goes as one item and fails with its own reason)."""
+    if not path.lower().endswith(".pdf"):
+        return None
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(os.fspath(path))
+    except (pdfium.PdfiumError, OSError):
+        return None
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def missing_ranges(path: str, total: int, unit: int, done: list[tuple[int, int]],
+                   failed: dict[int, str]) -> list[PageRange]:
+    """The pages neither done nor failed, as ranges of at most `unit` pages, in page order."""
+    covered = set(failed)
+    for first, last in done:
+        covered.update(range(first, last + 1))
+    out, start = [], None
+    for page in range(1, total + 2):
+        if page <= total and page not in covered:
+            start = page if start is None else start
+            if page - start + 1 == unit:
+                out.append(PageRange(path, start, page, total))
+                start = None
+        elif start is not None:
+            out.append(PageRange(path, start, page - 1, total))
+            start = None
+    return out
+
+
+def range_timeout(item, per_page: float = PAGE_TIMEOUT_S, startup: float | None = None) -> float | None:
+    """A range's time limit: per page times its length, plus the start-up allowance; None (the pool's
+    item_timeout) for a whole document."""
+    if isinstance(item, PageRange):
+        return per_page * item.pages + (STARTUP_TIMEOUT_S if startup is None else startup)
+    return None
