@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ..backends.base import ConversionFailed
 from ..backends.docling_extractor import DoclingExtractor
+from ..backends.ocr_document import ENV_MAX_PAGES
 from ..backends.ocr_engines import build_engine, ocr_preflight
 from ..backends.registry import PHASE1_EXTRA, load_factory
 from ..backends.tesseract_ocr import parse_langs
@@ -248,6 +249,15 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
     return row
 
 
+def _whole_only(options: dict) -> bool:
+    """Page budgets cut a document short: it goes whole, as before ranges (max_pages refuses a
+    longer PDF; OCR's max_pages, a preview, reads only its first pages)."""
+    if options.get("max_pages") is not None:
+        return True
+    ocr_cap = (options.get("ocr_options") or {}).get("max_pages") or os.environ.get(ENV_MAX_PAGES, "").strip()
+    return bool(options.get("force_ocr") and ocr_cap)
+
+
 def stem_of_doc(long, outcome: ItemOutcome) -> str:
     return next(d.stem for d in long.docs.values() if d.path == outcome.item)
 
@@ -304,7 +314,7 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
 
         long = LongDocuments(layout, max_pages_per_unit, max_failed_page_share, finish, log)
         # largest first: one long document started last would run alone at the end
-        stem_of = long.plan(mine_rows, _size, whole_only=options.get("max_pages") is not None)
+        stem_of = long.plan(mine_rows, _size, whole_only=_whole_only(options))
         task.stems = {r["path"]: r["stem"] for r in mine_rows}
 
         def to_row(stem: str, outcome: ItemOutcome) -> dict | None:
