@@ -341,7 +341,7 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         report = run_on_pool(task, stem_of, config, store, SkipList(layout.skiplist), to_row, on_summary, track)
         report.outcomes = [o for o in report.outcomes if not isinstance(o.item, PageRange)] + long.outcomes
         return report
-    except RunStopped as exc:
+    except (RunStopped, StopRun) as exc:  # StopRun: the controller's own stitch met a full disk
         raise OutputUnavailable(str(exc)) from None
     finally:
         claims.release()
