@@ -14,7 +14,7 @@ import signal
 import time
 
 from glossapi_dagster.datamodel.engines import register_phase1_backend
-from glossapi_dagster.backends.safe_pdf import SafePdfExtractor
+from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
 
 NAME = "poison"
 

@@ -22,7 +22,7 @@ import psutil
 import pytest
 
 from glossapi_dagster.corpus import Corpus
-from glossapi_dagster.phases.artifacts import load_docling_json
+from glossapi_dagster.state.artifacts import load_docling_json
 from glossapi_dagster.phases.ranges import missing_ranges
 from glossapi_dagster.state import OutputLayout, ProgressStore
 from glossapi_dagster.state.ranges import RangeJournal, file_fingerprint
@@ -326,7 +326,7 @@ def test_force_ocr_ranges_match_one_conversion(corpus, tmp_path, dagster_home):
 def test_splice_is_one_conversion_and_what_concatenate_gives(corpus):
     from docling_core.types.doc import DoclingDocument
 
-    from glossapi_dagster.backends.safe_pdf import SafePdfExtractor
+    from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
     from glossapi_dagster.phases.stitch import empty_document, splice
 
     pdf = corpus / "pdfs" / "FEK_A_5_-_17.01.2018.pdf"  # 260 pages, running headers on every page

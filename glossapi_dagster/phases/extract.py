@@ -12,7 +12,7 @@ from ..backends.extract.docling_extractor import DoclingExtractor
 from ..backends.ocr.engines import build_engine, ocr_preflight
 from ..backends.ocr.tesseract import parse_langs
 from ..backends.extract.text_fixes import clean_document
-from ..datamodel import ExtractOptions, build
+from ..datamodel import ExtractOptions, build, settings
 from ..datamodel.engines import load_factory, registered_phase1_backends
 from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, PoolReport, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
@@ -266,6 +266,15 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
     return row
 
 
+def _whole_only(options: ExtractOptions, ocr_options: dict | None) -> bool:
+    """Page budgets cut a document short: it goes whole, as before ranges (max_pages refuses a
+    longer PDF; OCR's max_pages, a preview, reads only its first pages)."""
+    if options.max_pages is not None:
+        return True
+    ocr_cap = (ocr_options or {}).get("max_pages") or settings().ocr_max_pages
+    return bool(options.force_ocr and ocr_cap)
+
+
 def stem_of_doc(long, outcome: ItemOutcome) -> str:
     return next(d.stem for d in long.docs.values() if d.path == outcome.item)
 
@@ -325,7 +334,7 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
 
         long = LongDocuments(layout, options.max_pages_per_unit, options.max_failed_page_share, finish, log)
         # largest first: one long document started last would run alone at the end
-        stem_of = long.plan(mine_rows, _size, whole_only=options.max_pages is not None)
+        stem_of = long.plan(mine_rows, _size, whole_only=_whole_only(options, ocr_options))
         task.stems = {r["path"]: r["stem"] for r in mine_rows}
 
         def to_row(stem: str, outcome: ItemOutcome) -> dict | None:
@@ -352,7 +361,7 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         report = run_on_pool(task, stem_of, config, store, SkipList(layout.skiplist), to_row, on_summary, track)
         report.outcomes = [o for o in report.outcomes if not isinstance(o.item, PageRange)] + long.outcomes
         return report
-    except RunStopped as exc:
+    except (RunStopped, StopRun) as exc:  # StopRun: the controller's own stitch met a full disk
         raise OutputUnavailable(str(exc)) from None
     finally:
         claims.release()
