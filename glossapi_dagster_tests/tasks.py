@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from glossapi_dagster.pool.recycle import rss_mb
+
 
 def _barrier(folder: str, label: str, n: int, timeout: float = 120.0) -> None:
     """Wait until `n` workers have reached setup, so that every worker is bound before any
@@ -118,7 +120,7 @@ class NoSpaceTask:
 @dataclass
 class LeakyTask:
     """Keeps `leak_mb` of real, touched memory per item (a backend that grows over a long run);
-    reports its pid, so a test sees which process took which item."""
+    reports its pid and resident memory, so a test sees which process took which item."""
 
     leak_mb: int = 0
     delay: float = 0.0
@@ -131,6 +133,6 @@ class LeakyTask:
                 kept.append(bytearray(b"x" * (self.leak_mb << 20)))  # written, so resident
             if self.delay:
                 time.sleep(self.delay)
-            return {"pid": os.getpid(), "label": ctx.label}
+            return {"pid": os.getpid(), "label": ctx.label, "rss_mb": rss_mb()}
 
         return process
