@@ -131,6 +131,8 @@ class LeakyTask:
                 kept.append(bytearray(b"x" * (self.leak_mb << 20)))  # written, so resident
             if self.delay:
                 time.sleep(self.delay)
-            return {"pid": os.getpid(), "label": ctx.label}
+            from glossapi_dagster.pool.recycle import rss_mb
+
+            return {"pid": os.getpid(), "label": ctx.label, "rss_mb": rss_mb()}
 
         return process
