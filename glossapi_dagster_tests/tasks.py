@@ -8,8 +8,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from glossapi_dagster.pool.recycle import rss_mb
-
 
 def _barrier(folder: str, label: str, n: int, timeout: float = 120.0) -> None:
     """Wait until `n` workers have reached setup, so that every worker is bound before any
@@ -120,7 +118,7 @@ class NoSpaceTask:
 @dataclass
 class LeakyTask:
     """Keeps `leak_mb` of real, touched memory per item (a backend that grows over a long run);
-    reports its pid and resident memory, so a test sees which process took which item."""
+    reports its pid, so a test sees which process took which item."""
 
     leak_mb: int = 0
     delay: float = 0.0
@@ -133,6 +131,8 @@ class LeakyTask:
                 kept.append(bytearray(b"x" * (self.leak_mb << 20)))  # written, so resident
             if self.delay:
                 time.sleep(self.delay)
+            from glossapi_dagster.pool.recycle import rss_mb
+
             return {"pid": os.getpid(), "label": ctx.label, "rss_mb": rss_mb()}
 
         return process

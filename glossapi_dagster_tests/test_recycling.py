@@ -35,10 +35,10 @@ def test_recycled_by_item_count_nothing_lost_or_redone(tmp_path):
 
 
 def test_recycled_past_the_rss_cap(tmp_path):
-    # each item keeps 40 MB: a worker passes a cap of base + 60 MB after two items
+    # each item keeps 40 MB: a worker passes a cap of its own start + 60 MB after two items
     probe = run(LeakyTask(), tmp_path / "probe", range(1), RecyclePolicy())
     assert probe.outcomes[0].status == SUCCESS
-    base = probe.outcomes[0].result["rss_mb"]  # a worker's own resident memory after one item
+    base = probe.outcomes[0].result["rss_mb"]  # a worker's RSS after one item that keeps nothing
     report = run(LeakyTask(leak_mb=40), tmp_path / "logs", range(8), RecyclePolicy(max_rss_mb=base + 60))
     assert sorted(o.item for o in report.outcomes) == list(range(8))
     assert sum(report.recycles.values()) >= 1
