@@ -254,7 +254,7 @@ layout = OutputLayout(out)
 (out / 'markdown').mkdir(parents=True)
 rows = []
 for i in range(n):
-    layout.markdown(f'd{i:06d}').write_text(' '.join(rnd.choice(words) for _ in range(700)), encoding='utf-8')
+    layout.markdown(f'd{i:06d}').write_text(' '.join(rnd.choice(words) for _ in range(300)), encoding='utf-8')
     rows.append({'stem': f'd{i:06d}', 'filename': f'd{i:06d}.pdf', 'file_ext': 'pdf', 'extract_status': 'success',
                  'page_count': 3, 'filter': 'ok', 'needs_ocr': False, 'percentage_greek': 99.0})
 ProgressStore(layout.store_dir).upsert(rows)
@@ -274,7 +274,7 @@ def sample():  # the resident set every 5 ms: ru_maxrss would keep the imports' 
         peak[0] = max(peak[0], me.memory_info().rss)
         time.sleep(0.005)
 threading.Thread(target=sample, daemon=True).start()
-report = export_dataset(out, out / 'export', ExportOptions(format=fmt, shard_size_bytes=8 << 20))
+report = export_dataset(out, out / ('export-' + fmt), ExportOptions(format=fmt, shard_size_bytes=8 << 20))
 stop.set()
 text_bytes = sum(p.stat().st_size for p in (out / 'markdown').iterdir())
 print(json.dumps({'records': report.records, 'text_bytes': text_bytes, 'base_kb': base // 1024,
@@ -282,27 +282,38 @@ print(json.dumps({'records': report.records, 'text_bytes': text_bytes, 'base_kb'
 """
 
 
-def _memory(n: int, tmp_path: Path, fmt: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    out = tmp_path / f"m{n}"
-    if not out.exists():
-        made = subprocess.run([sys.executable, "-c", MAKE_SCRIPT, str(n), str(out)], capture_output=True,
-                              text=True, timeout=900, env=env)
+def _env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> dict[int, Path]:
+    """Output folders of 2,000 and 10,000 generated documents (~3.5 KB of Greek-letter words each)."""
+    root = tmp_path_factory.mktemp("memory")
+    folders = {}
+    for n in (2000, 10_000):
+        made = subprocess.run([sys.executable, "-c", MAKE_SCRIPT, str(n), str(root / f"m{n}")], capture_output=True,
+                              text=True, timeout=900, env=_env())
         assert made.returncode == 0, made.stderr[-3000:]
+        folders[n] = root / f"m{n}"
+    return folders
+
+
+def _memory(out: Path, fmt: str) -> dict:
     done = subprocess.run([sys.executable, "-c", EXPORT_SCRIPT, str(out), fmt], capture_output=True, text=True,
-                          timeout=900, env=env)
+                          timeout=900, env=_env())
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("fmt", ["jsonl_sharded", "parquet"])
-def test_memory_stays_flat_over_ten_thousand_documents(tmp_path, fmt):
+def test_memory_stays_flat_over_ten_thousand_documents(generated, fmt):
     """The export's peak memory does not grow with the corpus: texts are streamed one at a time
     and the bookkeeping (store rows, measures, signatures, plan) is on disk. From 2,000 to 10,000
     documents it grows by less than 10 MB: what grows is sqlite's page caches filling up to their
     cap (3 x 2 MiB) as the index files grow. Holding the bookkeeping in memory, as the export did
     before its index, grew ~2.5 KB a document: 20 MB here."""
-    small, big = _memory(2000, tmp_path, fmt), _memory(10_000, tmp_path, fmt)
+    small, big = _memory(generated[2000], fmt), _memory(generated[10_000], fmt)
     assert small["records"] == 2000 and big["records"] == 10_000
     grew = (big["peak_kb"] - big["base_kb"]) - (small["peak_kb"] - small["base_kb"])
     print(f"{fmt}: export peak above baseline {small['peak_kb'] - small['base_kb']} KB at 2000 documents, "

@@ -62,6 +62,12 @@ class ExportIndex:
         self.db.executescript(_WORK)
         self.columns: list[str] = []
 
+    def _many(self, sql: str, rows: list) -> None:
+        """A batch of writes in one transaction (each on its own would be a commit, an fsync, a row)."""
+        self.db.execute("BEGIN")
+        self.db.executemany(sql, rows)
+        self.db.execute("COMMIT")
+
     def close(self) -> None:
         self.db.execute("DETACH DATABASE work")
         self.db.close()
@@ -120,10 +126,10 @@ class ExportIndex:
 
     def remember(self, rows: list[tuple]) -> None:
         """(stem, mtime_ns, size, chars, words, text_len, sha, norm_sha, norm_chars, sig) rows."""
-        self.db.executemany("INSERT OR REPLACE INTO texts VALUES(?,?,?,?,?,?,?,?,?,?)", rows)
+        self._many("INSERT OR REPLACE INTO texts VALUES(?,?,?,?,?,?,?,?,?,?)", rows)
 
     def mark_usable(self, stems: list[str]) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO work.usable VALUES(?)", [(s,) for s in stems])
+        self._many("INSERT OR IGNORE INTO work.usable VALUES(?)", [(s,) for s in stems])
 
     def usable(self) -> Iterator[tuple]:
         """(stem, row text, chars, words, text_len, sha) of this build's usable documents, in stem order."""
@@ -138,7 +144,7 @@ class ExportIndex:
     # -- this build's records and the last build's ---------------------------------------
     def add_entries(self, rows: list[tuple]) -> None:
         """(stem, size, digest) of records of this build."""
-        self.db.executemany("INSERT INTO work.entries(stem, size, digest) VALUES(?,?,?)", rows)
+        self._many("INSERT INTO work.entries(stem, size, digest) VALUES(?,?,?)", rows)
 
     def previous_shards(self) -> list[dict]:
         cols = ("id", "file", "first", "records", "size", "digest", "file_bytes")
@@ -160,7 +166,7 @@ class ExportIndex:
                                "ORDER BY stem LIMIT ?")
 
     def assign(self, stems: list[str], key: int) -> None:
-        self.db.executemany("UPDATE work.entries SET shard=? WHERE stem=?", [(key, s) for s in stems])
+        self._many("UPDATE work.entries SET shard=? WHERE stem=?", [(key, s) for s in stems])
 
     def shard_rows(self, key: int) -> Iterator[tuple]:
         """(stem, row text, chars, words) of a shard's records, in stem order."""
