@@ -343,3 +343,48 @@ def test_jsonl_metadata_key_nests_the_chosen_columns(tmp_path, dagster_home):
     assert records[0]["meta"] == {"page_count": 1, "filter": "ok"} and "page_count" not in records[0]
     assert records[0]["file_ext"] == "pdf"  # include_remaining_metadata: the rest beside the text
     assert c.last_export["filtered_by_reason"] == {"empty_text": 1, "markdown_missing": 1}
+
+
+def test_rebuild_redoes_only_what_changed(tmp_path):
+    """On a generated folder: a touched but unchanged markdown is read again and rewrites nothing;
+    a document clean now flags rewrites its shard alone; a new document adds a shard; a shard
+    deleted behind the export's back is written again."""
+    from glossapi_dagster.export import ExportOptions, export_dataset, verify_export
+
+    OUT, dest = tmp_path / "OUT", tmp_path / "ds"
+    layout = OutputLayout(OUT)
+    (OUT / "markdown").mkdir(parents=True)
+    store = ProgressStore(layout.store_dir)
+
+    def add(stems):
+        for s in stems:
+            layout.markdown(s).write_text(f"Κείμενο {s}: " + " ".join(f"λέξη{s}{k}" for k in range(200)),
+                                          encoding="utf-8")
+        store.upsert([{"stem": s, "filename": f"{s}.pdf", "extract_status": "success", "filter": "ok",
+                       "needs_ocr": False} for s in stems])
+
+    add([f"d{i:03d}" for i in range(30)])
+    opts = ExportOptions(format="jsonl_sharded", shard_size_bytes=20_000)
+    first = export_dataset(OUT, dest, opts)
+    assert first.written == len(first.files) >= 3 and first.texts_read == 30
+    stamps = {Path(f).name: Path(f).stat().st_mtime_ns for f in first.files}
+
+    os.utime(layout.markdown("d005"), ns=(1, 1))          # touched, same text
+    touched = export_dataset(OUT, dest, opts)
+    assert (touched.texts_read, touched.texts_cached, touched.written) == (1, 29, 0)
+
+    store.upsert([{"stem": "d012", "clean_keep": False}])  # flagged by a new clean
+    dropped = export_dataset(OUT, dest, opts)
+    assert dropped.texts_read == 0 and dropped.written == 1 and dropped.records == 29
+    rewritten = [Path(f).name for f in dropped.files if Path(f).stat().st_mtime_ns != stamps.get(Path(f).name)]
+    assert len(rewritten) == 1
+
+    add(["e000"])
+    grown = export_dataset(OUT, dest, opts)
+    assert grown.texts_read == 1 and grown.written == 1 and len(grown.files) == len(dropped.files) + 1
+
+    Path(grown.files[0]).unlink()
+    healed = export_dataset(OUT, dest, opts)
+    assert healed.written == 1 and healed.texts_read == 0
+    found = verify_export(OUT, dest, "jsonl_sharded")
+    assert found["records"] == found["expected"] == 30 and not found["not_exported"] and not found["twice"]
