@@ -388,3 +388,29 @@ def test_rebuild_redoes_only_what_changed(tmp_path):
     assert healed.written == 1 and healed.texts_read == 0
     found = verify_export(OUT, dest, "jsonl_sharded")
     assert found["records"] == found["expected"] == 30 and not found["not_exported"] and not found["twice"]
+
+
+def test_index_replays_the_store_as_read_sees_it(tmp_path):
+    """The export's index, fed the store batch by batch (base, then journal), holds the rows
+    store.read() returns: last write wins per column, a None written erases, a new column joins."""
+    from glossapi_dagster.export.index import ExportIndex
+    from glossapi_dagster.export.records import plain
+
+    store = ProgressStore(tmp_path / "store")
+    store.upsert([{"stem": f"s{i:04d}", "page_count": i, "filter": "ok", "percentage_greek": 90.5}
+                  for i in range(3000)])
+    store.compact()
+    store.upsert([{"stem": "s0001", "filter": None}, {"stem": "s0002", "filter": "mojibake>0.1"}])
+    store.upsert([{"stem": "s0002", "duplicate_of": "s0001"}, {"stem": "new", "page_count": 7}])
+    index = ExportIndex(tmp_path / "index.sqlite")
+    try:
+        index.load_store(store)
+        replayed = {r["stem"]: r for r in index.rows()}
+    finally:
+        index.close()
+    expected = {r["stem"]: {k: plain(v) for k, v in r.items()} for r in store.read().to_dict("records")}
+    assert list(replayed) == sorted(expected)
+    for stem, row in expected.items():
+        assert {k: v for k, v in replayed[stem].items() if k != "updated_at"} == \
+            {k: v for k, v in row.items() if k != "updated_at"}, stem
+    assert replayed["s0001"]["filter"] is None and replayed["s0002"]["duplicate_of"] == "s0001"
