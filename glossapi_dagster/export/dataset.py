@@ -1,9 +1,12 @@
 """The export: usable documents of OUT -> deduplicated JSONL or parquet shards in DEST, rebuilt
-incrementally, with a dataset card; and its verification.
+incrementally, with a dataset card.
 
-Two passes over the markdown, one document at a time: the first measures each text (size, digest,
-MinHash signature); duplicates are resolved; shards are planned against the last export; the
-second pass writes only the shards that changed. Memory: a few hundred bytes a document.
+One document at a time, its bookkeeping on disk (index.py): the store is replayed into the
+index; each usable markdown is measured (lengths, digest, MinHash signature) unless its mtime
+and size are those the index remembers; duplicates are resolved (dedup.py, on disk too); each
+record's size and digest is planned into shards against the last export; only the shards whose
+records changed are written. Memory: a constant (a page of rows, a parquet row group, sqlite's
+caches) plus the duplicate groups found; not a number of bytes a document.
 """
 from __future__ import annotations
 
@@ -17,11 +20,15 @@ from pathlib import Path
 
 from ..state import OutputLayout, ProgressStore
 from ..state.atomic import atomic_write_text
-from .card import CARD, read_card, write_card
-from .dedup import NEAR_THRESHOLD, Deduplicator
-from .plan import STATE, Entry, plan, read_state
-from .records import build_record, metadata_of, plain, select_usable
+from .card import CARD, write_card
+from .dedup import NEAR_THRESHOLD, NUM_PERM, SHINGLE, Deduplicator, normalise
+from .index import MEASURE_VERSION, ExportIndex
+from .plan import STATE, plan
+from .records import build_record, left_out_reason, metadata_of
 from .shards import open_writer, record_line, shard_names, shard_pattern
+from .verify import expected_stems, verify_export
+
+__all__ = ["ExportOptions", "ExportReport", "export_dataset", "verify_export", "expected_stems"]
 
 FORMATS = ("jsonl", "jsonl_sharded", "parquet")
 SHARD_SIZE = 500 * 1024 * 1024
@@ -70,6 +77,9 @@ class ExportReport:
     file_bytes: int = 0
     written: int = 0                                # shard files (re)written by this export
     kept: int = 0                                   # shard files an earlier export wrote, left as they were
+    texts_read: int = 0                             # markdown files read to measure them (the rest: cached)
+    texts_cached: int = 0                           # unchanged since the last export (mtime, size): not read
+    records_written: int = 0                        # records in the shards this export wrote
     exact_duplicates: int = 0
     near_duplicates: int = 0
     left_out: dict = field(default_factory=dict)    # reason -> documents
@@ -82,56 +92,50 @@ def _state_name(opts: ExportOptions) -> str:
     return STATE if opts.format != "jsonl" else f".{opts.file_name}.export_state.json"
 
 
+def _index_name(opts: ExportOptions) -> str:
+    return ".export_index.sqlite" if opts.format != "jsonl" else f".{opts.file_name}.export_index.sqlite"
+
+
 def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportReport:
     opts = opts or ExportOptions()
     opts.check()
     started = time.monotonic()
     layout, dest = OutputLayout(out_dir), Path(dest).absolute()
-    store = ProgressStore(layout.store_dir)
     if not layout.store_dir.is_dir():
         raise FileNotFoundError(f"no progress store in {layout.root}: run extract first")
+    store = ProgressStore(layout.store_dir)
     dest.mkdir(parents=True, exist_ok=True)
-    rows, left_out = select_usable(store.read())
+    index = ExportIndex(dest / _index_name(opts))
+    try:
+        return _export(layout, store, dest, index, opts, started)
+    finally:
+        index.close()
 
-    # pass 1: measure every text once (a few numbers a document are kept); duplicates
-    dedup = Deduplicator(opts.near_threshold, near=True) if opts.dedup else None
-    stats: dict[str, tuple] = {}   # stem -> (chars, words, JSON-escaped text bytes, text digest)
-    for stem in rows.index:
-        text = _read(layout, stem)
-        if text is None or not text.strip():
-            left_out["markdown_missing" if text is None else "empty_text"] += 1
-            continue
-        stats[stem] = (len(text), len(text.split()), len(json.dumps(text, ensure_ascii=False).encode("utf-8")),
-                       hashlib.sha256(text.encode("utf-8")).digest()[:16])
-        if dedup is not None:
-            dedup.add(stem, text)
+
+def _export(layout: OutputLayout, store: ProgressStore, dest: Path, index: ExportIndex, opts: ExportOptions,
+            started: float) -> ExportReport:
+    report = ExportReport(str(dest), opts.format)
+    index.load_store(store)
+    left_out: Counter = Counter()
+    dedup = Deduplicator(opts.near_threshold, near=True, folder=dest) if opts.dedup else None
+    before = _measure(layout, index, dedup, left_out, report)
     found = dedup.resolve() if dedup is not None else None
     duplicate_of = found.duplicate_of if found else {}
     duplicates = found.duplicates if found else {}
-    before = rows["duplicate_of"] if "duplicate_of" in rows else None
-    store.upsert([{"stem": s, "duplicate_of": duplicate_of.get(s)} for s in stats  # only what changed
-                  if before is None or plain(before.get(s)) != duplicate_of.get(s)])
-    rows = rows.loc[[s for s in stats if s not in duplicate_of]]
+    store.upsert([{"stem": s, "duplicate_of": duplicate_of.get(s)}  # only what changed
+                  for s in sorted(set(before) | set(duplicate_of)) if before.get(s) != duplicate_of.get(s)])
 
-    # plan: each record's size and digest from its metadata and its text's measures
-    entries = []
-    for row in _row_dicts(rows):
-        stem = row["stem"]
-        chars, words, text_len, text_sha = stats[stem]
-        meta_line = record_line(_record("", row, duplicates.get(stem, []), opts))
-        entries.append(Entry(stem, len(meta_line) + text_len - 2, hashlib.sha256(meta_line + text_sha).hexdigest()))
+    totals = _plan_records(index, duplicate_of, duplicates, opts)
     limit = opts.shard_size_bytes if opts.format != "jsonl" else float("inf")
-    state_name = _state_name(opts)
-    shards = plan(entries, limit, read_state(dest, state_name), opts.params(), dest)
+    shards = plan(index, limit, opts.params(), dest)
     names = ([opts.file_name] if opts.format == "jsonl" else
              shard_names(opts.format, opts.shard_prefix, len(shards), opts.compression.lower()))
-    if opts.format == "jsonl" and not shards:
-        names = []
-    for shard, name in zip(shards, names):
+    for shard, name in zip(shards, names if shards else []):
         shard.file = name
 
-    # pass 2: kept files out of the way of new names, changed shards written, the rest removed
-    report = ExportReport(str(dest), opts.format)
+    # kept files out of the way of new names, changed shards written, the rest removed
+    if any(not s.kept_file or s.kept_file != s.file for s in shards):
+        index.forget_records()   # killed from here on, the next export trusts no shard file
     moving = {}
     for shard in shards:
         if shard.kept_file and shard.kept_file != shard.file:
@@ -144,9 +148,10 @@ def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportRe
                 os.replace(moving[shard.file], dest / shard.file)
             report.kept += 1
         else:
-            preview = _write_shard(layout, dest, shard, rows, stats, duplicates, opts)
+            preview = _write_shard(layout, dest, shard, index, duplicates, opts)
             report.preview = report.preview or preview
             report.written += 1
+            report.records_written += shard.records
         shard.file_bytes = (dest / shard.file).stat().st_size
     if opts.format == "jsonl" and not shards:  # GlossAPI writes an empty file for an empty corpus
         atomic_write_text(dest / opts.file_name, "")
@@ -156,28 +161,106 @@ def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportRe
         for stale in dest.iterdir():
             if pattern.match(stale.name) and stale.name not in final:
                 stale.unlink()
+    index.commit(shards, opts.params())
 
-    report.files = [str(dest / s.file) for s in shards]
-    if not report.files and opts.format == "jsonl":
-        report.files = [str(dest / opts.file_name)]
-    report.records = len(entries)
+    report.files = [str(dest / s.file) for s in shards] or ([str(dest / opts.file_name)] if opts.format == "jsonl"
+                                                            else [])
+    report.records = sum(s.records for s in shards)
     report.bytes = sum(s.size for s in shards)
     report.file_bytes = sum(s.file_bytes for s in shards)
     report.exact_duplicates = found.exact if found else 0
     report.near_duplicates = found.near if found else 0
     report.left_out = dict(sorted(left_out.items()))
-    report.summary = _summary(report, rows, stats, opts)
-    shard_rows = [{"file": s.file, "stems": s.stems, "digest": s.digest, "records": len(s.stems),
-                   "size": s.size, "file_bytes": s.file_bytes} for s in shards]
+    report.summary = _summary(report, totals, opts)
+    shard_rows = [{"file": s.file, "digest": s.digest, "records": s.records, "size": s.size,
+                   "file_bytes": s.file_bytes} for s in shards]
     if opts.format != "jsonl":
         atomic_write_text(dest / CARD, write_card(dest / CARD, opts.format, opts.shard_prefix, shard_rows,
                                                   report.summary))
         os.chmod(dest / CARD, 0o644)  # a temp file's 0600 would keep it from other readers of the folder
-    state = {"version": 1, "params": opts.params(), "shards": shard_rows, "summary": report.summary,
+    state = {"version": 2, "params": opts.params(), "shards": shard_rows, "summary": report.summary,
              "duplicate_of": duplicate_of}
-    atomic_write_text(dest / state_name, json.dumps(state, ensure_ascii=False))
+    atomic_write_text(dest / _state_name(opts), json.dumps(state, ensure_ascii=False))
     report.seconds = time.monotonic() - started
     return report
+
+
+def _measure(layout: OutputLayout, index: ExportIndex, dedup: Deduplicator | None, left_out: Counter,
+             report: ExportReport) -> dict:
+    """Each usable document's text measured (or its measures reused) and given to dedup; the
+    reasons the others are left out counted. Returns the duplicate_of the store held."""
+    index.measures_valid(f"{MEASURE_VERSION}/{NUM_PERM}/{SHINGLE}/affine32")
+    before: dict[str, str] = {}
+    usable, fresh = [], []
+
+    def flush() -> None:
+        index.remember(fresh)
+        index.mark_usable(usable)
+        fresh.clear()
+        usable.clear()
+
+    for row in index.rows():
+        stem = row["stem"]
+        reason = left_out_reason(row)
+        if reason:
+            left_out[reason] += 1
+            continue
+        if row.get("duplicate_of"):
+            before[stem] = row["duplicate_of"]
+        path = layout.markdown(stem)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            left_out["markdown_missing"] += 1
+            continue
+        cached = index.cached(stem, st.st_mtime_ns, st.st_size)
+        if cached is not None and (dedup is None or cached[6] is not None or not cached[0]):
+            chars, norm_sha, norm_chars, sig = cached[0], cached[4], cached[5], cached[6]
+            report.texts_cached += 1
+        else:
+            text = path.read_text(encoding="utf-8")
+            report.texts_read += 1
+            chars = len(text) if text.strip() else 0
+            norm = normalise(text) if chars else ""
+            norm_sha = hashlib.sha256(norm.encode("utf-8")).digest()[:16] if chars else None
+            sig = dedup.signature(norm) if dedup is not None and chars else None
+            norm_chars = len(norm)
+            fresh.append((stem, st.st_mtime_ns, st.st_size, chars, len(text.split()),
+                          len(json.dumps(text, ensure_ascii=False).encode("utf-8")),
+                          hashlib.sha256(text.encode("utf-8")).digest()[:16], norm_sha, norm_chars, sig))
+        if not chars:
+            left_out["empty_text"] += 1
+            continue
+        usable.append(stem)
+        if dedup is not None:
+            dedup.add_measured(stem, norm_sha, norm_chars, sig)
+        if len(usable) >= 1000 or len(fresh) >= 1000:
+            flush()
+    flush()
+    return before
+
+
+def _plan_records(index: ExportIndex, duplicate_of: dict, duplicates: dict, opts: ExportOptions) -> dict:
+    """Each record's size and digest into the index (from its metadata and its text's measures,
+    not its text); the corpus's totals for the card."""
+    totals = {"pages": 0, "chars": 0, "words": 0, "greek": 0.0, "backends": Counter()}
+    batch = []
+    for stem, row_text, chars, words, text_len, text_sha in index.usable():
+        if stem in duplicate_of:
+            continue
+        row = index.row_of(row_text)
+        meta_line = record_line(_record("", row, duplicates.get(stem, []), opts))
+        batch.append((stem, len(meta_line) + text_len - 2, hashlib.sha256(meta_line + text_sha).digest()))
+        totals["pages"] += int(row.get("page_count") or 0)
+        totals["chars"] += chars
+        totals["words"] += words
+        totals["greek"] += float(row.get("percentage_greek") or 0.0) * chars
+        totals["backends"][str(row.get("extraction_backend") or "unknown")] += 1
+        if len(batch) >= 1000:
+            index.add_entries(batch)
+            batch = []
+    index.add_entries(batch)
+    return totals
 
 
 def _record(text: str, row: dict, dups: list, opts: ExportOptions) -> dict:
@@ -185,31 +268,21 @@ def _record(text: str, row: dict, dups: list, opts: ExportOptions) -> dict:
                         opts.include_remaining_metadata)
 
 
-def _read(layout: OutputLayout, stem: str) -> str | None:
-    try:
-        return layout.markdown(stem).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-
-
-def _row_dicts(rows, chunk: int = 2000):
-    """The rows of a stem-indexed frame as dicts, a chunk at a time (all at once: ~2 KB a row)."""
-    for lo in range(0, len(rows), chunk):
-        yield from rows.iloc[lo:lo + chunk].to_dict("records")
-
-
-def _write_shard(layout, dest: Path, shard, rows, stats, duplicates, opts) -> dict | None:
+def _write_shard(layout, dest: Path, shard, index: ExportIndex, duplicates: dict, opts) -> dict | None:
     """Write one shard to a temp file, then into place; the first record, for a preview."""
     tmp = dest / f".{shard.file}.tmp"
     writer = open_writer(opts.format, tmp, opts.compression.lower(), opts.compression_level)
     preview = None
     try:
-        for row in _row_dicts(rows.loc[shard.stems]):
-            stem = row["stem"]
-            text = _read(layout, stem) or ""
+        for stem, row_text, chars, words in index.shard_rows(shard.key):
+            row = index.row_of(row_text)
+            try:
+                text = layout.markdown(stem).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                text = ""
             record = _record(text, row, duplicates.get(stem, []), opts)
             meta = metadata_of(row) | {"duplicates": duplicates.get(stem, []), "doc_id": record["doc_id"]}
-            writer.write(record_line(record), text, meta, {"chars": stats[stem][0], "words": stats[stem][1]})
+            writer.write(record_line(record), text, meta, {"chars": chars, "words": words})
             if preview is None:
                 preview = {k: (v[:500] + "…" if isinstance(v, str) and len(v) > 500 else v) for k, v in record.items()}
     except BaseException:
@@ -221,115 +294,11 @@ def _write_shard(layout, dest: Path, shard, rows, stats, duplicates, opts) -> di
     return preview
 
 
-def _summary(report: ExportReport, rows, stats: dict, opts: ExportOptions) -> dict:
-    chars = {s: stats[s][0] for s in rows.index}
-    pages = rows["page_count"].fillna(0).astype("int64").sum() if "page_count" in rows else 0
-    greek = 0.0
-    if "percentage_greek" in rows:
-        share = rows["percentage_greek"].astype("float64").fillna(0.0)
-        greek = float((share * rows.index.map(chars).astype("float64")).sum())
-    total = sum(chars.values())
-    backends = (rows["extraction_backend"].astype(object).where(rows["extraction_backend"].notna(), "unknown")
-                .value_counts().to_dict() if "extraction_backend" in rows else {"unknown": len(rows)})
-    return {"records": report.records, "bytes": report.bytes, "pages": int(pages), "chars": total,
-            "words": sum(stats[s][1] for s in rows.index),
-            "greek_share": round(greek / total, 2) if total else 0.0,
-            "backends": {str(k): int(v) for k, v in sorted(backends.items())},
+def _summary(report: ExportReport, totals: dict, opts: ExportOptions) -> dict:
+    chars = totals["chars"]
+    return {"records": report.records, "bytes": report.bytes, "pages": totals["pages"], "chars": chars,
+            "words": totals["words"], "greek_share": round(totals["greek"] / chars, 2) if chars else 0.0,
+            "backends": dict(sorted(totals["backends"].items())),
             "exact_duplicates": report.exact_duplicates, "near_duplicates": report.near_duplicates,
             "near_threshold": opts.near_threshold if opts.dedup else None, "left_out": report.left_out,
             "shards": len(report.files), "format": opts.format}
-
-
-def _num(value) -> bool:
-    try:
-        return value is not None and float(value) == float(value)
-    except (TypeError, ValueError):
-        return False
-
-
-def expected_stems(out_dir) -> set[str]:
-    """What the last export should hold: the usable documents of the store, duplicates left out
-    (those with duplicate_of), texts found empty at export time left out (the state says which)."""
-    store = ProgressStore(OutputLayout(out_dir).store_dir)
-    rows, _ = select_usable(store.read())
-    if "duplicate_of" not in rows:
-        return set(rows.index)
-    return set(rows.index[rows["duplicate_of"].isna().to_numpy(dtype=bool)])
-
-
-def verify_export(out_dir, dest, fmt: str = "jsonl_sharded", file_name: str | None = None) -> dict:
-    """Read the export back: every expected document exactly once, no empty text, shards and card
-    as the state says. Returns the problems found (empty lists when all is well) and counts."""
-    import pyarrow.parquet as pq
-
-    dest = Path(dest)
-    state = read_state(dest, STATE if fmt != "jsonl" else f".{file_name}.export_state.json") or {}
-    listed = state.get("shards", [])
-    layout = OutputLayout(out_dir)
-    expected = {s for s in expected_stems(out_dir) if (_read(layout, s) or "").strip()}
-    seen: Counter = Counter()
-    empty, missing_files, wrong_size = [], [], []
-    text_key = (state.get("params") or {}).get("text_key", "document")
-    metadata_key = (state.get("params") or {}).get("metadata_key")
-    for shard in listed:
-        path = dest / shard["file"]
-        if not path.is_file():
-            missing_files.append(shard["file"])
-            continue
-        if path.stat().st_size != shard["file_bytes"]:
-            wrong_size.append(shard["file"])
-        for stem, text in _iter_stems_texts(path, fmt, text_key, metadata_key, pq):
-            seen[stem] += 1
-            if not (text or "").strip():
-                empty.append(stem)
-    on_disk = sorted(p.name for p in dest.iterdir() if shard_pattern(fmt, (state.get("params") or {}).get(
-        "shard_prefix", "train")).match(p.name)) if fmt != "jsonl" else []
-    card_problems = _card_problems(dest, fmt, listed, on_disk, sum(seen.values())) if fmt != "jsonl" else []
-    return {
-        "records": sum(seen.values()), "expected": len(expected), "shards": len(listed),
-        "missing_shards": missing_files, "changed_shards": wrong_size,
-        "not_exported": sorted(expected - set(seen)), "twice": sorted(s for s, n in seen.items() if n > 1),
-        "unexpected": sorted(set(seen) - expected), "empty_text": sorted(empty), "card": card_problems,
-    }
-
-
-def _iter_stems_texts(path: Path, fmt: str, text_key: str, metadata_key, pq):
-    if fmt == "parquet":
-        for batch in pq.ParquetFile(path).iter_batches(columns=["stem", "text"], batch_size=256):
-            yield from zip(batch.column("stem").to_pylist(), batch.column("text").to_pylist())
-        return
-    import io
-
-    import zstandard as zstd
-
-    with open(path, "rb") as raw:
-        stream = zstd.ZstdDecompressor().stream_reader(raw) if path.suffix == ".zst" else raw
-        for line in io.TextIOWrapper(stream, encoding="utf-8"):
-            if line.strip():
-                record = json.loads(line)
-                meta = record.get(metadata_key, {}) if metadata_key else {}
-                yield record.get("stem", meta.get("stem")), record.get(text_key)
-
-
-def _card_problems(dest: Path, fmt: str, listed: list, on_disk: list, records: int) -> list[str]:
-    try:
-        header, table = read_card((dest / CARD).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return ["README.md is missing"]
-    except (ValueError, KeyError) as exc:
-        return [f"README.md does not parse: {exc}"]
-    problems = []
-    split = (header.get("dataset_info") or {}).get("splits", [{}])[0]
-    if split.get("num_examples") != records:
-        problems.append(f"card says {split.get('num_examples')} records, the shards hold {records}")
-    if sorted(s["file"] for s in table) != on_disk:
-        problems.append(f"card lists {sorted(s['file'] for s in table)}, the folder has {on_disk}")
-    sizes = {s["file"]: s["file_bytes"] for s in table}
-    changed = [f for f in on_disk if f in sizes and (dest / f).stat().st_size != sizes[f]]
-    if changed:
-        problems.append(f"shards changed since the card was written: {changed}")
-    download = (header.get("dataset_info") or {}).get("download_size")
-    actual = sum((dest / f).stat().st_size for f in on_disk)
-    if download != actual:
-        problems.append(f"card's download_size {download} is not the shards' {actual} bytes")
-    return problems

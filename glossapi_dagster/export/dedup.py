@@ -7,17 +7,22 @@ backend may leave), whitespace collapsed. Each group is exported once, as its lo
 (ties: the first stem); the kept record lists the others.
 
 Signatures are datasketch's MinHash (128 permutations, uint32) and the bands datasketch's
-_optimal_param for the threshold (weighted to recall: 14 bands of 9 at 0.8); the band lookup
-is done here, vectorised over numpy arrays: datasketch's in-memory MinHashLSH keeps a Python set and bytes key per band and document (about
-3 KB a document, 3 GB for a million), this ~600 bytes (the signature and one hash per band).
+_optimal_param for the threshold (weighted to recall: 14 bands of 9 at 0.8). The index is a
+sqlite file in a temp folder, not memory: one row a document (digest, length), and for each
+distinct text its signature and one hash a band; candidates are the documents sharing a band
+(each against its bucket's first and its predecessor), confirmed on their estimate. Memory holds
+only the pairs confirmed and the groups they make: what the result itself needs.
 """
 from __future__ import annotations
 
 import hashlib
 import re
-from array import array
+import sqlite3
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -55,106 +60,123 @@ class DedupResult:
 class Deduplicator:
     """Add documents one at a time (in stem order), then resolve."""
 
-    def __init__(self, threshold: float = NEAR_THRESHOLD, near: bool = True, num_perm: int = NUM_PERM):
+    def __init__(self, threshold: float = NEAR_THRESHOLD, near: bool = True, num_perm: int = NUM_PERM,
+                 folder=None):
         if not 0 < threshold <= 1:
             raise ValueError(f"the near-duplicate Jaccard threshold must be in (0, 1], got {threshold}")
         from datasketch import MinHash
+        from datasketch.lsh import _optimal_param
 
         self.threshold, self.near, self.num_perm = threshold, near, num_perm
         self._base = MinHash(num_perm=num_perm)
-        self._exact: dict[bytes, int] = {}     # text digest -> index of the first document with it
-        self.stems: list[str] = []
-        self._chars = array("q")
-        self._first = array("q")               # index of the first document with the same text
-        self._reps = array("q")                # indices of the first of each distinct text
-        self._signatures = bytearray()         # the reps' signatures, num_perm uint32 each
+        # recall weighted 9:1: every candidate is confirmed on its estimate, a false one costs a comparison
+        self.bands, self.rows = _optimal_param(threshold, num_perm, 0.1, 0.9)
+        self._dir = tempfile.TemporaryDirectory(prefix=".dedup-", dir=folder)
+        self.db = sqlite3.connect(Path(self._dir.name) / "dedup.sqlite", isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-2048", "temp_store=FILE"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript("""
+            CREATE TABLE docs(id INTEGER PRIMARY KEY, stem TEXT, digest BLOB, chars INT, rep INT);
+            CREATE INDEX docs_digest ON docs(digest);
+            CREATE TABLE sigs(id INTEGER PRIMARY KEY, sig BLOB);
+            CREATE TABLE bands(hash INT, id INT);
+            BEGIN;""")
+        self.count = 0
+
+    def close(self) -> None:
+        self.db.close()
+        self._dir.cleanup()
+
+    def signature(self, normalised: str) -> bytes:
+        """num_perm uint32 of the MinHash of the text's word 5-grams."""
+        from datasketch import MinHash
+
+        m = MinHash(num_perm=self.num_perm, permutations=self._base.permutations, scheme="affine32")
+        m.update_batch(shingles(normalised))
+        return m.hashvalues.astype(np.uint32).tobytes()
 
     def add(self, stem: str, text: str) -> None:
         norm = normalise(text)
         digest = hashlib.sha256(norm.encode("utf-8")).digest()[:16]
-        index = len(self.stems)
-        self.stems.append(stem)
-        self._chars.append(len(norm))
-        first = self._exact.setdefault(digest, index)
-        self._first.append(first)
-        if first != index:
+        self.add_measured(stem, digest, len(norm), lambda: self.signature(norm))
+
+    def add_measured(self, stem: str, digest: bytes, chars: int, signature) -> None:
+        """A document by its normalised text's digest and length; `signature`: its bytes, or a
+        callable that makes them (called only for the first document with this digest)."""
+        self.count += 1
+        index = self.count
+        found = self.db.execute("SELECT rep FROM docs WHERE digest=? LIMIT 1", (digest,)).fetchone()
+        rep = found[0] if found else index
+        self.db.execute("INSERT INTO docs VALUES(?,?,?,?,?)", (index, stem, digest, chars, rep))
+        if found or not self.near:
             return
-        self._reps.append(index)
-        if self.near:
-            from datasketch import MinHash
+        sig = signature() if callable(signature) else signature
+        self.db.execute("INSERT INTO sigs VALUES(?,?)", (index, sig))
+        width = self.rows * 4
+        self.db.executemany("INSERT INTO bands VALUES(?,?)", [
+            (int.from_bytes(hashlib.blake2b(bytes([band]) + sig[band * width:(band + 1) * width],
+                                            digest_size=8).digest(), "little", signed=True), index)
+            for band in range(self.bands)])
 
-            m = MinHash(num_perm=self.num_perm, permutations=self._base.permutations, scheme="affine32")
-            m.update_batch(shingles(norm))
-            self._signatures += m.hashvalues.astype(np.uint32).tobytes()
-
-    def _near_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs of reps (positions in _reps) that share a band and whose estimate passes the threshold."""
-        from datasketch.lsh import _optimal_param
-
-        sig = np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, self.num_perm)
-        # recall weighted 9:1: every candidate is confirmed on its estimate, a false one costs a comparison
-        b, r = _optimal_param(self.threshold, self.num_perm, 0.1, 0.9)
-        found_a, found_b = [], []
-        for band in range(b):
-            h = np.zeros(len(sig), dtype=np.uint64)
-            for k in range(band * r, (band + 1) * r):
-                h = (h * np.uint64(1099511628211)) ^ sig[:, k].astype(np.uint64)
-            order = np.argsort(h, kind="stable")
-            hs = h[order]
-            same = np.flatnonzero(hs[1:] == hs[:-1])
-            if not len(same):
+    def _near_pairs(self) -> Iterator[tuple[int, int]]:
+        """Pairs of distinct texts (doc ids) that share a band and whose estimate passes the threshold."""
+        self.db.execute("CREATE INDEX bands_hash ON bands(hash, id)")
+        seen: set[tuple[int, int]] = set()
+        first = previous = bucket = None
+        for h, index in self.db.execute(
+                "SELECT hash, id FROM bands WHERE hash IN (SELECT hash FROM bands GROUP BY hash HAVING count(*) > 1) "
+                "ORDER BY hash, id"):
+            if h != bucket:
+                bucket, first, previous = h, index, index
                 continue
-            run_start = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])  # each member's run's first
-            first_of = run_start[np.searchsorted(run_start, np.arange(len(hs)), side="right") - 1]
-            a = np.r_[order[same], order[first_of[same + 1]]]
-            c = np.r_[order[same + 1], order[same + 1]]
-            keep = a != c
-            a, c = a[keep], c[keep]
-            for lo in range(0, len(a), 4096):
-                est = (sig[a[lo:lo + 4096]] == sig[c[lo:lo + 4096]]).mean(axis=1)
-                ok = est >= self.threshold
-                found_a.append(a[lo:lo + 4096][ok])
-                found_b.append(c[lo:lo + 4096][ok])
-        if not found_a:
-            return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-        return np.concatenate(found_a), np.concatenate(found_b)
+            for other in {first, previous}:
+                if (other, index) not in seen and self._estimate(other, index) >= self.threshold:
+                    seen.add((other, index))
+                    yield other, index
+            previous = index
+
+    def _estimate(self, a: int, b: int) -> float:
+        sa, sb = (np.frombuffer(self.db.execute("SELECT sig FROM sigs WHERE id=?", (i,)).fetchone()[0], np.uint32)
+                  for i in (a, b))
+        return float((sa == sb).mean())
 
     def resolve(self) -> DedupResult:
-        parent = list(range(len(self._reps)))
+        self.db.execute("COMMIT")
+        parent: dict[int, int] = {}   # over the texts in a confirmed pair only
 
         def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
+            while parent.get(i, i) != i:
+                parent[i] = parent.get(parent[i], parent[i])
                 i = parent[i]
             return i
 
-        if self.near and len(self._reps) > 1:
-            for a, c in zip(*(x.tolist() for x in self._near_pairs())):
+        if self.near:
+            for a, c in list(self._near_pairs()):
                 ra, rc = find(a), find(c)
                 if ra != rc:
                     parent[max(ra, rc)] = min(ra, rc)
-        position = {index: pos for pos, index in enumerate(self._reps)}
-        roots = [find(position[first]) for first in self._first]  # each document's group
-        sizes: dict[int, int] = {}
-        for root in roots:
-            sizes[root] = sizes.get(root, 0) + 1
-        groups: dict[int, list[int]] = {}
-        for index, root in enumerate(roots):
-            if sizes[root] > 1:
-                groups.setdefault(root, []).append(index)
+        groups: dict[int, list[tuple]] = {}   # root -> (stem, chars, rep, id) of its documents
+        exact = self.db.execute("SELECT stem, chars, rep, id FROM docs WHERE rep IN "
+                                "(SELECT rep FROM docs GROUP BY rep HAVING count(*) > 1) ORDER BY id")
+        for member in exact:
+            groups.setdefault(find(member[2]), []).append(member)
+        for rep in list(parent):
+            if not any(m[3] == rep for m in groups.get(find(rep), ())):
+                groups.setdefault(find(rep), []).append(
+                    self.db.execute("SELECT stem, chars, rep, id FROM docs WHERE id=?", (rep,)).fetchone())
         result = DedupResult(threshold=self.threshold)
         for members in groups.values():
             if len(members) < 2:
                 continue
-            kept = min(members, key=lambda i: (-self._chars[i], self.stems[i]))
-            others = sorted(self.stems[m] for m in members if m != kept)
-            result.duplicates[self.stems[kept]] = others
+            kept = min(members, key=lambda m: (-m[1], m[0]))
+            result.duplicates[kept[0]] = sorted(m[0] for m in members if m is not kept)
             for m in members:
-                if m == kept:
+                if m is kept:
                     continue
-                result.duplicate_of[self.stems[m]] = self.stems[kept]
-                if self._first[m] == self._first[kept]:
+                result.duplicate_of[m[0]] = kept[0]
+                if m[2] == kept[2]:
                     result.exact += 1
                 else:
                     result.near += 1
+        self.close()
         return result

@@ -47,7 +47,7 @@ def select_usable(df: pd.DataFrame, chunk: int = 5000) -> tuple[pd.DataFrame, Co
     keep = []
     for lo in range(0, len(df), chunk):
         for row in df.iloc[lo:lo + chunk].to_dict("records"):
-            reason = _left_out(row)
+            reason = left_out_reason(row)
             keep.append(reason is None)
             if reason:
                 why[reason] += 1
@@ -55,7 +55,8 @@ def select_usable(df: pd.DataFrame, chunk: int = 5000) -> tuple[pd.DataFrame, Co
     return usable.set_index("stem", drop=False).rename_axis(None), why
 
 
-def _left_out(row: dict) -> str | None:
+def left_out_reason(row: dict) -> str | None:
+    """Why a store row is not exported (None: it is usable)."""
     status = plain(row.get("extract_status"))
     if status != "success":
         return f"extract_{status}" if status is not None else "not_extracted"

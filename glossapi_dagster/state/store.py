@@ -13,7 +13,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -25,6 +25,8 @@ from .errors import DamagedStore
 from .schema import KEY, arrow_type
 
 COMPACT_AFTER = 512  # journal files; folded in at the end of a run and whenever it grows past this
+# rows a parquet row group holds: a reader of batches() holds one row group, not the whole file
+ROW_GROUP = 2048
 
 
 class ProgressStore:
@@ -51,7 +53,7 @@ class ProgressStore:
         self.journal.mkdir(parents=True, exist_ok=True)
         # Names sort by time, so the journal replays in write order.
         name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
-        atomic_write(self.journal / name, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+        atomic_write(self.journal / name, lambda tmp: pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP))
 
     def compact(self) -> None:
         """Fold the journal into download_results.parquet (exclusive: readers wait a moment)."""
@@ -64,7 +66,7 @@ class ProgressStore:
             if not files:
                 return
             table = _merge(self._read_base(None), _read_journal(files, None))
-            atomic_write(self.path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+            atomic_write(self.path, lambda tmp: pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP))
             for f in files:  # only those folded in; a file another process adds meanwhile stays
                 f.unlink(missing_ok=True)
 
@@ -81,6 +83,22 @@ class ProgressStore:
             files = self._journal_files()
             table = _merge(self._read_base(columns), _read_journal(files, columns))
         return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+    def batches(self, rows: int = 1024) -> Iterator[pa.RecordBatch]:
+        """The store as it was written, a batch at a time: the base, then the journal in write order.
+        Replaying them (per column, the last value written wins) gives read()'s rows without
+        holding them all (the training export keeps them on disk). Under the shared lock, so a
+        compaction cannot fold the journal into the base between the two."""
+        with file_lock(self._lock, shared=True):
+            files = ([self.path] if self.path.exists() else []) + self._journal_files()
+            for path in files:
+                try:
+                    reader = pq.ParquetFile(path, buffer_size=1 << 16, pre_buffer=False)
+                except FileNotFoundError:
+                    continue
+                except pa.ArrowInvalid as exc:
+                    raise DamagedStore(f"damaged store file {path}: {exc}") from exc
+                yield from reader.iter_batches(batch_size=rows, use_threads=False)
 
     def pending(
         self,

@@ -46,7 +46,8 @@ def export_options(config: ExportConfig) -> ExportOptions:
 @asset(group_name="glossapi", deps=[cleaned_docs],
        description="The training dataset: every usable document once (duplicates listed on the kept record), "
                    "as zstd JSONL shards (GlossAPI's jsonl_sharded) or zstd parquet shards with a README.md "
-                   "dataset card; rebuilt incrementally: only shards whose records changed are written.")
+                   "dataset card; rebuilt incrementally: a markdown unchanged since the last build (mtime, "
+                   "size) is not read again, and only shards whose records changed are written.")
 def training_dataset(context: AssetExecutionContext, config: ExportConfig, corpus: CorpusResource) -> MaterializeResult:
     opts = export_options(config)
     dest = Path(config.dest) if config.dest else Path(corpus.output_dir) / "export" / config.format
@@ -55,11 +56,13 @@ def training_dataset(context: AssetExecutionContext, config: ExportConfig, corpu
     except (ValueError, FileNotFoundError) as exc:
         raise Failure(str(exc), allow_retries=False) from exc
     context.log.info(f"{report.records} records in {len(report.files)} shard(s): {report.written} written, "
-                     f"{report.kept} unchanged; {report.exact_duplicates + report.near_duplicates} duplicates left out")
+                     f"{report.kept} unchanged; {report.texts_read} texts read, {report.texts_cached} unchanged; {report.exact_duplicates + report.near_duplicates} duplicates left out")
     return MaterializeResult(metadata={
         "dest": MetadataValue.path(report.dest), "format": report.format, "file_name": opts.file_name or "",
         "records": report.records, "bytes": report.bytes, "file_bytes": report.file_bytes,
         "shards": len(report.files), "shards_written": report.written, "shards_unchanged": report.kept,
+        "records_written": report.records_written, "texts_read": report.texts_read,
+        "texts_unchanged_not_read": report.texts_cached,
         "exact_duplicates_dropped": report.exact_duplicates, "near_duplicates_dropped": report.near_duplicates,
         "duplicates_dropped": report.exact_duplicates + report.near_duplicates,
         "documents_filtered": sum(report.left_out.values()), "filtered_by_reason": MetadataValue.json(report.left_out),
