@@ -23,15 +23,25 @@ def device_ids(text: str) -> list[int]:
 
 
 def _value_type(annotation):
-    """int, float, str or list[int], whatever Optional wraps it."""
+    """int, float, str or list[int], whatever Optional wraps it; an Optional one also takes 'none'."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+    optional = typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1
+    if optional:
         annotation = args[0]
     if typing.get_origin(annotation) is list:
-        return device_ids
-    if typing.get_origin(annotation) is typing.Literal:
-        return str
-    return annotation
+        parse = device_ids
+    elif typing.get_origin(annotation) is typing.Literal:
+        parse = str
+    else:
+        parse = annotation
+    if not optional or parse is str:
+        return parse
+
+    def value(text: str):  # e.g. --max-pages-per-unit none: never split
+        return None if text.strip().lower() == "none" else parse(text)
+
+    value.__name__ = getattr(parse, "__name__", "value")  # argparse names the type in its errors
+    return value
 
 
 def add_options(parser: argparse.ArgumentParser, *models: type[BaseModel]) -> None:

@@ -115,6 +115,19 @@ def test_every_choice_reaches_the_model_through_the_cli(command):
             model(**{name: choice})  # and the model takes it
 
 
+@pytest.mark.parametrize("command", sorted(CLI_DOORS))
+def test_an_optional_number_takes_none_on_the_cli(command):
+    """e.g. --max-pages-per-unit none: never split (the model's None, which a default of 100 hides)."""
+    sub = _subparser(cli_parser(), command)
+    optional = [(model, name) for model, name, field in fields(*CLI_DOORS[command])
+                if field.annotation in (int | None, float | None)]
+    assert optional
+    for model, name in optional:
+        args = ["IN", "OUT", flag(name), "none"] if command == "extract" else ["OUT", flag(name), "none"]
+        assert getattr(sub.parse_args(args), name) is None, name
+        model(**{name: None})
+
+
 def test_a_bad_choice_is_one_clear_error_at_every_door(tmp_path, corpus, instance, capsys):
     IN = copy_pdfs(corpus / "pdfs", tmp_path / "IN", ["code_and_formula.pdf"])
     OUT = tmp_path / "OUT"
