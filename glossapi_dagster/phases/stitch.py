@@ -93,10 +93,11 @@ def splice(parts: list[dict], template: dict, name: str) -> dict:
     out = {**template, "name": name, "pages": {}}
     out["body"] = {**template["body"], "children": []}
     out["furniture"] = {**template["furniture"], "children": []}
-    for key in LISTS:
+    lists = [key for key in LISTS if key in template]  # what this docling-core writes (older ones lack field_*)
+    for key in lists:
         out[key] = []
     for part in parts:
-        offsets = {key: len(out[key]) for key in LISTS}
+        offsets = {key: len(out[key]) for key in lists}
 
         def move(ref: str) -> str:
             m = _REF.fullmatch(ref)
@@ -110,7 +111,7 @@ def splice(parts: list[dict], template: dict, name: str) -> dict:
                 return [fix(v) for v in obj]
             return obj
 
-        for key in LISTS:
+        for key in lists:
             out[key].extend(fix(part.get(key) or []))
         for root in ("body", "furniture"):
             out[root]["children"].extend(fix((part.get(root) or {}).get("children") or []))
