@@ -42,6 +42,7 @@ from glossapi_dagster.phases.extract import run_extraction  # noqa: E402
 from glossapi_dagster.pool import PoolConfig, RecyclePolicy, resolve_devices  # noqa: E402
 from glossapi_dagster.state import OutputLayout, ProgressStore  # noqa: E402
 from glossapi_dagster.state.manifest import update_manifest  # noqa: E402
+from glossapi_dagster_tests import long_pdf  # noqa: E402
 
 CORPUS = HERE.parent / "glossapi_dagster_tests" / "corpus" / "pdfs"
 LONG_SOURCES = ["FEK_A_5_-_17.01.2018.pdf", "GeoTopo-komprimiert.pdf", "FEK_A_79_-_30.04.2018.pdf"]
@@ -49,18 +50,7 @@ SHORT_SOURCES = ["2305.03393v1-pg9.pdf", "amt_handbook_sample.pdf", "multicolumn
 
 
 def build_pdf(names: list[str], pages: int, dst: Path) -> Path:
-    import pypdfium2 as pdfium
-
-    sources = [pdfium.PdfDocument(str(CORPUS / n)) for n in names]
-    out = pdfium.PdfDocument.new()
-    while len(out) < pages:
-        for src in sources:
-            take = min(len(src), pages - len(out))
-            if take > 0:
-                out.import_pages(src, list(range(take)))
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    out.save(str(dst))
-    return dst
+    return long_pdf.build_pdf(CORPUS, names, pages, dst)
 
 
 def short_docs(folder: Path, n: int) -> None:

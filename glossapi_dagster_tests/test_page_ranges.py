@@ -26,7 +26,7 @@ from glossapi_dagster.state.artifacts import load_docling_json
 from glossapi_dagster.phases.ranges import missing_ranges
 from glossapi_dagster.state import OutputLayout, ProgressStore
 from glossapi_dagster.state.ranges import RangeJournal, file_fingerprint
-from glossapi_dagster_tests import poison_backend
+from glossapi_dagster_tests import long_pdf, poison_backend
 
 pytestmark = pytest.mark.timeout(600)
 LONG_SOURCES = ["FEK_A_5_-_17.01.2018.pdf", "GeoTopo-komprimiert.pdf", "FEK_A_79_-_30.04.2018.pdf"]
@@ -34,20 +34,7 @@ SHORT = "redp5110_sampled.pdf"
 
 
 def build_pdf(corpus: Path, names: list[str], pages: int, dst: Path) -> Path:
-    """`pages` pages taken in turn from the named corpus PDFs (pypdfium2's import_pages)."""
-    import pypdfium2 as pdfium
-
-    sources = [pdfium.PdfDocument(str(corpus / "pdfs" / n)) for n in names]
-    out = pdfium.PdfDocument.new()
-    while len(out) < pages:
-        for src in sources:
-            take = min(len(src), pages - len(out))
-            if take > 0:
-                out.import_pages(src, list(range(take)))
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    out.save(str(dst))
-    assert len(pdfium.PdfDocument(str(dst))) == pages
-    return dst
+    return long_pdf.build_pdf(corpus / "pdfs", names, pages, dst)
 
 
 @pytest.fixture(scope="module")
