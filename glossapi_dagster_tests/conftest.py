@@ -111,6 +111,19 @@ def temp_instance(folder: Path):
             os.environ["DAGSTER_HOME"] = old
 
 
+@pytest.fixture(autouse=True)
+def _engine_registries_restored():
+    """What a test registers (the crash engine, the poison backend) is gone after it: registries are
+    process-wide, and a later test must see only the built-in choices unless it registers its own."""
+    from glossapi_dagster.datamodel import engines
+
+    saved = dict(engines._REGISTERED), dict(engines._PHASE1)
+    yield
+    for registry, before in zip((engines._REGISTERED, engines._PHASE1), saved):
+        registry.clear()
+        registry.update(before)
+
+
 @pytest.fixture
 def dagster_home(tmp_path, monkeypatch) -> Path:
     """A real Dagster instance (SQLite) in a temp DAGSTER_HOME."""
