@@ -143,30 +143,22 @@ def furniture_lines(markdown: str, pages: list[str]) -> int:
 def speed(safe, corpus: Path, repeats: int) -> dict:
     """'safe' over every PDF of the corpus, one process: pages/s of each pass."""
     pdfs = sorted((corpus / "pdfs").glob("*.pdf"))
-    rates, cpu_rates, pages = [], [], 0
-    for _ in range(repeats):
-        pages, started, cpu_started = 0, time.perf_counter(), time.process_time()
-        for pdf in pdfs:
-            try:
-                pages += safe.convert(pdf).page_count
-            except Exception:  # the corpus's broken files: refused, as in production
-                pass
-        rates.append(pages / (time.perf_counter() - started))
-        cpu_rates.append(pages / (time.process_time() - cpu_started))
+    passes = [_pass(safe, pdfs) for _ in range(repeats)]
+    rates, cpu_rates, pages = [p[0] for p in passes], [p[1] for p in passes], passes[-1][2] if passes else 0
     # pages per CPU second: what a shared machine's other load disturbs least
     return {"median": statistics.median(rates), "best": max(rates), "all": rates, "pages": pages,
             "cpu_median": statistics.median(cpu_rates), "cpu_all": cpu_rates}
 
 
-def _pass(safe, pdfs: list[Path]) -> tuple[float, float]:
-    """One pass over the PDFs: (pages per wall second, pages per CPU second of this process)."""
+def _pass(safe, pdfs: list[Path]) -> tuple[float, float, int]:
+    """One pass over the PDFs: (pages per wall second, pages per CPU second of this process, pages)."""
     pages, started, cpu_started = 0, time.perf_counter(), time.process_time()
     for pdf in pdfs:
         try:
             pages += safe.convert(pdf).page_count
         except Exception:  # the corpus's broken files: refused, as in production
             pass
-    return pages / (time.perf_counter() - started), pages / (time.process_time() - cpu_started)
+    return pages / (time.perf_counter() - started), pages / (time.process_time() - cpu_started), pages
 
 
 def baseline_safe(tree: Path):
