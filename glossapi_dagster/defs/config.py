@@ -16,13 +16,10 @@ from ..datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions
 
 
 
-def model_fields(model: type[BaseModel]) -> dict:
-    """create_model's field definitions, one for each of the model's fields."""
-    return {name: (field.annotation, field) for name, field in model.model_fields.items()}
-
-
-def _config_of(model: type[BaseModel]) -> type[Config]:
-    return create_model(f"_{model.__name__}Fields", __base__=Config, __module__=__name__, **model_fields(model))
+def fields_of(model: type[BaseModel], base: type[BaseModel] = Config) -> type[BaseModel]:
+    """A subclass of `base` (a Dagster Config or resource) with the model's fields, one for one."""
+    fields = {name: (field.annotation, field) for name, field in model.model_fields.items()}
+    return create_model(f"_{model.__name__}Fields", __base__=base, __module__=__name__, **fields)
 
 
 class _Options:
@@ -34,21 +31,21 @@ class _Options:
         return build(self.OPTIONS, **self.model_dump())
 
 
-class DownloadResultsConfig(_config_of(ManifestOptions), _Options):
+class DownloadResultsConfig(fields_of(ManifestOptions), _Options):
     OPTIONS: ClassVar[type[BaseModel]] = ManifestOptions
 
 
-class ExtractConfig(_config_of(ExtractOptions), _Options):
+class ExtractConfig(fields_of(ExtractOptions), _Options):
     OPTIONS: ClassVar[type[BaseModel]] = ExtractOptions
 
 
-class OcrConfig(_config_of(OcrOptions), _Options):
+class OcrConfig(fields_of(OcrOptions), _Options):
     """ocr_docs: the pages that need it of the documents triage flagged needs_ocr."""
 
     OPTIONS: ClassVar[type[BaseModel]] = OcrOptions
 
 
-class MathConfig(_config_of(MathOptions), _Options):
+class MathConfig(fields_of(MathOptions), _Options):
     """math_enriched: the formulas of every extracted PDF decoded to LaTeX (Phase 2)."""
 
     OPTIONS: ClassVar[type[BaseModel]] = MathOptions

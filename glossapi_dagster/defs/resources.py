@@ -3,11 +3,11 @@
 from pathlib import Path
 
 from dagster import Backoff, ConfigurableResource, InitResourceContext, RetryPolicy
-from pydantic import PrivateAttr, create_model
+from pydantic import PrivateAttr
 
 from ..datamodel import PoolOptions, build, settings
 from ..pool import PoolConfig, RecyclePolicy, WorkerPool, auto_threads, resolve_devices, worker_log_dir
-from .config import model_fields
+from .config import fields_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_INPUT = REPO_ROOT / "sample_corpus" / "pdfs"
@@ -35,8 +35,7 @@ class CorpusResource(ConfigurableResource):
     output_dir: str
 
 
-class GpuPoolResource(create_model("_PoolFields", __base__=ConfigurableResource, __module__=__name__,
-                                   **model_fields(PoolOptions))):
+class GpuPoolResource(fields_of(PoolOptions, ConfigurableResource)):
     """One worker process per device, inside the asset's own materialization; its fields are
     PoolOptions' (datamodel/options.py), one for one.
 
