@@ -9,17 +9,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-# Off unless asked (PoolOptions' max_items_per_worker / max_worker_rss_mb set them; see
-# BENCHMARKS.md "Worker RSS over a long run"). The RSS cap is the one to set where memory grows; the item count suits a
-# backend whose growth is steady and known.
-MAX_ITEMS_PER_WORKER: int | None = None
-MAX_WORKER_RSS_MB: float | None = None
-
-
 @dataclass(frozen=True)
 class RecyclePolicy:
-    max_items: int | None = MAX_ITEMS_PER_WORKER   # items one worker process takes before it is replaced
-    max_rss_mb: float | None = MAX_WORKER_RSS_MB   # resident memory (MB) past which it is replaced
+    """Off unless asked (PoolOptions' max_items_per_worker / max_worker_rss_mb; BENCHMARKS.md "Worker
+    RSS over a long run"). The RSS cap suits memory that grows; the item count, steady known growth."""
+
+    max_items: int | None = None     # items one worker process takes before it is replaced
+    max_rss_mb: float | None = None  # resident memory (MB) past which it is replaced
 
 
 def recycle_reason(policy: RecyclePolicy, items_done: int, rss_mb: float) -> str | None:
