@@ -110,10 +110,10 @@ def test_two_workers_share_a_long_document_and_match_one(long_input, tmp_path, d
         assert meta["pages"] == list(range(1, 1001))       # docling-core loads it; every page, in order
         assert sorted(by_page) == sorted(by_page, key=int)
         assert_every_page_once(done_ranges(out, "long"), 1000)
-        assert not list((out / "ranges" / "long").glob("*.part.zst"))  # parts gone once stitched
+        assert not list((out / "ranges" / "extract" / "long").glob("*.part.zst"))  # parts gone once stitched
     assert rows(two)["long"]["worker"] == "gpu0,gpu1"       # both workers took ranges of it
     assert rows(two)[SHORT[:-4]]["worker"] in ("gpu0", "gpu1")  # a short document: one item
-    assert not (two / "ranges" / SHORT[:-4]).exists()
+    assert not (two / "ranges" / "extract" / SHORT[:-4]).exists()
     md1 = OutputLayout(one).markdown("long").read_text(encoding="utf-8")
     md2 = OutputLayout(two).markdown("long").read_text(encoding="utf-8")
     assert md1 == md2 and "ΝΟΜΟΣ" in md2

@@ -1,8 +1,6 @@
 """Phase 1: every document becomes markdown/<stem>.md and json/<stem>.docling.json.zst."""
 from __future__ import annotations
 
-import dataclasses
-import functools
 import os
 import time
 from dataclasses import dataclass, field, fields
@@ -14,7 +12,7 @@ from ..backends.ocr.tesseract import parse_langs
 from ..backends.extract.text_fixes import clean_document
 from ..datamodel import ExtractOptions, build, settings
 from ..datamodel.engines import load_factory, registered_phase1_backends
-from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, PoolReport, RunStopped, StopRun, WorkerContext
+from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
 from ..state.ranges import RangeJournal
 from ..state.errors import OutputUnavailable, is_resource_error
@@ -22,9 +20,9 @@ from ..state.artifacts import write_artifacts
 from ..backends.quality.stats import per_page_stats, text_stats
 from ..backends.ocr.pages import ocr_and_merge, page_sources
 from ..backends.quality.triage import TRIAGE_COLUMNS, triage
-from .long_docs import LongDocuments
-from .ranges import PageRange, range_timeout
-from .stitch import merge_pieces, write_part
+from .long_docs import LongDocuments, run_with_ranges
+from .ranges import PageRange
+from .stitch import merge_pieces, read_part, stitch, write_part
 
 
 def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
@@ -164,7 +162,7 @@ class ExtractTask:
         def process(item) -> dict:
             if isinstance(item, PageRange):  # a part of a long document: kept until all are there
                 piece = convert(item.path, (item.first, item.last))
-                journal = RangeJournal(self.out_dir, self.stems[item.path], "")
+                journal = RangeJournal(self.out_dir, self.stems[item.path], "", "extract")
                 write_part(journal.part(item.first, item.last), piece, layout.root)
                 return {"pages": item.pages, "seconds": round(piece["seconds"], 4), "backend": piece["backend"]}
             stem = self.stems[item]
@@ -275,20 +273,6 @@ def _whole_only(options: ExtractOptions, ocr_options: dict | None) -> bool:
     return bool(options.force_ocr and ocr_cap)
 
 
-def stem_of_doc(long, outcome: ItemOutcome) -> str:
-    return next(d.stem for d in long.docs.values() if d.path == outcome.item)
-
-
-def _size(row: dict) -> float:
-    size = row.get("size")
-    if isinstance(size, (int, float)) and size == size:  # not None, not NaN
-        return size
-    try:
-        return os.path.getsize(row["path"])
-    except OSError:
-        return -1
-
-
 def _drop_outputs(layout: OutputLayout, stem: str) -> None:
     for path in (layout.markdown(stem), layout.docling_json(stem), layout.sidecar("extract", stem),
                  layout.metrics(stem), layout.per_page_metrics(stem)):
@@ -305,7 +289,6 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
     None: never). `options`, or `option_fields` (ExtractOptions' names: pipeline, phase1_backend, ...)."""
     from ..state import ProgressStore, SkipList
     from ..state.claims import Claims
-    from .runner import run_on_pool
 
     options = options or build(ExtractOptions, **option_fields)
     reprocess = options.reprocess
@@ -326,41 +309,22 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
                               ocr_options=dict(ocr_options or {}), extra_backends=registered_phase1_backends())
         mine_rows = [r for r in rows if r["stem"] in mine]
 
-        def finish(doc, data, markdown, metas, failed):
+        def complete(doc) -> dict:
+            name = os.path.splitext(os.path.basename(doc.path))[0]
+            data, markdown, metas = stitch(doc.journal, doc.path, name, doc.done, doc.failed, read_part)
             piece = merge_pieces(metas, data, markdown, doc.total)
-            workers = ",".join(sorted({o.worker for o in doc.results if o.worker})) or None
-            result = finish_document(layout, doc.stem, doc.path, piece, workers, task.benchmark_mode, failed)
-            return {**result, "range_workers": workers}
+            result = finish_document(layout, doc.stem, doc.path, piece, doc.workers, task.benchmark_mode, doc.failed)
+            return {**result, "range_workers": doc.workers}
 
-        long = LongDocuments(layout, options.max_pages_per_unit, options.max_failed_page_share, finish, log)
-        # largest first: one long document started last would run alone at the end
-        stem_of = long.plan(mine_rows, _size, whole_only=_whole_only(options, ocr_options))
-        task.stems = {r["path"]: r["stem"] for r in mine_rows}
-
-        def to_row(stem: str, outcome: ItemOutcome) -> dict | None:
-            if isinstance(outcome.item, PageRange):  # a document's row comes once it is stitched
-                outcome = long.on_outcome(stem, outcome)
-                if outcome is None:
-                    return None
+        def to_row(stem: str, outcome: ItemOutcome) -> dict:
             if outcome.status in (PROBLEMATIC, FATAL):  # outputs of an earlier version of a replaced file
                 _drop_outputs(layout, stem)
             return extract_row(stem, outcome)
 
-        if long.outcomes:  # stitched from what earlier runs finished
-            store.upsert([to_row(stem_of_doc(long, o), o) for o in long.outcomes])
-        if not stem_of:
-            return PoolReport(outcomes=list(long.outcomes))
-        config = dataclasses.replace(config, timeout_of=functools.partial(
-            range_timeout, per_page=task.page_time_budget))
-
-        def track(pool):
-            long.pool = pool
-            if on_pool:
-                on_pool(pool)
-
-        report = run_on_pool(task, stem_of, config, store, SkipList(layout.skiplist), to_row, on_summary, track)
-        report.outcomes = [o for o in report.outcomes if not isinstance(o.item, PageRange)] + long.outcomes
-        return report
+        long = LongDocuments(layout, options.max_pages_per_unit, options.max_failed_page_share, complete, log)
+        task.stems = {r["path"]: r["stem"] for r in mine_rows}
+        return run_with_ranges(task, mine_rows, long, config, store, SkipList(layout.skiplist), to_row, on_summary,
+                               on_pool, whole_only=_whole_only(options, ocr_options), per_page=task.page_time_budget)
     except (RunStopped, StopRun) as exc:  # StopRun: the controller's own stitch met a full disk
         raise OutputUnavailable(str(exc)) from None
     finally:

@@ -1,28 +1,34 @@
-"""The controller's side of page ranges: plan them, journal them, bisect failures, stitch.
+"""The controller's side of page ranges, for every phase: plan them, journal them, bisect
+failures, and hand a complete document to the phase to assemble.
 
 A PDF longer than max_pages_per_unit enters the queue as its missing ranges (what an earlier
 run finished is in its journal). A range that fails after its retries is split in two, down to
 single pages; a page that still fails is recorded as failed. Once every page is done or failed
-the document is stitched and becomes one outcome, one store row, as a short document would.
+the phase's `complete(doc)` assembles the document (extraction stitches its parts, OCR merges
+its pages in, math places its formulas) and it becomes one outcome, one store row, as a short
+document would.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 from dataclasses import dataclass, field
+from typing import Callable
 
-from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome
+from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PoolReport
 from ..state import OutputLayout
 from ..state.ranges import RangeJournal, file_fingerprint
-from .ranges import missing_ranges, pdf_pages
-from .stitch import read_part, stitch
+from .ranges import PAGE_TIMEOUT_S, PageRange, missing_ranges, pdf_pages, range_timeout
 
 
 @dataclass
-class _Doc:
+class LongDoc:
     path: str
     stem: str
     total: int
     journal: RangeJournal
+    item: object = None                             # what the document is as one work item (path or stem)
     done: list = field(default_factory=list)        # (first, last) converted
     failed: dict = field(default_factory=dict)      # page -> reason
     results: list = field(default_factory=list)     # each range's ItemOutcome, this run
@@ -31,28 +37,40 @@ class _Doc:
     def covered(self) -> int:
         return sum(last - first + 1 for first, last in self.done) + len(self.failed)
 
+    @property
+    def workers(self) -> str | None:
+        """The workers that converted its ranges this run: "gpu0,gpu1"."""
+        return ",".join(sorted({o.worker for o in self.results if o.worker})) or None
+
 
 class LongDocuments:
-    def __init__(self, layout: OutputLayout, unit: int | None, max_failed_share: float, finish, log=None):
-        """finish(doc, data, markdown, metas, failed_pages) writes a stitched document and returns its result."""
+    def __init__(self, layout: OutputLayout, unit: int | None, max_failed_share: float,
+                 complete: Callable[[LongDoc], dict], log=None, phase: str = "extract"):
+        """complete(doc) assembles a document whose pages are all done or failed (doc.done, doc.failed,
+        its parts in doc.journal) and returns its result; ValueError/KeyError/OSError: problematic."""
         self.layout, self.unit, self.max_failed_share = layout, unit, max_failed_share
-        self.finish, self.log = finish, log
-        self.docs: dict[str, _Doc] = {}
+        self.complete, self.log, self.phase = complete, log, phase
+        self.docs: dict[str, LongDoc] = {}
         self.pool = None
         self.stem_of: dict = {}
-        self.outcomes: list[ItemOutcome] = []       # one per stitched (or failed) document
+        self.completed: list[tuple[str, ItemOutcome]] = []  # (stem, outcome) per assembled (or failed) document
 
-    def plan(self, rows: list[dict], size_of, whole_only: bool) -> dict:
-        """Work items -> stem, largest first: whole documents and the missing ranges of long ones.
-        Long documents whose ranges are all finished already are stitched now (self.outcomes)."""
+    @property
+    def outcomes(self) -> list[ItemOutcome]:
+        return [o for _, o in self.completed]
+
+    def plan(self, rows: list[dict], size_of, whole_only: bool, item_of=lambda row: row["path"]) -> dict:
+        """Work items -> stem, largest first: whole documents (item_of(row)) and the missing ranges of
+        long ones. Long documents whose ranges are all finished already are assembled now."""
         weighted = []
         for row in rows:
             path, stem, size = row["path"], row["stem"], size_of(row)
             total = None if whole_only or not self.unit else pdf_pages(path)
             if total is None or total <= self.unit:
-                weighted.append((size, path, stem))
+                weighted.append((size, item_of(row), stem))
                 continue
-            doc = _Doc(path, stem, total, RangeJournal(self.layout.root, stem, file_fingerprint(path)))
+            journal = RangeJournal(self.layout.root, stem, file_fingerprint(path), self.phase)
+            doc = LongDoc(path, stem, total, journal, item_of(row))
             doc.done, doc.failed = doc.journal.finished()
             self.docs[stem] = doc
             missing = missing_ranges(path, total, self.unit, doc.done, doc.failed)
@@ -89,9 +107,10 @@ class LongDocuments:
             return None
         return self._complete(doc)
 
-    def _complete(self, doc: _Doc) -> ItemOutcome:
+    def _complete(self, doc: LongDoc) -> ItemOutcome:
         failed = doc.failed
         runs = doc.results
+        doc.done.sort()
         # the report counts a document once, for the worker that finished it; the row names them all
         common = dict(attempts=max((o.attempts for o in runs), default=1),
                       worker=runs[-1].worker if runs else None, seconds=sum(o.seconds for o in runs))
@@ -100,21 +119,18 @@ class LongDocuments:
             first = failed[min(failed)]
             error = (f"failed pages: {len(failed)} of {doc.total} pages failed (more than "
                      f"max_failed_page_share={self.max_failed_share:g}): pages {pages}; first error: {first}")
-            outcome = ItemOutcome(doc.path, PROBLEMATIC, error=error[:2000], **common)
+            outcome = ItemOutcome(doc.item, PROBLEMATIC, error=error[:2000], **common)
             doc.journal.close()  # a reprocess tries every page again
         else:
             try:
-                data, markdown, results = stitch(doc.journal, doc.path, os.path.splitext(os.path.basename(doc.path))[0],
-                                                 sorted(doc.done), failed, read_part)
-                result = self.finish(doc, data, markdown, results, failed)
-                outcome = ItemOutcome(doc.path, SUCCESS, result=result, **common)
+                outcome = ItemOutcome(doc.item, SUCCESS, result=self.complete(doc), **common)
                 doc.journal.close()
             except (OSError, ValueError, KeyError) as exc:
                 if isinstance(exc, OSError) and getattr(exc, "errno", None) in (28, 122):
                     raise
-                outcome = ItemOutcome(doc.path, PROBLEMATIC, error=f"stitching failed: {type(exc).__name__}: {exc}"[:2000],
-                                      **common)
-        self.outcomes.append(outcome)
+                outcome = ItemOutcome(doc.item, PROBLEMATIC, error=f"assembling the ranges failed: "
+                                      f"{type(exc).__name__}: {exc}"[:2000], **common)
+        self.completed.append((doc.stem, outcome))
         return outcome
 
     @property
@@ -122,3 +138,45 @@ class LongDocuments:
         """Ranges each long document had converted by this run (a resume converts only the missing)."""
         return {stem: doc.redone for stem, doc in self.docs.items()}
 
+
+def file_size(row: dict) -> float:
+    size = row.get("size")
+    if isinstance(size, (int, float)) and size == size:  # not None, not NaN
+        return size
+    try:
+        return os.path.getsize(row["path"])
+    except (OSError, KeyError, TypeError):
+        return -1
+
+
+def run_with_ranges(task, rows: list[dict], long: LongDocuments, config, store, skiplist, to_row,
+                    on_summary=None, on_pool=None, *, whole_only: bool = False, item_of=lambda row: row["path"],
+                    per_page: float = PAGE_TIMEOUT_S, size_of=file_size) -> PoolReport:
+    """run_on_pool with long documents as their ranges: a range's outcome makes no store row until
+    its document is complete; the report holds documents, not ranges. Largest first: one long
+    document started last would run alone at the end."""
+    from .runner import run_on_pool
+
+    stem_of = long.plan(rows, size_of, whole_only, item_of)
+
+    def row_of(stem: str, outcome: ItemOutcome) -> dict | None:
+        if isinstance(outcome.item, PageRange):
+            outcome = long.on_outcome(stem, outcome)
+            if outcome is None:
+                return None
+        return to_row(stem, outcome)
+
+    if long.completed:  # assembled from what earlier runs finished
+        store.upsert([to_row(stem, o) for stem, o in long.completed])
+    if not stem_of:
+        return PoolReport(outcomes=list(long.outcomes))
+    config = dataclasses.replace(config, timeout_of=functools.partial(range_timeout, per_page=per_page))
+
+    def track(pool):
+        long.pool = pool
+        if on_pool:
+            on_pool(pool)
+
+    report = run_on_pool(task, stem_of, config, store, skiplist, row_of, on_summary, track)
+    report.outcomes = [o for o in report.outcomes if not isinstance(o.item, PageRange)] + long.outcomes
+    return report

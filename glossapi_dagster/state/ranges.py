@@ -1,4 +1,4 @@
-"""The finished page ranges of long documents, before they are stitched: OUT/ranges/<stem>/.
+"""The finished page ranges of long documents, before they are assembled: OUT/ranges/<phase>/<stem>/.
 
 A worker writes each converted range there as one part file (atomically); the controller then
 appends the range to the stem's journal (fsync'd). A resumed run trusts a range only when both
@@ -16,8 +16,8 @@ from .layout import check_stem
 
 
 class RangeJournal:
-    def __init__(self, out_dir: str | os.PathLike, stem: str, fingerprint: str):
-        self.folder = Path(out_dir) / "ranges" / check_stem(stem)
+    def __init__(self, out_dir: str | os.PathLike, stem: str, fingerprint: str, phase: str = "extract"):
+        self.folder = Path(out_dir) / "ranges" / phase / check_stem(stem)
         self.path = self.folder / "journal.jsonl"
         self.fingerprint = fingerprint
 
