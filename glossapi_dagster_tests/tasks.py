@@ -122,9 +122,11 @@ class LeakyTask:
 
     leak_mb: int = 0
     delay: float = 0.0
+    setup_delay: float = 0.0  # a slow start (a model loading), so a replacement's start can be watched
 
     def setup(self, ctx):
         kept = []
+        time.sleep(self.setup_delay)
 
         def process(item):
             if self.leak_mb:

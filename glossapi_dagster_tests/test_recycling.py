@@ -2,6 +2,8 @@
 max_worker_rss_mb, between items; nothing is lost or redone and the respawn cap is untouched."""
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -32,6 +34,35 @@ def test_recycled_by_item_count_nothing_lost_or_redone(tmp_path):
     banners = "".join(p.read_text() for p in (tmp_path / "logs").glob("gpu*_*.log"))
     assert "replaces pid" in banners and "max_items_per_worker=3" in banners
     assert "recycled:" in banners                     # the retiring worker's own log says why it left
+
+
+def test_marker_shows_a_recycling_until_the_replacement_takes_items(tmp_path):
+    log_dir = tmp_path / "logs"
+    seen: set[str] = set()
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            for marker in log_dir.glob("*.current"):
+                try:
+                    seen.add(marker.read_text())
+                except OSError:
+                    pass
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        report = run(LeakyTask(delay=0.05, setup_delay=1.0), log_dir, range(8), RecyclePolicy(max_items=2))
+    finally:
+        stop.set()
+        watcher.join()
+    assert sum(report.recycles.values()) >= 2
+    recycling = [text for text in seen if text.startswith("recycling: ")]
+    assert recycling, seen
+    assert any("retired (2 items >= max_items_per_worker=2); pid " in t and t.endswith(" starting\n")
+               for t in recycling), recycling
+    assert all(marker.read_text() == "" for marker in log_dir.glob("*.current"))  # cleared at the end
 
 
 def test_recycled_past_the_rss_cap(tmp_path):

@@ -43,5 +43,6 @@ def pool_metadata(report: PoolReport) -> dict:
         "seconds": MetadataValue.float(round(report.elapsed, 2)),
         "worker_share": MetadataValue.json(dict(report.per_worker())),
         "respawns": MetadataValue.json(report.respawns),
+        "recycles": MetadataValue.json(report.recycles),  # workers replaced on purpose, not crashes
     }
 

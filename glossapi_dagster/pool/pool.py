@@ -307,6 +307,9 @@ class WorkerPool:
         slot.recycles += 1
         slot.replaces = f"pid {old.pid} ({reason})"
         self._spawn(slot)
+        # until the replacement takes its first batch, its marker says why the device has no items
+        _try_write_marker(marker_path(Path(self.config.log_dir), slot.device.label),
+                          [f"recycling: pid {old.pid} retired ({reason}); pid {slot.proc.pid} starting"])
 
     def _enforce_timeouts(self, now: float) -> None:
         if not self.config.item_timeout and not self.config.timeout_of:
@@ -329,7 +332,7 @@ class WorkerPool:
         batch, index = slot.batch or [], int(slot.progress[0]) if slot.progress is not None else -1
         pid = slot.proc.pid if slot.proc else None
         self._forget(slot)
-        write_marker(marker_path(Path(self.config.log_dir), slot.device.label), [])  # its items are handled
+        _try_write_marker(marker_path(Path(self.config.log_dir), slot.device.label), [])  # its items are handled
         culprit = batch[index] if 0 <= index < len(batch) else None
         self.queue.extend(i for i in batch if i != culprit)
         if not timed_out:
@@ -490,3 +493,11 @@ def _signal(proc: subprocess.Popen, sig: int) -> None:
 def _sleep(seconds: float) -> list:
     time.sleep(seconds)
     return []
+
+
+def _try_write_marker(path: Path, lines: list) -> None:
+    """Markers are for people reading the logs: a full disk must not stop the pool over one."""
+    try:
+        write_marker(path, lines)
+    except OSError:
+        pass
