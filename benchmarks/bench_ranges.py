@@ -16,6 +16,9 @@ rss    --rss-docs short documents on 1 worker, without recycling and with max_it
        --recycle-items: the worker's RSS (sampled every 0.2 s) at its peak and at the end, and
        documents per second.
 unit   the cost of a range: --pages/10 pages as one range and as ranges of 10, 25 and 50 pages.
+ceiling what two processes get from this machine at once: the same fixed CPU work (a pure-Python
+       loop, and a Docling conversion of one 100-page range) in 1 process, then in 2 side by side;
+       2 x (one alone) / (two together) is the most any 2-worker run can gain here.
 
 --sleep-per-page S: instead of Docling, the tests' poison backend (the safe backend plus S seconds
 of sleep a page): a device's time that costs no CPU, so the scheduling is measured apart from a
@@ -96,10 +99,50 @@ def run(input_dir: Path, out: Path, workers: int, unit: int | None, recycle: Rec
     result = {"workers": workers, "unit": unit, "docs": len(statuses), "ok": statuses.count("success"),
               "makespan_s": round(report.elapsed, 2), "wall_s": round(wall, 2), "work_s": round(work, 2),
               "recycles": sum(report.recycles.values())}
+    failed = [f"{o.item}: {o.error}" for o in report.outcomes if o.status != "success"]
+    if failed:
+        result["failed"] = failed[:5]
     if sample_rss and samples:
         result.update(rss_peak_mb=round(max(samples)), rss_final_mb=round(samples[-1]),
                       docs_per_s=round(len(statuses) / report.elapsed, 3))
     return result
+
+
+def _spin(n: int) -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return time.perf_counter() - started
+
+
+def _convert_range(pdf: str, last: int) -> float:
+    from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
+
+    extractor = DoclingExtractor("native", 1, "cpu", None, None)
+    extractor.convert(pdf, page_range=(1, 10))  # the converter's set-up, not timed
+    started = time.perf_counter()
+    extractor.convert(pdf, page_range=(1, last))
+    return time.perf_counter() - started
+
+
+def ceiling(pdf: Path, pages: int) -> dict:
+    """Seconds of the same work alone and two at once (each in its own process, one thread)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # one thread each, as the pool's workers
+        os.environ[var] = "1"
+    out = {}
+    for name, fn, arg in (("python_loop", _spin, 30_000_000), ("docling_range", _convert_range, None)):
+        args = (arg,) if arg is not None else (str(pdf), pages)
+        with ProcessPoolExecutor(1) as ex:
+            alone = ex.submit(fn, *args).result()
+        with ProcessPoolExecutor(2) as ex:
+            both = [f.result() for f in [ex.submit(fn, *args) for _ in range(2)]]
+        together = max(both)
+        out[name] = {"alone_s": round(alone, 2), "two_at_once_s": [round(b, 2) for b in both],
+                     "best_2_worker_speedup": round(2 * alone / together, 2)}
+    return out
 
 
 def _cmdline(p) -> list[str]:
@@ -165,6 +208,9 @@ def main() -> None:
                 r = run(unit_in, root / f"unit_{unit}", 1, unit)
                 results["unit"].append(r)
                 print(json.dumps(r), flush=True)
+        if "ceiling" in sections:
+            results["ceiling"] = ceiling(long_in / "long.pdf", min(args.unit, args.pages))
+            print(json.dumps(results["ceiling"]), flush=True)
     results["load_after"] = psutil.getloadavg()
     print(json.dumps(results, indent=1))
 
