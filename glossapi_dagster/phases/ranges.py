@@ -54,7 +54,9 @@ def pdf_pages(path: str) -> int | None:
 
 def missing_ranges(path: str, total: int, unit: int, done: list[tuple[int, int]],
                    failed: dict[int, str]) -> list[PageRange]:
-    """The pages neither done nor failed, as ranges of at most `unit` pages, in page order."""
+    """The pages neither done nor failed, in page order, each run of them cut into the fewest ranges
+    of at most `unit` pages, of equal length: no 2-page tail, on which a backend that finds running
+    headers by their repetition (the safe one) would see too few pages to find them."""
     covered = set(failed)
     for first, last in done:
         covered.update(range(first, last + 1))
@@ -62,12 +64,21 @@ def missing_ranges(path: str, total: int, unit: int, done: list[tuple[int, int]]
     for page in range(1, total + 2):
         if page <= total and page not in covered:
             start = page if start is None else start
-            if page - start + 1 == unit:
-                out.append(PageRange(path, start, page, total))
-                start = None
         elif start is not None:
-            out.append(PageRange(path, start, page - 1, total))
+            out.extend(_even(path, start, page - 1, total, unit))
             start = None
+    return out
+
+
+def _even(path: str, first: int, last: int, total: int, unit: int) -> list[PageRange]:
+    n = last - first + 1
+    count = -(-n // unit)
+    size, extra = divmod(n, count)
+    out = []
+    for i in range(count):
+        length = size + (i < extra)
+        out.append(PageRange(path, first, first + length - 1, total))
+        first += length
     return out
 
 
