@@ -240,7 +240,8 @@ def test_whole_document_over_ranges_equals_the_unranged_run(scans, tmp_path):
 def test_a_page_whose_ocr_times_out_keeps_its_text_layer_and_is_listed(home, corpus, tmp_path, monkeypatch):
     """A dense scan (a gazette page as an image: ~4 s of Tesseract) past a per-page limit of
     0.5 s + 1 s: bisected out of its range and listed; a light scan (ocr_test.pdf, 0.3 s) OCR'd.
-    In 6 pages that is within max_failed_page_share=0.2; in 4 pages it is not: a failed OCR."""
+    In 6 pages that is within max_failed_page_share=0.2; in 4 pages it is not: a failed OCR. A
+    document whose extracted JSON is gone fails as one item."""
     from glossapi_dagster.phases import ocr as ocr_phase, ranges
 
     from .ocr_fixtures import image_pdf
@@ -252,10 +253,12 @@ def test_a_page_whose_ocr_times_out_keeps_its_text_layer_and_is_listed(home, cor
     folder = tmp_path / "case"
     compose_pdf([(text, 1), (text, 2), (dense, 1), (text, 4), (light, 1), (text, 6)], folder / "in" / "six.pdf")
     compose_pdf([(dense, 1), (text, 2), (light, 1), (text, 4)], folder / "in" / "four.pdf")
+    compose_pdf([(light, 1), (text, 2), (light, 1), (text, 4)], folder / "in" / "lost.pdf")
     extracted = folder / "extracted"
     Corpus(folder / "in", extracted, progress=False).extract(accel_type="cpu", devices=[0], phase1_backend="safe")
     assert all(r["needs_ocr"] for r in rows(extracted).values())
     out = copy_of(folder, folder / "out")
+    OutputLayout(out).docling_json("lost").unlink()         # nothing to OCR pages into
     ocr(folder, out, max_pages_per_unit=2, max_failed_page_share=0.2, max_attempts=1, respawn_cap=10)
     got = rows(out)
     six = got["six"]
@@ -274,3 +277,6 @@ def test_a_page_whose_ocr_times_out_keeps_its_text_layer_and_is_listed(home, cor
     assert outputs(out, "four") == outputs(extracted, "four")  # a failed OCR leaves the extraction as it was
     for stem in ("six", "four"):
         assert not list((out / "ranges" / "ocr" / stem).glob("*.part.zst"))
+    lost = got["lost"]                                        # one item that says why, not 4 failed pages
+    assert lost["ocr_success"] is False and lost["ocr_error"].startswith("no Docling JSON"), lost["ocr_error"]
+    assert not (out / "ranges" / "ocr" / "lost").exists()
