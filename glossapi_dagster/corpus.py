@@ -90,6 +90,7 @@ class Corpus:
             max_pages: int | None = None, use_cls: bool = False, model_dir: str | None = None,
             det_model: str | None = None, rec_model: str | None = None, cls_model: str | None = None,
             keys: str | None = None, benchmark_mode: bool = False, artifacts_path: str | None = None,
+            max_pages_per_unit: int | None = 100, max_failed_page_share: float = 0.1,
             math_respawn_cap: int | None = None, summary_interval: float = 30.0, max_attempts: int = 2,
             respawn_cap: int = 5, respawn_delay: float = 0.0, respawn_backoff: str = "none",
             max_items_per_worker: int | None = None, max_worker_rss_mb: float | None = None) -> PhaseSummary:

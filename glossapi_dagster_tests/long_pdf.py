@@ -21,3 +21,18 @@ def build_pdf(pdfs: Path, names: list[str], pages: int, dst: Path) -> Path:
     if len(pdfium.PdfDocument(str(dst))) != pages:
         raise RuntimeError(f"{dst} has not the {pages} pages asked for")
     return dst
+
+
+def compose_pdf(pages: list[tuple[Path, int]], dst: Path) -> Path:
+    """A PDF of the given (source PDF, 1-based page) pages, in that order."""
+    import pypdfium2 as pdfium
+
+    sources: dict = {}
+    out = pdfium.PdfDocument.new()
+    for src, page in pages:
+        if src not in sources:
+            sources[src] = pdfium.PdfDocument(str(src))
+        out.import_pages(sources[src], [page - 1])
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    out.save(str(dst))
+    return dst

@@ -23,6 +23,12 @@ OCR_LANGS_HELP = "Tesseract languages, e.g. ell+eng+grc (grc is added for a poly
 LANGS = r"^[A-Za-z_]+(\+[A-Za-z_]+)*$"
 
 
+def pages_per_unit_field():
+    """max_pages_per_unit, as every phase that takes long documents as page ranges declares it."""
+    return Field(100, ge=1, description="A longer PDF is split into page ranges of this many pages, each a "
+                                        "queue item of its own (None: never split)")
+
+
 class OptionsError(ValueError):
     """A bad option value, said in one line that names the option."""
 
@@ -61,9 +67,7 @@ class ExtractOptions(_Options):
     # Ranges of 100 pages keep a range's own cost (a conversion's start, its part file, the
     # stitching) under 1% of its time and cut a 1,000-page volume into 10 queue items
     # (BENCHMARKS.md, "Page ranges").
-    max_pages_per_unit: int | None = Field(100, ge=1, description="A longer PDF is split into page ranges of "
-                                                                  "this many pages, each a queue item of its own "
-                                                                  "(None: never split)")
+    max_pages_per_unit: int | None = pages_per_unit_field()
     max_failed_page_share: float = Field(0.1, ge=0, le=1, description="A document with more failed pages than "
                                                                       "this share is problematic; fewer are "
                                                                       "listed in failed_pages")
@@ -99,6 +103,12 @@ class OcrOptions(_Options):
     keys: str | None = Field(None, description="Keys (character list) file of the recognition model")
     reprocess: bool = Field(False, description="Process again documents that were problematic (or done)")
     benchmark_mode: bool = Field(False, description="Skip the per-document and per-page metrics files")
+    # as ExtractOptions': a long document's ranges OCR'd by any worker, journaled, bisected on failure
+    max_pages_per_unit: int | None = pages_per_unit_field()
+    max_failed_page_share: float = Field(0.1, ge=0, le=1, description="A document with more pages whose OCR "
+                                                                      "failed than this share is a failed OCR; "
+                                                                      "fewer keep their text layer and are "
+                                                                      "listed in ocr_failed_pages")
 
     def engine_options(self) -> dict:
         """The OCR engines' keyword arguments."""

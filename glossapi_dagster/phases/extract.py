@@ -62,6 +62,7 @@ class ExtractTask:
     ocr_langs: str = _DEFAULT.ocr_langs  # Tesseract's languages; grc added for a polytonic text layer
     do_ocr: bool = _DEFAULT.do_ocr   # OCR the pages whose text layer fails, keep the others
     extra_backends: dict = field(default_factory=dict)  # registered backends: name -> "module:factory"
+    ranges_phase: str = "extract"    # whose journal a long document's parts go to (OCR's whole_document: its own)
 
     def __post_init__(self):
         # a bad choice is refused here, on the controller, not as a KeyError in a worker
@@ -162,7 +163,7 @@ class ExtractTask:
         def process(item) -> dict:
             if isinstance(item, PageRange):  # a part of a long document: kept until all are there
                 piece = convert(item.path, (item.first, item.last))
-                journal = RangeJournal(self.out_dir, self.stems[item.path], "", "extract")
+                journal = RangeJournal(self.out_dir, self.stems[item.path], "", self.ranges_phase)
                 write_part(journal.part(item.first, item.last), piece, layout.root)
                 return {"pages": item.pages, "seconds": round(piece["seconds"], 4), "backend": piece["backend"]}
             stem = self.stems[item]
@@ -232,6 +233,16 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
     return result
 
 
+def assemble_ranges(layout: OutputLayout, doc, benchmark_mode: bool) -> dict:
+    """A long document's converted ranges (LongDoc) stitched and finished as one document: the
+    `complete` of extraction and of OCR's whole_document."""
+    name = os.path.splitext(os.path.basename(doc.path))[0]
+    data, markdown, metas = stitch(doc.journal, doc.path, name, doc.done, doc.failed, read_part)
+    piece = merge_pieces(metas, data, markdown, doc.total)
+    result = finish_document(layout, doc.stem, doc.path, piece, doc.workers, benchmark_mode, doc.failed)
+    return {**result, "range_workers": doc.workers}
+
+
 def add_page_sources(metrics: dict, data: dict, ocr_timings: dict) -> None:
     """Per-page metrics gain each page's source and its OCR seconds; the OCR stage's timings too."""
     sources = page_sources(data)
@@ -269,8 +280,12 @@ def _whole_only(options: ExtractOptions, ocr_options: dict | None) -> bool:
     longer PDF; OCR's max_pages, a preview, reads only its first pages)."""
     if options.max_pages is not None:
         return True
-    ocr_cap = (ocr_options or {}).get("max_pages") or settings().ocr_max_pages
-    return bool(options.force_ocr and ocr_cap)
+    return options.force_ocr and ocr_preview(ocr_options)
+
+
+def ocr_preview(ocr_options: dict | None) -> bool:
+    """OCR's max_pages (or GLOSSAPI_OCR_MAX_PAGES): every document OCR'd only to its first pages."""
+    return bool((ocr_options or {}).get("max_pages") or settings().ocr_max_pages)
 
 
 def _drop_outputs(layout: OutputLayout, stem: str) -> None:
@@ -310,11 +325,7 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         mine_rows = [r for r in rows if r["stem"] in mine]
 
         def complete(doc) -> dict:
-            name = os.path.splitext(os.path.basename(doc.path))[0]
-            data, markdown, metas = stitch(doc.journal, doc.path, name, doc.done, doc.failed, read_part)
-            piece = merge_pieces(metas, data, markdown, doc.total)
-            result = finish_document(layout, doc.stem, doc.path, piece, doc.workers, task.benchmark_mode, doc.failed)
-            return {**result, "range_workers": doc.workers}
+            return assemble_ranges(layout, doc, task.benchmark_mode)
 
         def to_row(stem: str, outcome: ItemOutcome) -> dict:
             if outcome.status in (PROBLEMATIC, FATAL):  # outputs of an earlier version of a replaced file

@@ -59,13 +59,15 @@ class LongDocuments:
     def outcomes(self) -> list[ItemOutcome]:
         return [o for _, o in self.completed]
 
-    def plan(self, rows: list[dict], size_of, whole_only: bool, item_of=lambda row: row["path"]) -> dict:
+    def plan(self, rows: list[dict], size_of, whole_only, item_of=lambda row: row["path"]) -> dict:
         """Work items -> stem, largest first: whole documents (item_of(row)) and the missing ranges of
-        long ones. Long documents whose ranges are all finished already are assembled now."""
+        long ones. Long documents whose ranges are all finished already are assembled now.
+        whole_only: True (every row), or a predicate of the row (e.g. nothing there to split)."""
         weighted = []
         for row in rows:
             path, stem, size = row["path"], row["stem"], size_of(row)
-            total = None if whole_only or not self.unit else pdf_pages(path)
+            whole = whole_only(row) if callable(whole_only) else whole_only
+            total = None if whole or not self.unit else pdf_pages(path)
             if total is None or total <= self.unit:
                 weighted.append((size, item_of(row), stem))
                 continue
@@ -150,7 +152,7 @@ def file_size(row: dict) -> float:
 
 
 def run_with_ranges(task, rows: list[dict], long: LongDocuments, config, store, skiplist, to_row,
-                    on_summary=None, on_pool=None, *, whole_only: bool = False, item_of=lambda row: row["path"],
+                    on_summary=None, on_pool=None, *, whole_only=False, item_of=lambda row: row["path"],
                     per_page: float = PAGE_TIMEOUT_S, size_of=file_size) -> PoolReport:
     """run_on_pool with long documents as their ranges: a range's outcome makes no store row until
     its document is complete; the report holds documents, not ranges. Largest first: one long

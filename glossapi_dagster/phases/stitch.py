@@ -133,10 +133,12 @@ def stitch(journal: RangeJournal, path: str, name: str, done: list[tuple[int, in
                               "markdown": placeholder(page, reason) + "\n", "failed": True}))
     pieces.sort(key=lambda p: p[0])
     data = splice([part["data"] for _, part in pieces], empty_document(), name)
-    markdown = "\n\n".join(part["markdown"].strip("\n") for _, part in pieces if part["markdown"].strip())
+    texts = [part["markdown"] for _, part in pieces if part["markdown"].strip()]
+    markdown = "\n\n".join(text.strip("\n") for text in texts)
+    ending = texts[-1][len(texts[-1].rstrip("\n")):] if texts else "\n"  # as one conversion's would end
     metas = [{k: v for k, v in part.items() if k not in ("data", "markdown")} for _, part in pieces
              if not part.get("failed")]
-    return data, markdown + "\n", metas
+    return data, markdown + ending, metas
 
 
 def merge_pieces(metas: list[dict], data: dict, markdown: str, total: int) -> dict:
@@ -145,7 +147,6 @@ def merge_pieces(metas: list[dict], data: dict, markdown: str, total: int) -> di
     repairs: dict[str, list] = {}
     covers: dict = {}
     timings: dict = {"ranges": len(metas)}
-    ocr = None
     for meta in metas:
         for key, pages in (meta.get("repairs") or {}).items():
             repairs.setdefault(key, []).extend(pages)
@@ -153,21 +154,27 @@ def merge_pieces(metas: list[dict], data: dict, markdown: str, total: int) -> di
         for key, value in (meta.get("timings") or {}).items():
             if isinstance(value, (int, float)):
                 timings[key] = round(timings.get(key, 0.0) + value, 4)
-        if meta.get("ocr"):
-            part = meta["ocr"]
-            if ocr is None:
-                ocr = {"pages": {}, "engine": part["engine"], "seconds": 0.0, "merged": False,
-                       "timings": {"per_page": {}}}
-            ocr["pages"].update(part["pages"])
-            ocr["seconds"] += part["seconds"]
-            ocr["merged"] |= part["merged"]
-            for key, value in part["timings"].items():
-                if key == "per_page":
-                    ocr["timings"]["per_page"].update(value or {})
-                elif isinstance(value, (int, float)):
-                    ocr["timings"][key] = round(ocr["timings"].get(key, 0.0) + value, 4)
+    ocr = merge_ocr_infos([meta["ocr"] for meta in metas if meta.get("ocr")])
     return {"markdown": markdown, "data": data, "backend": first["backend"], "pages": total,
             "seconds": sum(m.get("seconds") or 0.0 for m in metas), "timings": timings,
             "repairs": {k: sorted(set(v)) for k, v in repairs.items()}, "page_covers": covers or None,
             "ocr": ocr, "device": first["device"]}
 
+
+
+def merge_ocr_infos(parts: list[dict]) -> dict | None:
+    """The ranges' OCR records ({pages, engine, seconds, merged, timings}) as the document's."""
+    ocr = None
+    for part in parts:
+        if ocr is None:
+            ocr = {"pages": {}, "engine": part["engine"], "seconds": 0.0, "merged": False,
+                   "timings": {"per_page": {}}}
+        ocr["pages"].update(part["pages"])
+        ocr["seconds"] += part["seconds"]
+        ocr["merged"] |= part["merged"]
+        for key, value in part["timings"].items():
+            if key == "per_page":
+                ocr["timings"]["per_page"].update(value or {})
+            elif isinstance(value, (int, float)):
+                ocr["timings"][key] = round(ocr["timings"].get(key, 0.0) + value, 4)
+    return ocr

@@ -54,15 +54,20 @@ def garbled_pages(texts: dict[int, str]) -> list[int]:
     return out
 
 
-def pages_needing_ocr(doc: dict, signals: dict, needs_ocr: bool | None = None, pdf_path=None) -> dict[int, str]:
+def pages_needing_ocr(doc: dict, signals: dict, needs_ocr: bool | None = None, pdf_path=None,
+                      within: range | None = None) -> dict[int, str]:
     """page number -> the reasons it needs OCR (';'-joined). `signals` is a triage result (or a
     sidecar) with any of PAGE_SIGNALS; needs_ocr is the document's verdict (default: signals');
-    with pdf_path, sparse pages are measured for a covering picture."""
+    with pdf_path, sparse pages are measured for a covering picture. `within` (a page range of a
+    long document) measures only its pages: the answer is the whole document's, restricted to it."""
     texts = page_texts(doc)
+    if within is not None:
+        texts = {p: t for p, t in texts.items() if p in within}
     reasons: dict[int, list[str]] = defaultdict(list)
     for name in PAGE_SIGNALS:
         for page_no in signals.get(name) or []:
-            reasons[int(page_no)].append(name.replace("_page_numbers", ""))
+            if within is None or int(page_no) in within:
+                reasons[int(page_no)].append(name.replace("_page_numbers", ""))
     if pdf_path is not None:
         sparse = [p for p, t in texts.items() if p not in reasons and 0 < _chars(t) < SPARSE_PAGE_CHARS]
         for page_no, cover in pdf_image_cover(pdf_path, sparse).items():
@@ -75,9 +80,18 @@ def pages_needing_ocr(doc: dict, signals: dict, needs_ocr: bool | None = None, p
         reasons[page_no].append("garbled")
     flagged = signals.get("needs_ocr") if needs_ocr is None else needs_ocr
     if flagged and not reasons:
+        if within is not None and _singles_out_a_page(doc, signals, pdf_path):
+            return {}  # the document's bad pages are elsewhere: this range keeps its text layer
         reasons = {p: ["document"] for p in texts}
     valid = set(texts)
     return {p: ";".join(dict.fromkeys(r)) for p, r in sorted(reasons.items()) if not valid or p in valid}
+
+
+def _singles_out_a_page(doc: dict, signals: dict, pdf_path) -> bool:
+    """Whether any page of the document has a reason of its own (then it is not OCR'd whole)."""
+    if any(signals.get(name) for name in PAGE_SIGNALS):  # the cheap answer first
+        return True
+    return bool(pages_needing_ocr(doc, signals, needs_ocr=False, pdf_path=pdf_path))
 
 
 def extra_langs(signals: dict, asked: list[str]) -> list[str]:
@@ -153,17 +167,28 @@ def page_sources(data: dict) -> dict[int, str]:
     return {int(no): page.get("source", TEXT_LAYER) for no, page in (data.get("pages") or {}).items()}
 
 
+def ocr_needed_pages(extractor, path: str, data: dict, signals: dict, asked_langs: list[str],
+                     within: range | None = None):
+    """OCR the pages of an extracted document that need it (of `within` only, when given).
+
+    Returns None when no page needs OCR, else (the OCR Conversion, its timings with per-page
+    seconds; {page: reasons} of the pages it OCR'd)."""
+    pages = pages_needing_ocr(data, signals, pdf_path=path, within=within)
+    if not pages:
+        return None
+    conv = extractor.convert(path, pages=set(pages), extra_langs=extra_langs(signals, asked_langs))
+    done = {p: r for p, r in pages.items() if p in conv.document.pages}  # max_pages may stop short
+    return (conv, done) if done else None
+
+
 def ocr_and_merge(extractor, path: str, data: dict, signals: dict, asked_langs: list[str]):
     """OCR the pages of an extracted document that need it and merge them in.
 
     Returns None when no page needs OCR, else a dict: doc, data (with per-page sources),
     pages ({page: reasons}), conv (the OCR Conversion, its timings with per-page seconds)."""
-    pages = pages_needing_ocr(data, signals, pdf_path=path)
-    if not pages:
+    found = ocr_needed_pages(extractor, path, data, signals, asked_langs)
+    if found is None:
         return None
-    conv = extractor.convert(path, pages=set(pages), extra_langs=extra_langs(signals, asked_langs))
-    done = {p: r for p, r in pages.items() if p in conv.document.pages}  # max_pages may stop short
-    if not done:
-        return None
+    conv, done = found
     doc, merged = merge_ocr_pages(data, conv.document, f"ocr:{conv.backend}")
     return {"doc": doc, "data": merged, "pages": done, "conv": conv}
