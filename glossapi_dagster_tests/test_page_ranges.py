@@ -299,6 +299,29 @@ def test_a_replaced_pdf_does_not_reuse_old_ranges(tmp_path, corpus):
     assert RangeJournal(tmp_path / "out", "a", file_fingerprint(pdf)).finished() == ([], {})
 
 
+def test_parts_made_from_an_earlier_extraction_are_not_reused(tmp_path, corpus):
+    # OCR's and math's parts are made from the extracted outputs too: a re-extraction voids them
+    from glossapi_dagster.phases.long_docs import LongDocuments
+
+    pdf, extracted = tmp_path / "a.pdf", tmp_path / "a.docling.json.zst"
+    shutil.copyfile(corpus / "pdfs" / "FEK_A_79_-_30.04.2018.pdf", pdf)
+    extracted.write_bytes(b"v1")
+    layout, row = OutputLayout(tmp_path / "out"), {"path": str(pdf), "stem": "a", "size": 1}
+
+    def plan():
+        long = LongDocuments(layout, 28, 0.1, complete=lambda doc: {}, phase="ocr", inputs=lambda r: [extracted])
+        return sorted((r.first, r.last) for r in long.plan([row], lambda r: 1, False)), long.docs["a"].journal
+
+    ranges, journal = plan()
+    assert ranges == [(1, 28), (29, 56)]
+    journal.part(1, 28).parent.mkdir(parents=True)
+    journal.part(1, 28).write_bytes(b"x")
+    journal.record(1, 28, "done")
+    assert plan()[0] == [(29, 56)]           # a resume: only the missing range
+    os.utime(extracted, ns=(1, 1))           # extracted again since
+    assert plan()[0] == [(1, 28), (29, 56)]
+
+
 def test_a_hanging_page_is_timed_out_per_page_and_listed(fifty_six, tmp_path, dagster_home, poison):
     from glossapi_dagster.phases import ranges
 

@@ -45,11 +45,14 @@ class LongDoc:
 
 class LongDocuments:
     def __init__(self, layout: OutputLayout, unit: int | None, max_failed_share: float,
-                 complete: Callable[[LongDoc], dict], log=None, phase: str = "extract"):
+                 complete: Callable[[LongDoc], dict], log=None, phase: str = "extract", inputs=None):
         """complete(doc) assembles a document whose pages are all done or failed (doc.done, doc.failed,
-        its parts in doc.journal) and returns its result; ValueError/KeyError/OSError: problematic."""
+        its parts in doc.journal) and returns its result; ValueError/KeyError/OSError: problematic.
+        inputs(row): the files a part is made from besides the PDF (OCR's and math's: the extracted
+        outputs); a part made from another version of any of them is not reused."""
         self.layout, self.unit, self.max_failed_share = layout, unit, max_failed_share
         self.complete, self.log, self.phase = complete, log, phase
+        self.inputs = inputs or (lambda row: [])
         self.docs: dict[str, LongDoc] = {}
         self.pool = None
         self.stem_of: dict = {}
@@ -71,7 +74,8 @@ class LongDocuments:
             if total is None or total <= self.unit:
                 weighted.append((size, item_of(row), stem))
                 continue
-            journal = RangeJournal(self.layout.root, stem, file_fingerprint(path), self.phase)
+            fingerprint = "+".join(file_fingerprint(p) for p in [path, *self.inputs(row)])
+            journal = RangeJournal(self.layout.root, stem, fingerprint, self.phase)
             doc = LongDoc(path, stem, total, journal, item_of(row))
             doc.done, doc.failed = doc.journal.finished()
             self.docs[stem] = doc

@@ -253,7 +253,11 @@ def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, op
             return not layout.docling_json(row["stem"]).exists()
 
         phase = PAGES_PHASE
-    long = LongDocuments(layout, options.max_pages_per_unit, options.max_failed_page_share, complete, log, phase)
+    def inputs(row: dict) -> list:  # page mode's parts are chosen from the extracted JSON: a new one voids them
+        return [] if whole_document else [layout.docling_json(row["stem"])]
+
+    long = LongDocuments(layout, options.max_pages_per_unit, options.max_failed_page_share, complete, log, phase,
+                         inputs)
     try:
         return run_with_ranges(task, rows, long, config, ProgressStore(layout.store_dir), SkipList(layout.skiplist),
                                ocr_row, on_summary, on_pool, whole_only=whole_only, per_page=PAGE_TIMEOUT_S)

@@ -79,6 +79,10 @@ class RangeJournal:
 
 
 def file_fingerprint(path: str | os.PathLike) -> str:
-    """Size and mtime: a replaced input invalidates the ranges of its older version."""
-    st = os.stat(path)
+    """Size and mtime: a replaced input invalidates the ranges of its older version ("none" for a
+    file that is not there)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "none"
     return f"{st.st_size}-{st.st_mtime_ns}"
