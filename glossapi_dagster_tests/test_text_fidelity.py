@@ -131,6 +131,20 @@ def test_running_headers_and_footers_are_furniture(runs, backend):
     assert "ΠΡΟΕΔΡΙΚΟ ΔΙΑΤΑΓΜΑ" in runs[backend]["md"]["FEK_A_10_-_24.01.2018"]
 
 
+@pytest.mark.parametrize("backend", ["safe", "docling"])
+def test_gazette_first_page_number_and_coat_of_arms_out_of_the_body(runs, backend):
+    """One logic on both backends (backends/extract/furniture.py): the first page's bare page number
+    a page header, the coat of arms' lone `E` the background; both kept in the JSON."""
+    for stem, number in (("FEK_A_79_-_30.04.2018", "7769"), ("FEK_A_10_-_24.01.2018", "401")):
+        blocks = [b.strip() for b in runs[backend]["md"][stem].split("\n\n")]
+        assert number not in blocks and "E" not in blocks, (backend, stem)
+        doc = DoclingDocument.model_validate(load_docling_json(runs[backend]["layout"].docling_json(stem)))
+        first = [t for t in doc.texts if t.prov and t.prov[0].page_no == 1]
+        assert [t.text for t in first if t.content_layer == ContentLayer.BACKGROUND] == ["E"], (backend, stem)
+        assert [t.text for t in first if t.label == DocItemLabel.PAGE_HEADER] == [number], (backend, stem)
+        assert runs[backend]["rows"][stem]["text_repair"] and "decorations" in runs[backend]["rows"][stem]["text_repair"]
+
+
 _GREEK_LETTER = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 
 

@@ -3,7 +3,8 @@
 Greek kept: where docling-parse garbles a page that pdfium reads (cbgreek
 fonts come out as dingbats and `a116` glyph names, LGR transliteration, U+FFFD), each text item of
 that page takes pdfium's characters inside its box, LGR decoded; lookalikes in Greek words become
-Greek. Running headers and footers go to the furniture layer (backends/extract/furniture.py). Returns
+Greek. Running headers and footers and bare page numbers go to the furniture layer, a decoration's
+lone glyph to the background layer (backends/extract/furniture.py). Returns
 what it repaired, page by page, as the safe backend records it."""
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import ctypes
 import os
 import re
 
-from .furniture import find_furniture
+from .furniture import find_decorations, find_furniture
 from ..greek import lgr
 from ..greek.lookalikes import fix_lookalikes, greek_page
 from ..greek.pdfium_lgr import DECODED, char_text, decode_page, has_hint
@@ -97,24 +98,43 @@ def repair_document(doc, pdf_path) -> dict[str, list[int]]:
                 item.text = fixed
                 pages.update(p.page_no for p in item.prov)
         repairs["lookalikes"] = sorted(pages)
+    repairs["decorations"] = mark_decorations(doc)  # first: a page number beside the coat of arms is alone on its row
     repairs["furniture"] = mark_furniture(doc)
     return {k: v for k, v in repairs.items() if v}
 
 
-def mark_furniture(doc) -> list[int]:
-    """Docling's text items that repeat at one place on most pages: page_header / page_footer in
-    the furniture layer (what the markdown leaves out). Returns their pages."""
-    from docling_core.types.doc import ContentLayer, DocItemLabel
+def _body_boxes(doc) -> tuple[list, list[tuple[int, float, object]]]:
+    """The body's text items with a box, and (page_no, page height, box with a bottom-left origin) of each."""
+    from docling_core.types.doc import ContentLayer
 
     heights = {no: page.size.height for no, page in doc.pages.items()}
-    items, lines = [], []
+    items, boxes = [], []
     for item in doc.texts:
         if item.prov and item.content_layer == ContentLayer.BODY and item.prov[0].page_no in heights:
             prov = item.prov[0]
-            height = heights[prov.page_no]
-            box = prov.bbox.to_bottom_left_origin(height)
             items.append(item)
-            lines.append((prov.page_no, height, box.b, box.t, item.text))
+            boxes.append((prov.page_no, heights[prov.page_no], prov.bbox.to_bottom_left_origin(heights[prov.page_no])))
+    return items, boxes
+
+
+def mark_decorations(doc) -> list[int]:
+    """Docling's text items that are a decoration's lone glyph: the background layer. Returns their pages."""
+    from docling_core.types.doc import ContentLayer
+
+    items, boxes = _body_boxes(doc)
+    found = find_decorations([(p, box.l, box.b, box.r, box.t, item.text, 1) for item, (p, _, box) in zip(items, boxes)])
+    for index in found:
+        items[index].content_layer = ContentLayer.BACKGROUND
+    return sorted({boxes[i][0] for i in found})
+
+
+def mark_furniture(doc) -> list[int]:
+    """Docling's text items that repeat at one place on most pages, and bare page numbers:
+    page_header / page_footer in the furniture layer (what the markdown leaves out). Returns their pages."""
+    from docling_core.types.doc import ContentLayer, DocItemLabel
+
+    items, boxes = _body_boxes(doc)
+    lines = [(p, height, box.b, box.t, item.text) for item, (p, height, box) in zip(items, boxes)]
     found, _ = find_furniture(lines, len(doc.pages))
     labels = {"page_header": DocItemLabel.PAGE_HEADER, "page_footer": DocItemLabel.PAGE_FOOTER}
     for index, label in found.items():

@@ -2,7 +2,12 @@
 
 A line is furniture when its text, with digits made one (`5632` and `5633` are the same header,
 `3 / 21` and `4 / 21` the same footer, words in any order), sits in the top or bottom band of the page on at least REPEAT_SHARE of a document's pages. A document's real headings and the first page's
-masthead are not repeated at one place, so they stay in the body."""
+masthead are not repeated at one place, so they stay in the body.
+
+Two things a page's margin holds that need no repetition to be told apart, as Docling's layout
+model tells them by their look: a bare page number (a gazette's first page has `7769` alone at
+its top, where its other pages have a running header), and a lone glyph of a decoration (the
+coat of arms of the gazette's masthead is a letter `E` of an emblem font, many lines tall)."""
 from __future__ import annotations
 
 import re
@@ -14,6 +19,14 @@ MIN_PAGES = 3        # a shorter document has no running header to speak of
 MAX_CHARS = 200
 
 _DIGITS = re.compile(r"\d+")
+# a bare page number: `7769`, `- 12 -`, `– 3 –`
+PAGE_NUMBER = re.compile(r"[-–—]?\s*\d{1,5}\s*[-–—]?")
+# a page number is set in the text's size; redp5110's chapter numeral is 3.4 of its lines
+PAGE_NUMBER_LINES = 2.0
+# a lone glyph this many times the height of its page's text lines is a decoration: the gazette's
+# coat of arms is 8.5 of its lines, the masthead title beside it 4.6
+DECORATION_LINES = 6.0
+MIN_DECORATION = DECORATION_LINES * 4.0  # points: no page's text lines are under 4 pt tall
 
 
 def _key(text: str) -> str:
@@ -26,14 +39,14 @@ def line_key(text: str) -> str:
     return _key(text)
 
 
-def find_furniture(lines: list[tuple[int, float, float, float, str]], pages: int
-                   ) -> tuple[dict[int, str], set[tuple[str, str]]]:
-    """lines: (page_no, page height, bottom, top, text), boxes with a bottom-left origin.
+def find_furniture(lines: list[tuple[int, float, float, float, str]], pages: int,
+                   line_counts: list[int] | None = None) -> tuple[dict[int, str], set[tuple[str, str]]]:
+    """lines: (page_no, page height, bottom, top, text), boxes with a bottom-left origin, each
+    line_counts lines tall (one each when not given).
     Returns index -> "page_header" | "page_footer" for the lines that are furniture, and the
     (label, line_key) of each running header and footer found."""
-    if pages < MIN_PAGES:
-        return {}, set()
     groups: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
+    numbers = []
     for index, (page_no, height, bottom, top, text) in enumerate(lines):
         if not height or len(text) > MAX_CHARS or not text.strip():
             continue
@@ -42,8 +55,12 @@ def find_furniture(lines: list[tuple[int, float, float, float, str]], pages: int
             # a box over the whole page (pdfium's boxes of some slide footers) says neither
             groups[_key(text)].append((index, None if in_top and in_bottom else
                                        "page_header" if in_top else "page_footer"))
-    out: dict[int, str] = {}
+            if len(text) < 16 and top > bottom and PAGE_NUMBER.fullmatch(text.strip()):
+                numbers.append(index)
+    out = bare_page_numbers(lines, numbers, line_counts) if numbers else {}
     keys: set[tuple[str, str]] = set()
+    if pages < MIN_PAGES:
+        return out, keys
     needed = max(MIN_PAGES, REPEAT_SHARE * pages)
     for key, members in groups.items():
         if len({lines[i][0] for i, _ in members}) < needed:
@@ -53,3 +70,65 @@ def find_furniture(lines: list[tuple[int, float, float, float, str]], pages: int
         out.update({i: own or label for i, own in members})
         keys.add((label, key))
     return out, keys
+
+
+def bare_page_numbers(lines: list[tuple[int, float, float, float, str]], candidates: list[int],
+                      line_counts: list[int] | None = None) -> dict[int, str]:
+    """index -> "page_header" | "page_footer" for each of the candidates (lines in the top or
+    bottom band that are only a number) that is a page number: alone on its row, with no line of
+    its page wholly beyond it toward that edge (a formula's exponents and a table's last row of
+    figures have text beside them), in the page's text size (a chapter's numeral is
+    PAGE_NUMBER_LINES of its lines or more)."""
+    out: dict[int, str] = {}
+    pages = _pages({lines[i][0] for i in candidates}, [(p, b, t, text) for p, _, b, t, text in lines], line_counts)
+    for i in candidates:
+        page_no, height, bottom, top, _ = lines[i]
+        boxes, line_height = pages[page_no]
+        if top - bottom > PAGE_NUMBER_LINES * line_height:
+            continue
+        if sum(b < top and t > bottom for b, t in boxes) > 1:  # more than itself on its row
+            continue
+        if (height - top) / height <= BAND and all(b < top for b, _ in boxes):  # nothing wholly above it
+            out[i] = "page_header"
+        elif bottom / height <= BAND and all(t > bottom for _, t in boxes):  # nothing wholly below it
+            out[i] = "page_footer"
+    return out
+
+
+def find_decorations(lines: list[tuple[int, float, float, float, float, str, int]]) -> set[int]:
+    """lines: (page_no, left, bottom, right, top, text, line count). The indices of lone glyphs
+    (not a digit: a chapter's numeral is a heading) DECORATION_LINES times the height of their
+    page's lines, with no text just right of them (a drop cap starts the word beside it)."""
+    glyphs = [i for i, (_, _, bottom, _, top, text, _) in enumerate(lines) if top - bottom >= MIN_DECORATION
+              and len(text.strip()) == 1 and not text.strip().isdigit()]
+    if not glyphs:
+        return set()
+    pages = _pages({lines[i][0] for i in glyphs}, [(p, b, t, text) for p, _, b, _, t, text, _ in lines],
+                   [line[6] for line in lines])
+    tall = [i for i in glyphs if lines[i][4] - lines[i][2] >= DECORATION_LINES * pages[lines[i][0]][1]]
+    out = set()
+    for i in tall:
+        page_no, left, bottom, right, top, _, _ = lines[i]
+        reach = right + (right - left)
+        if not any(j != i and p == page_no and right - 1 <= l <= reach and b < top and t > bottom
+                   for j, (p, l, b, _, t, _, _) in enumerate(lines)):
+            out.add(i)
+    return out
+
+
+def _pages(wanted: set[int], lines: list[tuple[int, float, float, str]], line_counts: list[int] | None
+           ) -> dict[int, tuple[list[tuple[float, float]], float]]:
+    """For each wanted page: the (bottom, top) of its lines with text, and the height of its
+    text lines, their lower quartile (pdfium runs two lines into one at a soft hyphen, which
+    overstates a block's height per line)."""
+    boxes: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    heights: dict[int, list[float]] = defaultdict(list)
+    for index, (page_no, bottom, top, text) in enumerate(lines):
+        if page_no in wanted and text.strip():
+            boxes[page_no].append((bottom, top))
+            heights[page_no].append((top - bottom) / max(line_counts[index] if line_counts else 1, 1))
+    out = {}
+    for page_no in wanted:
+        ranked = sorted(heights[page_no]) or [0.0]
+        out[page_no] = boxes[page_no], ranked[len(ranked) // 4]
+    return out

@@ -26,7 +26,7 @@ import pypdfium2.raw as pdfium_c
 
 from ...state.atomic import atomic_write_text
 from .base import Conversion, ConversionFailed, failure_reason
-from .furniture import BAND, find_furniture, line_key
+from .furniture import BAND, MIN_DECORATION, find_decorations, find_furniture, line_key
 from ..greek import lgr
 from ..greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
 from ..greek.lgr import GONE
@@ -39,6 +39,12 @@ from .text_fixes import clean_text, may_need_repair
 _LINE = re.compile(r"[^\S\r\n]*(\S(?:[^\r\n]*\S)?)")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe]")  # what FPDFText_GetText leaves out, and U+FFFE
 _HYPHENS = ("-", "\u00ad", "\u2010")
+_SOFT = "\ufffe"    # pdfium's mark of a soft hyphen that broke a word across lines (U+0002 too, where
+# it may also be an unmapped glyph: left alone)
+# a soft hyphen's next character this much taller or shorter (loose boxes: font ascent to descent)
+# is another text's: a body line's 9 pt against the gazette's masthead's 42 pt; bold and regular
+# faces of one size, 1.0-1.15
+JUMP_RATIO = 1.6
 HEADING_RATIO = 1.2       # a line this much larger than the body text is a heading
 SIZE_TOLERANCE = 0.6      # points: lines of one block have this font size
 LINE_GAP = 0.65           # a gap between two lines' boxes over this share of a line's height ends a block
@@ -96,9 +102,10 @@ class SafePdfExtractor:
             pdf.close()
         parsed = time.perf_counter()
         _mark_headings(pages, sizes)
+        if _mark_decorations(pages):  # first: a page number beside the coat of arms is alone on its row
+            repairs["decorations"] = _pages_with(pages, first, ("decoration",))
         if _mark_furniture(pages):
-            repairs["furniture"] = sorted({p for p, (_, _, blocks) in enumerate(pages, first)
-                                           if any(b.kind.startswith("page_") for b in blocks)})
+            repairs["furniture"] = _pages_with(pages, first, ("page_header", "page_footer"))
         data, markdown = _build(self.template, Path(path).stem, pages, pictures, first)
         done = time.perf_counter()
         return Conversion(None, len(pages), done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
@@ -178,10 +185,12 @@ class SafePdfExtractor:
         block = None
         l, b, r, t, size = 0.0, 0.0, width, height, 0.0
         last_b = last_h = last_size = 0.0
-        for m in _LINE.finditer(text):
-            line = m.group(1)
+        spans = [m.span(1) for m in _LINE.finditer(text)]
+        if aligned and _SOFT in text:
+            spans = _cut_at_jumps(spans, text, handle, rect, ref)
+        for first, end in spans:
+            line = text[first:end]
             if aligned:
-                first, end = m.span(1)
                 loose_box(handle, first, ref)
                 l, b, t = rect.left, rect.bottom, rect.top
                 loose_box(handle, end - 1, ref)
@@ -197,6 +206,8 @@ class SafePdfExtractor:
                 if wide or (mark < len(marks) and marks[mark] < end):
                     line = respace(handle, text, first, end, t - b, wide, marks, mark, rect, ref)
             if soft:
+                if line[-1] == _SOFT:  # a word cut where the text jumps (_cut_at_jumps): its hyphen shows
+                    line = line[:-1] + "-"
                 line = _CONTROLS.sub("", line).strip() if controls else line.replace("\ufffe", "").replace("\x02", "")
                 if not line:
                     continue
@@ -220,7 +231,57 @@ class SafePdfExtractor:
                 block = Block(line, l, b, r, t, size)
                 blocks.append(block)
             last_b, last_h, last_size = b, t - b, size
-        return text, blocks, lgr_state
+        return text, _top_first(blocks), lgr_state
+
+
+def _cut_at_jumps(spans: list[tuple[int, int]], text: str, handle: int, rect, ref: int) -> list[tuple[int, int]]:
+    """pdfium's lines, cut after a soft-hyphen mark where the next character is not the same
+    text's: not lower case, and its loose box JUMP_RATIO times taller or shorter than the one
+    before the mark (the last word of a gazette's first page runs into its masthead: `Θεσσαλο` +
+    `ΕΦΗΜΕΡΙΔΑ`). A column's last word going on at the next column's top keeps its line: one
+    text, one font."""
+    cuts = []
+    k = text.find(_SOFT, 1)
+    while 0 < k < len(text) - 1:
+        if text[k + 1].islower():  # the word goes on (a masthead starts with a capital): no box read
+            k = text.find(_SOFT, k + 1)
+            continue
+        LOOSE_BOX(handle, k - 1, ref)
+        before = rect.top - rect.bottom
+        LOOSE_BOX(handle, k + 1, ref)
+        after = rect.top - rect.bottom
+        if min(before, after) > 0 and max(before, after) > JUMP_RATIO * min(before, after):
+            cuts.append(k + 1)
+        k = text.find(_SOFT, k + 1)
+    if not cuts:
+        return spans
+    out = []
+    for first, end in spans:
+        while cuts and cuts[0] <= first:
+            cuts.pop(0)
+        while cuts and cuts[0] < end:
+            out.append((first, cuts[0]))
+            first = cuts.pop(0)
+        out.append((first, end))
+    return out
+
+
+def _top_first(blocks: list[Block]) -> list[Block]:
+    """The page's blocks with a run that pdfium read last but that lies wholly above all the
+    blocks before it (a gazette's masthead, drawn after the first page's text) moved first, in
+    pdfium's order. The longest such run: its lowest bottom at or above the others' highest top."""
+    if len(blocks) < 2 or blocks[-1].b < blocks[0].t:  # the last block, in every such run, is above the first
+        return blocks
+    highest = [blocks[0].t]  # highest[k]: the highest top of blocks[:k + 1]
+    for block in blocks[1:]:
+        highest.append(max(highest[-1], block.t))
+    lowest = blocks[-1].b
+    cut = 0
+    for k in range(len(blocks) - 1, 0, -1):  # blocks[k:] after blocks[:k]
+        lowest = min(lowest, blocks[k].b)
+        if lowest >= highest[k - 1]:
+            cut = k
+    return blocks[cut:] + blocks[:cut] if cut else blocks
 
 
 def _page_text(textpage) -> str:
@@ -302,11 +363,31 @@ def _mark_headings(pages: list[tuple[float, float, list[Block]]], sizes: dict) -
                 block.kind = "heading"
 
 
+def _pages_with(pages: list[tuple[float, float, list[Block]]], first: int, kinds: tuple[str, ...]) -> list[int]:
+    return [p for p, (_, _, blocks) in enumerate(pages, first) if any(b.kind in kinds for b in blocks)]
+
+
+def _mark_decorations(pages: list[tuple[float, float, list[Block]]]) -> int:
+    """Lone glyphs of a decoration (furniture.find_decorations) among the body's blocks: kept in
+    the JSON's background layer, out of the markdown."""
+    tall = {page_no for page_no, (_, _, page) in enumerate(pages, 1) for block in page
+            if len(block.text) == 1 and block.t - block.b >= MIN_DECORATION}
+    if not tall:
+        return 0
+    blocks = [(page_no, block) for page_no in sorted(tall) for block in pages[page_no - 1][2]
+              if block.kind in ("text", "heading") and block.text]
+    found = find_decorations([(p, b.l, b.b, b.r, b.t, b.text, len(b.lines)) for p, b in blocks])
+    for index in found:
+        blocks[index][1].kind = "decoration"
+    return len(found)
+
+
 def _mark_furniture(pages: list[tuple[float, float, list[Block]]]) -> int:
     """Blocks that repeat at one place on most pages become page_header / page_footer; a header
     that pdfium read as one block with the body text below it is split off."""
     blocks = [(page_no, height, block) for page_no, (_, height, page) in enumerate(pages, 1) for block in page]
-    found, keys = find_furniture([(p, h, b.b, b.t, b.text) for p, h, b in blocks], len(pages))
+    found, keys = find_furniture([(p, h, b.b, b.t, "" if b.kind == "decoration" else b.text)
+                                  for p, h, b in blocks], len(pages), [len(b.lines) for _, _, b in blocks])
     for index, label in found.items():
         blocks[index][2].kind = label
     if ("page_header", "") in keys or not any(label == "page_header" for label, _ in keys):
@@ -365,6 +446,10 @@ def _build(template: dict, name: str, pages: list[tuple[float, float, list[Block
             texts.append(item)
             if block.kind.startswith("page_"):  # page_header / page_footer: furniture, not the body
                 item.update(label=block.kind, content_layer="furniture", parent=furniture_ref)
+                furniture.append({"$ref": ref})
+                continue
+            if block.kind == "decoration":  # a glyph of an emblem or ornament: the page's background
+                item.update(content_layer="background", parent=furniture_ref)
                 furniture.append({"$ref": ref})
                 continue
             if block.kind == "heading":
