@@ -23,6 +23,17 @@ OCR_LANGS_HELP = "Tesseract languages, e.g. ell+eng+grc (grc is added for a poly
 LANGS = r"^[A-Za-z_]+(\+[A-Za-z_]+)*$"
 
 
+def _max_pages_per_unit():
+    """Page ranges, one field for every phase that has them (the CLI's one flag for all)."""
+    return Field(100, ge=1, description="A longer PDF is split into page ranges of this many pages, each a "
+                                        "queue item of its own (None: never split)")
+
+
+def _max_failed_page_share():
+    return Field(0.1, ge=0, le=1, description="A document with more failed pages than this share is problematic; "
+                                              "fewer are listed in failed_pages (Phase 2: math_failed_pages)")
+
+
 class OptionsError(ValueError):
     """A bad option value, said in one line that names the option."""
 
@@ -61,12 +72,8 @@ class ExtractOptions(_Options):
     # Ranges of 100 pages keep a range's own cost (a conversion's start, its part file, the
     # stitching) under 1% of its time and cut a 1,000-page volume into 10 queue items
     # (BENCHMARKS.md, "Page ranges").
-    max_pages_per_unit: int | None = Field(100, ge=1, description="A longer PDF is split into page ranges of "
-                                                                  "this many pages, each a queue item of its own "
-                                                                  "(None: never split)")
-    max_failed_page_share: float = Field(0.1, ge=0, le=1, description="A document with more failed pages than "
-                                                                      "this share is problematic; fewer are "
-                                                                      "listed in failed_pages")
+    max_pages_per_unit: int | None = _max_pages_per_unit()
+    max_failed_page_share: float = _max_failed_page_share()
 
     @field_validator("phase1_backend")
     @classmethod
@@ -119,6 +126,9 @@ class MathOptions(_Options):
     reprocess: bool = Field(False, description="Process again documents that were problematic (or done)")
     math_respawn_cap: int | None = Field(None, ge=0, description="Respawns allowed per math worker (None: "
                                                                  "GLOSSAPI_MATH_RESPAWN_CAP, default 5; 0: never)")
+    # the same ranges as Phase 1's; a math range costs its pages' scan, its part and one placement pass
+    max_pages_per_unit: int | None = _max_pages_per_unit()
+    max_failed_page_share: float = _max_failed_page_share()
 
     @field_validator("math_engine")
     @classmethod
