@@ -9,8 +9,9 @@ must not be taken for a finished one.
 
 A long document's page ranges get the hooks too, with the range: before(stem, pages=(first, last))
 and after_latex_map(stem, pages=...) once the range's part is written. Poison pages
-(`poison_pages`) make before() raise for any range (or whole document) that holds one: a page
-the engine cannot do, for the bisection of Phase 2's ranges.
+(`poison_pages`) make before() raise for any range that holds one: a page the engine cannot do,
+for the bisection of Phase 2's ranges (a whole document, whose pages the hooks are not told, is
+left alone).
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ class CrashingMath:
         to be interrupted."""
         if self.delay:
             time.sleep(self.delay)
-        held = self.poison_pages if pages is None else self.poison_pages & set(range(pages[0], pages[1] + 1))
+        held = self.poison_pages & set(range(pages[0], pages[1] + 1)) if pages else set()
         if held:
             raise RuntimeError(f"poison page {min(held)}")
 
