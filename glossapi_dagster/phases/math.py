@@ -33,6 +33,7 @@ from ..state import OutputLayout
 from ..state.atomic import atomic_write, atomic_write_text
 from ..state.artifacts import load_docling_json
 from ..state.ranges import RangeJournal, file_fingerprint
+from ..backends.math.textlayer.classing import DocFonts
 from ..backends.math.markdown import Placement, doc_items, locate, place
 from .long_docs import LongDocuments, run_with_ranges
 from .ranges import PageRange
@@ -93,7 +94,7 @@ class _Enricher:
     sources: dict
     textlayer: object
     decoder: object | None
-    hooks: object | None                # a registered engine's before(stem) and after_latex_map(stem)
+    hooks: object | None                # a registered engine's before(stem) and after_latex_map(stem) (+ pages=)
     engine: str
     max_latex_chars: int
     worker: str
@@ -139,7 +140,7 @@ class _Enricher:
         journal = RangeJournal(self.layout.root, stem, "", "math")
         must_read = _formula_pages(doc)
         wanted = set(range(item.first, item.last + 1))
-        scan = self.textlayer.scan(pdf, must_read, pages=wanted, fonts=self._fonts(journal, pdf, must_read))
+        scan = self.textlayer.scan(pdf, must_read, pages=wanted, fonts=self._fonts(stem, journal, pdf, must_read))
         targets = self._targets(scan, doc, wanted)
         if self.decoder is not None:
             self._decode_with_model(pdf, targets)
@@ -152,12 +153,11 @@ class _Enricher:
             self.hooks.after_latex_map(stem, pages=pages)
         return {"pages": item.pages, "formulas": len(targets), "seconds": round(seconds, 4)}
 
-    def _fonts(self, journal: RangeJournal, pdf: Path, must_read: set[int]):
+    def _fonts(self, stem: str, journal: RangeJournal, pdf: Path, must_read: set[int]) -> DocFonts:
         """The document's fonts (the body font; see textlayer DocFonts), read once per document by the
-        first worker that needs them and kept beside its parts; the others wait for them (a lock)."""
-        from ..backends.math.textlayer.classing import DocFonts
-
-        docling = self.layout.docling_json(journal.folder.name)
+        first worker that needs them and kept beside its parts; the others wait for them (a lock).
+        A new PDF or a new Docling JSON (which pages must be read) reads them again."""
+        docling = self.layout.docling_json(stem)
         key = f"{file_fingerprint(pdf)}/{file_fingerprint(docling) if docling.exists() else ''}"
         journal.folder.mkdir(parents=True, exist_ok=True)
         kept = journal.folder / "fonts.json"
