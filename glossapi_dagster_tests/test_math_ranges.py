@@ -248,16 +248,20 @@ def test_too_many_poison_pages_make_it_problematic_naming_them(out, extracted):
 
 def test_a_range_past_the_respawn_cap_sets_its_document_aside(out, extracted, monkeypatch):
     monkeypatch.setenv("GLOSSAPI_MATH_RESPAWN_CAP", "0")
-    math(out, devices=[0], engine=use_crash_engine(stems=["long"]))  # short first (larger than a range), then long
+    # the range 1-10 kills its worker; a second a document or range, so the other worker is not
+    # through the queue by then
+    report = math(out, engine=use_crash_engine(kill_pages=[5], delay=1.0))
     r = rows(out)
     assert r["short"]["math_status"] == "success"
     assert r["long"]["math_status"] == "fatal" and "respawn cap" in r["long"]["math_error"]
     assert r["long"]["math_error"].startswith("pages 1-10: ")
+    assert len(report.exhausted) == 1                                 # the other worker lived on ...
+    assert len(done_ranges(out)) <= 2                                 # ... but its other ranges were withdrawn
     layout = OutputLayout(out)
     assert SkipList(layout.skiplist).read() == {"long"}
     assert (layout.quarantine("downloads") / "long.pdf").is_file()
     assert markdown(out) == markdown(extracted["base"])
-    assert done_ranges(out) == []  # its range's part was written, but the journal never had it: not trusted
+    assert (1, 10) not in done_ranges(out)  # its part was written, but the journal never had it: not trusted
 
 
 def test_ranges_no_device_is_left_for_set_their_document_aside(out, extracted, monkeypatch):

@@ -95,6 +95,8 @@ class LongDocuments:
             return None
         if outcome.status in self.set_aside:
             doc.set_aside = True
+            if self.pool is not None:  # its other ranges would only charge more respawns
+                self.pool.withdraw(i for i, s in self.stem_of.items() if s == stem and isinstance(i, PageRange))
             outcome = ItemOutcome(doc.item, outcome.status, error=f"pages {item.first}-{item.last}: {outcome.error}"[:2000],
                                   attempts=outcome.attempts, worker=outcome.worker, seconds=outcome.seconds)
             self.completed.append((doc.stem, outcome))
