@@ -61,7 +61,7 @@ def _glyphs(textpage, geometry: bool = True) -> list[Glyph]:
             ch, broken = (mapped, False) if mapped else (ch, True)
         elif is_broken_char(ch):
             broken = True
-        else:
+        elif geometry:  # DocFonts needs no symbol's reading
             ch = misread_symbol(font, ch) or ch
         if not geometry:
             out.append(Glyph(ch, font, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, i, broken, TEXT, chr(code)))
