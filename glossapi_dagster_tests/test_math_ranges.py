@@ -130,7 +130,9 @@ def test_a_range_scan_with_the_document_fonts_gives_the_whole_scans_formulas(cor
 def test_two_workers_share_the_ranges_and_match_a_whole_run(extracted, out, instance):
     res = resources(extracted["in"], out)
     assert materialize_manifest(instance, res).success  # the copied store's shards, in this instance
-    result = materialize_math(instance, res, math_engine="textlayer", max_pages_per_unit=UNIT)  # the asset's door
+    # the asset's door; the crash engine only waits half a second an item (so that a worker that
+    # starts late still finds ranges left) and decodes with the text layer
+    result = materialize_math(instance, res, math_engine=use_crash_engine(delay=0.5), max_pages_per_unit=UNIT)
     assert result.success
     row, whole_row = rows(out)["long"], rows(extracted["whole"])["long"]
     assert row["math_status"] == "success" and row["math_enriched"] is True, row["math_error"]
