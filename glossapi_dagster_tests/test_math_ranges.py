@@ -277,3 +277,12 @@ def test_ranges_no_device_is_left_for_set_their_document_aside(out, extracted, m
     assert SkipList(layout.skiplist).read() == {"short", "long"}
     assert {p.name for p in layout.quarantine("downloads").iterdir()} == {"short.pdf", "long.pdf"}
     assert done_ranges(out) == [] and markdown(out) == markdown(extracted["base"])
+
+
+def test_reprocess_starts_again_from_phase1s_markdown(out, extracted):
+    math(out)
+    first = markdown(out)
+    math(out, reprocess=True)  # every range again (the journal was closed), placed into Phase 1's markdown
+    assert markdown(out) == first == markdown(extracted["whole"])
+    assert len(done_ranges(out)) == 2 * PAGES // UNIT
+    assert comparable(latex_map(out)) == comparable(latex_map(extracted["whole"]))
