@@ -24,9 +24,15 @@ LANGS = r"^[A-Za-z_]+(\+[A-Za-z_]+)*$"
 
 
 def pages_per_unit_field():
-    """max_pages_per_unit, as every phase that takes long documents as page ranges declares it."""
+    """max_pages_per_unit, as every phase that takes long documents as page ranges declares it (one
+    description: run_sample makes one CLI flag of the phases' same-named fields)."""
     return Field(100, ge=1, description="A longer PDF is split into page ranges of this many pages, each a "
                                         "queue item of its own (None: never split)")
+
+
+def _max_failed_page_share():
+    return Field(0.1, ge=0, le=1, description="A document with more failed pages than this share is problematic; "
+                                              "fewer are listed in failed_pages (Phase 2: math_failed_pages)")
 
 
 class OptionsError(ValueError):
@@ -68,9 +74,7 @@ class ExtractOptions(_Options):
     # stitching) under 1% of its time and cut a 1,000-page volume into 10 queue items
     # (BENCHMARKS.md, "Page ranges").
     max_pages_per_unit: int | None = pages_per_unit_field()
-    max_failed_page_share: float = Field(0.1, ge=0, le=1, description="A document with more failed pages than "
-                                                                      "this share is problematic; fewer are "
-                                                                      "listed in failed_pages")
+    max_failed_page_share: float = _max_failed_page_share()
 
     @field_validator("phase1_backend")
     @classmethod
@@ -129,6 +133,9 @@ class MathOptions(_Options):
     reprocess: bool = Field(False, description="Process again documents that were problematic (or done)")
     math_respawn_cap: int | None = Field(None, ge=0, description="Respawns allowed per math worker (None: "
                                                                  "GLOSSAPI_MATH_RESPAWN_CAP, default 5; 0: never)")
+    # the same ranges as Phase 1's; a math range costs its pages' scan, its part and one placement pass
+    max_pages_per_unit: int | None = pages_per_unit_field()
+    max_failed_page_share: float = _max_failed_page_share()
 
     @field_validator("math_engine")
     @classmethod

@@ -33,6 +33,7 @@ class LongDoc:
     failed: dict = field(default_factory=dict)      # page -> reason
     results: list = field(default_factory=list)     # each range's ItemOutcome, this run
     redone: int = 0                                 # ranges this run converted
+    set_aside: bool = False                         # one range's outcome set the whole document aside
 
     def covered(self) -> int:
         return sum(last - first + 1 for first, last in self.done) + len(self.failed)
@@ -45,13 +46,17 @@ class LongDoc:
 
 class LongDocuments:
     def __init__(self, layout: OutputLayout, unit: int | None, max_failed_share: float,
-                 complete: Callable[[LongDoc], dict], log=None, phase: str = "extract", inputs=None):
+                 complete: Callable[[LongDoc], dict], log=None, phase: str = "extract", inputs=None,
+                 set_aside: tuple = ()):
         """complete(doc) assembles a document whose pages are all done or failed (doc.done, doc.failed,
         its parts in doc.journal) and returns its result; ValueError/KeyError/OSError: problematic.
         inputs(row): the files a part is made from besides the PDF (OCR's and math's: the extracted
-        outputs); a part made from another version of any of them is not reused."""
+        outputs); a part made from another version of any of them is not reused.
+        `set_aside`: range statuses that make the whole document that outcome at once, its journal
+        kept for when it is brought back (math: FATAL, past the respawn cap, and SKIPPED, no device
+        left); otherwise a failed range is bisected and a skipped one waits for the next run."""
         self.layout, self.unit, self.max_failed_share = layout, unit, max_failed_share
-        self.complete, self.log, self.phase = complete, log, phase
+        self.complete, self.log, self.phase, self.set_aside = complete, log, phase, set_aside
         self.inputs = inputs or (lambda row: [])
         self.docs: dict[str, LongDoc] = {}
         self.pool = None
@@ -91,6 +96,18 @@ class LongDocuments:
     def on_outcome(self, stem: str, outcome: ItemOutcome) -> ItemOutcome | None:
         """A range's outcome; the document's own once it is complete, else None (no store row yet)."""
         doc, item = self.docs[stem], outcome.item
+        if doc.set_aside:  # what its other ranges finished still counts for a later run
+            if outcome.status == SUCCESS:
+                doc.journal.record(item.first, item.last, "done")
+            return None
+        if outcome.status in self.set_aside:
+            doc.set_aside = True
+            if self.pool is not None:  # its other ranges would only charge more respawns
+                self.pool.withdraw(i for i, s in self.stem_of.items() if s == stem and isinstance(i, PageRange))
+            outcome = ItemOutcome(doc.item, outcome.status, error=f"pages {item.first}-{item.last}: {outcome.error}"[:2000],
+                                  attempts=outcome.attempts, worker=outcome.worker, seconds=outcome.seconds)
+            self.completed.append((doc.stem, outcome))
+            return outcome
         if outcome.status == SUCCESS:
             doc.journal.record(item.first, item.last, "done")
             doc.done.append((item.first, item.last))

@@ -158,6 +158,14 @@ class WorkerPool:
         self.queue.extendleft(reversed(items))
         self._wake_parked()
 
+    def withdraw(self, items: Iterable) -> None:
+        """Queued items taken back (from on_batch: e.g. the other ranges of a document set aside);
+        one in progress finishes."""
+        gone = set(items)
+        kept = [item for item in self.queue if item not in gone]
+        self.queue.clear()
+        self.queue.extend(kept)
+
     def summary(self) -> Summary:
         counts = self.report.counts()
         done = len(self.report.outcomes)

@@ -71,9 +71,11 @@ class RangeJournal:
         return sorted(set(done)), failed
 
     def close(self) -> None:
-        """The document is written (or problematic): its parts go, the journal says so."""
-        for part in self.folder.glob("*.part.zst"):
-            part.unlink(missing_ok=True)
+        """The document is written (or problematic): its parts (and what a phase kept beside them)
+        go, the journal says so."""
+        for part in self.folder.glob("*"):
+            if part != self.path and part.is_file():
+                part.unlink(missing_ok=True)
         if self.folder.is_dir():
             self.record(0, 0, "stitched")
 

@@ -55,6 +55,7 @@ COLUMNS: dict[str, pa.DataType] = {
     "greek_ratio": _F,
     "math_status": _S,
     "math_error": _S,
+    "math_failed_pages": _S,       # a long document's pages Phase 2 could not do, "3,7" (phases/math.py)
     "updated_at": pa.timestamp("us", tz="UTC"),
 }
 

@@ -14,6 +14,7 @@ What cannot be found is left as it was and reported (placed: false), never guess
 """
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import unicodedata
@@ -155,18 +156,37 @@ def source_pattern(source: list[tuple[str, ...]]) -> re.Pattern | None:
     return re.compile(head + body + tail)
 
 
+class _Edits(list):
+    """The edits made so far, (start, end, text), and their spans in order: whether a new span is
+    free takes a bisection, not a look at every edit (a long document has tens of thousands).
+    Every span is non-empty (an item's text, a formula's characters) and none overlaps another."""
+
+    def __init__(self):
+        super().__init__()
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def append(self, edit: tuple[int, int, str]) -> None:
+        super().append(edit)
+        i = bisect.bisect_right(self.starts, edit[0])
+        self.starts.insert(i, edit[0])
+        self.ends.insert(i, edit[1])
+
+    def free(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self.starts, start)
+        return (i == 0 or self.ends[i - 1] <= start) and (i == len(self.starts) or self.starts[i] >= end)
+
+
 def place(markdown: str, items: list[Item], placements: list[Placement]) -> tuple[str, dict[int, bool]]:
     """The markdown with every placeable formula in place, and which were placed."""
-    edits: list[tuple[int, int, str]] = []
+    edits = _Edits()
     placed: dict[int, bool] = {}
     by_ref = {it.ref: it for it in items}
     on_page: dict[int, list[Item]] = {}
     for it in items:
         if it.span and it.bbox and it.page_no is not None:
             on_page.setdefault(it.page_no, []).append(it)
-
-    def free(start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e, _ in edits)
+    free = edits.free
 
     order = sorted(placements, key=lambda p: (not p.display, p.page_no, -p.bbox[3], p.bbox[0]))
     for p in order:
@@ -202,10 +222,11 @@ def place(markdown: str, items: list[Item], placements: list[Placement]) -> tupl
         else:
             ok = _replace_inside(markdown, p, on_page.get(p.page_no, []), text, edits, free)
         placed[p.index] = ok
-    out = markdown
-    for s, e, text in sorted(edits, key=lambda x: x[0], reverse=True):
-        out = out[:s] + text + out[e:]
-    return out, placed
+    pieces, cursor = [], 0
+    for s, e, text in sorted(edits, key=lambda x: x[0]):  # one pass, not a copy of the text per edit
+        pieces += [markdown[cursor:s], text]
+        cursor = e
+    return "".join(pieces) + markdown[cursor:], placed
 
 
 def _replace_inside(markdown: str, p: Placement, page_items: list[Item], text: str, edits, free) -> bool:

@@ -30,7 +30,7 @@ import logging
 import os
 import time
 
-from .classing import _classify
+from .classing import DocFonts, _classify, document_fonts
 from .formulas import _find_formulas, _formula
 from .glyphs import _glyphs, _may_hold_math, _rules
 from .scan import DocScan, Formula, PageScan
@@ -49,37 +49,52 @@ class TextLayerMath:
         self.max_pages = max_pages
 
     # -- public -------------------------------------------------------------------------------
-    def scan(self, path: str | os.PathLike, must_read: set[int] = frozenset()) -> DocScan:
+    def scan(self, path: str | os.PathLike, must_read: set[int] = frozenset(), pages: set[int] | None = None,
+             fonts: DocFonts | None = None) -> DocScan:
         """Every page whose fonts or characters could hold math is read glyph by glyph (the other
-        pages cost one look at their fonts and text); `must_read` pages always are."""
+        pages cost one look at their fonts and text); `must_read` pages always are. `pages`: only
+        these (a page range), classed with the whole document's `fonts` (fonts()), so that they
+        give the formulas a whole scan gives on them."""
+        started = time.perf_counter()
+        read = self._read(path, must_read, pages, geometry=True)
+        glyphs = [g for p in read for g in sorted(p.glyphs, key=lambda g: g.index)]
+        body = _classify(glyphs, fonts if pages is not None else None)
+        body_family = font_family(body) if body else ""
+        for page in read:
+            page.formulas = _find_formulas(page, body_family)
+        return DocScan(read, body, time.perf_counter() - started)
+
+    def fonts(self, path: str | os.PathLike, must_read: set[int] = frozenset()) -> DocFonts:
+        """The document's DocFonts, from the pages a whole scan reads, without their geometry."""
+        read = self._read(path, must_read, None, geometry=False)
+        return document_fonts([g for p in read for g in sorted(p.glyphs, key=lambda g: g.index)])
+
+    def _read(self, path, must_read: set[int], pages: set[int] | None, geometry: bool) -> list[PageScan]:
         import pypdfium2 as pdfium
 
-        started = time.perf_counter()
         pdf = pdfium.PdfDocument(os.fspath(path))
         try:
-            pages = []
+            out = []
             count = len(pdf) if self.max_pages is None else min(len(pdf), self.max_pages)
             for index in range(count):
+                if pages is not None and index + 1 not in pages:
+                    continue
                 page = pdf[index]
                 try:
                     width, height = page.get_size()
                     textpage = page.get_textpage()
                     try:
                         read = index + 1 in must_read or _may_hold_math(page, textpage)
-                        glyphs = _glyphs(textpage) if read else []
+                        glyphs = _glyphs(textpage, geometry) if read else []
                     finally:
                         textpage.close()
-                    rules = _rules(page) if glyphs else []
+                    rules = _rules(page) if glyphs and geometry else []
                 finally:
                     page.close()
-                pages.append(PageScan(index + 1, width, height, glyphs, rules))
+                out.append(PageScan(index + 1, width, height, glyphs, rules))
         finally:
             pdf.close()
-        body = _classify([g for p in pages for g in sorted(p.glyphs, key=lambda g: g.index)])
-        body_family = font_family(body) if body else ""
-        for page in pages:
-            page.formulas = _find_formulas(page, body_family)
-        return DocScan(pages, body, time.perf_counter() - started)
+        return out
 
     def decode_region(self, scan: DocScan, page_no: int, bbox: tuple[float, float, float, float],
                       display: bool = True) -> Formula:

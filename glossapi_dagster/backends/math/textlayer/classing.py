@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from .scan import BROKEN, Glyph, STRONG, SYMBOL, TEXT, WEAK, _WEAK_CHARS
 from .symbols import (
@@ -9,17 +10,41 @@ from .symbols import (
 )
 
 
-def _classify(glyphs: list[Glyph]) -> str | None:
-    """Class every glyph; returns the body font (the one with the most characters)."""
-    if not glyphs:
-        return None
+@dataclass(frozen=True)
+class DocFonts:
+    """What classing takes from the whole document, not from one page: the body font (the one with
+    the most characters) and the fonts whose unmapped glyphs are garbled text. A scan of some pages
+    (a page range) given the whole document's DocFonts classes its glyphs as a whole scan does."""
+
+    body: str | None
+    textlike_broken: frozenset[str] = frozenset()
+
+    def to_dict(self) -> dict:
+        return {"body": self.body, "textlike_broken": sorted(self.textlike_broken)}
+
+    @classmethod
+    def of(cls, d: dict) -> "DocFonts":
+        return cls(d["body"], frozenset(d["textlike_broken"]))
+
+
+def document_fonts(glyphs: list[Glyph]) -> DocFonts:
+    """`glyphs`: every read page's, in page order, each page in content order (only their font,
+    index and broken flag are looked at)."""
     fonts = Counter(g.font for g in glyphs if not g.broken)
     body = fonts.most_common(1)[0][0] if fonts else None
-    body_family = font_family(body) if body else ""
-    textlike_broken = _textlike_broken_fonts(glyphs)
+    return DocFonts(body, frozenset(_textlike_broken_fonts(glyphs)))
+
+
+def _classify(glyphs: list[Glyph], fonts: DocFonts | None = None) -> str | None:
+    """Class every glyph; returns the body font. `fonts`: the document's, where `glyphs` are only
+    some of its pages' (else they are the document's own)."""
+    if not glyphs and fonts is None:
+        return None
+    fonts = fonts or document_fonts(glyphs)
+    body_family = font_family(fonts.body) if fonts.body else ""
     for g in glyphs:
-        g.kind = _kind(g, body_family, textlike_broken)
-    return body
+        g.kind = _kind(g, body_family, fonts.textlike_broken)
+    return fonts.body
 
 
 def _textlike_broken_fonts(glyphs: list[Glyph]) -> set[str]:

@@ -30,7 +30,9 @@ def _may_hold_math(page, textpage) -> bool:
                or math_alphanumeric(c) is not None for c in set(text))
 
 
-def _glyphs(textpage) -> list[Glyph]:
+def _glyphs(textpage, geometry: bool = True) -> list[Glyph]:
+    """The page's glyphs; without `geometry`, only what DocFonts needs (character, font, index,
+    broken: the same glyphs, their size and boxes left at 0), at about half the cost."""
     import pypdfium2.raw as raw
 
     tp = textpage.raw
@@ -53,17 +55,20 @@ def _glyphs(textpage) -> list[Glyph]:
             continue  # rotated text (a margin stamp) is not a formula
         raw.FPDFText_GetFontInfo(tp, i, buf, 256, ctypes.byref(flags))
         font = base_font(buf.value.decode("utf-8", "replace"))
-        size = float(raw.FPDFText_GetFontSize(tp, i)) or 1.0
-        raw.FPDFText_GetCharOrigin(tp, i, ctypes.byref(ox), ctypes.byref(oy))
-        raw.FPDFText_GetCharBox(tp, i, ctypes.byref(l), ctypes.byref(r), ctypes.byref(b), ctypes.byref(t))
         ch, broken = ADOBE_PUA.get(code) or chr(code), False
         if unmapped:
             mapped = decode_tex_glyph(font, code)
             ch, broken = (mapped, False) if mapped else (ch, True)
         elif is_broken_char(ch):
             broken = True
-        else:
+        elif geometry:  # DocFonts needs no symbol's reading
             ch = misread_symbol(font, ch) or ch
+        if not geometry:
+            out.append(Glyph(ch, font, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, i, broken, TEXT, chr(code)))
+            continue
+        size = float(raw.FPDFText_GetFontSize(tp, i)) or 1.0
+        raw.FPDFText_GetCharOrigin(tp, i, ctypes.byref(ox), ctypes.byref(oy))
+        raw.FPDFText_GetCharBox(tp, i, ctypes.byref(l), ctypes.byref(r), ctypes.byref(b), ctypes.byref(t))
         x0, x1, y0, y1 = l.value, r.value, b.value, t.value
         if x1 - x0 <= 0.01 and y1 - y0 <= 0.01:  # no outline (an empty glyph): a nominal box
             x0, x1, y0, y1 = ox.value, ox.value + 0.5 * size, oy.value, oy.value + 0.7 * size

@@ -5,6 +5,7 @@ Used by the text-layer math backend; pure data and small functions, no PDF libra
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -12,6 +13,7 @@ import unicodedata
 _SUBSET = re.compile(r"^[A-Z]{6}\+")
 
 
+@functools.lru_cache(maxsize=4096)  # called per glyph; a document has a few dozen font names
 def base_font(name: str) -> str:
     """'/ABCDEF+CMMI10' -> 'CMMI10'."""
     return _SUBSET.sub("", (name or "").lstrip("/"))
@@ -22,6 +24,7 @@ def font_family(name: str) -> str:
     return re.sub(r"\d+$", "", base_font(name)) or base_font(name)
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(name: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", base_font(name).upper())
 
