@@ -31,8 +31,11 @@ def pages_per_unit_field():
 
 
 def _max_failed_page_share():
-    return Field(0.1, ge=0, le=1, description="A document with more failed pages than this share is problematic; "
-                                              "fewer are listed in failed_pages (Phase 2: math_failed_pages)")
+    """One description for every phase: the CLI's `ocr` takes OCR's and math's options as one flag."""
+    return Field(0.1, ge=0, le=1, description="A document with more failed pages than this share is problematic "
+                                              "(OCR: a failed OCR); fewer are listed in failed_pages "
+                                              "(ocr_failed_pages, whose pages keep their text layer; "
+                                              "math_failed_pages)")
 
 
 class OptionsError(ValueError):
@@ -109,10 +112,7 @@ class OcrOptions(_Options):
     benchmark_mode: bool = Field(False, description="Skip the per-document and per-page metrics files")
     # as ExtractOptions': a long document's ranges OCR'd by any worker, journaled, bisected on failure
     max_pages_per_unit: int | None = pages_per_unit_field()
-    max_failed_page_share: float = Field(0.1, ge=0, le=1, description="A document with more pages whose OCR "
-                                                                      "failed than this share is a failed OCR; "
-                                                                      "fewer keep their text layer and are "
-                                                                      "listed in ocr_failed_pages")
+    max_failed_page_share: float = _max_failed_page_share()
 
     def engine_options(self) -> dict:
         """The OCR engines' keyword arguments."""
