@@ -53,8 +53,8 @@ class Placement:
 
 
 def doc_items(doc: dict) -> list[Item]:
-    """The text items of a Docling JSON document, in reading order (the body tree), with their
-    page and box."""
+    """The text items of a Docling JSON document that its markdown holds, in reading order (the
+    body tree, body layer), with their page and box."""
     texts = {t["self_ref"]: t for t in doc.get("texts", [])}
     groups = {g["self_ref"]: g for g in doc.get("groups", [])}
     heights = {int(k): (v.get("size") or {}).get("height") for k, v in (doc.get("pages") or {}).items()}
@@ -65,7 +65,9 @@ def doc_items(doc: dict) -> list[Item]:
             ref = child.get("$ref") or child.get("cref")
             if ref in texts:
                 t = texts[ref]
-                if t.get("label") in _TEXT_LABELS:
+                # a running header or page number moved to the furniture (or a decoration to the
+                # background) stays in the body's tree but not in the markdown: it has no span there
+                if t.get("label") in _TEXT_LABELS and t.get("content_layer", "body") == "body":
                     out.append(_item(t, heights))
                 walk(t)
             elif ref in groups:
