@@ -9,17 +9,13 @@ cap come through the tests' crash engine (crash_math.py), whose hooks get each r
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
-import subprocess
-import sys
 import textwrap
 import threading
 from collections import Counter
 from pathlib import Path
 
-import psutil
 import pytest
 
 from glossapi_dagster.backends.math.textlayer import TextLayerMath
@@ -33,7 +29,8 @@ from glossapi_dagster.state.ranges import RangeJournal
 from . import long_pdf
 from .conftest import resources, temp_instance
 from .crash_math import use_crash_engine
-from .test_page_ranges import _wait_for, _workers, assert_every_page_once
+from .kills import kill_controller_when, pool_workers, wait_for
+from .test_page_ranges import assert_every_page_once
 
 pytestmark = pytest.mark.timeout(300)
 SOURCES = ["code_and_formula.pdf", "2305.03393v1-pg9.pdf", "4.5.chain_rule.pdf", "MAS029-LECTURE1-7.9.2020_nc.pdf",
@@ -158,8 +155,8 @@ def test_a_killed_worker_costs_its_range_only(extracted, out):
     killed = []
 
     def kill_one():
-        _wait_for(lambda: len(done_ranges(out)) >= 2, what="two finished ranges")
-        victim = _workers()[0]
+        wait_for(lambda: len(done_ranges(out)) >= 2, what="two finished ranges")
+        victim = pool_workers()[0]
         killed.append(victim.pid)
         victim.send_signal(signal.SIGKILL)
 
@@ -190,17 +187,7 @@ CONTROLLER = textwrap.dedent("""
 
 
 def test_a_killed_controller_reruns_only_the_missing_ranges(extracted, out):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen([sys.executable, "-c", CONTROLLER, str(out)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for(lambda: len(done_ranges(out)) >= 2, timeout=120, what="two finished ranges")
-        workers = psutil.Process(proc.pid).children(recursive=True)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    _, alive = psutil.wait_procs(workers, timeout=30)  # the workers go with their controller
-    assert not alive
+    kill_controller_when(CONTROLLER, [out], lambda: len(done_ranges(out)) >= 2, what="two finished ranges")
     first_run = done_ranges(out)
     assert 2 <= len(first_run) < PAGES // UNIT, "the document finished before the kill"
     assert rows(out)["long"].get("math_status") is None or rows(out)["long"]["math_status"] != "success"

@@ -9,11 +9,8 @@ are compared with the same document OCR'd whole (max_pages_per_unit=None).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
-import subprocess
-import sys
 import textwrap
 import threading
 from collections import Counter
@@ -30,7 +27,7 @@ from glossapi_dagster.state.ranges import RangeJournal
 
 from .conftest import REPO
 from .long_pdf import compose_pdf
-from .test_page_ranges import _wait_for, _workers
+from .kills import kill_controller_when, pool_workers, wait_for
 
 pytestmark = pytest.mark.timeout(600)
 UNIT = 8
@@ -147,7 +144,7 @@ def test_two_workers_ocr_the_ranges_and_match_the_whole_document(mixed, whole, t
 
 def busy_worker(out: Path) -> tuple[psutil.Process, str] | None:
     """A worker in the middle of a range (its marker names it), and the range."""
-    logs, alive = out / "logs" / "ocr_workers", {p.pid: p for p in _workers()}
+    logs, alive = out / "logs" / "ocr_workers", {p.pid: p for p in pool_workers()}
     for marker in logs.glob("gpu*.current"):
         held = marker.read_text(encoding="utf-8").strip()
         for log in logs.glob(f"{marker.stem}_*.log") if "#pages=" in held else ():
@@ -162,7 +159,7 @@ def test_a_worker_killed_mid_document_loses_no_range(mixed, whole, tmp_path):
     killed = []
 
     def kill_one():
-        _wait_for(lambda: len(done_ranges(out)) >= 1 and busy_worker(out), what="a finished range, another begun")
+        wait_for(lambda: len(done_ranges(out)) >= 1 and busy_worker(out), what="a finished range, another begun")
         victim, held = busy_worker(out)
         killed.append(held)
         victim.send_signal(signal.SIGKILL)
@@ -188,17 +185,8 @@ CONTROLLER = textwrap.dedent("""
 
 def test_a_rerun_after_the_controller_is_killed_ocrs_only_the_missing_ranges(mixed, whole, tmp_path):
     out = copy_of(mixed, tmp_path / "out")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen([sys.executable, "-c", CONTROLLER, str(mixed / "in"), str(out), str(UNIT)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for(lambda: len(done_ranges(out)) >= 1, timeout=300, what="a finished range")
-        workers = psutil.Process(proc.pid).children(recursive=True)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    _, alive = psutil.wait_procs(workers, timeout=30)        # the workers go with their controller
-    assert not alive
+    kill_controller_when(CONTROLLER, [mixed / "in", out, UNIT], lambda: len(done_ranges(out)) >= 1, timeout=300,
+                         what="a finished range")
     first_run = done_ranges(out)
     assert 1 <= len(first_run) < len(RANGES), "the document finished before the kill"
     assert rows(out)[STEM].get("ocr_success") is not True

@@ -10,15 +10,11 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import textwrap
 import threading
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import psutil
 import pytest
 
 from glossapi_dagster.corpus import Corpus
@@ -27,6 +23,7 @@ from glossapi_dagster.phases.ranges import missing_ranges
 from glossapi_dagster.state import OutputLayout, ProgressStore
 from glossapi_dagster.state.ranges import RangeJournal, file_fingerprint
 from glossapi_dagster_tests import long_pdf, poison_backend
+from glossapi_dagster_tests.kills import kill_controller_when, pool_workers, wait_for
 
 pytestmark = pytest.mark.timeout(600)
 LONG_SOURCES = ["FEK_A_5_-_17.01.2018.pdf", "GeoTopo-komprimiert.pdf", "FEK_A_79_-_30.04.2018.pdf"]
@@ -160,26 +157,14 @@ def test_ranges_of_a_gazette_read_as_one_conversion(corpus, tmp_path, dagster_ho
 
 
 # -- resume -------------------------------------------------------------------------------
-def _wait_for(predicate, timeout: float = 120.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-def _workers() -> list[psutil.Process]:
-    me = psutil.Process()
-    return [p for p in me.children(recursive=True) if "glossapi_dagster.pool.worker_main" in " ".join(p.cmdline())]
-
-
 def test_worker_killed_mid_document_loses_no_range(long_input, tmp_path, dagster_home, poison):
     poison.setenv("GLOSSAPI_TEST_PAGE_DELAY", "0.004")  # ~0.4 s a range of 100 pages
     out = tmp_path / "out"
     killed = []
 
     def kill_one():
-        _wait_for(lambda: len(done_ranges(out, "long")) >= 2, what="two finished ranges")
-        victim = _workers()[0]
+        wait_for(lambda: len(done_ranges(out, "long")) >= 2, what="two finished ranges")
+        victim = pool_workers()[0]
         killed.append(victim.pid)
         victim.send_signal(signal.SIGKILL)
 
@@ -207,17 +192,8 @@ CONTROLLER = textwrap.dedent("""
 
 def test_controller_killed_mid_document_rerun_converts_only_missing(long_input, tmp_path, dagster_home, poison):
     out = tmp_path / "out"
-    env = {**os.environ, "GLOSSAPI_TEST_PAGE_DELAY": "0.01", "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen([sys.executable, "-c", CONTROLLER, str(long_input), str(out)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for(lambda: len(done_ranges(out, "long")) >= 3, timeout=300, what="three finished ranges")
-        workers = psutil.Process(proc.pid).children(recursive=True)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    _, alive = psutil.wait_procs(workers, timeout=30)  # the workers go with their controller
-    assert not alive
+    kill_controller_when(CONTROLLER, [long_input, out], lambda: len(done_ranges(out, "long")) >= 3, timeout=300,
+                         what="three finished ranges", env={"GLOSSAPI_TEST_PAGE_DELAY": "0.01"})
     first_run = done_ranges(out, "long")
     assert len(first_run) < 10, "the document finished before the kill"
     assert rows(out).get("long", {}).get("extract_status") != "success"

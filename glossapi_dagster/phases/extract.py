@@ -15,11 +15,12 @@ from ..datamodel.engines import load_factory, registered_phase1_backends
 from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
 from ..state.ranges import RangeJournal
-from ..state.errors import OutputUnavailable, is_resource_error
+from ..state.errors import OutputUnavailable
 from ..state.artifacts import write_artifacts
 from ..backends.quality.stats import per_page_stats, text_stats
 from ..backends.ocr.pages import ocr_and_merge, page_sources
 from ..backends.quality.triage import TRIAGE_COLUMNS, triage
+from .disk import stop_on_disk_faults
 from .long_docs import LongDocuments, run_with_ranges
 from .ranges import PageRange
 from .stitch import merge_pieces, read_part, stitch, write_part
@@ -224,12 +225,8 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
     metrics = None if benchmark_mode else {**result, "timings": piece["timings"], "per_page": per_page_stats(data)}
     if metrics is not None and ocr is not None:
         add_page_sources(metrics, data, ocr["timings"])
-    try:
+    with stop_on_disk_faults(layout.root):
         write_artifacts(layout, stem, data, markdown, sidecar, metrics)
-    except OSError as exc:
-        if is_resource_error(exc):  # the disk's fault, not the document's: stop, leave it pending
-            raise StopRun(str(OutputUnavailable.of(layout.root, exc))) from exc
-        raise
     return result
 
 

@@ -23,12 +23,13 @@ from ..datamodel import OcrOptions, build
 from ..pool import FATAL, SKIPPED, SUCCESS, ItemOutcome, PermanentError, RunStopped, StopRun, WorkerContext
 from ..state import KEY, OutputLayout, ProgressStore
 from ..state.artifacts import load_docling_json, write_artifacts
-from ..state.errors import OutputUnavailable, is_resource_error
+from ..state.errors import OutputUnavailable
 from ..state.ranges import RangeJournal
 from ..backends.quality.stats import per_page_stats, text_stats
 from .extract import OCR_COLUMNS, ExtractTask, add_page_sources, assemble_ranges, ocr_preview
 from ..backends.ocr.pages import merge_ocr_pages, ocr_needed_pages
 from ..backends.quality.triage import TRIAGE_COLUMNS, page_signals, triage
+from .disk import stop_on_disk_faults
 from .long_docs import LongDoc, LongDocuments, run_with_ranges
 from .ranges import PAGE_TIMEOUT_S, PageRange
 from .stitch import empty_document, merge_ocr_infos, read_part, splice, write_part
@@ -198,12 +199,8 @@ def finish_page_ocr(layout: OutputLayout, stem: str, path: str, signals: dict, d
     if not benchmark_mode:
         metrics = {**result, "timings": timings, "per_page": per_page_stats(data)}
         add_page_sources(metrics, data, timings)
-    try:
+    with stop_on_disk_faults(layout.root):
         write_artifacts(layout, stem, data, markdown, sidecar, metrics)
-    except OSError as exc:
-        if is_resource_error(exc):  # the disk's fault, not the document's: stop, leave it pending
-            raise StopRun(str(OutputUnavailable.of(layout.root, exc))) from exc
-        raise
     return result
 
 

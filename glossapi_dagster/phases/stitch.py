@@ -14,10 +14,9 @@ import re
 
 from functools import lru_cache
 
-from ..pool import StopRun
 from ..state.atomic import atomic_write_bytes
-from ..state.errors import OutputUnavailable, is_resource_error
 from ..state.ranges import RangeJournal
+from .disk import stop_on_disk_faults
 
 
 def failed_page_part(page_no: int, width: float, height: float, name: str) -> dict:
@@ -48,12 +47,8 @@ def write_part(path, piece: dict, root) -> None:
     import zstandard
 
     data = orjson.dumps(piece, option=orjson.OPT_NON_STR_KEYS)  # page numbers as keys
-    try:
+    with stop_on_disk_faults(root):
         atomic_write_bytes(path, zstandard.ZstdCompressor(level=3).compress(data))
-    except OSError as exc:
-        if is_resource_error(exc):
-            raise StopRun(str(OutputUnavailable.of(root, exc))) from exc
-        raise
 
 
 def read_part(path) -> dict:
