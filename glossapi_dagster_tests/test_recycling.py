@@ -36,7 +36,7 @@ def test_recycled_by_item_count_nothing_lost_or_redone(tmp_path):
     assert "recycled:" in banners                     # the retiring worker's own log says why it left
 
 
-def test_marker_shows_a_recycling_until_the_replacement_takes_items(tmp_path):
+def test_marker_shows_a_recycling_until_the_replacement_is_bound(tmp_path):
     log_dir = tmp_path / "logs"
     seen: set[str] = set()
     stop = threading.Event()

@@ -315,7 +315,7 @@ class WorkerPool:
         slot.recycles += 1
         slot.replaces = f"pid {old.pid} ({reason})"
         self._spawn(slot)
-        # until the replacement takes its first batch, its marker says why the device has no items
+        # until the replacement is bound (its setup done), its marker says why the device has no items
         _try_write_marker(marker_path(Path(self.config.log_dir), slot.device.label),
                           [f"recycling: pid {old.pid} retired ({reason}); pid {slot.proc.pid} starting"])
 

@@ -167,6 +167,7 @@ def run_worker(spec: WorkerSpec, conn, progress) -> None:
         binding = _binding()
         if binding:
             log.info("worker %s bound: %s", spec.label, binding)
+    _try_marker(marker, [], log)  # every bound worker has its marker, also one that never gets an item
     conn.send((BOUND, {"pid": os.getpid(), "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}))
 
     while True:
