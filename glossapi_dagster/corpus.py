@@ -54,7 +54,7 @@ class Corpus:
                 max_attempts: int = 2, respawn_cap: int = 5, respawn_delay: float = 0.0,
                 respawn_backoff: str = "none", max_pages_per_unit: int | None = 100,
                 max_failed_page_share: float = 0.1, max_items_per_worker: int | None = None,
-                max_worker_rss_mb: float | None = None) -> PhaseSummary:
+                max_worker_rss_mb: float | None = None, range_startup_timeout: float = 120.0) -> PhaseSummary:
         """Every document of the input folder to markdown and Docling JSON (GlossAPI's defaults).
 
         The arguments are ManifestOptions', ExtractOptions' and PoolOptions' fields (datamodel/options.py,
@@ -93,7 +93,8 @@ class Corpus:
             max_pages_per_unit: int | None = 100, max_failed_page_share: float = 0.1,
             math_respawn_cap: int | None = None, summary_interval: float = 30.0, max_attempts: int = 2,
             respawn_cap: int = 5, respawn_delay: float = 0.0, respawn_backoff: str = "none",
-            max_items_per_worker: int | None = None, max_worker_rss_mb: float | None = None) -> PhaseSummary:
+            max_items_per_worker: int | None = None, max_worker_rss_mb: float | None = None,
+            page_time_budget: float = 20.0, range_startup_timeout: float = 120.0) -> PhaseSummary:
         """GlossAPI's ocr(): 'ocr_bad' OCRs the failing pages of the documents triage flagged
         needs_ocr (every page with whole_document); 'math_only' decodes the formulas (Phase 2);
         'ocr_bad_then_math' (None) does both. The other arguments are OcrOptions', MathOptions' and

@@ -225,17 +225,13 @@ def test_whole_document_over_ranges_equals_the_unranged_run(scans, tmp_path):
 
 
 # -- pages whose OCR fails ----------------------------------------------------------------
-def test_a_page_whose_ocr_times_out_keeps_its_text_layer_and_is_listed(home, corpus, tmp_path, monkeypatch):
+def test_a_page_whose_ocr_times_out_keeps_its_text_layer_and_is_listed(home, corpus, tmp_path):
     """A dense scan (a gazette page as an image: ~4 s of Tesseract) past a per-page limit of
     0.5 s + 1 s: bisected out of its range and listed; a light scan (ocr_test.pdf, 0.3 s) OCR'd.
     In 6 pages that is within max_failed_page_share=0.2; in 4 pages it is not: a failed OCR. A
     document whose extracted JSON is gone fails as one item."""
-    from glossapi_dagster.phases import ocr as ocr_phase, ranges
-
     from .ocr_fixtures import image_pdf
 
-    monkeypatch.setattr(ocr_phase, "PAGE_TIMEOUT_S", 0.5)   # read by the controller
-    monkeypatch.setattr(ranges, "STARTUP_TIMEOUT_S", 1.0)
     text, light = corpus / "pdfs" / "FEK_A_5_-_17.01.2018.pdf", corpus / "pdfs" / "ocr_test.pdf"
     dense = image_pdf(text, [3], tmp_path / "dense.pdf")
     folder = tmp_path / "case"
@@ -247,7 +243,8 @@ def test_a_page_whose_ocr_times_out_keeps_its_text_layer_and_is_listed(home, cor
     assert all(r["needs_ocr"] for r in rows(extracted).values())
     out = copy_of(folder, folder / "out")
     OutputLayout(out).docling_json("lost").unlink()         # nothing to OCR pages into
-    ocr(folder, out, max_pages_per_unit=2, max_failed_page_share=0.2, max_attempts=1, respawn_cap=10)
+    ocr(folder, out, max_pages_per_unit=2, max_failed_page_share=0.2, max_attempts=1, respawn_cap=10,
+        page_time_budget=0.5, range_startup_timeout=1.0)
     got = rows(out)
     six = got["six"]
     assert six["ocr_success"] is True, six["ocr_error"]

@@ -299,12 +299,11 @@ def test_parts_made_from_an_earlier_extraction_are_not_reused(tmp_path, corpus):
 
 
 def test_a_hanging_page_is_timed_out_per_page_and_listed(fifty_six, tmp_path, dagster_home, poison):
-    from glossapi_dagster.phases import ranges
-
-    poison.setattr(ranges, "STARTUP_TIMEOUT_S", 2.0)  # read by the controller: a range of n pages may take 0.5 n + 2 s
     poison.setenv("GLOSSAPI_TEST_POISON_HANG", "5")
     out = tmp_path / "out"
-    extract(fifty_six, out, phase1_backend="poison", max_pages_per_unit=2, page_time_budget=0.5)
+    # a range of n pages may take 0.5 n + 2 s
+    extract(fifty_six, out, phase1_backend="poison", max_pages_per_unit=2, page_time_budget=0.5,
+            range_startup_timeout=2.0)
     row = rows(out)["fek79"]
     assert row["extract_status"] == "success", row["extract_error"]
     assert row["failed_pages"] == "5"

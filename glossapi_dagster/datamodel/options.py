@@ -72,7 +72,8 @@ class ExtractOptions(_Options):
     reprocess: bool = Field(False, description="Process again documents that were problematic (or done)")
     max_pages: int | None = Field(None, ge=1, description="Page budget per document in the safe backend "
                                                           "(more pages: problematic; None: no limit)")
-    page_time_budget: float = Field(20.0, gt=0, description="Seconds one page may take in the safe backend")
+    page_time_budget: float = Field(20.0, gt=0, description="Seconds one page may take: the safe backend's budget, "
+                                                            "and a page range's time limit a page")
     # Ranges of 100 pages keep a range's own cost (a conversion's start, its part file, the
     # stitching) under 1% of its time and cut a 1,000-page volume into 10 queue items
     # (BENCHMARKS.md, "Page ranges").
@@ -111,6 +112,8 @@ class OcrOptions(_Options):
     reprocess: bool = Field(False, description="Process again documents that were problematic (or done)")
     benchmark_mode: bool = Field(False, description="Skip the per-document and per-page metrics files")
     # as ExtractOptions': a long document's ranges OCR'd by any worker, journaled, bisected on failure
+    page_time_budget: float = Field(20.0, gt=0, description="Seconds one page may take in a page range "
+                                                            "(GlossAPI's 20 s a page)")
     max_pages_per_unit: int | None = pages_per_unit_field()
     max_failed_page_share: float = _max_failed_page_share()
 
@@ -170,6 +173,8 @@ class PoolOptions(_Options):
     max_worker_rss_mb: float | None = Field(None, gt=0, description="A worker is replaced once its resident memory "
                                                                     "passes this many MB, checked between items "
                                                                     "(None: never)")
+    range_startup_timeout: float = Field(120.0, gt=0, description="Seconds a page range may take on top of its "
+                                                                  "pages' page_time_budget (a conversion's set-up)")
 
     @field_validator("devices")
     @classmethod

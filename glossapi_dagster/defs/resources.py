@@ -74,6 +74,7 @@ class GpuPoolResource(fields_of(PoolOptions, ConfigurableResource)):
             summary_interval=self.summary_interval,
             respawn=self.retry_policy(),
             recycle=RecyclePolicy(self.max_items_per_worker, self.max_worker_rss_mb),
+            range_startup=self.range_startup_timeout,
         )
 
     def track(self, pool: WorkerPool) -> None:

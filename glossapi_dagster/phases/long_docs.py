@@ -193,7 +193,8 @@ def run_with_ranges(task, rows: list[dict], long: LongDocuments, config, store, 
         store.upsert([to_row(stem, o) for stem, o in long.completed])
     if not stem_of:
         return PoolReport(outcomes=list(long.outcomes))
-    config = dataclasses.replace(config, timeout_of=functools.partial(range_timeout, per_page=per_page))
+    config = dataclasses.replace(config, timeout_of=functools.partial(range_timeout, per_page=per_page,
+                                                                             startup=config.range_startup))
 
     def track(pool):
         long.pool = pool

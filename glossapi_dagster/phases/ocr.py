@@ -31,7 +31,7 @@ from ..backends.ocr.pages import merge_ocr_pages, ocr_needed_pages
 from ..backends.quality.triage import TRIAGE_COLUMNS, page_signals, triage
 from .disk import stop_on_disk_faults
 from .long_docs import LongDoc, LongDocuments, run_with_ranges
-from .ranges import PAGE_TIMEOUT_S, PageRange
+from .ranges import PageRange
 from .stitch import empty_document, merge_ocr_infos, read_part, splice, write_part
 
 # The ranges' journals of the two modes (OUT/ranges/<phase>/<stem>/): their parts differ, and
@@ -257,6 +257,6 @@ def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, op
                          inputs)
     try:
         return run_with_ranges(task, rows, long, config, ProgressStore(layout.store_dir), SkipList(layout.skiplist),
-                               ocr_row, on_summary, on_pool, whole_only=whole_only, per_page=PAGE_TIMEOUT_S)
+                               ocr_row, on_summary, on_pool, whole_only=whole_only, per_page=options.page_time_budget)
     except (RunStopped, StopRun) as exc:  # StopRun: the controller's own merge met a full disk
         raise OutputUnavailable(str(exc)) from None

@@ -8,9 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-# The range size and the failed-page share are options (ExtractOptions, datamodel/options.py).
-PAGE_TIMEOUT_S = 20.0               # GlossAPI's 20 s a page ...
-STARTUP_TIMEOUT_S = 120.0           # ... plus a start-up allowance (a Docling conversion's set-up)
+# The range size, the failed-page share and the time limits are options (datamodel/options.py).
+PAGE_TIMEOUT_S = 20.0               # GlossAPI's 20 s a page, where a phase has no page_time_budget
 
 
 @dataclass(frozen=True, order=True)
@@ -82,9 +81,9 @@ def _even(path: str, first: int, last: int, total: int, unit: int) -> list[PageR
     return out
 
 
-def range_timeout(item, per_page: float = PAGE_TIMEOUT_S, startup: float | None = None) -> float | None:
+def range_timeout(item, per_page: float, startup: float) -> float | None:
     """A range's time limit: per page times its length, plus the start-up allowance; None (the pool's
     item_timeout) for a whole document."""
     if isinstance(item, PageRange):
-        return per_page * item.pages + (STARTUP_TIMEOUT_S if startup is None else startup)
+        return per_page * item.pages + startup
     return None

@@ -59,6 +59,7 @@ class PoolConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     timeout_of: Callable[[Any], float | None] | None = None  # an item's own limit (e.g. by its pages)
     recycle: RecyclePolicy = field(default_factory=RecyclePolicy)
+    range_startup: float = 120.0  # seconds a page range may take beyond its pages' (timeout_of's start-up allowance)
 
 
 @dataclass
