@@ -239,6 +239,7 @@ def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, op
             return {**result, "ocr_failed_pages": result.get("failed_pages")}
 
         phase, whole_only = WHOLE_PHASE, ocr_preview(ocr_options)  # a preview reads only the first pages
+        inputs = None  # extraction's parts: made from the PDF alone
     else:
         task = PageOcrTask(str(layout.root), stem_of, engine, ocr_langs, accel_type, dict(ocr_options or {}),
                            benchmark_mode)
@@ -249,10 +250,10 @@ def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, op
         def whole_only(row: dict) -> bool:  # nothing to OCR pages into: one item fails, not every page
             return not layout.docling_json(row["stem"]).exists()
 
-        phase = PAGES_PHASE
-    def inputs(row: dict) -> list:  # page mode's parts are chosen from the extracted JSON: a new one voids them
-        return [] if whole_document else [layout.docling_json(row["stem"])]
+        def inputs(row: dict) -> list:  # the parts are chosen from the extracted JSON: a new one voids them
+            return [layout.docling_json(row["stem"])]
 
+        phase = PAGES_PHASE
     long = LongDocuments(layout, options.max_pages_per_unit, options.max_failed_page_share, complete, log, phase,
                          inputs)
     try:
