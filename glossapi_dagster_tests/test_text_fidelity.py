@@ -162,7 +162,8 @@ def test_gazettes_have_no_lookalikes_left(runs, backend):
 
 def test_lookalikes_only_in_greek_words():
     assert fix_lookalikes("ΕΦΗΜΕΡΙ∆Α TΗΣ ΚΥΒΕΡΝΗΣΕΩΣ, NOMOΣ, ∆ιάταγµα") == "ΕΦΗΜΕΡΙΔΑ ΤΗΣ ΚΥΒΕΡΝΗΣΕΩΣ, ΝΟΜΟΣ, Διάταγμα"
-    for mixed in ("Cu2+ και H2O", "TCP/IP πρωτόκολλο", "πX και Bε(y)", "µm", "∆x"):
+    assert fix_lookalikes("Ηλεκτρονικoύ, χoρηγείται, Τo") == "Ηλεκτρονικού, χορηγείται, Το"  # a Latin small o
+    for mixed in ("Cu2+ και H2O", "TCP/IP πρωτόκολλο", "πX και Bε(y)", "µm", "∆x", "logo και video"):
         assert fix_lookalikes(mixed) == mixed
 
 

@@ -1,5 +1,6 @@
 """Lookalike characters inside Greek words made Greek: ∆ (U+2206 INCREMENT) for Δ, µ (U+00B5
-MICRO SIGN) for μ, Latin capitals with Greek twins (TΗΣ, NOMOΣ) for their Greek letters.
+MICRO SIGN) for μ, Latin capitals with Greek twins (TΗΣ, NOMOΣ) for their Greek letters, and the
+Latin small o, which no reader tells from omicron (FEK_A_5: `Ηλεκτρονικoύ`, `χoρηγείται`).
 
 Only a word whose other letters are all Greek changes, on a page that is mostly Greek: `Cu2+`,
 `H2O`, code, and the math of a German or English text (`Bε(y)`, `πX`) keep their Latin letters."""
@@ -9,9 +10,9 @@ import re
 
 _TWINS = str.maketrans({"A": "Α", "B": "Β", "E": "Ε", "H": "Η", "I": "Ι", "K": "Κ", "M": "Μ", "N": "Ν",
                         "O": "Ο", "P": "Ρ", "T": "Τ", "X": "Χ", "Y": "Υ", "Z": "Ζ",
-                        "\u2206": "Δ", "\u00b5": "μ"})
+                        "o": "ο", "\u2206": "Δ", "\u00b5": "μ"})
 _GREEK = "\u0370-\u03ff\u1f00-\u1fff"
-_LOOK = "ABEHIKMNOPTXYZ\u2206\u00b5"
+_LOOK = "ABEHIKMNOPTXYZo\u2206\u00b5"
 # a page is looked at word by word only when one of these is there
 HINT = re.compile(f"[{_GREEK}][{_LOOK}]|[{_LOOK}][{_GREEK}]|\u2206|\u00b5")
 # a whole word: letters (∆ and µ count as letters here), combining accents
