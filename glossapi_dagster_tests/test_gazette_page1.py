@@ -106,3 +106,12 @@ def test_no_letter_of_page_one_lost(gazettes):
         assert not expected - _letters(every), (stem, expected - _letters(every))
         number = next(i.text for i in _page(doc, 1, ContentLayer.FURNITURE))
         assert expected - _letters(body) == Counter("E" + number), (stem, expected - _letters(body))
+
+
+def test_front_matter_roman_page_numbers_are_furniture():
+    # GeoTopo's front matter has `iii` alone in a page's margin: a page number, not text
+    conv = SafePdfExtractor().convert(BUNDLED / "pdfs" / "GeoTopo-komprimiert.pdf")
+    assert not re.search(r"(?m)^iii$", conv.markdown)
+    furniture = [t["text"] for t in conv.to_dict()["texts"] if t.get("content_layer") == "furniture"]
+    assert "iii" in furniture
+    assert "(a) S" in conv.markdown and "(b) Würfel (c) Pyramide" in conv.markdown  # the page's text stays

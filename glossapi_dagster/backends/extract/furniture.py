@@ -19,8 +19,8 @@ MIN_PAGES = 3        # a shorter document has no running header to speak of
 MAX_CHARS = 200
 
 _DIGITS = re.compile(r"\d+")
-# a bare page number: `7769`, `- 12 -`, `– 3 –`
-PAGE_NUMBER = re.compile(r"[-–—]?\s*\d{1,5}\s*[-–—]?")
+# a bare page number: `7769`, `- 12 -`, `– 3 –`, and a thesis's front matter in small roman numerals (`vii`)
+PAGE_NUMBER = re.compile(r"[-–—]?\s*(?:\d{1,5}|[ivxlc]{1,7})\s*[-–—]?")
 # a page number is set in the text's size; redp5110's chapter numeral is 3.4 of its lines
 PAGE_NUMBER_LINES = 2.0
 # a lone glyph this many times the height of its page's text lines is a decoration: the gazette's
