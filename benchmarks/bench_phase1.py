@@ -241,6 +241,17 @@ def _pool_resource(workers: int):
                            summary_interval=30.0, item_timeout=1800.0)
 
 
+def _pool_config(out: str, workers: int):
+    """What _pool_resource(workers).pool_config(out, "extract") gives, built from the pool layer:
+    the engine's contender is timed without importing Dagster (the resource's module does)."""
+    from glossapi_dagster.pool import PoolConfig
+    from glossapi_dagster.pool.devices import resolve_devices
+    from glossapi_dagster.pool.worklog import worker_log_dir
+
+    return PoolConfig(devices=resolve_devices("single", list(range(workers))), threads=1,
+                      log_dir=worker_log_dir(out, "extract"), summary_interval=30.0, item_timeout=1800.0)
+
+
 def _sidecar_finishes(out: Path) -> list[tuple[float, int]]:
     """(wall clock of finish, pages) of every document the pool wrote, from the sidecars."""
     rows = []
@@ -260,13 +271,12 @@ def run_engine(files, out: Path, workers: int, phase1_backend: str = "docling", 
     t = time.perf_counter()
     update_manifest(store, files[0].parent, "pdf", 1000)
     manifest_s = time.perf_counter() - t
-    pool = _pool_resource(workers)
+    config = _pool_config(str(layout.root), workers)
     wall0 = time.time()
     t0 = time.perf_counter()
     todo = set(store.pending("extract_status"))
     rows = [r for r in store.read(["stem", "path", "shard"]).to_dict("records") if r["stem"] in todo]
-    report = run_extraction(layout.root, rows, pool.pool_config(str(layout.root), "extract"), accel_type="cpu",
-                            phase1_backend=phase1_backend, **options)
+    report = run_extraction(layout.root, rows, config, accel_type="cpu", phase1_backend=phase1_backend, **options)
     e2e = time.perf_counter() - t0
     return {"e2e_s": e2e, "manifest_s": manifest_s, "ok": report.counts()["success"],
             "finishes": [(w - wall0 + t0, p) for w, p in _sidecar_finishes(out)], "peak_rss_mb": {}}

@@ -10,13 +10,12 @@ from ..backends.extract.docling_extractor import DoclingExtractor
 from ..backends.ocr.engines import build_engine, ocr_preflight
 from ..backends.ocr.tesseract import parse_langs
 from ..backends.extract.text_fixes import clean_document
-from ..datamodel import ExtractOptions, build, settings
-from ..datamodel.engines import load_factory, registered_phase1_backends
 from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
 from ..state.ranges import RangeJournal
 from ..state.errors import OutputUnavailable
 from ..state.artifacts import write_artifacts
+from ..state.store_writer import UNSYNCED
 from ..backends.quality.stats import per_page_stats, text_stats
 from ..backends.ocr.pages import ocr_and_merge, page_sources
 from ..backends.quality.triage import TRIAGE_COLUMNS, triage
@@ -40,7 +39,15 @@ OCR_BACKENDS = ("rapidocr", "tesseract")
 OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec")  # pages OCR'd of the document, by which engine
 
 
-_DEFAULT = ExtractOptions()  # the Task's defaults are the options' (datamodel/options.py)
+class _Option:
+    """A field left out: ExtractOptions' default, filled in on the controller (__post_init__), so
+    that a worker, which only unpickles the Task, never imports pydantic (a tenth of a second)."""
+
+    def __repr__(self) -> str:
+        return "<ExtractOptions' default>"
+
+
+_DEFAULT = _Option()
 
 
 @dataclass
@@ -49,29 +56,35 @@ class ExtractTask:
 
     out_dir: str
     stems: dict                      # absolute path -> stem
-    pipeline: str = _DEFAULT.pipeline              # Docling's pipeline: native | standard | auto
-    phase1_backend: str = _DEFAULT.phase1_backend  # docling | safe | auto (GlossAPI's names)
-    force_ocr: bool = _DEFAULT.force_ocr           # every page OCR'd, the text layer ignored
-    math_requested: bool = _DEFAULT.math_requested  # 'auto' takes Docling when Phase 2 will follow
+    pipeline: str = _DEFAULT         # Docling's pipeline: native | standard | auto
+    phase1_backend: str = _DEFAULT   # docling | safe | auto (GlossAPI's names)
+    force_ocr: bool = _DEFAULT       # every page OCR'd, the text layer ignored
+    math_requested: bool = _DEFAULT  # 'auto' takes Docling when Phase 2 will follow
     accel_type: str = "cuda"
-    artifacts_path: str | None = _DEFAULT.artifacts_path
-    benchmark_mode: bool = _DEFAULT.benchmark_mode
+    artifacts_path: str | None = _DEFAULT
+    benchmark_mode: bool = _DEFAULT
     ocr_options: dict = field(default_factory=dict)
-    max_pages: int | None = _DEFAULT.max_pages     # page budget per document (safe backend)
-    page_time_budget: float = _DEFAULT.page_time_budget  # seconds a page may take (safe backend)
+    max_pages: int | None = _DEFAULT      # page budget per document (safe backend)
+    page_time_budget: float = _DEFAULT    # seconds a page may take (safe backend)
     ocr_engine: str = "rapidocr"     # rapidocr | tesseract (the controller resolves 'auto' first)
-    ocr_langs: str = _DEFAULT.ocr_langs  # Tesseract's languages; grc added for a polytonic text layer
-    do_ocr: bool = _DEFAULT.do_ocr   # OCR the pages whose text layer fails, keep the others
+    ocr_langs: str = _DEFAULT        # Tesseract's languages; grc added for a polytonic text layer
+    do_ocr: bool = _DEFAULT          # OCR the pages whose text layer fails, keep the others
     extra_backends: dict = field(default_factory=dict)  # registered backends: name -> "module:factory"
     ranges_phase: str = "extract"    # whose journal a long document's parts go to (OCR's whole_document: its own)
 
     def __post_init__(self):
+        from ..datamodel import ExtractOptions, build
+
+        defaults = ExtractOptions()  # the Task's defaults are the options' (datamodel/options.py)
+        for f in fields(self):
+            if getattr(self, f.name) is _DEFAULT:
+                setattr(self, f.name, getattr(defaults, f.name))
         # a bad choice is refused here, on the controller, not as a KeyError in a worker
         build(ExtractOptions, **{k: getattr(self, k) for k in ExtractOptions.model_fields
                                  if hasattr(self, k) and k != "ocr_engine"})
 
     @classmethod
-    def of(cls, out_dir: str, stems: dict, options: ExtractOptions, **resolved) -> "ExtractTask":
+    def of(cls, out_dir: str, stems: dict, options, **resolved) -> "ExtractTask":
         """The Task of these options; `resolved`: what the controller decided (accel_type, OCR engine)."""
         names = {f.name for f in fields(cls)}
         given = {k: v for k, v in options.model_dump().items() if k in names and k not in resolved}
@@ -100,7 +113,7 @@ class ExtractTask:
                                         self.ocr_langs),
         }
         for name, target in self.extra_backends.items():
-            builders[name] = lambda target=target: load_factory(target)(ctx)
+            builders[name] = lambda target=target: _load_factory(target)(ctx)
             devices[name] = "cpu"
         extractors: dict = {}
 
@@ -168,7 +181,7 @@ class ExtractTask:
                 write_part(journal.part(item.first, item.last), piece, layout.root)
                 return {"pages": item.pages, "seconds": round(piece["seconds"], 4), "backend": piece["backend"]}
             stem = self.stems[item]
-            return finish_document(layout, stem, item, convert(item), ctx.label, self.benchmark_mode)
+            return finish_document(layout, stem, item, convert(item), ctx.label, self.benchmark_mode, sync=False)
 
         return process
 
@@ -189,9 +202,12 @@ def convert_with(extractor, kind: str, path: str, page_range: tuple[int, int] | 
 
 
 def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, worker: str,
-                    benchmark_mode: bool, failed_pages: dict | None = None) -> dict:
+                    benchmark_mode: bool, failed_pages: dict | None = None, sync: bool = True) -> dict:
     """Triage, the store row's values, the sidecar and metrics of a converted document (whole, or
-    stitched from its ranges), and its artifacts written; returns the result for the store."""
+    stitched from its ranges), and its artifacts written; returns the result for the store.
+
+    sync=False (a worker's document): its new files are left for the controller to sync before
+    it records the row, many documents at once (UNSYNCED: their paths, in the result)."""
     data, markdown, repairs, ocr = piece["data"], piece["markdown"], piece["repairs"], piece["ocr"]
     is_pdf = path.lower().endswith(".pdf")
     if ocr is not None and ocr["merged"]:
@@ -226,7 +242,9 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
     if metrics is not None and ocr is not None:
         add_page_sources(metrics, data, ocr["timings"])
     with stop_on_disk_faults(layout.root):
-        write_artifacts(layout, stem, data, markdown, sidecar, metrics)
+        unsynced = write_artifacts(layout, stem, data, markdown, sidecar, metrics, sync=sync)
+    if unsynced:
+        result[UNSYNCED] = [str(p) for p in unsynced]
     return result
 
 
@@ -272,7 +290,13 @@ def extract_row(stem: str, outcome: ItemOutcome) -> dict:
     return row
 
 
-def _whole_only(options: ExtractOptions, ocr_options: dict | None) -> bool:
+def _load_factory(target: str):
+    from ..datamodel.engines import load_factory
+
+    return load_factory(target)
+
+
+def _whole_only(options, ocr_options: dict | None) -> bool:
     """Page budgets cut a document short: it goes whole, as before ranges (max_pages refuses a
     longer PDF; OCR's max_pages, a preview, reads only its first pages)."""
     if options.max_pages is not None:
@@ -282,6 +306,8 @@ def _whole_only(options: ExtractOptions, ocr_options: dict | None) -> bool:
 
 def ocr_preview(ocr_options: dict | None) -> bool:
     """OCR's max_pages (or GLOSSAPI_OCR_MAX_PAGES): every document OCR'd only to its first pages."""
+    from ..datamodel import settings
+
     return bool((ocr_options or {}).get("max_pages") or settings().ocr_max_pages)
 
 
@@ -292,13 +318,15 @@ def _drop_outputs(layout: OutputLayout, stem: str) -> None:
 
 
 def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=None,
-                   options: ExtractOptions | None = None, accel_type: str = "cuda", ocr_options: dict | None = None,
+                   options=None, accel_type: str = "cuda", ocr_options: dict | None = None,
                    log=None, **option_fields):
     """Extract the given manifest rows (each with `stem` and `path`) on the pool; returns its report.
 
     Only the rows this run can claim are extracted: another live run over the same OUT keeps
     its own. A PDF over options.max_pages_per_unit pages goes as page ranges (phases/long_docs.py;
     None: never). `options`, or `option_fields` (ExtractOptions' names: pipeline, phase1_backend, ...)."""
+    from ..datamodel import ExtractOptions, build
+    from ..datamodel.engines import registered_phase1_backends
     from ..state import ProgressStore, SkipList
     from ..state.claims import Claims
 

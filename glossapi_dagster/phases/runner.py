@@ -1,6 +1,7 @@
 """The controller side of a phase: run a Task on the pool and record every outcome in the store.
 
-Only this (the controller) writes state: each reported batch becomes one journal file.
+Only this (the controller) writes state: the reported outcomes become journal files of the store,
+as many as one writer thread can take at a time.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Callable
 from ..pool import FATAL, ItemOutcome, PoolConfig, PoolReport, Summary, WorkerPool
 from ..state import ProgressStore, SkipList
 from ..state.errors import OutputUnavailable, is_resource_error
+from ..state.store_writer import UNSYNCED, StoreWriter
 
 
 def run_on_pool(
@@ -21,15 +23,20 @@ def run_on_pool(
     on_summary: Callable[[Summary], None] | None = None,
     on_pool: Callable[[WorkerPool], None] | None = None,
 ) -> PoolReport:
-    """`stem_of` maps each work item (an absolute path, or a stem) to its store key."""
+    """`stem_of` maps each work item (an absolute path, or a stem) to its store key.
+
+    Rows go to the store through a StoreWriter (state/store_writer.py): a group commit, so that a
+    stream of short documents is not one journal file each; all are written before this returns."""
+    writer = StoreWriter(store, skiplist)
 
     def persist(outcomes: list[ItemOutcome]) -> None:
+        # a document's files the worker left unsynced: synced by the writer before its row
+        files = [f for o in outcomes if isinstance(o.result, dict) for f in o.result.pop(UNSYNCED, ())]
+        rows = [(o, to_row(stem_of[o.item], o)) for o in outcomes]  # None: no row yet (a page range)
         try:
-            rows = [(o, to_row(stem_of[o.item], o)) for o in outcomes]  # None: no row yet (a page range)
-            store.upsert([row for _, row in rows if row is not None])
-            skiplist.add(stem_of[o.item] for o, row in rows if o.status == FATAL and row is not None)
-            store.maybe_compact()
-        except OSError as exc:  # a full or read-only OUT: these outcomes are redone next run
+            writer.put([row for _, row in rows if row is not None],
+                       [stem_of[o.item] for o, row in rows if o.status == FATAL and row is not None], files)
+        except OSError as exc:  # a full or read-only OUT: what is not written is redone next run
             if is_resource_error(exc):
                 raise OutputUnavailable.of(store.folder.parent, exc) from exc
             raise
@@ -40,12 +47,19 @@ def run_on_pool(
     try:
         report = pool.run(list(stem_of))
     except BaseException:
+        try:  # what finished before the interruption is recorded
+            writer.flush()
+        except Exception:
+            pass  # the error that stopped the run is the one to tell
+        writer.close()
         try:
             store.compact()
         except OSError:
             pass  # the journal stays readable; the error that stopped the run is the one to tell
         raise
     try:
+        writer.flush()
+        writer.close()
         store.compact()
     except OSError as exc:
         if is_resource_error(exc):

@@ -32,16 +32,16 @@ def load_docling_json(path: Path) -> dict:
 
 
 def write_artifacts(layout: OutputLayout, stem: str, doc: dict, markdown: str, sidecar: dict,
-                    metrics: dict | None) -> None:
+                    metrics: dict | None, sync: bool = True) -> list[Path]:
     """doc is the Docling JSON dict. Markdown last: its presence means the other artifacts of the
-    stem are complete."""
+    stem are complete. sync=False: the new files are returned unsynced (atomic_write_files)."""
     files = [(layout.docling_json(stem), encode_json(doc)),
              (layout.sidecar("extract", stem), _pretty(sidecar))]
     if metrics is not None:
         pages = metrics.pop("per_page")
         files += [(layout.metrics(stem), _pretty(metrics)), (layout.per_page_metrics(stem), _pretty(pages))]
     files.append((layout.markdown(stem), markdown.encode("utf-8")))
-    atomic_write_files(files)
+    return atomic_write_files(files, sync=sync)
 
 
 def _pretty(obj) -> bytes:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -15,9 +14,7 @@ from typing import Callable, Iterator
 def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     """`write(tmp_path)` fills a temp file that then replaces `path` atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, _file_mode())
+    fd, tmp = _temp_beside(path)
     os.close(fd)
     try:
         write(tmp)
@@ -30,26 +27,34 @@ def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     _fsync_dir(path.parent)
 
 
-def atomic_write_files(files: list[tuple[Path, bytes]]) -> None:
+def atomic_write_files(files: list[tuple[Path, bytes]], sync: bool = True) -> list[Path]:
     """Several files, each written atomically, in list order. The same guarantees as one
     atomic_write each, but every file is written before the first fsync: a journaling filesystem
-    then commits once for the data and once for the renames, instead of twice a file."""
+    then commits once for the data and once for the renames, instead of twice a file.
+
+    sync=False leaves the new files (those whose name did not exist) unsynced and returns them:
+    the caller makes them durable (sync_files) before it records them anywhere, e.g. the store's
+    group commit for many documents at once (state/store_writer.py). A file that replaces one is
+    synced before its rename either way, so a crash never leaves an empty file where a good one
+    was; a new one that a crash leaves empty belongs to no record and is redone."""
     fds: list[int] = []
     renames: list[tuple[str, Path]] = []
+    unsynced: list[Path] = []
     try:
         try:
             for path, data in files:
                 path = Path(path)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                fd, tmp = _temp_beside(path)
                 fds.append(fd)
-                os.fchmod(fd, _file_mode())
                 renames.append((tmp, path))
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view):]
-            for fd in fds:
-                os.fsync(fd)
+            for fd, (_, path) in zip(fds, renames):
+                if sync or os.path.lexists(path):
+                    os.fsync(fd)
+                else:
+                    unsynced.append(path)
         finally:
             for fd in fds:
                 os.close(fd)
@@ -59,8 +64,28 @@ def atomic_write_files(files: list[tuple[Path, bytes]]) -> None:
         for tmp, _ in renames:  # those already renamed are gone under this name
             Path(tmp).unlink(missing_ok=True)
         raise
-    for folder in dict.fromkeys(Path(path).parent for path, _ in files):
+    left = set(unsynced)
+    for folder in dict.fromkeys(Path(path).parent for path, _ in files if Path(path) not in left):
         _fsync_dir(folder)
+    return unsynced
+
+
+def sync_files(paths) -> None:
+    """Make files written with sync=False durable: each file, then each of their folders once.
+    A file gone since (replaced, or removed with its document) needs nothing."""
+    folders = {}
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        folders[os.path.dirname(os.fspath(path))] = None
+    for folder in folders:
+        _fsync_dir(Path(folder))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -71,16 +96,18 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _file_mode() -> int:
-    """What the umask gives a file made with open(): mkstemp's 0600 would hide the corpus from
-    every other user and service."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
-    except (OSError, StopIteration, ValueError):
-        umask = os.umask(0o022)  # no /proc: read it by setting it, and put it back at once
-        os.umask(umask)
-    return 0o666 & ~umask
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temp file in path's folder (made when missing), with the mode the umask gives a file
+    made with open(): mkstemp's 0600 would hide the corpus from every other user and service."""
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{os.urandom(5).hex()}.tmp")
+        try:
+            return os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), tmp
+        except FileExistsError:
+            continue
+        except FileNotFoundError:  # tried first: the folders are there for all but a run's first files
+            path.parent.mkdir(parents=True, exist_ok=True)
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def _fsync_dir(folder: Path) -> None:

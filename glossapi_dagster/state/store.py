@@ -35,6 +35,10 @@ class ProgressStore:
         self.path = self.folder / "download_results.parquet"
         self.journal = self.folder / "journal"
         self._lock = self.folder / ".store.lock"
+        # journal files at the last listing, and written by this object since: maybe_compact lists
+        # the folder (O(files), every batch of a run) only when these say a compaction may be due
+        self._listed: int | None = None
+        self._since = 0
 
     # -- writing ------------------------------------------------------------------------
     def upsert(self, rows: Iterable[dict]) -> None:
@@ -54,6 +58,7 @@ class ProgressStore:
         # Names sort by time, so the journal replays in write order.
         name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
         atomic_write(self.journal / name, lambda tmp: pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP))
+        self._since += 1
 
     def compact(self) -> None:
         """Fold the journal into download_results.parquet (exclusive: readers wait a moment)."""
@@ -69,9 +74,15 @@ class ProgressStore:
             atomic_write(self.path, lambda tmp: pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP))
             for f in files:  # only those folded in; a file another process adds meanwhile stays
                 f.unlink(missing_ok=True)
+            self._listed, self._since = 0, 0
 
     def maybe_compact(self, threshold: int = COMPACT_AFTER) -> None:
-        if len(self._journal_files()) > threshold:
+        """Compact once the journal holds more than `threshold` files. Files other processes write
+        are seen at the next listing, which this store's own writes bring on."""
+        if self._listed is not None and self._listed + self._since <= threshold:
+            return
+        self._listed, self._since = len(self._journal_files()), 0
+        if self._listed > threshold:
             self.compact()
 
     # -- reading ------------------------------------------------------------------------
