@@ -2,11 +2,17 @@
 
     .venv/bin/python benchmarks/bench_phase1.py [--copies 2] [--workers 2] [--repeats 1] [--exclude a.pdf,b.pdf]
         [--contenders pdftotext,pypdfium2,loop1,loop2,engine,dagster]
+    # issue 29's figures: safe against raw pypdfium2 and pdfium's floor, CPU ms a page beside wall time
+    .venv/bin/python benchmarks/bench_phase1.py --copies 2 --repeats 3 --contenders pypdfium2,pdfium_floor,safe
+    # the small-document section: 3,000 two-page gazettes (copies of FEK_A_10, each made unique)
+    .venv/bin/python benchmarks/bench_phase1.py --small 3000 --repeats 3 --contenders pdfium_floor,safe
 
-The corpus is ../shared/corpus/pdfs (or --corpus) copied --copies times under different names
-(c0_<name>, c1_<name>, ...) into a temp folder, so that worker start-up is amortised; every
-contender gets the same files in the same (sorted) order. Each contender runs in its own fresh
-Python process (no warm imports, no shared caches), one after another:
+The corpus is $GLOSSAPI_TEST_CORPUS/pdfs (default ../shared/corpus/pdfs; or --corpus) copied
+--copies times under different names (c0_<name>, c1_<name>, ...) into a temp folder, so that worker
+start-up is amortised; with --small N, N copies of one two-page document (--small-doc) instead,
+each with its own bytes (a PDF comment after %%EOF), which is what a small document costs beyond
+its pages. Every contender gets the same files in the same (sorted) order. Each contender runs in
+its own fresh Python process (no warm imports, no shared caches), one after another:
 
   pdftotext  poppler-utils' pdftotext, one process per file (the floor; needs `pdftotext` on PATH)
   pypdfium2  pypdfium2 text extraction, one process, page by page (the floor)
@@ -19,14 +25,20 @@ Python process (no warm imports, no shared caches), one after another:
   loop2      the same loop with parser_threads=2 (the parser's own threads on both cores)
   engine     this project's engine called directly: update_manifest, then run_extraction on
              the pool, --workers CPU workers bound as GPU workers would be, 1 thread each
+  safe       the engine with phase1_backend='safe' (markdown, Docling JSON, sidecars, metrics,
+             triage, the store), the pool built without importing Dagster
   dagster    the same through Dagster: materialize_manifest, then materialize_extraction on a
              fresh SQLite instance (in-process executor), same pool settings
 
 "end to end" is from the contender's first import of Docling (loop) or the call into the engine /
-Dagster (pool) to the last file written: converter set-up and worker start-up included.
+Dagster (pool) to the last file written: converter set-up and worker start-up included. CPU is
+every process's (user + system: the contender's own process, its imports and the manifest
+included, and its workers), and "CPU vs floor" divides it by pdfium_floor's in the same run; on a
+shared machine CPU seconds say more than wall time, and ratios taken in one run more than either.
 "steady" is pages finished after the first finished document divided by the time from the first
 to the last finished document (start-up excluded). Peak RSS: VmHWM of each process, read from
-/proc while it runs (workers) or at exit (the driver); pdftotext's from /usr/bin/time -f %M.
+/proc while it runs (workers) or at exit (the driver); pdftotext's from /usr/bin/time -f %M
+(benchmarks/measure.py).
 """
 from __future__ import annotations
 
@@ -38,64 +50,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "pdfs"
-
-
-# -- measuring -------------------------------------------------------------------------------
-def vm_hwm_mb(pid: int | str = "self") -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-class ChildSampler(threading.Thread):
-    """Peak VmHWM of every child process of this one, sampled every 0.25 s."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.peaks: dict[int, float] = {}
-        self.stop = threading.Event()
-
-    @staticmethod
-    def _is_worker(pid: str) -> bool:
-        try:  # the pool's workers, not nvidia-smi / lscpu probes
-            return b"glossapi_dagster" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return False
-
-    def run(self):
-        me = str(os.getpid())
-        while not self.stop.is_set():
-            for d in os.listdir("/proc"):
-                if not d.isdigit():
-                    continue
-                try:
-                    stat = Path(f"/proc/{d}/stat").read_text()
-                except OSError:
-                    continue
-                if stat.rsplit(")", 1)[1].split()[1] == me and self._is_worker(d):
-                    hwm = vm_hwm_mb(d)
-                    if hwm:
-                        self.peaks[int(d)] = max(self.peaks.get(int(d), 0.0), hwm)
-            self.stop.wait(0.25)
-
-
-def steady(finishes: list[tuple[float, int]]) -> float | None:
-    """pages/s from the first finished document to the last (start-up excluded)."""
-    finishes = sorted(finishes)
-    if len(finishes) < 2 or finishes[-1][0] <= finishes[0][0]:
-        return None
-    return sum(p for _, p in finishes[1:]) / (finishes[-1][0] - finishes[0][0])
+DEFAULT_CORPUS = Path(os.environ.get("GLOSSAPI_TEST_CORPUS", REPO.parent / "shared" / "corpus")) / "pdfs"
+SMALL_DOC = "FEK_A_10_-_24.01.2018.pdf"  # a two-page Greek gazette
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import ChildSampler, steady, vm_hwm_mb  # noqa: E402
 
 
 # -- contenders (each runs in its own process) -------------------------------------------------
@@ -341,7 +304,8 @@ def child_main(name: str, input_dir: Path, out: Path, workers: int, pages_json: 
     import resource
 
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    res["cpu_s"] = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime  # workers are waited: included
+    res["cpu_driver_s"] = me.ru_utime + me.ru_stime
+    res["cpu_s"] = res["cpu_driver_s"] + kids.ru_utime + kids.ru_stime  # workers are waited: included
     res["peak_rss_mb"]["driver"] = vm_hwm_mb()
     if sampler.peaks and name in ("engine", "safe", "dagster"):
         res["peak_rss_mb"].update({f"worker pid {p}": v for p, v in sorted(sampler.peaks.items())})
@@ -372,6 +336,8 @@ def main() -> None:
     ap.add_argument("--exclude", default="", help="comma-separated file names of the corpus to leave out")
     ap.add_argument("--repeats", type=int, default=1, help="each contender this many times, interleaved")
     ap.add_argument("--contenders", default="pdftotext,pypdfium2,loop1,loop2,engine,dagster")
+    ap.add_argument("--small", type=int, default=0, help="instead of the corpus: this many copies of --small-doc")
+    ap.add_argument("--small-doc", default=SMALL_DOC, help="the small document (a file of the corpus)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -389,15 +355,20 @@ def main() -> None:
         tmp = Path(tmp)
         corpus = tmp / "in"
         corpus.mkdir()
-        for k in range(args.copies):
-            for pdf in sorted(args.corpus.glob("*.pdf")):
-                if pdf.name in args.exclude.split(","):
-                    continue
-                shutil.copyfile(pdf, corpus / f"c{k}_{pdf.name}")
+        if args.small:
+            copy_small(args.corpus / args.small_doc, corpus, args.small)
+            what = f"{args.small} copies of {args.small_doc}"
+        else:
+            for k in range(args.copies):
+                for pdf in sorted(args.corpus.glob("*.pdf")):
+                    if pdf.name in args.exclude.split(","):
+                        continue
+                    shutil.copyfile(pdf, corpus / f"c{k}_{pdf.name}")
+            what = f"{args.copies} copies of {args.corpus}"
         files = sorted(corpus.glob("*.pdf"))
         (tmp / "pages.json").write_text(json.dumps(page_map(files)))
         total_pages = sum(json.loads((tmp / "pages.json").read_text()).values())
-        print(f"corpus: {len(files)} files ({args.copies} copies of {args.corpus}), {total_pages} pages "
+        print(f"corpus: {len(files)} files ({what}), {total_pages} pages "
               f"by pdfium; cpu_count={os.cpu_count()}; load before: {os.getloadavg()}", file=sys.stderr)
         runs: dict[str, list[dict]] = {}
         for name in [n for _ in range(args.repeats) for n in names]:  # interleaved: A B C, A B C, ...
@@ -420,7 +391,15 @@ def main() -> None:
                   f"steady {r['steady_pps']} cpu {r['cpu_s']:.1f}s load {load0:.1f}->{r['load1_after']:.1f} "
                   f"rss {r['peak_rss_mb']} extra { {k: v for k, v in r.items() if k.endswith('_s')} }",
                   file=sys.stderr)
-        report({name: median_run(rs) for name, rs in runs.items()}, args, len(files))
+        report({name: median_run(rs) for name, rs in runs.items()}, args, len(files), what, runs)
+
+
+def copy_small(source: Path, folder: Path, n: int) -> None:
+    """n copies of a small PDF, each with its own bytes (a comment after %%EOF, which readers
+    skip), so that no copy is taken for another (hashes, moved-file detection)."""
+    data = source.read_bytes()
+    for k in range(n):
+        (folder / f"s{k:05d}_{source.name}").write_bytes(data + f"\n%copy {k:05d}\n".encode())
 
 
 def median_run(rs: list[dict]) -> dict:
@@ -428,24 +407,22 @@ def median_run(rs: list[dict]) -> dict:
     ordered = sorted(rs, key=lambda r: r["e2e_s"])
     med = dict(ordered[(len(ordered) - 1) // 2])
     med["all_e2e_s"] = [round(r["e2e_s"], 1) for r in rs]
-    for key in ("steady_pps", "cpu_s"):
+    for key in ("steady_pps", "cpu_s", "cpu_driver_s"):
         vals = [r[key] for r in rs if r.get(key)]
         med[key] = statistics.median(vals) if vals else None
     return med
 
 
-def report(results: dict, args, n_files: int) -> None:
+def report(results: dict, args, n_files: int, what: str, runs: dict) -> None:
     base = results.get("loop1")
-    print(f"\n{n_files} files ({args.copies} copies of the corpus), cpu_count={os.cpu_count()}, "
-          f"{args.repeats} run(s) of each, interleaved; the run with the median end-to-end time is shown "
-          f"(steady and CPU: medians)\n")
+    print(f"\n{n_files} files ({what}), cpu_count={os.cpu_count()}, {args.repeats} run(s) of each, interleaved; "
+          f"the run with the median end-to-end time is shown (steady and CPU: medians)\n")
     for name, r in results.items():
         print(f"- {name}: end to end of every run {r['all_e2e_s']} s")
-    print()
-    print("| contender | docs ok | pages | end to end (s) | pages/s e2e | docs/s e2e | pages/s steady "
-          "| speed-up vs loop1, e2e | vs loop1, steady | CPU s (all processes) | CPU ms/page "
+    print("\n| contender | docs ok | pages | end to end (s) | pages/s e2e | docs/s e2e | pages/s steady "
+          "| speed-up vs loop1, e2e | vs loop1, steady | CPU s (all processes; driver) | CPU ms/page | CPU ms/doc "
           "| peak RSS per process (MB) | load avg 1 min before→after |")
-    print("|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|:---|")
+    print("|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|:---|")
     for name, r in results.items():
         label = CONTENDERS[name][0].format(w=args.workers)
         rss = ", ".join(f"{k}: {v:.0f}" for k, v in r["peak_rss_mb"].items() if v)
@@ -454,8 +431,8 @@ def report(results: dict, args, n_files: int) -> None:
               else "-")
         st = f"{r['steady_pps']:.1f}" if r["steady_pps"] else "-"
         print(f"| {label} | {r['ok']}/{r['docs']} | {r['pages']} | {r['e2e_s']:.1f} | {r['pages'] / r['e2e_s']:.1f} "
-              f"| {r['docs'] / r['e2e_s']:.2f} | {st} | {sp} | {ss} | {r['cpu_s']:.1f} "
-              f"| {1000 * r['cpu_s'] / max(1, r['pages']):.1f} | {rss} "
+              f"| {r['docs'] / r['e2e_s']:.2f} | {st} | {sp} | {ss} | {r['cpu_s']:.1f}; {r.get('cpu_driver_s', 0):.1f} "
+              f"| {1000 * r['cpu_s'] / max(1, r['pages']):.2f} | {1000 * r['cpu_s'] / max(1, r['ok']):.1f} | {rss} "
               f"| {r['load1_before']:.1f}→{r['load1_after']:.1f} |")
     if "engine" in results and "dagster" in results:
         e, d = results["engine"], results["dagster"]
@@ -464,12 +441,20 @@ def report(results: dict, args, n_files: int) -> None:
               f"{d['steady_pps'] or 0:.2f} vs {e['steady_pps'] or 0:.2f} pages/s; manifest: "
               f"{d['manifest_s']:.1f} s (materialize_manifest) vs {e['manifest_s']:.1f} s (update_manifest); "
               f"import of dagster + definitions {d.get('import_s', 0):.1f} s")
-    raw = results.get("pypdfium2")
-    if raw:  # issue 8's yardstick: raw single-process pypdfium2
-        for name, r in results.items():
-            steady_x = (f"{r['steady_pps'] / raw['steady_pps']:.2f}x" if r["steady_pps"] and raw["steady_pps"]
-                        else "-")
-            print(f"{name} vs pypdfium2 (1 process): end to end {raw['e2e_s'] / r['e2e_s']:.2f}x, steady {steady_x}")
+    # issue 8's yardstick (raw single-process pypdfium2) and pdfium's floor: each ratio taken within
+    # one round of the interleaved runs, then the median over the rounds
+    for yard, measure in (("pypdfium2", "e2e_s"), ("pdfium_floor", "e2e_s"), ("pdfium_floor", "cpu_s")):
+        if yard not in runs:
+            continue
+        for name in runs:
+            if name == yard:
+                continue
+            # CPU: times the yardstick's; end to end: the yardstick's time over this one's (a speed-up)
+            xs = [b[measure] / a[measure] if measure == "cpu_s" else a[measure] / b[measure]
+                  for a, b in zip(runs[yard], runs[name])]
+            kind = "CPU, x its" if measure == "cpu_s" else "end to end, speed-up"
+            print(f"{name} vs {yard}: {kind} {statistics.median(xs):.2f}x "
+                  f"(median of {len(xs)} rounds: {', '.join(f'{x:.2f}' for x in xs)})")
     for name in ("loop1", "loop2"):
         if name in results:
             print(f"{name}: converter set-up (import docling + build) {results[name]['setup_s']:.1f} s")
