@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 
-from functools import lru_cache
-
 from ..state.atomic import atomic_write_bytes
 from ..state.ranges import RangeJournal
 from .disk import stop_on_disk_faults
@@ -75,12 +73,12 @@ LISTS = ("groups", "texts", "pictures", "tables", "key_value_items", "form_items
 _REF = re.compile(r"#/(" + "|".join(LISTS) + r")/(\d+)")
 
 
-@lru_cache(maxsize=1)
 def empty_document() -> dict:
-    """docling-core's export of an empty document: schema name, version, body, furniture."""
-    from docling_core.types.doc import DoclingDocument
+    """docling-core's export of an empty document: schema name, version, body, furniture (kept
+    on disk per docling-core version: the controller need not import docling-core to splice)."""
+    from ..backends.extract.docling_template import empty_document as template
 
-    return DoclingDocument(name="_").export_to_dict()
+    return template()
 
 
 def splice(parts: list[dict], template: dict, name: str) -> dict:

@@ -36,6 +36,60 @@ _P, _I = ctypes.c_void_p, ctypes.c_int
 LOOSE_BOX = plain_call(pdfium_c.FPDFText_GetLooseCharBox, _I, _P, _I, _P)  # (textpage, index, FS_RECTF*)
 FONT_SIZE = plain_call(pdfium_c.FPDFText_GetFontSize, ctypes.c_double, _P, _I)
 UNICODE = plain_call(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint, _P, _I)
+# A document's and its pages' lifecycle, on plain addresses too: pypdfium2's PdfDocument resolves
+# the path, registers finalizers and keeps the pages' parents (~0.1 ms a document, several
+# per cent of a two-page one), and each call through a raw binding converts its handle.
+LOAD_PAGE = plain_call(pdfium_c.FPDF_LoadPage, _P, _P, _I)       # (document, index) -> page or None
+CLOSE_PAGE = plain_call(pdfium_c.FPDF_ClosePage, None, _P)
+PAGE_WIDTH = plain_call(pdfium_c.FPDF_GetPageWidthF, ctypes.c_float, _P)
+PAGE_HEIGHT = plain_call(pdfium_c.FPDF_GetPageHeightF, ctypes.c_float, _P)
+LOAD_TEXT = plain_call(pdfium_c.FPDFText_LoadPage, _P, _P)      # (page) -> text page or None
+CLOSE_TEXT = plain_call(pdfium_c.FPDFText_ClosePage, None, _P)
+COUNT_CHARS = plain_call(pdfium_c.FPDFText_CountChars, _I, _P)
+GET_TEXT = plain_call(pdfium_c.FPDFText_GetText, _I, _P, _I, _I, _P)  # (text page, start, count, buffer)
+_LOAD_DOCUMENT = plain_call(pdfium_c.FPDF_LoadDocument, _P, ctypes.c_char_p, ctypes.c_char_p)
+_PAGE_COUNT = plain_call(pdfium_c.FPDF_GetPageCount, _I, _P)
+CLOSE_DOCUMENT = plain_call(pdfium_c.FPDF_CloseDocument, None, _P)
+
+
+def open_document(path) -> tuple[int, int]:
+    """(document, page count) of the PDF at path; what pypdfium2's PdfDocument raises where it
+    cannot be read (FileNotFoundError; PdfiumError naming pdfium's error, e.g. a password)."""
+    import os
+
+    import pypdfium2 as pdfium
+    from pypdfium2.internal import ErrorToStr
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(path)
+    document = _LOAD_DOCUMENT(os.fsencode(path) + b"\0", None)
+    count = _PAGE_COUNT(document) if document else 0
+    if count < 1:
+        error = pdfium_c.FPDF_GetLastError()
+        if document:
+            CLOSE_DOCUMENT(document)
+        raise pdfium.PdfiumError(f"Failed to load document (PDFium: {ErrorToStr.get(error)}).", err_code=error)
+    return document, count
+
+
+def typed(handle: int, kind):
+    """A plain address as the pypdfium2 handle type the raw bindings take (pdfium_c.FPDF_PAGE, ...)."""
+    return ctypes.cast(handle, kind)
+
+
+_BUFFER = [(ctypes.c_ushort * 1)()]  # FPDFText_GetText's output, grown as pages need, kept
+
+
+def page_text(textpage: int, count: int) -> str:
+    """All the text of a text page of `count` characters, in pdfium's order (FPDFText_GetText:
+    UTF-16, NUL-terminated; it leaves out some control codes)."""
+    if count <= 0:
+        return ""
+    if len(_BUFFER[0]) < 2 * count + 1:  # room for every character as a surrogate pair
+        _BUFFER[0] = (ctypes.c_ushort * (4 * count + 2))()
+    buffer = _BUFFER[0]
+    written = GET_TEXT(textpage, 0, count, ctypes.addressof(buffer))
+    return ctypes.string_at(buffer, 2 * max(written - 1, 0)).decode("utf-16-le", "ignore")
 
 
 def page_chars(textpage: int, count: int) -> str:

@@ -13,8 +13,6 @@ cost more than pdfium's own parsing; tests load every such dict with docling-cor
 """
 from __future__ import annotations
 
-import ctypes
-import json
 import logging
 import os
 import re
@@ -24,15 +22,18 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from ...state.atomic import atomic_write_text
 from .base import Conversion, ConversionFailed, failure_reason
+from .docling_template import empty_document
 from .furniture import BAND, MIN_DECORATION, find_decorations, find_furniture, line_key
 from ..greek import lgr
 from ..greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
 from ..greek.lgr import GONE
 from ..greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
 from .pdf_images import EMPTY_PAGE_CHARS, image_boxes, image_cover
-from .pdfium_text import FONT_SIZE, LETTER_DIGIT, LOOSE_BOX, WIDE_LINE, address, page_chars, respace
+from .pdfium_text import (
+    CLOSE_DOCUMENT, CLOSE_PAGE, CLOSE_TEXT, COUNT_CHARS, FONT_SIZE, LETTER_DIGIT, LOAD_PAGE, LOAD_TEXT, LOOSE_BOX,
+    PAGE_HEIGHT, PAGE_WIDTH, WIDE_LINE, address, open_document, page_chars, page_text, respace, typed,
+)
 from .text_fixes import clean_text, may_need_repair
 
 # A line's text without its surrounding blanks (pdfium ends lines with \r\n); blank lines never match.
@@ -72,7 +73,7 @@ class SafePdfExtractor:
         self.max_pages = max_pages
         self.page_time_budget = page_time_budget
         self.log = log or logging.getLogger(__name__)
-        self.template = _empty_document()
+        self.template = empty_document()
         self._rect = pdfium_c.FS_RECTF()
         self._rect_ref = address(self._rect)  # for plain calls
 
@@ -80,11 +81,10 @@ class SafePdfExtractor:
         """The whole PDF, or its pages first..last (1-based, inclusive; they keep their numbers)."""
         started = time.perf_counter()
         try:
-            pdf = pdfium.PdfDocument(os.fspath(path))
+            pdf, count = open_document(os.fspath(path))
         except (pdfium.PdfiumError, OSError) as exc:
             raise ConversionFailed(failure_reason(path, str(exc))) from exc
         try:
-            count = len(pdf)
             if count == 0:
                 raise ConversionFailed("empty: the PDF has no pages")
             if self.max_pages is not None and count > self.max_pages:
@@ -94,12 +94,12 @@ class SafePdfExtractor:
             first, last = page_range or (1, count)
             for index in range(first - 1, min(last, count)):
                 page_started = time.perf_counter()
-                pages.append(self._read_page(pdf.raw, index, count, sizes, covers, pictures, repairs))
+                pages.append(self._read_page(pdf, index, count, sizes, covers, pictures, repairs))
                 spent = time.perf_counter() - page_started
                 if spent > self.page_time_budget:
                     raise ConversionFailed(f"time budget: page {index + 1} took {spent:.1f}s > {self.page_time_budget:g}s")
         finally:
-            pdf.close()
+            CLOSE_DOCUMENT(pdf)
         parsed = time.perf_counter()
         _mark_headings(pages, sizes)
         if _mark_decorations(pages):  # first: a page number beside the coat of arms is alone on its row
@@ -118,26 +118,28 @@ class SafePdfExtractor:
         covers gets the image cover of a near-empty page (a scan?) while it is open, pictures
         (page number -> boxes) the images of any other page, as Docling's pictures.
 
-        pdfium's C API directly: pypdfium2's page and text-page objects (finalizers, parent
-        bookkeeping, text-range checks) cost ~0.3 ms a page, a tenth of pdfium's own parsing."""
-        page = pdfium_c.FPDF_LoadPage(pdf, index)
+        pdfium's C API directly, on plain addresses (pdfium_text): pypdfium2's page and text-page
+        objects (finalizers, parent bookkeeping, text-range checks) cost ~0.3 ms a page, a tenth
+        of pdfium's own parsing, and each call through its bindings converts the handles."""
+        page = LOAD_PAGE(pdf, index)
         if not page:
             raise ConversionFailed(f"corrupt: page {index + 1} of {count} cannot be loaded")
         try:
-            width, height = pdfium_c.FPDF_GetPageWidthF(page), pdfium_c.FPDF_GetPageHeightF(page)
-            textpage = pdfium_c.FPDFText_LoadPage(page)
+            width, height = PAGE_WIDTH(page), PAGE_HEIGHT(page)
+            textpage = LOAD_TEXT(page)
             if not textpage:
                 raise ConversionFailed(f"corrupt: the text of page {index + 1} of {count} cannot be read")
             try:
                 text, blocks, lgr_state = self._blocks(textpage, width, height, sizes)
             finally:
-                pdfium_c.FPDFText_ClosePage(textpage)
+                CLOSE_TEXT(textpage)
             if _near_empty(text, blocks):
-                covers[index + 1] = image_cover(page)
-            elif _text_cover(blocks, width, height) <= DENSE_TEXT and (boxes := image_boxes(page, width, height)):
+                covers[index + 1] = image_cover(typed(page, pdfium_c.FPDF_PAGE))
+            elif _text_cover(blocks, width, height) <= DENSE_TEXT and (
+                    boxes := image_boxes(typed(page, pdfium_c.FPDF_PAGE), width, height)):
                 pictures[index + 1] = boxes
         finally:
-            pdfium_c.FPDF_ClosePage(page)
+            CLOSE_PAGE(page)
         suspect = may_need_repair(text)  # once a page: most pages have nothing for ftfy
         lookalikes = has_lookalike(text) and greek_page(text)
         changed = False
@@ -155,24 +157,26 @@ class SafePdfExtractor:
             repairs["lookalikes"].append(index + 1)
         return width, height, blocks
 
-    def _blocks(self, textpage, width: float, height: float, sizes: dict) -> tuple[str, list[Block], str | None]:
+    def _blocks(self, textpage: int, width: float, height: float, sizes: dict) -> tuple[str, list[Block], str | None]:
         """The page's text, and its lines grouped into blocks. A line's box is the union of its
         first and last characters' loose boxes (pdfium's: font ascent to descent, so every line of
-        one font is as tall), its size the first character's font size."""
-        text = _page_text(textpage)
-        aligned = len(text) == pdfium_c.FPDFText_CountChars(textpage)  # char indices match text offsets
+        one font is as tall), its size the first character's font size. textpage: its address."""
+        count = COUNT_CHARS(textpage)
+        text = page_text(textpage, count)
+        aligned = len(text) == count  # char indices match text offsets
         lgr_state = None
         if has_hint(text):  # cbgreek fonts without ToUnicode: decoded span by span
+            handle = typed(textpage, pdfium_c.FPDF_TEXTPAGE)
             if not aligned:  # FPDFText_GetText drops code 0 (LGR's en dash): one char at a time
-                decoded, lgr_state = decode_page(textpage, char_text(textpage))
+                decoded, lgr_state = decode_page(handle, char_text(handle))
                 if lgr_state == DECODED:
                     text, aligned = decoded.replace("\x00", GONE), True
             else:
-                text, lgr_state = decode_page(textpage, text)
+                text, lgr_state = decode_page(handle, text)
         controls = not aligned and lgr_state != DECODED
         if controls:  # FPDFText_GetText left out control codes (unmapped glyphs: \x00, \x02,
             # \x03), which puts every later character off its box: one char at a time (6% of pages)
-            text, aligned = page_chars(address(textpage), pdfium_c.FPDFText_CountChars(textpage)), True
+            text, aligned = page_chars(textpage, count), True
         # pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002)
         # and does not break the line there: the word is whole once the mark is gone.
         soft = controls or "\ufffe" in text or "\x02" in text
@@ -180,7 +184,7 @@ class SafePdfExtractor:
         marks = [m.start() for m in LETTER_DIGIT.finditer(text)] if aligned else []
         mark = 0  # the first mark not before the current line (lines come in text order)
         rect, ref = self._rect, self._rect_ref
-        loose_box, font_size, handle = LOOSE_BOX, FONT_SIZE, address(textpage)
+        loose_box, font_size, handle = LOOSE_BOX, FONT_SIZE, textpage
         blocks: list[Block] = []
         block = None
         l, b, r, t, size = 0.0, 0.0, width, height, 0.0
@@ -282,50 +286,6 @@ def _top_first(blocks: list[Block]) -> list[Block]:
         if lowest >= highest[k - 1]:
             cut = k
     return blocks[cut:] + blocks[:cut] if cut else blocks
-
-
-def _page_text(textpage) -> str:
-    """All the text of a text page, in pdfium's order (FPDFText_GetText: UTF-16, NUL-terminated)."""
-    n = pdfium_c.FPDFText_CountChars(textpage)
-    if n <= 0:
-        return ""
-    buffer = (ctypes.c_ushort * (2 * n + 1))()  # room for every character as a surrogate pair
-    written = pdfium_c.FPDFText_GetText(textpage, 0, n, buffer)
-    return ctypes.string_at(buffer, 2 * max(written - 1, 0)).decode("utf-16-le", "ignore")
-
-
-def _empty_document() -> dict:
-    """docling-core's own export of an empty document (schema name and version, body, furniture),
-    cached per docling-core version: importing docling-core would cost each worker 1.8 s."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "glossapi-dagster" / (
-        f"docling-core-{_docling_core_version()}-empty-document.json")
-    try:
-        return json.loads(cache.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    from docling_core.types.doc import DoclingDocument
-
-    template = DoclingDocument(name="_").export_to_dict()
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(cache, json.dumps(template))
-    except OSError:  # a read-only home: built again by the next worker
-        pass
-    return template
-
-
-def _docling_core_version() -> str:
-    """From the name of its dist-info folder; importlib.metadata costs a worker 25 ms to import."""
-    from importlib.util import find_spec
-
-    spec = find_spec("docling_core")
-    if spec is not None and spec.origin:
-        found = sorted(Path(spec.origin).parents[1].glob("docling_core-*.dist-info"))
-        if len(found) == 1:
-            return found[0].name[len("docling_core-"):-len(".dist-info")]
-    from importlib.metadata import version
-
-    return version("docling-core")
 
 
 def _text_cover(blocks: list[Block], width: float, height: float) -> float:
