@@ -4,6 +4,13 @@ saved by page-level decisions on the hybrid gazette FEK_A_79 against OCR of the 
 
     GLOSSAPI_TEST_CORPUS=../shared/corpus .venv/bin/python benchmarks/bench_ocr.py [--rounds 3] [--json out.json]
     ... benchmarks/bench_ocr.py --skip-hybrid       # engines only (the hybrid part OCRs ~94 pages)
+    ... benchmarks/bench_ocr.py --settings          # Tesseract's settings: pages per core-second beside recall
+    ... benchmarks/bench_ocr.py --settings --only "before (PIL image),now (gray bytes)" --rounds 3
+
+--settings reads the same pages (the references below) with Tesseract under each setting of
+SETTINGS, one process, settings alternating page by page; pages per core-second is pages / the
+median process CPU seconds of `rounds` readings (Tesseract here is single-threaded: the wheel's
+libtesseract has no OpenMP, so OMP_THREAD_LIMIT changes nothing), beside word recall per page.
 
 Pages/s is pages / median seconds of `rounds` conversions of each document (the engines
 alternate document by document, so both see the same machine load). Word recall is against
@@ -76,6 +83,94 @@ def bench_engines(rounds: int, log) -> list[dict]:
     return rows
 
 
+def _pil_image(api, bitmap, dpi: int) -> None:
+    """How pages reached Tesseract before issue 29: tesserocr's SetImage of a PIL image (which it
+    encodes to PNG for leptonica to decode), colour, Tesseract converting to gray."""
+    api.SetImage(bitmap.to_pil())
+    api.SetSourceResolution(int(dpi))
+
+
+# name -> how Tesseract reads: image (how the page reaches it), variables, dpi, languages, render
+SETTINGS = {
+    "before (PIL image)": {"image": _pil_image},
+    "now (gray bytes)": {},
+    "pdfium's gray render": {"render": {"grayscale": True}},
+    "tessedit_do_invert=0": {"variables": {"tessedit_do_invert": "0"}},
+    "150 dpi": {"dpi": 150},
+    "250 dpi": {"dpi": 250},
+    "psm 6 (one block)": {"variables": {"tessedit_pageseg_mode": "6"}},
+    "ell alone": {"langs": "ell"},
+    "eng alone": {"langs": "eng"},
+}
+
+
+def bench_settings(rounds: int, log, only: list[str] | None) -> list[dict]:
+    import tesserocr
+    import pypdfium2 as pdfium
+
+    from glossapi_dagster.backends.ocr import tesseract
+    from glossapi_dagster.backends.ocr.document import ocr_pdf
+    from glossapi_dagster.backends.ocr.tesseract import TesseractEngine
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_ocr_"))
+    poly = polytonic_pdf(tmp / "polytonic.pdf")
+    chosen = {k: v for k, v in SETTINGS.items() if not only or k in only}
+    engines = {}
+    for name, setting in chosen.items():
+        engine = TesseractEngine(setting.get("langs", "ell+eng"), threads=1, log=log)
+        make = engine._api
+
+        def _api(langs, make=make, variables=setting.get("variables", {})):
+            api = make(langs)
+            for key, value in variables.items():
+                assert api.SetVariable(key, value), key
+            return api
+
+        engine._api = _api
+        engines[name] = engine
+    real_set_image, real_render = tesseract.set_image, pdfium.PdfPage.render
+    rows = []
+    for doc, ref_file, what in DOCS:
+        pdf = poly if ref_file is None else corpus() / "pdfs" / f"{doc}.pdf"
+        reference = "\n".join(POLYTONIC_TEXT) if ref_file is None else (corpus() / "groundtruth" / ref_file).read_text()
+        extra = ["grc"] if ref_file is None else None
+        cpu = {name: [] for name in chosen}
+        text = {}
+        for _ in range(rounds):
+            for name, setting in chosen.items():
+                tesseract.set_image = setting.get("image", real_set_image)
+                render = setting.get("render")
+                pdfium.PdfPage.render = (lambda page, render=render, **kw: real_render(page, **{**kw, **render})
+                                         ) if render else real_render
+                try:
+                    started = time.process_time()
+                    conv = ocr_pdf(engines[name], pdf, dpi=setting.get("dpi", 200), max_side_len=4000,
+                                   extra_langs=extra)
+                    cpu[name].append(time.process_time() - started)
+                finally:
+                    tesseract.set_image, pdfium.PdfPage.render = real_set_image, real_render
+                text[name], pages = conv.document.export_to_markdown(), conv.page_count
+        for name in chosen:
+            row = {"setting": name, "doc": doc, "pages": pages, "cpu_s": round(statistics.median(cpu[name]), 3),
+                   "pages_per_core_s": round(pages / statistics.median(cpu[name]), 3),
+                   "recall": round(recall(reference, text[name]), 3)}
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    print(f"\nTesseract {tesserocr.tesseract_version().split()[1]}, {rounds} round(s), median CPU; "
+          f"load average {os.getloadavg()[0]:.1f}\n")
+    docs = [d for d, _, _ in DOCS]
+    print("| setting | pages per core-second (all pages) | vs before | " + " | ".join(f"{d} recall" for d in docs) + " |")
+    print("|---|---:|---:|" + "---:|" * len(docs))
+    totals = {name: sum(r["pages"] for r in rows if r["setting"] == name) /
+              sum(r["cpu_s"] for r in rows if r["setting"] == name) for name in chosen}
+    first = totals.get("before (PIL image)")
+    for name in chosen:
+        recalls = {r["doc"]: r["recall"] for r in rows if r["setting"] == name}
+        ratio = f"{totals[name] / first:.2f}x" if first else "-"
+        print(f"| {name} | {totals[name]:.3f} | {ratio} | " + " | ".join(f"{recalls[d]:.3f}" for d in docs) + " |")
+    return rows
+
+
 def bench_hybrid(log) -> dict:
     """Safe extraction + triage, then OCR of only the pages that need it, against all pages."""
     from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
@@ -119,13 +214,17 @@ def main() -> int:
     p.add_argument("--skip-hybrid", action="store_true")
     p.add_argument("--only-hybrid", action="store_true")
     p.add_argument("--json", default=None)
+    p.add_argument("--settings", action="store_true", help="Tesseract's settings only, side by side")
+    p.add_argument("--only", default="", help="with --settings: these settings (comma-separated names)")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     log = logging.getLogger("bench_ocr")
     result = {"machine": f"{os.cpu_count()} CPUs (shared)", "rounds": args.rounds}
-    if not args.only_hybrid:
+    if args.settings:
+        result["settings"] = bench_settings(args.rounds, log, [n for n in args.only.split(",") if n])
+    elif not args.only_hybrid:
         result["engines"] = bench_engines(args.rounds, log)
-    if not args.skip_hybrid:
+    if not args.skip_hybrid and not args.settings:
         result["hybrid"] = bench_hybrid(log)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1, ensure_ascii=False))

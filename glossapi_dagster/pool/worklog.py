@@ -21,10 +21,11 @@ def log_path(log_dir: Path, label: str, pid: int) -> Path:
 def write_marker(path: Path, items: list) -> None:
     """The items a worker holds, one a line; replaced atomically so a reader never sees half.
 
-    Written twice a batch: the two files are swapped (renameat2's RENAME_EXCHANGE) rather than a
-    new one made each time, which on a journaling filesystem costs more than the rest of a short
-    document's bookkeeping; where the swap is not supported, a rename."""
-    tmp = path.with_name(path.name + ".tmp")
+    Written twice a batch: the new items go into the hidden file `.<name>.prev`, which is then
+    swapped with the marker (renameat2's RENAME_EXCHANGE) and keeps the previous items, rather than
+    a new file made each time, which on a journaling filesystem costs more than the rest of a
+    short document's bookkeeping; where the swap is not supported, a rename."""
+    tmp = path.with_name(f".{path.name}.prev")
     tmp.write_text("".join(f"{_one_line(i)}\n" for i in items), encoding="utf-8")
     if not (path.exists() and _exchange(tmp, path)):
         os.replace(tmp, path)
