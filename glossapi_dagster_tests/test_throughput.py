@@ -134,3 +134,16 @@ def test_a_marker_is_rewritten_by_swapping_two_files(tmp_path):
             assert marker.with_name(".gpu0.current.prev").read_text(encoding="utf-8") == before
         before = text
     assert sorted(p.name for p in tmp_path.glob("*.current")) == ["gpu0.current"]
+
+
+def test_triage_s_quick_garbled_test_says_what_its_pattern_says():
+    import random
+
+    from glossapi_dagster.backends.quality.triage import _GARBLED, _garbled
+
+    rnd = random.Random(29)
+    alphabet = "aAbBzZoOαΑβΒάΆωΩ0123_٣²\u0300-·'\ufffd\u2603é"  # Latin, Greek, digits (Arabic-Indic too), marks
+    words = {"".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 9))) for _ in range(50_000)}
+    words |= {"okEaaooE", "tK244Xn", "Ελληνικά", "Ηλεκτρονικoύ", "H2O", "ΦΕΚ", "e-mail", "x²y"}
+    assert [w for w in words if _garbled(w) != bool(_GARBLED.search(w))] == []
+    assert sum(map(_garbled, words)) > 1000  # both answers occur

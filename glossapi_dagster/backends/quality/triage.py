@@ -60,6 +60,13 @@ _G, _L = PATTERNS[GREEK].pattern, PATTERNS[LATIN].pattern
 # a case flip inside a word (okEaaooE), letters around digits (tK244Xn), Greek and Latin letters in
 # one word, or a character no real text uses: one search per word
 _GARBLED = re.compile(f"{_CASE_FLIP}|{_LETTER_DIGIT_LETTER}|{_G}.*{_L}|{_L}.*{_G}|{PATTERNS[BAD].pattern}")
+# _GARBLED, at twice its speed (a short document's triage was a tenth of its cost): the digits of
+# letters-digits-letters looked for first (the scan skips to a digit), and a word of ASCII alone,
+# most of a Latin text, looked at only for what ASCII can hold (no Greek, no character out of range)
+_LDL_DIGIT_FIRST = r"\d(?<=[^\W\d_]\d)\d*[^\W\d_]"
+_ASCII_GARBLED = re.compile(f"{_CASE_FLIP}|{_LDL_DIGIT_FIRST}")
+_OTHER_GARBLED = re.compile(f"{_CASE_FLIP}|{_LDL_DIGIT_FIRST}|{PATTERNS[BAD].pattern}")
+_GREEK_LETTER, _LATIN_LETTER = PATTERNS[GREEK], PATTERNS[LATIN]
 _STRIP = ".,;:!?()[]{}\"'«»*_|#-–—…/\\`~<>"
 _TWO_LETTERS = re.compile(r"[^\W\d_].*[^\W\d_]")
 
@@ -73,7 +80,7 @@ def text_signals(markdown: str) -> dict:
     polytonic, bad = counts[POLYTONIC], counts[BAD]
     words = [w.strip(_STRIP) for w in _word_sample(text)]
     words = [w for w in words if len(w) >= 3 and _TWO_LETTERS.search(w)]
-    garbled = sum(1 for w in words if _GARBLED.search(w))
+    garbled = sum(1 for w in words if _garbled(w))
     lgr_words, lgr_marked, _ = lgr_evidence(" ".join(words))
     return {
         "char_count_no_comments": n,
@@ -86,6 +93,14 @@ def text_signals(markdown: str) -> dict:
         "words": len(words),
         "lgr_like": lgr_words >= LGR_MIN_WORDS and lgr_marked >= LGR_SHARE * lgr_words,
     }
+
+
+def _garbled(word: str) -> bool:
+    """_GARBLED.search(word), faster."""
+    if word.isascii():
+        return _ASCII_GARBLED.search(word) is not None
+    return (_OTHER_GARBLED.search(word) is not None
+            or (_GREEK_LETTER.search(word) is not None and _LATIN_LETTER.search(word) is not None))
 
 
 def _word_sample(text: str, windows: int = 40) -> list[str]:
