@@ -99,6 +99,8 @@ SETTINGS = {
     "150 dpi": {"dpi": 150},
     "250 dpi": {"dpi": 250},
     "psm 6 (one block)": {"variables": {"tessedit_pageseg_mode": "6"}},
+    "local binarisation (thresholding_method=1)": {"variables": {"thresholding_method": "1"}},
+    "Sauvola binarisation (thresholding_method=2)": {"variables": {"thresholding_method": "2"}},
     "ell alone": {"langs": "ell"},
     "eng alone": {"langs": "eng"},
 }

@@ -32,8 +32,8 @@ def run_on_pool(
     def persist(outcomes: list[ItemOutcome]) -> None:
         # a document's files the worker left unsynced: synced by the writer before its row
         files = [f for o in outcomes if isinstance(o.result, dict) for f in o.result.pop(UNSYNCED, ())]
-        rows = [(o, to_row(stem_of[o.item], o)) for o in outcomes]  # None: no row yet (a page range)
         try:
+            rows = [(o, to_row(stem_of[o.item], o)) for o in outcomes]  # None: no row yet (a page range)
             writer.put([row for _, row in rows if row is not None],
                        [stem_of[o.item] for o, row in rows if o.status == FATAL and row is not None], files)
         except OSError as exc:  # a full or read-only OUT: what is not written is redone next run

@@ -166,13 +166,13 @@ class SafePdfExtractor:
         aligned = len(text) == count  # char indices match text offsets
         lgr_state = None
         if has_hint(text):  # cbgreek fonts without ToUnicode: decoded span by span
-            handle = typed(textpage, pdfium_c.FPDF_TEXTPAGE)
+            raw = typed(textpage, pdfium_c.FPDF_TEXTPAGE)
             if not aligned:  # FPDFText_GetText drops code 0 (LGR's en dash): one char at a time
-                decoded, lgr_state = decode_page(handle, char_text(handle))
+                decoded, lgr_state = decode_page(raw, char_text(raw))
                 if lgr_state == DECODED:
                     text, aligned = decoded.replace("\x00", GONE), True
             else:
-                text, lgr_state = decode_page(handle, text)
+                text, lgr_state = decode_page(raw, text)
         controls = not aligned and lgr_state != DECODED
         if controls:  # FPDFText_GetText left out control codes (unmapped glyphs: \x00, \x02,
             # \x03), which puts every later character off its box: one char at a time (6% of pages)
