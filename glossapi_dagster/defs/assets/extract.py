@@ -5,7 +5,6 @@ from ...backends.ocr.tesseract import TesseractLanguageMissing
 from ...phases.extract import run_extraction
 from ...pool import WorkerSetupError
 from ..config import ExtractConfig
-from ..prefetch import prefetch
 from .download_results import download_results
 from .pool_asset import PoolPhase, Step, pool_asset
 from .selection import manifest_rows
@@ -17,7 +16,6 @@ def _targets(step: Step) -> list[dict]:
 
 
 def _run(step: Step, rows: list[dict], pool_config):
-    prefetch("docling_core.types.doc")  # for the checks (checks.broken_docling_outputs), while the workers work
     return run_extraction(step.layout.root, rows, pool_config, **step.pool_kwargs(), options=step.options,
                           accel_type=step.gpu_pool.accel_type, log=step.context.log)
 
