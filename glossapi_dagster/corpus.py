@@ -20,6 +20,9 @@ TERMINAL = ("success", "problematic", "skipped")
 
 @dataclass
 class PhaseSummary:
+    """A call's counts; a call of several phases (ocr_bad_then_math) sums its parts' counts (a
+    document OCR'd, then enriched, is in both) and shows each part's on its line."""
+
     phase: str
     run_ids: list[str] = field(default_factory=list)
     processed: int = 0
@@ -27,10 +30,16 @@ class PhaseSummary:
     skipped: int = 0
     seconds: float = 0.0
     output_dir: str = ""
+    notes: list[str] = field(default_factory=list)          # what was left undone, and why
+    parts: list["PhaseSummary"] = field(default_factory=list)
+
+    def counts(self) -> str:
+        return f"{self.processed} processed, {self.problematic} problematic, {self.skipped} skipped"
 
     def __str__(self) -> str:
-        return (f"{self.phase}: {self.processed} processed, {self.problematic} problematic, {self.skipped} skipped "
-                f"in {self.seconds:.1f}s -> {self.output_dir}")
+        counts = "; ".join(f"{p.phase} {p.counts()}" for p in self.parts) if len(self.parts) > 1 else self.counts()
+        return "\n".join([f"{self.phase}: {counts} in {self.seconds:.1f}s -> {self.output_dir}",
+                          *(f"note: {n}" for n in self.notes)])
 
 
 class Corpus:
@@ -116,10 +125,12 @@ class Corpus:
                 with self._progress_bar("ocr", "ocr_success", reprocess, todo=None):
                     run = materialize_ocr(instance, resources, **ocr.model_dump())
                 summary = self._merge(summary, self._summary("ocr", [], run, "ocr_docs", started), run)
+                summary.notes += self._left("ocr")
             if mode != "ocr_bad":
                 with self._progress_bar("math", "math_status", reprocess, todo=None):
                     run = materialize_math(instance, resources, **math.model_dump())
                 summary = self._merge(summary, self._summary("math", [], run, "math_enriched", started), run)
+                summary.notes += self._left("math")
         summary.seconds = time.monotonic() - started
         return summary
 
@@ -227,10 +238,20 @@ class Corpus:
     @staticmethod
     def _merge(total: PhaseSummary, part: PhaseSummary, run) -> PhaseSummary:
         total.run_ids += [run.run_id] if run is not None else []
+        total.parts.append(part)
         total.processed += part.processed
         total.problematic += part.problematic
         total.skipped += part.skipped
         return total
+
+    def _left(self, phase: str) -> list[str]:
+        """What the phase could have taken and did not: never silently '0 processed'."""
+        from .phases.undone import left_note
+        from .state import SkipList
+
+        layout = OutputLayout(self.output_dir)
+        note = left_note(ProgressStore(layout.store_dir), phase, SkipList(layout.skiplist).read())
+        return [note] if note else []
 
     # -- helpers ------------------------------------------------------------------------
     def _resources(self, pool: PoolOptions) -> dict:
@@ -340,13 +361,21 @@ class _ProgressBar:
             return
         if self.column not in df:
             return
-        mine = df[df[self.column].notna()] if self.todo is None else df[df["stem"].isin(self.todo)]
-        mine = mine[mine[self.column].isin(TERMINAL) | (self.todo is None)]
+        import pandas as pd
+
+        values = df[self.column]
+        # a yes/no column (ocr_success) is finished once set; a status column at a terminal value
+        flag = pd.api.types.is_bool_dtype(values.dtype)
+        finished = values.notna() if flag or self.todo is None else values.isin(TERMINAL)
+        if self.todo is not None:
+            finished &= df["stem"].isin(self.todo)
+        mine = df[finished.fillna(False).to_numpy(dtype=bool)]
         # a boolean array, not a Series: an empty Series would be read as a selection of columns
         recent = mine["updated_at"].map(lambda t: t is not None and t == t and t.timestamp() >= start - 1)
         mine = mine[recent.to_numpy(dtype=bool, na_value=False)]
+        bad = mine[self.column].eq(False) if flag else mine[self.column].isin(("problematic", "fatal"))
         bar.n = len(mine)
-        bar.set_postfix(problematic=int((mine[self.column] == "problematic").sum()), refresh=False)
+        bar.set_postfix(problematic=int(bad.fillna(False).sum()), refresh=False)
         bar.refresh()
 
     def __exit__(self, *exc):
