@@ -6,6 +6,8 @@ names (an ephemeral one when unset), so it is a recorded run; a progress bar fol
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -49,8 +51,7 @@ class Corpus:
         self.output_dir = Path(output_dir).absolute()
         self.shard_size = build(ManifestOptions, shard_size=shard_size).shard_size
         self.progress = progress
-        if not self.input_dir.is_dir():
-            raise FileNotFoundError(f"input folder {self.input_dir} does not exist")
+        check_folder(self.input_dir, "input")
 
     # -- Phase 1 ------------------------------------------------------------------------
     def extract(self, input_format: str = "all", num_threads: int | None = None, use_gpus: str = "single",
@@ -87,8 +88,14 @@ class Corpus:
             with self._progress_bar("extract", "extract_status", options.reprocess):
                 started = time.monotonic()
                 extraction = materialize_extraction(instance, resources, **options.model_dump())
-        return self._summary("extract", [run.run_id] + ([extraction.run_id] if extraction else []), extraction,
-                             "extracted_docs", started)
+        summary = self._summary("extract", [run.run_id] + ([extraction.run_id] if extraction else []), extraction,
+                                "extracted_docs", started)
+        scan = run.asset_materializations_for_node("download_results")[0].metadata
+        summary.problematic += int(scan["problematic"].value)  # files the scan could not read
+        if int(scan["folders_not_scanned"].value):
+            summary.notes.append(f"{scan['folders_not_scanned'].value} folder(s) of {self.input_dir} not scanned "
+                                 "(each with its reason in the log above)")
+        return summary
 
     # -- OCR remediation and Phase 2 ----------------------------------------------------
     def ocr(self, use_gpus: str = "single", devices: list[int] | None = None, math_batch_size: int = 8,
@@ -206,12 +213,14 @@ class Corpus:
     def _export(self, dest: Path, **config) -> dict:
         from .defs.export_jobs import materialize_export
         from .export import ExportOptions
+        from .export.dest import check_dest
 
         config = {k: v for k, v in config.items() if v is not None}
         if config.get("metadata_fields") is not None:
             config["metadata_fields"] = [str(f) for f in config["metadata_fields"]]
         ExportOptions(**{k: v for k, v in config.items()}).check()  # a bad option fails before the run
         self._require_store()
+        check_dest(dest, self.output_dir)  # nor over OUT's files, nor into an input folder
         with _instance() as instance:
             run = materialize_export(instance, self._export_resources(), dest=str(dest), **config)
             meta = run.asset_materializations_for_node("training_dataset")[0].metadata
@@ -283,10 +292,22 @@ class Corpus:
         return summary
 
 
+def check_folder(folder: Path, what: str) -> None:
+    """An input or output folder that is not there, or is a file: one error saying which."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{what} folder {folder} is a file, not a folder")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{what} folder {folder} does not exist")
+
+
 def check_writable(folder: Path) -> None:
     """Make OUT (and its store folder) and prove a file can be written there."""
     from .state.errors import OutputUnavailable
 
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:  # not a matter of space or rights: running again will not help
+        raise ValueError(f"output folder {folder} is a file, not a folder" if blocker == folder else
+                         f"output folder {folder} cannot be made: {blocker} is a file")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for where in (folder, OutputLayout(folder).store_dir):
@@ -316,17 +337,40 @@ def _check_choice(name: str, value, choices) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
 
 
+INSTANCE_DIR_PREFIX = "glossapi-instance-"  # + pid: an ephemeral instance's folder under $TMPDIR
+
+
 class _instance:
-    """The instance DAGSTER_HOME names, or an ephemeral one when it is unset."""
+    """The instance DAGSTER_HOME names, or an ephemeral one when it is unset (its folder named by
+    our pid, so that one left by a run killed outright is removed at the next start, and the CLI's
+    Ctrl-C, which exits at once, removes its own: remove_instance_dirs)."""
 
     def __enter__(self):
         from dagster import DagsterInstance
 
-        self.instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+        self.folder = None
+        if os.environ.get("DAGSTER_HOME"):
+            self.instance = DagsterInstance.get()
+            return self.instance
+        remove_instance_dirs(stale=True)
+        self.folder = tempfile.mkdtemp(prefix=f"{INSTANCE_DIR_PREFIX}{os.getpid()}-")
+        self.instance = DagsterInstance.ephemeral(tempdir=self.folder)
         return self.instance
 
     def __exit__(self, *exc):
         self.instance.dispose()
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def remove_instance_dirs(stale: bool = False) -> None:
+    """This process's ephemeral instance folders; with stale, those of processes no longer alive."""
+    from .pool.pool import pid_alive
+
+    for folder in Path(tempfile.gettempdir()).glob(f"{INSTANCE_DIR_PREFIX}*-*"):
+        pid = folder.name[len(INSTANCE_DIR_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and (not pid_alive(int(pid)) if stale else int(pid) == os.getpid()):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class _ProgressBar:

@@ -31,6 +31,7 @@ from ..datamodel import MathOptions, build, math_engine_plugin, settings
 from ..pool import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome, WorkerContext
 from ..state import OutputLayout
 from ..state.atomic import atomic_write, atomic_write_text
+from ..state.fspath import LINKS, worker_path
 from ..state.artifacts import load_docling_json
 from ..state.ranges import RangeJournal, file_fingerprint
 from ..backends.math.textlayer.classing import DocFonts
@@ -416,7 +417,8 @@ def math_targets(store, shards: set[str] | None, reprocess: bool = False, skip: 
             continue  # set aside: only taking it off the skip-list (and this status) brings it back
         if not reprocess and (_true(get("math_enriched")) or get("math_status") in (SUCCESS, NO_MATH, PROBLEMATIC)):
             continue
-        rows.append({"stem": r["stem"], "path": get("path"), "shard": get("shard")})
+        path = worker_path(get("path"), r["stem"], store.folder / LINKS) if get("path") else None
+        rows.append({"stem": r["stem"], "path": path, "shard": get("shard")})
     return sorted(rows, key=lambda r: r["stem"])
 
 

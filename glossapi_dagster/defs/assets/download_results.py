@@ -20,12 +20,18 @@ def download_results(context: AssetExecutionContext, config: DownloadResultsConf
         context.log.warning(note)
     all_shards = store_shards(context.instance, corpus.output_dir)  # also those of a store made elsewhere
     context.log.info(f"{len(update.new_rows)} new files in {len(update.new_shards)} new shards; "
-                     f"{len(update.vanished)} vanished; {len(update.changed)} replaced; {update.total} in the manifest")
+                     f"{len(update.vanished)} vanished; {len(update.changed)} replaced; {len(update.moved)} moved; "
+                     f"{len(update.recovered)} pending again; {len(update.problematic)} unreadable; "
+                     f"{update.total} in the manifest")
     return MaterializeResult(metadata={
         "files": update.total,
         "new_files": len(update.new_rows),
         "vanished": MetadataValue.json(update.vanished[:200]),
         "replaced": MetadataValue.json(update.changed[:200]),
+        "moved": MetadataValue.json(update.moved[:200]),
+        "pending_again": MetadataValue.json(update.recovered[:200]),
+        "problematic": len(update.problematic),               # files this scan could not read
+        "folders_not_scanned": update.folders_skipped,
         "notes": MetadataValue.json(update.notes),
         "new_shards": MetadataValue.json(update.new_shards),
         "shards": len(all_shards),
