@@ -71,11 +71,11 @@ def test_an_export_never_writes_over_documents_nor_into_the_input(tmp_path, corp
     assert list(rows(SAME)) == ["README"]
 
 
-# -- 3, 4, 9 and 14: a hostile input folder, as a user (not root) meets it -------------------------
+# -- 3, 4 and 14: a hostile input folder, as a user (not root) meets it ----------------------------
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory, corpus):
-    """IN with a broken symlink, a chmod-000 file, a named pipe, a folder that cannot be listed and a
-    symlink to a folder outside; extracted as a user, then with every cause removed, extracted again."""
+    """IN with a broken symlink, a chmod-000 file, a folder that cannot be listed and a symlink to a
+    folder outside; extracted as a user, then with every cause removed, extracted again."""
     root = tmp_path_factory.mktemp("hostile")
     IN, OUT, elsewhere = root / "IN", root / "OUT", root / "elsewhere"
     copy_pdfs(corpus / "pdfs", IN, ["typologio_mas026.pdf"])
@@ -86,8 +86,7 @@ def hostile(tmp_path_factory, corpus):
     shutil.copyfile(corpus / "pdfs" / "multicolumn.pdf", IN / "secret.pdf")
     os.chmod(IN / "secret.pdf", 0)
     os.chmod(IN / "locked", 0)
-    os.mkfifo(IN / "pipe.pdf")
-    first = cli("extract", IN, OUT, *POOL, as_user=True, timeout=120)  # a pipe read would block for ever
+    first = cli("extract", IN, OUT, *POOL, as_user=True)
     status = cli("status", OUT)
     before = rows(OUT)
 
@@ -97,23 +96,16 @@ def hostile(tmp_path_factory, corpus):
     with open(IN / "secret.pdf", "ab") as f:
         f.write(b"\n% edited\n")
     os.chmod(IN / "locked", 0o755)
-    second = cli("extract", IN, OUT, *POOL, as_user=True, timeout=120)
+    second = cli("extract", IN, OUT, *POOL, as_user=True)
     return {"first": first, "status": status, "before": before, "second": second, "after": rows(OUT), "IN": IN}
-
-
-@needs_setpriv
-def test_a_named_pipe_is_a_problematic_row_and_the_scan_does_not_hang(hostile):
-    assert hostile["first"].returncode == 0, hostile["first"].stderr[-3000:]
-    row = hostile["before"]["pipe"]
-    assert row["extract_status"] == "problematic" and row["extract_error"].startswith("not a regular file (a named pipe)")
 
 
 @needs_setpriv
 def test_rows_the_scan_could_not_read_are_in_the_run_summary(hostile):
     problems = {s for s, r in hostile["before"].items() if r["extract_status"] == "problematic"}
-    assert problems == {"link", "secret", "pipe"}, problems
-    assert "extract: 1 processed, 3 problematic" in hostile["first"].stdout, hostile["first"].stdout
-    assert "extract problematic: 3" in hostile["status"].stdout
+    assert problems == {"link", "secret"}, problems
+    assert "extract: 1 processed, 2 problematic" in hostile["first"].stdout, hostile["first"].stdout
+    assert "extract problematic: 2" in hostile["status"].stdout
 
 
 @needs_setpriv
@@ -133,7 +125,6 @@ def test_a_row_whose_cause_is_gone_is_pending_again_and_extracted(hostile):
     for stem in ("link", "secret"):  # a plain rerun: no --reprocess
         assert after[stem]["extract_status"] == "success" and after[stem]["download_success"], after[stem]
     assert after["locked__multicolumn"]["extract_status"] == "success"  # the folder, readable now, is scanned
-    assert after["pipe"]["extract_status"] == "problematic"  # its cause is still there
 
 
 @pytest.mark.timeout(300)
@@ -173,38 +164,3 @@ def test_a_moved_input_folder_keeps_its_rows_and_outputs(tmp_path, corpus):
     assert all(Path(r["path"]).parent == tmp_path / "IN2" and not r["missing"] for r in store.values()), store
     assert {s: (OUT / "markdown" / f"{s}.md").stat().st_mtime_ns for s in store} == made
     assert "missing files: 0" in cli("status", OUT).stdout
-
-
-# -- 6. a PDF under another name ---------------------------------------------------------------
-GARBLED = "Κανόνας αλυσίδας \ufffd\ufffd\ufffd μετ\ufffd\ufffd την π\ufffd\ufffdράγωγο \ufffd\ufffd\ufffd.\n" * 20
-
-
-@pytest.mark.timeout(300)
-def test_a_pdf_named_docx_is_read_as_a_pdf_and_clean_judges_every_document(tmp_path, corpus):
-    IN, OUT = tmp_path / "IN", tmp_path / "OUT"
-    IN.mkdir()
-    shutil.copyfile(corpus / "pdfs" / "4.5.chain_rule.pdf", IN / "paper.docx")  # a PDF saved as .docx
-    (IN / "garbled.md").write_text(GARBLED, encoding="utf-8")  # mojibake, and no PDF
-    assert cli("extract", IN, OUT, *POOL).returncode == 0
-    paper = rows(OUT)["paper"]
-    assert paper["file_ext"] == "pdf" and paper["extraction_backend"] == "safe", paper  # the bytes chose
-    text = (OUT / "markdown" / "paper.md").read_text(encoding="utf-8")
-    assert "Κανόνας αλυσίδας" in text and "\ufffd" not in text and "Kan" not in text
-
-    exported = cli("export", OUT, tmp_path / "DEST")
-    assert exported.returncode == 0, exported.stderr[-3000:]
-    store = rows(OUT)
-    assert store["paper"]["clean_keep"] is True
-    garbled = store["garbled"]
-    assert "mojibake>0.1" in garbled["filter"] and garbled["clean_keep"] is False and garbled["needs_ocr"] is False
-    assert "1 records" in exported.stdout and "1 filtered documents left out" in exported.stdout, exported.stdout
-
-
-def test_docling_takes_the_kind_from_the_bytes_and_repairs_a_pdf_under_any_name(tmp_path, corpus):
-    from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
-
-    shutil.copyfile(corpus / "pdfs" / "4.5.chain_rule.pdf", tmp_path / "paper.docx")
-    conv = DoclingExtractor("native").convert(tmp_path / "paper.docx", kind="pdf")
-    text = conv.document.export_to_markdown()
-    assert "Κανόνας αλυσίδας" in text and "\ufffd" not in text
-    assert "pdfium_text" in (conv.repairs or {})  # docling-parse garbled it; pdfium's Greek was taken

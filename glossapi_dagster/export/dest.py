@@ -51,7 +51,7 @@ def unavailable(dest: Path, exc: BaseException) -> ExportUnavailable | None:
     """A full, read-only or failing DEST (also as sqlite says it), in one line naming DEST;
     None for any other error."""
     if isinstance(exc, OSError) and exc.errno in RESOURCE_ERRNOS:
-        what = exc.strerror or str(exc)
+        what = os.strerror(exc.errno)  # pyarrow's strerror is a paragraph
     elif isinstance(exc, sqlite3.OperationalError) and any(
             s in str(exc) for s in ("disk is full", "disk I/O error", "readonly database", "unable to open")):
         what = os.strerror(errno.ENOSPC) if "full" in str(exc) else str(exc)
