@@ -417,8 +417,7 @@ def math_targets(store, shards: set[str] | None, reprocess: bool = False, skip: 
             continue  # set aside: only taking it off the skip-list (and this status) brings it back
         if not reprocess and (_true(get("math_enriched")) or get("math_status") in (SUCCESS, NO_MATH, PROBLEMATIC)):
             continue
-        path = worker_path(get("path"), r["stem"], store.folder / LINKS) if get("path") else None
-        rows.append({"stem": r["stem"], "path": path, "shard": get("shard")})
+        rows.append({"stem": r["stem"], "path": get("path"), "shard": get("shard")})
     return sorted(rows, key=lambda r: r["stem"])
 
 
@@ -445,6 +444,9 @@ def run_math(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, o
 
     options = options or build(MathOptions, **fields)
     layout = OutputLayout(out_dir)
+    # a name that is not UTF-8 is opened through a link named by its stem (state/fspath.py)
+    rows = [{**r, "path": worker_path(r["path"], r["stem"], layout.store_dir / LINKS) if r.get("path") else None}
+            for r in rows]
     sources = {r["stem"]: r["path"] for r in rows}
     task = MathTask(str(layout.root), sources, options, accel_type, math_engine_plugin(options.math_engine))
     skiplist = SkipList(layout.skiplist)

@@ -16,9 +16,11 @@ WHAT = {"ocr": "document(s) flagged needs_ocr not OCR'd", "math": "extracted PDF
 def blocked_notes(store: ProgressStore, phase: str, skip: set[str] = frozenset(),
                   shards: set[str] | None = None) -> list[str]:
     """One line per reason the phase 'ocr' or 'math' cannot take documents that need it."""
+    if phase not in WHAT:
+        return []
     df = store.read([KEY, "shard", "file_ext", "extract_status", "needs_ocr", "ocr_success", "missing",
                      "math_status"])
-    if df.empty or "extract_status" not in df or phase not in WHAT:
+    if df.empty or "extract_status" not in df:
         return []
     if shards is not None and "shard" in df:
         df = df[df["shard"].isin(shards)]
