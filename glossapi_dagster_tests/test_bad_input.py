@@ -160,12 +160,45 @@ def test_export_options_and_dest_are_checked_before_any_work(mixed, tmp_path, ar
     assert not dest.is_dir() or not list(dest.iterdir())  # nothing written: not even the index
 
 
+def _export_at_once(barrier, out, dest, results) -> None:
+    from glossapi_dagster.export import ExportOptions, export_dataset
+
+    barrier.wait()
+    try:  # a shard a record: many shard files, many chances to meet another export's
+        export_dataset(out, dest, ExportOptions(format="parquet", shard_size_bytes=100))
+        results.put("ok")
+    except Exception as exc:  # reported, not raised: the test shows which
+        results.put(repr(exc))
+
+
+@pytest.mark.timeout(300)
 def test_exports_into_one_dest_at_once_take_turns(mixed, tmp_path):
+    import multiprocessing
+
+    from glossapi_dagster.export.dataset import LOCK
+    from glossapi_dagster.state.atomic import file_lock
+
     dest = tmp_path / "DEST"
-    runs = [subprocess.Popen([CLI, "export", str(mixed["OUT"]), str(dest), "--format", "parquet"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
-    outs = [p.communicate(timeout=300) for p in runs]
-    assert [p.returncode for p in runs] == [0, 0, 0], [e[-2000:] for _, e in outs]
+    dest.mkdir()
+    with file_lock(dest / LOCK):  # an export in progress: a second one waits for it
+        waiting = subprocess.Popen([CLI, "export", str(mixed["OUT"]), str(dest), "--format", "parquet"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            waiting.wait(timeout=6)
+        except subprocess.TimeoutExpired:
+            pass
+        assert waiting.poll() is None and not list(dest.glob("*.parquet")), "the second export did not wait"
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0 and "1 records" in out, err[-2000:]
+
+    ctx = multiprocessing.get_context("fork")  # four exports let go at one instant
+    barrier, results, dest = ctx.Barrier(4), ctx.Queue(), tmp_path / "DEST2"
+    runs = [ctx.Process(target=_export_at_once, args=(barrier, mixed["OUT"], dest, results)) for _ in range(4)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(120)
+    assert [results.get(timeout=5) for _ in runs] == ["ok"] * 4
     assert sorted(p.name for p in dest.iterdir() if not p.name.startswith(".")) == \
         ["README.md", "train-00000-of-00001.parquet"]
     assert not list(dest.glob(".*.tmp")) and not list(dest.glob("*.scratch-*"))
