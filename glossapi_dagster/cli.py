@@ -147,7 +147,7 @@ def _stop_interrupted(signo: int, out: Path, command: str) -> None:
         close_all()
     except Exception:  # whatever the run thread was doing: the workers die with us (PDEATHSIG) anyway
         pass
-    from .corpus import remove_instance_dirs
+    from .defs.instance import remove_instance_dirs
 
     remove_instance_dirs()  # os._exit below skips every cleanup: the throw-away instance's folder
     line = f"\ninterrupted; {_progress(out, command)}, run again to resume\n"

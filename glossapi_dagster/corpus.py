@@ -6,8 +6,6 @@ names (an ephemeral one when unset), so it is a recorded run; a progress bar fol
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,6 +13,7 @@ from pathlib import Path
 
 from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build, settings
 from .datamodel.options import OCR_MODES
+from .defs.instance import call_instance as _instance
 from .state import OutputLayout, ProgressStore
 
 TERMINAL = ("success", "problematic", "skipped")
@@ -335,42 +334,6 @@ def _options(values: dict, *models):
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-
-
-INSTANCE_DIR_PREFIX = "glossapi-instance-"  # + pid: an ephemeral instance's folder under $TMPDIR
-
-
-class _instance:
-    """The instance DAGSTER_HOME names, or an ephemeral one when it is unset (its folder named by
-    our pid, so that one left by a run killed outright is removed at the next start, and the CLI's
-    Ctrl-C, which exits at once, removes its own: remove_instance_dirs)."""
-
-    def __enter__(self):
-        from dagster import DagsterInstance
-
-        self.folder = None
-        if os.environ.get("DAGSTER_HOME"):
-            self.instance = DagsterInstance.get()
-            return self.instance
-        remove_instance_dirs(stale=True)
-        self.folder = tempfile.mkdtemp(prefix=f"{INSTANCE_DIR_PREFIX}{os.getpid()}-")
-        self.instance = DagsterInstance.ephemeral(tempdir=self.folder)
-        return self.instance
-
-    def __exit__(self, *exc):
-        self.instance.dispose()
-        if self.folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def remove_instance_dirs(stale: bool = False) -> None:
-    """This process's ephemeral instance folders; with stale, those of processes no longer alive."""
-    from .pool.pool import pid_alive
-
-    for folder in Path(tempfile.gettempdir()).glob(f"{INSTANCE_DIR_PREFIX}*-*"):
-        pid = folder.name[len(INSTANCE_DIR_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and (not pid_alive(int(pid)) if stale else int(pid) == os.getpid()):
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 class _ProgressBar:
