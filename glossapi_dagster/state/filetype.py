@@ -18,8 +18,8 @@ HEAD_BYTES = 8192
 # PDF readers accept junk before the header within the first KiB (Acrobat's rule).
 PDF_HEADER_WINDOW = 1024
 
-# A PDF whose header is lost still opens with its objects ("1 0 obj <<"): readers (pdfium, pdf.js)
-# rebuild it from them, so its bytes are a PDF all the same.
+# A PDF whose header is lost still starts with its objects ("1 0 obj <<"): readers (docling-parse,
+# pdf.js) rebuild it from them, so its bytes are a PDF all the same.
 _PDF_OBJECT = re.compile(rb"(?:^|[\r\n])\s*\d+\s+\d+\s+obj\s*<<")
 
 # Signatures of what is not a document we convert: named so the reason reads well.
