@@ -67,13 +67,17 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     warnings.filterwarnings("ignore", message=".*is currently in (beta|preview)")  # Dagster's, at import
+    from .defs.terminal import failures_left_to_the_log
+
+    with failures_left_to_the_log():  # an error is one line of ours; its stack trace stays in the run's log
+        return _main(args)
+
+
+def _main(args) -> int:
     try:
         if args.command == "status":
             return _status(Path(args.output_dir), args.json)
         from .corpus import Corpus, check_folder
-        from .defs.materialize import print_failures
-
-        print_failures(False)  # an error is the one line below; its stack trace stays in the run's log
 
         if args.command == "extract":
             corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size)

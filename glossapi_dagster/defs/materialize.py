@@ -10,15 +10,7 @@ from .jobs import extract_job, manifest_job, math_job, ocr_job
 from .partitions import store_shards
 from .stale_runs import release_dead_runs, run_tags
 
-# Dagster's console logger shows warnings and errors; every event (DEBUG included) is still in the
-# instance's event log, in the run's page of the UI. The terminal is for the progress bars.
-TERMINAL_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING", "failures": True}}}}
-
-
-def print_failures(shown: bool) -> None:
-    """Whether the terminal gets a failed run's stack traces (defs/console.py): the CLI, which
-    prints a failure as one line, says no; the traceback stays in the run's event log."""
-    TERMINAL_LOGS["loggers"]["console"]["config"]["failures"] = shown
+from .terminal import TERMINAL_LOGS
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
