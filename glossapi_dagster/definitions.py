@@ -4,6 +4,7 @@ from dagster import Definitions
 
 from .defs.assets import (cleaned_docs, download_results, extracted_docs, math_enriched, ocr_docs,
                           training_dataset)
+from .defs.console import console_logger
 from .defs.automation import missing_shards_schedule, new_documents_sensor
 from .defs.checks import every_document_accounted_for, outputs_exist_and_parse, problematic_share
 from .defs.export_checks import training_dataset_checks
@@ -19,6 +20,7 @@ defs = Definitions(
     asset_checks=[every_document_accounted_for, outputs_exist_and_parse, problematic_share,
                   *OCR_CHECKS, *MATH_CHECKS, training_dataset_checks],
     sensors=[new_documents_sensor],
+    loggers={"console": console_logger},  # Dagster's own, able to leave stack traces to the event log
     schedules=[missing_shards_schedule],
     resources={
         "corpus": CorpusResource(input_dir=default_input_dir(), output_dir=default_output_dir()),

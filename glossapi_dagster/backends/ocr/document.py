@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from ...datamodel import settings
+from ...state.filetype import is_pdf
 from ..extract.base import Conversion, ConversionFailed, failure_reason
 from .layout import paragraphs
 
@@ -28,7 +29,7 @@ def ocr_pdf(engine, path, pages=None, dpi: int = 200, max_side_len: int = 2000, 
     import pypdfium2 as pdfium
 
     started = time.perf_counter()
-    if not str(path).lower().endswith(".pdf"):
+    if not is_pdf(path):  # the bytes decide, not the name: a PDF saved as paper.docx is OCR'd
         raise ConversionFailed(f"ocr: only PDFs can be OCR'd, not {Path(path).suffix or 'this file'}")
     try:
         pdf = pdfium.PdfDocument(os.fspath(path))
