@@ -28,7 +28,8 @@ from ...state.atomic import atomic_write_text
 from .base import Conversion, ConversionFailed, failure_reason
 from .furniture import BAND, MIN_DECORATION, find_decorations, find_furniture, line_key
 from ..greek import lgr
-from ..greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
+from ..greek.lookalikes import greek_page
+from ..greek.repair import needs_repair, repair_greek
 from ..greek.lgr import GONE
 from ..greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
 from .pdf_images import EMPTY_PAGE_CHARS, image_boxes, image_cover
@@ -90,7 +91,7 @@ class SafePdfExtractor:
             if self.max_pages is not None and count > self.max_pages:
                 raise ConversionFailed(f"page budget: {count} pages > {self.max_pages}")
             pages, sizes, covers, pictures = [], {}, {}, {}
-            repairs: dict[str, list[int]] = {DECODED: [], UNDECODED: [], "lookalikes": []}
+            repairs: dict[str, list[int]] = {DECODED: [], UNDECODED: []}
             first, last = page_range or (1, count)
             for index in range(first - 1, min(last, count)):
                 page_started = time.perf_counter()
@@ -139,20 +140,19 @@ class SafePdfExtractor:
         finally:
             pdfium_c.FPDF_ClosePage(page)
         suspect = may_need_repair(text)  # once a page: most pages have nothing for ftfy
-        lookalikes = has_lookalike(text) and greek_page(text)
-        changed = False
+        greek = greek_page(text) if needs_repair(text) else None  # None: no Greek repair to look for
+        changed: set[str] = set()
         for block in blocks:
             block.text = _join(block.lines, suspect)
             if lgr_state == DECODED:
                 block.text = lgr.finish(block.text)
-            if lookalikes:
-                fixed = fix_lookalikes(block.text)
-                changed |= fixed != block.text
-                block.text = fixed
+            if greek is not None:  # the same repairs as OCR text's (backends/greek/repair.py)
+                block.text, done = repair_greek(block.text, greek)
+                changed.update(done)
         if lgr_state:
             repairs[lgr_state].append(index + 1)
-        if changed:
-            repairs["lookalikes"].append(index + 1)
+        for name in changed:
+            repairs.setdefault(name, []).append(index + 1)
         return width, height, blocks
 
     def _blocks(self, textpage, width: float, height: float, sizes: dict) -> tuple[str, list[Block], str | None]:

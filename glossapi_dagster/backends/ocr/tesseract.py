@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import unicodedata
 from pathlib import Path
 
@@ -150,18 +149,10 @@ class TesseractEngine:
             box = item.BoundingBox(level)
             if not text or not text.strip() or box is None:
                 continue
-            text = _greek_mu(unicodedata.normalize("NFC", " ".join(text.split())))
+            text = unicodedata.normalize("NFC", " ".join(text.split()))  # Greek repairs: text_repairs.py
             confidence = item.Confidence(level) / 100.0
             if confidence < MIN_CONFIDENCE:
                 continue
             lines.append(Line(float(box[0]), float(box[1]), float(box[2]), float(box[3]), text, confidence))
         api.Clear()
         return lines
-
-
-_MICRO = re.compile(r"(?<=[\u0370-\u03ff\u1f00-\u1fff])\u00b5|\u00b5(?=[\u0370-\u03ff\u1f00-\u1fff])")
-
-
-def _greek_mu(text: str) -> str:
-    """Tesseract's ell data writes the micro sign for mu: inside Greek words it is the letter."""
-    return _MICRO.sub("\u03bc", text) if "\u00b5" in text else text
