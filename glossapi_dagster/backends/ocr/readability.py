@@ -50,3 +50,15 @@ def page_readability(lines, text: list[str] | str) -> dict:
 
 def unreadable_pages(quality: dict | None) -> list[int]:
     return sorted(int(p) for p, q in (quality or {}).items() if q.get("unreadable"))
+
+
+def unreadable_column(quality: dict | None) -> str | None:
+    """The store's ocr_unreadable_pages: "3,7", or None when every OCR'd page was read."""
+    return ",".join(map(str, unreadable_pages(quality))) or None
+
+
+def merge_repairs(into: dict, more: dict | None) -> dict:
+    """Repairs ({name: pages}) of the OCR'd pages added to a document's (the text layer's)."""
+    for name, pages in (more or {}).items():
+        into[name] = sorted(set(into.get(name, [])) | set(pages))
+    return into
