@@ -42,6 +42,10 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe]")  # what FPDFText_Ge
 _HYPHENS = ("-", "\u00ad", "\u2010")
 _SOFT = "\ufffe"    # pdfium's mark of a soft hyphen that broke a word across lines (U+0002 too, where
 # it may also be an unmapped glyph: left alone)
+# pdfium marks every hyphen that ends a line, a compound's too; before a capital (`Έρευνας-` /
+# `Πληροφορικής`, `Lennard-` / `Jones`) the hyphen belongs to the word: a hyphenation goes on in
+# lower case
+_COMPOUND = re.compile("(?<=[^\\W\\d_])[\ufffe\x02](?=[^\\W\\d_])")
 # a soft hyphen's next character this much taller or shorter (loose boxes: font ascent to descent)
 # is another text's: a body line's 9 pt against the gazette's masthead's 42 pt; bold and regular
 # faces of one size, 1.0-1.15
@@ -208,6 +212,7 @@ class SafePdfExtractor:
             if soft:
                 if line[-1] == _SOFT:  # a word cut where the text jumps (_cut_at_jumps): its hyphen shows
                     line = line[:-1] + "-"
+                line = _COMPOUND.sub(_compound_hyphen, line) if _SOFT in line or "\x02" in line else line
                 line = _CONTROLS.sub("", line).strip() if controls else line.replace("\ufffe", "").replace("\x02", "")
                 if not line:
                     continue
@@ -232,6 +237,11 @@ class SafePdfExtractor:
                 blocks.append(block)
             last_b, last_h, last_size = b, t - b, size
         return text, _top_first(blocks), lgr_state
+
+
+def _compound_hyphen(m: re.Match) -> str:
+    """The hyphen of a compound broken at the line end (the next letter a capital), else nothing."""
+    return "-" if m.string[m.end()].isupper() else m.group(0)
 
 
 def _cut_at_jumps(spans: list[tuple[int, int]], text: str, handle: int, rect, ref: int) -> list[tuple[int, int]]:
@@ -346,6 +356,8 @@ def _join(lines: list[str], suspect: bool = True) -> str:
     for nxt in lines[1:]:
         if out.endswith(_HYPHENS) and len(out) > 1 and out[-2].isalpha() and nxt[:1].islower():
             out = out[:-1] + nxt                   # "exam-" + "ple" -> "example"
+        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha() and nxt[:1].isupper():
+            out += nxt                             # a compound: "Έρευνας-" + "Πληροφορικής"
         else:
             out = f"{out} {nxt}"
     return clean_text(out, suspect)

@@ -8,12 +8,16 @@ truly (a faint scan: words right, confidence lower; a table of codes: confidence
 
 So a page is unreadable when both are low: its mean line confidence (weighted by characters)
 under MIN_CONFIDENCE and the share of valid words under MIN_VALID. A valid word: Greek letters the
-lexicon knows (accents aside in capitals), or Latin letters in one case pattern (word, Word,
-WORD) with a vowel; words of one letter and numbers are not counted. Pages with fewer than
-MIN_WORDS words say too little and are not judged."""
+Greek lexicon knows (accents aside in capitals), or Latin letters an English word list knows
+(Debian's wamerican, /usr/share/dict/words; without it, Latin letters in one case pattern with a
+vowel); words of one letter and numbers are not counted. Pages with fewer than MIN_WORDS words say
+too little and are not judged."""
 from __future__ import annotations
 
+import logging
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from ..greek.lexicon import greek_lexicon
 
@@ -24,6 +28,18 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 _GREEK_WORD = re.compile("[\u0370-\u03ff\u1f00-\u1fff]+")
 _LATIN_WORD = re.compile("(?:[A-Z]?[a-z]+|[A-Z]+)")
 _LATIN_VOWEL = re.compile("[aeiouyAEIOUY]")
+WORD_LISTS = ("/usr/share/dict/words", "/usr/share/dict/american-english", "/usr/share/dict/british-english")
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset | None:
+    for name in WORD_LISTS:
+        if Path(name).is_file():
+            return frozenset(w.lower() for w in Path(name).read_text(encoding="utf-8", errors="ignore").split())
+    logging.getLogger(__name__).warning("no English word list (%s): Latin words of OCR'd pages are judged by "
+                                        "their shape; install it with: sudo apt-get install -y wamerican",
+                                        WORD_LISTS[0])
+    return None
 
 
 def valid_word(word: str, lexicon) -> bool:
@@ -31,7 +47,10 @@ def valid_word(word: str, lexicon) -> bool:
         if lexicon is None:
             return True  # nothing to tell it by
         return lexicon.known_bare(word) if word.isupper() else lexicon.known(word)
-    return bool(_LATIN_WORD.fullmatch(word) and _LATIN_VOWEL.search(word))
+    if not (_LATIN_WORD.fullmatch(word) and _LATIN_VOWEL.search(word)):
+        return False
+    english = english_words()
+    return english is None or word.lower() in english
 
 
 def page_readability(lines, text: list[str] | str) -> dict:
