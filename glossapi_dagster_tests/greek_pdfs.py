@@ -105,11 +105,12 @@ def scan_pdf(path: Path, pages: list[list[str]], dpi: int = 200, size: float = 1
         space = draw.textlength(" ", font=face) * word_space
         x0, y, width = round(1.2 * dpi), round(1.0 * dpi), round(12 / 2.54 * dpi)
         for paragraph in paragraphs:
-            for line in _wrap(draw, face, paragraph.split(), width, space):
+            gap = draw.textlength(" ", font=face) if paragraph.isupper() else space  # a heading is not justified
+            for line in _wrap(draw, face, paragraph.split(), width, gap):
                 x = x0
                 for word in line:
                     draw.text((x, y), word, font=face, fill=0)
-                    x += draw.textlength(word, font=face) + space
+                    x += draw.textlength(word, font=face) + gap
                 y += round(size * 1.25 * px)
             y += round(size * 0.6 * px)
         images.append(image)

@@ -30,8 +30,10 @@ def polytonic_share(text: str) -> float:
     return len(_POLYTONIC.findall(text)) / greek if greek else 0.0
 
 
-def is_polytonic(text: str) -> bool:
-    return polytonic_share(text) >= POLYTONIC_SHARE
+def is_polytonic(text: str, min_greek: int = 0) -> bool:
+    """POLYTONIC_SHARE of the Greek letters are polytonic (and there are min_greek of them)."""
+    greek = len(_GREEK.findall(text))
+    return greek >= max(min_greek, 1) and len(_POLYTONIC.findall(text)) >= POLYTONIC_SHARE * greek
 
 
 def _letters(word: str) -> list[tuple[str, str]]:

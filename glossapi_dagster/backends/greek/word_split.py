@@ -4,6 +4,13 @@
 Tight justified setting leaves a function word (an article, a preposition, a conjunction, a weak
 pronoun) so close to its neighbour that OCR reads one word. A token is split in two when:
 - it is no word of the lexicon, not even with other accents (`οδος` is οδός misread, never ο δος);
+- it cannot be one word of monotonic Greek: it has two syllables or more and no accent (`μετην`,
+  `καιτου`), its accent stands before the third syllable from its end (`γνωμοδότησητου`), or a
+  final sigma stands inside it (`διατάξειςτου`); or it could be one but is no inflection of a word
+  the lexicon knows (its last letters swapped for another ending: `εισφέρουσας` is a form of
+  εισφέρουσα, `ξέσματα` of ξέσματος, and stay whole; `κατάτην`, `πρώτοτου` are forms of nothing).
+  A token in capitals has no accent to tell by: it is split only when it is long (MIN_CAPITALS
+  letters: acronyms are short) and its other part a long word (`ΚΑΙΑΠΟΦΑΣΙΖΟΥΜΕ`);
 - one part is a function word and the other a word of the lexicon, or a token split again the
   same way (three words glued: `Οιαρμοδιότητεςπου`);
 - of the splits that qualify, the one whose function word is longest (`και|του`, not `καιτ|ου`).
@@ -20,9 +27,42 @@ FUNCTION_WORDS = frozenset("""
 σε με για από προς κατά μετά παρά αντί χωρίς ως έως μέχρι υπό περί επί διά άνευ εκ εξ εις
 και κι ή ούτε μήτε αλλά ότι πως που αν να θα δεν δε μη μην ενώ όπως όταν αφού ώστε είτε
 μου σου μας σας τους τις τα τον την
+κάθε όλα όλες όλοι όλη όλο όλων αυτό αυτή αυτά αυτός αυτού αυτής αυτών αυτόν αυτήν αυτές αυτοί
 """.split())
 _GREEK_WORD = re.compile("[\u0370-\u03ff]{3,}")
-MIN_PART = 2  # letters of the longer part, at least; a one-letter part only as a function word
+MIN_CAPITALS, MIN_CAPITALS_PART = 8, 5
+_VOWEL_GROUP = re.compile("(?:αι|ει|οι|υι|ου|αυ|ευ|ηυ|[αεηιουωάέήίόύώϊϋΐΰ])", re.I)
+_ACCENTED = re.compile("[άέήίόύώΐΰΆΈΉΊΌΎΏ]")
+
+
+# endings of Greek nouns, adjectives, verbs and participles, to find a token's other forms
+ENDINGS = ("α", "ας", "ες", "ε", "η", "ης", "ι", "ια", "ιο", "ιου", "ο", "ος", "ου", "ους", "οι", "ων", "ό", "ός",
+           "ού", "ών", "ά", "ή", "ής", "ές", "ούς", "οί", "ει", "εις", "ουν", "ουμε", "ετε", "ω", "ώ", "ει",
+           "ματα", "ματος", "μα", "ση", "σης", "σεις", "ση", "τος", "τη", "της", "ντας", "μένος", "μένη",
+           "μένο", "μένα", "μένες", "μένων", "ουσα", "ουσας", "οντας", "είσα", "είσας", "ένη", "ένο", "ένος")
+
+
+def inflection_of_a_word(token: str, lexicon) -> bool:
+    """Some form of the token, its last one to four letters swapped for another ending, is a word."""
+    lower = token.lower()
+    for cut in range(1, min(4, len(lower) - 2) + 1):
+        stem = lower[:-cut]
+        if any(lexicon.known(stem + ending) for ending in ENDINGS):
+            return True
+    return False
+
+
+def impossible_word(token: str) -> bool:
+    """No word of monotonic Greek is spelt so: polysyllabic without an accent, or accented before
+    its antepenult (the vowel groups after the accent count its syllables; a digraph is one)."""
+    if token.isupper():
+        return False  # capitals carry no accent
+    if "ς" in token[:-1]:
+        return True
+    accent = _ACCENTED.search(token)
+    if accent is None:
+        return len(_VOWEL_GROUP.findall(token.lower())) >= 2
+    return len(_VOWEL_GROUP.findall(token[accent.end():].lower())) >= 3
 
 
 def _is_word(part: str, lexicon) -> bool:
@@ -30,9 +70,14 @@ def _is_word(part: str, lexicon) -> bool:
     return lexicon.known_bare(part) if part.isupper() else lexicon.known(part)
 
 
-def split_word(token: str, lexicon, depth: int = 2) -> list[str] | None:
+def split_word(token: str, lexicon, depth: int = 4) -> list[str] | None:
     """The words a glued token is made of, or None (a word, or no split that qualifies)."""
     if lexicon.known(token) or lexicon.known_bare(token):
+        return None
+    capitals = token.isupper()
+    if capitals and len(token) < MIN_CAPITALS:
+        return None
+    if not capitals and not impossible_word(token) and inflection_of_a_word(token, lexicon):
         return None
     best: tuple[int, list[str]] | None = None
     for cut in range(1, len(token)):
@@ -41,6 +86,8 @@ def split_word(token: str, lexicon, depth: int = 2) -> list[str] | None:
             if function.lower() not in FUNCTION_WORDS:
                 continue
             if len(other) == 1 and other.lower() not in FUNCTION_WORDS:
+                continue
+            if capitals and len(other) < MIN_CAPITALS_PART:
                 continue
             if _is_word(other, lexicon) or other.lower() in FUNCTION_WORDS:
                 parts = [other]

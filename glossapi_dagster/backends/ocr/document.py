@@ -19,6 +19,7 @@ from pathlib import Path
 from ...datamodel import settings
 from ..extract.base import Conversion, ConversionFailed, failure_reason
 from .layout import paragraphs
+from .page_langs import read_page
 from .readability import page_readability
 from .text_repairs import repair_ocr_pages
 
@@ -59,11 +60,12 @@ def ocr_pdf(engine, path, pages=None, dpi: int = 200, max_side_len: int = 2000, 
         log.info("ocr %s: first %d of %d pages (max_pages)", Path(path).name, len(chosen), total)
     t0 = time.perf_counter()
     texts, repairs = repair_ocr_pages({p: [para.text for para in r[2]] for p, r in read.items()},
-                                      polytonic="grc" in (extra_langs or ()))
-    quality = {p: page_readability(r[3], texts[p]) for p, r in read.items()}
+                                      polytonic="grc" in (extra_langs or ()),
+                                      polytonic_pages={p for p, r in read.items() if r[5]})
+    quality = {p: {**page_readability(r[3], texts[p]), **({"langs": r[4]} if r[4] else {})} for p, r in read.items()}
     timings["repairs"] = time.perf_counter() - t0
     doc = new_document(path)
-    for page_no, (size, scale, paras, _) in read.items():
+    for page_no, (size, scale, paras, *_) in read.items():
         _add_page(doc, page_no, size, scale, paras, texts[page_no])
     out = {k: round(v, 4) for k, v in timings.items()}
     out["per_page"] = per_page
@@ -86,7 +88,8 @@ def _add_page(doc, page_no: int, size: tuple[float, float], scale: tuple[float, 
 
 
 def _page(engine, pdf, page_no: int, timings: dict, dpi: int, max_side_len: int, extra_langs):
-    """((width, height), (x, y) pixels a point, paragraphs, lines) of one page, rendered and read."""
+    """((width, height), (x, y) pixels a point, paragraphs, lines, languages, polytonic) of one page,
+    rendered and read (page_langs.py chooses the languages)."""
     import pypdfium2 as pdfium
 
     t0 = time.perf_counter()
@@ -101,14 +104,14 @@ def _page(engine, pdf, page_no: int, timings: dict, dpi: int, max_side_len: int,
     finally:
         page.close()
     t1 = time.perf_counter()
-    lines = engine.read(bitmap, round(72.0 * scale), extra_langs)
+    lines, langs, polytonic = read_page(engine, bitmap, round(72.0 * scale), extra_langs)
     t2 = time.perf_counter()
     sx, sy = bitmap.width / width, bitmap.height / height
     paras = paragraphs(lines)
     timings["render"] += t1 - t0
     timings["ocr"] += t2 - t1
     timings["layout"] += time.perf_counter() - t2
-    return (width, height), (sx, sy), paras, lines
+    return (width, height), (sx, sy), paras, lines, langs, polytonic
 
 
 def new_document(path: str | Path):

@@ -28,6 +28,7 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 _GREEK_WORD = re.compile("[\u0370-\u03ff\u1f00-\u1fff]+")
 _LATIN_WORD = re.compile("(?:[A-Z]?[a-z]+|[A-Z]+)")
 _LATIN_VOWEL = re.compile("[aeiouyAEIOUY]")
+_POLYTONIC = re.compile("[\u1f00-\u1fff]")
 WORD_LISTS = ("/usr/share/dict/words", "/usr/share/dict/american-english", "/usr/share/dict/british-english")
 
 
@@ -46,7 +47,9 @@ def valid_word(word: str, lexicon) -> bool:
     if _GREEK_WORD.fullmatch(word):
         if lexicon is None:
             return True  # nothing to tell it by
-        return lexicon.known_bare(word) if word.isupper() else lexicon.known(word)
+        if word.isupper() or _POLYTONIC.search(word):  # no accents to check, or not monotonic ones
+            return lexicon.known_bare(word)
+        return lexicon.known(word)
     if not (_LATIN_WORD.fullmatch(word) and _LATIN_VOWEL.search(word)):
         return False
     english = english_words()

@@ -13,19 +13,22 @@ from ..greek.polytonic import is_polytonic
 from ..greek.repair import repair_greek
 
 
-def repair_ocr_pages(pages: dict[int, list[str]], polytonic: bool = False
+def repair_ocr_pages(pages: dict[int, list[str]], polytonic: bool = False, polytonic_pages=()
                      ) -> tuple[dict[int, list[str]], dict[str, list[int]]]:
     """pages: page number -> its paragraphs' text. Returns the repaired paragraphs and, per repair,
-    the pages it changed. polytonic: the text layer says the document is polytonic."""
+    the pages it changed. polytonic: the text layer says the document is polytonic;
+    polytonic_pages: pages read as polytonic (page_langs.py), which keep their marks whatever the
+    document is."""
     lexicon = greek_lexicon()
     monotonic = not polytonic and not is_polytonic("\n".join(t for texts in pages.values() for t in texts))
     out: dict[int, list[str]] = {}
     repairs: dict[str, list[int]] = {}
     for page_no, texts in pages.items():
+        page_monotonic = monotonic and page_no not in polytonic_pages
         greek = greek_page(" ".join(texts))
         fixed, names = [], set()
         for text in texts:
-            new, done = repair_greek(text, greek, ocr=True, monotonic=monotonic, lexicon=lexicon)
+            new, done = repair_greek(text, greek, ocr=True, monotonic=page_monotonic, lexicon=lexicon)
             fixed.append(new)
             names.update(done)
         out[page_no] = fixed
