@@ -200,3 +200,36 @@ def small_caps_pdf(path: Path) -> Path:
                 writer.text(line, 60, y, 10)
                 y -= 13
     return writer.save(path)
+
+
+def handwriting_pdf(path: Path, pages: int = 1, dpi: int = 150, seed: int = 26) -> Path:
+    """Image-only pages of pen strokes in rows, as handwritten notes look to a recogniser trained on
+    print: loops and joins of letter size (arcs of random size and sweep), words of 2-9 of them,
+    no letter of any script."""
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    images = []
+    for _ in range(pages):
+        image = Image.new("L", (round(8.27 * dpi), round(11.69 * dpi)), 255)
+        draw = ImageDraw.Draw(image)
+        x_height = round(0.11 * dpi)
+        for row in range(18):
+            y = round(1.0 * dpi) + row * round(2.6 * x_height)
+            x = round(0.8 * dpi)
+            while x < image.width - round(1.5 * dpi):
+                for _ in range(rng.randint(2, 9)):  # the strokes of one word
+                    w = rng.randint(x_height // 2, x_height)
+                    h = rng.randint(x_height // 2, 2 * x_height)
+                    top = y - (h - x_height) * rng.choice((0, 1))
+                    start = rng.randint(0, 359)
+                    draw.arc((x, top, x + w, top + h), start, start + rng.randint(180, 340), fill=0, width=3)
+                    if rng.random() < 0.5:
+                        draw.line((x + w // 2, y + x_height, x + w + 3, y + rng.randint(0, x_height)), fill=0, width=3)
+                    x += w
+                x += rng.randint(x_height, 2 * x_height)
+        images.append(image)
+    images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return path

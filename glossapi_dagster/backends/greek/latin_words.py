@@ -13,7 +13,7 @@ import re
 
 # Greek letters each Latin letter is mistaken for, the likeliest first
 _UPPER = {"A": "ΑΔΛ", "B": "Β", "E": "Ε", "H": "Η", "I": "Ι", "K": "Κ", "M": "Μ", "N": "Ν", "O": "ΟΘ", "P": "Ρ",
-          "T": "ΤΓ", "X": "Χ", "Y": "Υ", "Z": "Ζ", "V": "Υ"}
+          "T": "ΤΓ", "X": "Χ", "Y": "Υ", "Z": "Ζ", "V": "Υ", "\x01": "Π"}
 _LOWER = {"a": "α", "b": "β", "d": "δ", "e": "ε", "h": "η", "i": "ι", "k": "κ", "l": "ι", "n": "η",
           "o": "οσ", "p": "ρ", "t": "τι", "u": "υμ", "v": "νυ", "w": "ω", "x": "χ", "y": "γυ", "z": "ζ",
           "c": "σ", "s": "σ", "g": "γ"}
@@ -23,6 +23,7 @@ _GREEK_LETTER = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 MAX_READINGS = 512
 MAX_SECOND = 2  # letters read as a less likely twin, at most
+MAX_PI = 3  # TI/IT/II pairs of a token looked at as Π
 # a Greek word ends in a vowel, ς, ν or ρ (παρ, υπέρ); one cut short elsewhere before ’ or .
 _WORD_ENDS = set("αεηιουωάέήίόύώϊϋςνρ")
 _CUT_MARKS = ("'", "’", ".", "΄")
@@ -33,9 +34,9 @@ def _options(token: str) -> list[str] | None:
     less likely twins only in a word of three letters or more (`et` is not ει), and those of a
     capital only in a word in capitals (Δ and Γ look like A and T as capitals, not as initials)."""
     options = []
-    capitals = token.isupper()
+    capitals = token.replace("\x01", "").isupper() or token == "\x01"
     for i, ch in enumerate(token):
-        if ch.isupper():
+        if ch.isupper() or ch == "\x01":
             greek = _UPPER.get(ch)
             if greek is None and i > 0:  # a capital inside a word in lower case: its small letter's twins
                 greek = _LOWER.get(ch.lower(), "").upper() or None
@@ -67,30 +68,51 @@ def _readings(options: list[str]):
                 yield "".join(letters)
 
 
+def _pi_variants(token: str) -> list[str]:
+    """A capital Π read as two letters (TI, IT, II: its legs and its bar) is one letter: the token
+    as it is, then with each such pair as Π (marked \x01 for _options)."""
+    if not token.isupper() or len(token) < 4:  # `IT` is no Π
+        return [token]
+    spots = [m.start() for m in re.finditer("(?=(?:TI|IT|II))", token)][:MAX_PI]
+    out = [token]
+    for k in range(1, len(spots) + 1):
+        for chosen in itertools.combinations(spots, k):
+            if any(b - a < 2 for a, b in zip(chosen, chosen[1:])):
+                continue
+            variant = token
+            for at in reversed(chosen):
+                variant = variant[:at] + "\x01" + variant[at + 2:]
+            out.append(variant)
+    return out
+
+
 def greek_reading(token: str, lexicon, after: str = "") -> str | None:
     """The Greek word a Latin token spells, or None. after: the character after it; a word cut
     short (`κατ`, `αριθμ`) is one only before an apostrophe or the period of an abbreviation."""
-    options = _options(token)
-    if options is None:
-        return None
     capitals = token.isupper() and len(token) > 1
     cut_ok = after in _CUT_MARKS
-    for reading in _readings(options):
-        if not cut_ok and len(reading) > 1 and reading[-1].lower() not in _WORD_ENDS:
+    for variant in _pi_variants(token):
+        options = _options(variant)
+        if options is None:
             continue
-        if lexicon.known(reading) if not capitals else lexicon.known_bare(reading):
-            return reading
+        for reading in _readings(options):
+            if not cut_ok and len(reading) > 1 and reading[-1].lower() not in _WORD_ENDS:
+                continue
+            if lexicon.known(reading) if not capitals else lexicon.known_bare(reading):
+                return reading
     return None
 
 
-def greek_context(text: str) -> bool:
-    """Greek letters outnumber Latin ones three to one: the Latin tokens in it are strays."""
-    return len(_GREEK_LETTER.findall(text)) >= 3 * len(_LATIN_LETTER.findall(text))
+def greek_context(text: str, greek_page: bool = False) -> bool:
+    """Greek letters outnumber Latin ones three to one, or (on a page that is mostly Greek: a
+    heading read half in Latin lookalikes) at all: the Latin tokens in it are strays."""
+    greek, latin = len(_GREEK_LETTER.findall(text)), len(_LATIN_LETTER.findall(text))
+    return greek >= 3 * latin or greek_page and greek > latin
 
 
-def fix_latin_words(text: str, lexicon) -> str:
-    """text (a paragraph or a page of Greek) with its Latin-lettered Greek words in Greek letters."""
-    if lexicon is None or not _LATIN_LETTER.search(text) or not greek_context(text):
+def fix_latin_words(text: str, lexicon, greek_page: bool = False) -> str:
+    """text (a paragraph of OCR) with its Latin-lettered Greek words in Greek letters."""
+    if lexicon is None or not _LATIN_LETTER.search(text) or not greek_context(text, greek_page):
         return text
 
     def fix(m: re.Match) -> str:

@@ -57,7 +57,7 @@ def repair_greek(text: str, greek: bool | None = None, ocr: bool = False, monoto
         step(POLYTONIC, fold_polytonic(text, lexicon))
     step(CAPITALS, fix_capitals(text))
     if ocr and lexicon is not None:
-        step(LATIN_WORDS, fix_latin_words(text, lexicon))
+        step(LATIN_WORDS, fix_latin_words(text, lexicon, greek))
         if greek:
             step(GLUED_WORDS, split_glued(text, lexicon))
     return text, done

@@ -7,8 +7,12 @@ pronoun) so close to its neighbour that OCR reads one word. A token is split in 
 - it cannot be one word of monotonic Greek: it has two syllables or more and no accent (`μετην`,
   `καιτου`), its accent stands before the third syllable from its end (`γνωμοδότησητου`), or a
   final sigma stands inside it (`διατάξειςτου`); or it could be one but is no inflection of a word
-  the lexicon knows (its last letters swapped for another ending: `εισφέρουσας` is a form of
-  εισφέρουσα, `ξέσματα` of ξέσματος, and stay whole; `κατάτην`, `πρώτοτου` are forms of nothing).
+  the lexicon knows (its last letters swapped for another ending: `ξέσματα` is a form of ξέσματος
+  and stays whole; `κατάτην`, `πρώτοτου` are forms of nothing), and its function word is one that
+  starts or ends no word: an article, a conjunction, a particle (LEFT_GLUE, RIGHT_GLUE). The
+  prepositions and `αν` start compounds the lexicon may lack (`Μεταδευτεροβάθμιας`, `ανιθαγενείς`),
+  `σας`, `τα` end participles and nouns (`ερευνηθείσας`): they split only impossible tokens.
+  A token of three words or more is cut again only where what is left is itself impossible.
   A token in capitals has no accent to tell by: it is split only when it is long (MIN_CAPITALS
   letters: acronyms are short) and its other part a long word (`ΚΑΙΑΠΟΦΑΣΙΖΟΥΜΕ`);
 - one part is a function word and the other a word of the lexicon, or a token split again the
@@ -29,6 +33,11 @@ FUNCTION_WORDS = frozenset("""
 μου σου μας σας τους τις τα τον την
 κάθε όλα όλες όλοι όλη όλο όλων αυτό αυτή αυτά αυτός αυτού αυτής αυτών αυτόν αυτήν αυτές αυτοί
 """.split())
+# function words that glue to a word that could be one, on its left and on its right
+LEFT_GLUE = frozenset("ο η το οι τα του της των τον την τη τους τις και που ότι να θα δεν στο στη στην στον "
+                      "στις στους με σε για".split())
+RIGHT_GLUE = frozenset("του της των τον την τη το τους τις και που στο στη στην στον στις στους από για κατά "
+                       "μετά ότι δεν".split())
 _GREEK_WORD = re.compile("[\u0370-\u03ff]{3,}")
 MIN_CAPITALS, MIN_CAPITALS_PART = 8, 5
 _VOWEL_GROUP = re.compile("(?:αι|ει|οι|υι|ου|αυ|ευ|ηυ|[αεηιουωάέήίόύώϊϋΐΰ])", re.I)
@@ -43,9 +52,10 @@ ENDINGS = ("α", "ας", "ες", "ε", "η", "ης", "ι", "ια", "ιο", "ιο
 
 
 def inflection_of_a_word(token: str, lexicon) -> bool:
-    """Some form of the token, its last one to four letters swapped for another ending, is a word."""
+    """Some form of the token, its last one or two letters swapped for another ending, is a word
+    (a deeper cut reaches into the first word of a glued pair, and finds its forms)."""
     lower = token.lower()
-    for cut in range(1, min(4, len(lower) - 2) + 1):
+    for cut in range(1, min(2, len(lower) - 2) + 1):
         stem = lower[:-cut]
         if any(lexicon.known(stem + ending) for ending in ENDINGS):
             return True
@@ -77,7 +87,8 @@ def split_word(token: str, lexicon, depth: int = 4) -> list[str] | None:
     capitals = token.isupper()
     if capitals and len(token) < MIN_CAPITALS:
         return None
-    if not capitals and not impossible_word(token) and inflection_of_a_word(token, lexicon):
+    plausible = not capitals and not impossible_word(token)
+    if plausible and inflection_of_a_word(token, lexicon):
         return None
     best: tuple[int, list[str]] | None = None
     for cut in range(1, len(token)):
@@ -85,13 +96,16 @@ def split_word(token: str, lexicon, depth: int = 4) -> list[str] | None:
         for function, other, first in ((left, right, True), (right, left, False)):
             if function.lower() not in FUNCTION_WORDS:
                 continue
+            if plausible and function.lower() not in (LEFT_GLUE if first else RIGHT_GLUE):
+                continue
             if len(other) == 1 and other.lower() not in FUNCTION_WORDS:
                 continue
             if capitals and len(other) < MIN_CAPITALS_PART:
                 continue
             if _is_word(other, lexicon) or other.lower() in FUNCTION_WORDS:
                 parts = [other]
-            elif depth > 1 and len(other) >= 3 and (again := split_word(other, lexicon, depth - 1)):
+            elif (depth > 1 and len(other) >= 3 and (other.isupper() or impossible_word(other))
+                  and (again := split_word(other, lexicon, depth - 1))):  # three words or more: each cut certain
                 parts = again
             else:
                 continue

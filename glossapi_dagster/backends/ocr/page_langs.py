@@ -7,13 +7,28 @@ addresses and names; an English page read without `eng` is lost), so it is every
 read. What it cannot write is polytonic Greek: a page whose first read has POLYTONIC_SHARE of its
 Greek letters polytonic (a monotonic page misread has ~0.5%, a polytonic one ~23%) is read again
 with `grc` added, and keeps its marks. A document whose text layer is polytonic asks for `grc`
-from the first read (pages.extra_langs). An engine without languages (RapidOCR) reads as it is."""
+from the first read (pages.extra_langs).
+
+Per line: on a page that is mostly Greek, a line where Latin letters make words that are no words
+(`TIPOEAPIKO ΔΙΑΤΑΓΜΑ YI’ APIOM.`: the English model won part of a heading in Greek capitals) is
+read again, its box alone, with the set's Greek languages only; the reading with more valid words
+(readability.valid_word) stays. Addresses and English lines keep their first reading.
+An engine without languages (RapidOCR) reads as it is."""
 from __future__ import annotations
 
+import re
+
+from ..greek.lexicon import greek_lexicon
+from ..greek.lookalikes import greek_page
 from ..greek.polytonic import is_polytonic
+from .readability import valid_word
 
 GRC = "grc"
 MIN_GREEK_LETTERS = 50  # a page with fewer says too little to tell
+STRAY_SHARE = 0.25  # a line with this share of Latin non-words is read again
+_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+_LATIN = re.compile("[A-Za-z]")
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def read_page(engine, bitmap, dpi: int, extra_langs: list[str] | None = None) -> tuple[list, str | None, bool]:
@@ -29,4 +44,29 @@ def read_page(engine, bitmap, dpi: int, extra_langs: list[str] | None = None) ->
         wider = [*(extra_langs or []), GRC]
         if GRC in languages_for(wider).split("+"):  # installed
             return engine.read(bitmap, dpi, wider), languages_for(wider), True
+    if hasattr(engine, "read_box") and greek_page(text):
+        lines = _greek_lines_again(engine, bitmap, dpi, lines, langs)
     return lines, langs, polytonic
+
+
+def _valid(lines) -> float:
+    words = [w for line in lines for w in _WORD.findall(line.text)]
+    lexicon = greek_lexicon()
+    return sum(valid_word(w, lexicon) for w in words) / len(words) if words else 0.0
+
+
+def _greek_lines_again(engine, bitmap, dpi: int, lines: list, langs: str) -> list:
+    greek_only = "+".join(lang for lang in langs.split("+") if lang != "eng")
+    if not greek_only or greek_only == langs:
+        return lines
+    out = []
+    for line in lines:
+        words = _WORD.findall(line.text)
+        strays = [w for w in words if _LATIN.search(w) and not valid_word(w, greek_lexicon())]
+        if not strays or len(strays) < STRAY_SHARE * len(words):
+            out.append(line)
+            continue
+        valid = _valid([line])
+        again = engine.read_box(bitmap, dpi, (line.x0, line.y0, line.x1, line.y1), greek_only)
+        out.extend(again if again and _valid(again) > valid else [line])
+    return out

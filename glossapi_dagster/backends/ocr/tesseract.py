@@ -132,11 +132,26 @@ class TesseractEngine:
 
     def read(self, bitmap, dpi: int, extra_langs: list[str] | None = None) -> list[Line]:
         """Text lines of one rendered page (a pypdfium2 bitmap), in pixel coordinates."""
-        import tesserocr
 
         api = self._api(self.languages_for(extra_langs))
         api.SetImage(bitmap.to_pil())
         api.SetSourceResolution(int(dpi))
+        return self._recognized(api)
+
+    def read_box(self, bitmap, dpi: int, box: tuple[float, float, float, float], langs: str) -> list[Line]:
+        """Text lines of one box (pixels x0, y0, x1, y1) of a rendered page, read with `langs` (its
+        languages chosen apart from the page's: backends/ocr/page_langs.py)."""
+        api = self._api(langs)
+        api.SetImage(bitmap.to_pil())
+        api.SetSourceResolution(int(dpi))
+        pad = max(8, int(0.5 * (box[3] - box[1])))  # page segmentation finds no line in a box cut tight to it
+        x0, y0 = max(0, int(box[0]) - pad), max(0, int(box[1]) - pad)
+        api.SetRectangle(x0, y0, int(box[2]) + pad - x0, int(box[3]) + pad - y0)
+        return self._recognized(api)
+
+    def _recognized(self, api) -> list[Line]:
+        import tesserocr
+
         api.Recognize()
         lines: list[Line] = []
         level = tesserocr.RIL.TEXTLINE
