@@ -233,3 +233,40 @@ def handwriting_pdf(path: Path, pages: int = 1, dpi: int = 150, seed: int = 26) 
         images.append(image)
     images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
     return path
+
+
+def checkbox_pdf(path: Path) -> Path:
+    """A form written by hand as PDF: answers after checkboxes drawn in a Type 3 dingbat font (no
+    ToUnicode, Symbolic flag; codes 0x84 and 0x78, as a Wingdings subset numbers its glyphs), and a
+    line of German in Helvetica whose WinAnsi code 0x84 is the real low quote „ (it stays)."""
+    def stream(data: bytes) -> bytes:
+        return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+    box = b"700 0 0 0 700 700 d1 50 0 m 650 0 l 650 650 l 50 650 l h S"
+    crossed = box + b" 50 0 m 650 650 l S 650 0 m 50 650 l S"
+    content = (b"BT /F1 12 Tf 72 720 Td (Ja \x84so\x93 oder nein) Tj ET\n"
+               b"BT /F2 12 Tf 72 690 Td (\x84) Tj ET BT /F1 12 Tf 90 690 Td (Yes, I agree) Tj ET\n"
+               b"BT /F2 12 Tf 72 670 Td (\x84) Tj ET BT /F1 12 Tf 90 670 Td (No, I do not) Tj ET\n")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
+        stream(content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type3 /Name /Wingdings /FontBBox [0 0 700 700] /FontMatrix [0.001 0 0 0.001 0 0] "
+        b"/CharProcs << /box 7 0 R /boxx 8 0 R >> /Encoding << /Type /Encoding /Differences [120 /boxx 132 /box] >> "
+        b"/FirstChar 120 /LastChar 132 /Widths [700 0 0 0 0 0 0 0 0 0 0 0 700] /FontDescriptor 9 0 R >>",
+        stream(box), stream(crossed),
+        b"<< /Type /FontDescriptor /FontName /Wingdings-Regular /Flags 4 /FontBBox [0 0 700 700] /ItalicAngle 0 "
+        b"/Ascent 700 /Descent 0 /CapHeight 700 /StemV 80 >>",
+    ]
+    out, offsets = b"%PDF-1.7\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(out)
+    return path

@@ -26,8 +26,8 @@ from glossapi_dagster.backends.ocr.tesseract import TesseractEngine
 from glossapi_dagster.backends.ocr.text_repairs import repair_ocr_pages
 
 from .greek_pdfs import (ENGLISH_PARAGRAPHS, GREEK_PARAGRAPHS, HYPHEN_TRUTH, MIXED_PARAGRAPHS,
-                         RUNNING_HEADER_GREEK, SMALL_CAPS_HEADINGS, bilingual_pdf, handwriting_pdf, scan_pdf,
-                         small_caps_pdf)
+                         RUNNING_HEADER_GREEK, SMALL_CAPS_HEADINGS, bilingual_pdf, checkbox_pdf, handwriting_pdf,
+                         scan_pdf, small_caps_pdf)
 from .ocr_fixtures import POLYTONIC_TEXT
 from .ocr_quality import recall
 
@@ -173,6 +173,15 @@ def test_small_caps_headings_and_compound_hyphen(generated, backends, backend):
         assert compound in markdown and hyphenated in markdown
     else:  # Docling native keeps each line an item: the hyphen stays where the line ends
         assert "Έρευνας-" in markdown
+
+
+def test_symbol_font_checkboxes_are_not_quotes(tmp_path):
+    """A checkbox glyph of a dingbat font without ToUnicode comes out of pdfium as a C1 control,
+    which ftfy used to read as `„`: it is dropped; a real „ of a text font stays."""
+    markdown = SafePdfExtractor().convert(checkbox_pdf(tmp_path / "form.pdf")).markdown
+    assert "Ja „so“ oder nein" in markdown and markdown.count("„") == 1, markdown
+    assert "Yes, I agree" in markdown and "No, I do not" in markdown
+    assert not re.search("[\u0080-\u009f]", markdown)
 
 
 # -- OCR ---------------------------------------------------------------------------------------

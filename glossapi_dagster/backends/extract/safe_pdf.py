@@ -33,6 +33,7 @@ from ..greek.repair import needs_repair, repair_greek
 from ..greek.lgr import GONE
 from ..greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
 from .pdf_images import EMPTY_PAGE_CHARS, image_boxes, image_cover
+from .symbol_glyphs import drop_symbol_glyphs
 from .pdfium_text import FONT_SIZE, LETTER_DIGIT, LOOSE_BOX, WIDE_LINE, address, page_chars, respace
 from .text_fixes import clean_text, may_need_repair
 
@@ -177,6 +178,8 @@ class SafePdfExtractor:
         if controls:  # FPDFText_GetText left out control codes (unmapped glyphs: \x00, \x02,
             # \x03), which puts every later character off its box: one char at a time (6% of pages)
             text, aligned = page_chars(address(textpage), pdfium_c.FPDFText_CountChars(textpage)), True
+        if aligned:  # a symbol font's glyphs without a character (checkboxes) are no text
+            text = drop_symbol_glyphs(textpage, text)
         # pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002)
         # and does not break the line there: the word is whole once the mark is gone.
         soft = controls or "\ufffe" in text or "\x02" in text
