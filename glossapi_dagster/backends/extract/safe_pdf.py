@@ -43,9 +43,9 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe]")  # what FPDFText_Ge
 _HYPHENS = ("-", "\u00ad", "\u2010")
 _SOFT = "\ufffe"    # pdfium's mark of a soft hyphen that broke a word across lines (U+0002 too, where
 # it may also be an unmapped glyph: left alone)
-# pdfium marks every hyphen that ends a line, a compound's too; before a capital (`Έρευνας-` /
-# `Πληροφορικής`, `Lennard-` / `Jones`) the hyphen belongs to the word: a hyphenation goes on in
-# lower case
+# pdfium marks every hyphen that ends a line, a compound's too; after a small letter and before a
+# capital (`Έρευνας-` / `Πληροφορικής`, `Lennard-` / `Jones`) the hyphen belongs to the word: a
+# hyphenation goes on in lower case, or in capitals after capitals (`ΟΙΚΟΝΟΜΙ-` / `ΚΗΣ`)
 _COMPOUND = re.compile("(?<=[^\\W\\d_])[\ufffe\x02](?=[^\\W\\d_])")
 # a soft hyphen's next character this much taller or shorter (loose boxes: font ascent to descent)
 # is another text's: a body line's 9 pt against the gazette's masthead's 42 pt; bold and regular
@@ -243,8 +243,8 @@ class SafePdfExtractor:
 
 
 def _compound_hyphen(m: re.Match) -> str:
-    """The hyphen of a compound broken at the line end (the next letter a capital), else nothing."""
-    return "-" if m.string[m.end()].isupper() else m.group(0)
+    """The hyphen of a compound broken at the line end (a small letter, then a capital), else the mark."""
+    return "-" if m.string[m.end()].isupper() and not m.string[m.start() - 1].isupper() else m.group(0)
 
 
 def _cut_at_jumps(spans: list[tuple[int, int]], text: str, handle: int, rect, ref: int) -> list[tuple[int, int]]:
@@ -359,7 +359,7 @@ def _join(lines: list[str], suspect: bool = True) -> str:
     for nxt in lines[1:]:
         if out.endswith(_HYPHENS) and len(out) > 1 and out[-2].isalpha() and nxt[:1].islower():
             out = out[:-1] + nxt                   # "exam-" + "ple" -> "example"
-        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha() and nxt[:1].isupper():
+        elif out.endswith("-") and len(out) > 1 and out[-2].islower() and nxt[:1].isupper():
             out += nxt                             # a compound: "Έρευνας-" + "Πληροφορικής"
         else:
             out = f"{out} {nxt}"
