@@ -12,7 +12,9 @@ OCR rules (--ocr: Tesseract, ell+eng, over the pages the pipeline would OCR, the
 born-digital gazette FEK_A_10 rendered as a scan too; OCR once, the rules applied to its text):
   lookalikes, polytonic, capitals, latin_words, glued_words (backends/greek/repair.py)
 A change is a word of the output with the rule on that is not there with it off (multisets of the
-recall measure's words); examples are (off -> on) pairs of the words that differ, in order.
+recall measure's words); examples are (off -> on) pairs of the words that differ, in order. Where
+the document has a reference text (FEK_A_10), `recall` is the word recall with the rule on and off
+(glossapi_dagster_tests/ocr_quality.py), `all_rules` with no repair at all as the "off".
 """
 from __future__ import annotations
 
@@ -122,6 +124,9 @@ def ocr(corpus: Path) -> dict:
         captured["args"] = (pages, polytonic, polytonic_pages)
         return pages, {}
 
+    from glossapi_dagster_tests.ocr_quality import recall
+
+    reference = (corpus / "groundtruth" / "FEK_A_10_-_24.01.2018.txt").read_text(encoding="utf-8")
     out: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         jobs = [(corpus / "pdfs" / "FEK_A_10_-_24.01.2018.pdf", "FEK_A_10 as a scan",
@@ -147,13 +152,19 @@ def ocr(corpus: Path) -> dict:
             text = "\n".join(t for p in sorted(full) for t in full[p])
             raw = "\n".join(t for p in sorted(raw_pages) for t in raw_pages[p])
             out.setdefault("all_rules", {})[label] = changes(raw, text)
+            truth = reference if label == "FEK_A_10 as a scan" else None
+            if truth:
+                out["all_rules"][label]["recall"] = [round(recall(truth, raw), 3), round(recall(truth, text), 3)]
             for rule in OCR_RULES:
                 _switch(rule, False)
                 try:
                     without, _ = real(raw_pages, polytonic, polytonic_pages)
                 finally:
                     _switch(rule, True)
-                found = changes("\n".join(t for p in sorted(without) for t in without[p]), text)
+                off = "\n".join(t for p in sorted(without) for t in without[p])
+                found = changes(off, text)
+                if truth:
+                    found["recall"] = [round(recall(truth, off), 3), round(recall(truth, text), 3)]
                 if found["words"]:
                     out.setdefault(rule, {})[label] = found
     return out

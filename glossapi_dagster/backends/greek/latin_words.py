@@ -103,6 +103,11 @@ def greek_reading(token: str, lexicon, after: str = "") -> str | None:
     return None
 
 
+def latin_tokens(text: str) -> list[str]:
+    """The whole Latin words of text, parts of addresses (`www.et.gr`, `info@`) left out."""
+    return _TOKEN.findall(text)
+
+
 def greek_context(text: str, greek_page: bool = False) -> bool:
     """Greek letters outnumber Latin ones three to one, or (on a page that is mostly Greek: a
     heading read half in Latin lookalikes) at all: the Latin tokens in it are strays."""

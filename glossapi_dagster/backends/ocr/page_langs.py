@@ -9,15 +9,18 @@ Greek letters polytonic (a monotonic page misread has ~0.5%, a polytonic one ~23
 with `grc` added, and keeps its marks. A document whose text layer is polytonic asks for `grc`
 from the first read (pages.extra_langs).
 
-Per line: on a page that is mostly Greek, a line where Latin letters make words that are no words
-(`TIPOEAPIKO ΔΙΑΤΑΓΜΑ YI’ APIOM.`: the English model won part of a heading in Greek capitals) is
-read again, its box alone, with the set's Greek languages only; the reading with more valid words
-(readability.valid_word) stays. Addresses and English lines keep their first reading.
+Per line: on a page that is mostly Greek, a line where Latin capitals make words that are no words,
+English or Greek (`TIPOEAPIKO ΔΙΑΤΑΓΜΑ YI’ APIOM.`: the English model won part of a heading in
+Greek capitals), is read again, its box alone, with the set's Greek languages only; the reading
+with more valid words (readability.valid_word) stays. Latin in lower case that spells Greek words
+(`tou`, `Kal`) the repairs make Greek without a second read (latin_words.py); addresses
+(`www.et.gr`) and English words are no strays.
 An engine without languages (RapidOCR) reads as it is."""
 from __future__ import annotations
 
 import re
 
+from ..greek.latin_words import greek_reading, latin_tokens
 from ..greek.lexicon import greek_lexicon
 from ..greek.lookalikes import greek_page
 from ..greek.polytonic import is_polytonic
@@ -62,7 +65,9 @@ def _greek_lines_again(engine, bitmap, dpi: int, lines: list, langs: str) -> lis
     out = []
     for line in lines:
         words = _WORD.findall(line.text)
-        strays = [w for w in words if _LATIN.search(w) and not valid_word(w, greek_lexicon())]
+        lexicon = greek_lexicon()
+        strays = [w for w in latin_tokens(line.text) if len(w) >= 2 and w.isupper()
+                  and not valid_word(w, lexicon) and (lexicon is None or not greek_reading(w, lexicon))]
         if not strays or len(strays) < STRAY_SHARE * len(words):
             out.append(line)
             continue
