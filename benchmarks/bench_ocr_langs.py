@@ -37,10 +37,17 @@ from glossapi_dagster_tests.greek_pdfs import (ENGLISH_PARAGRAPHS, GREEK_PARAGRA
 from glossapi_dagster_tests.ocr_fixtures import POLYTONIC_TEXT, image_pdf, polytonic_pdf  # noqa: E402
 from glossapi_dagster_tests.ocr_quality import recall, words  # noqa: E402
 
-# fixed sets, each for every page, and what the pipeline does: ell+eng, grc added to a page that
-# reads as polytonic (backends/ocr/page_langs.py)
+# fixed sets, each for every page, and what the pipeline does with the default ell+eng: languages
+# per page and per line (backends/ocr/page_langs.py)
 LANGS = ("ell", "ell+eng", "ell+grc", "eng", "ell+grc+eng")
-PER_PAGE = "per page (ell+eng, +grc)"
+PER_PAGE = "per page (ell+eng asked)"
+
+
+class Fixed:
+    """An engine that reads every page with its own languages (no choice per page or line)."""
+
+    def __init__(self, engine):
+        self.name, self.read = engine.name, engine.read
 FEK = "FEK_A_10_-_24.01.2018"
 
 
@@ -66,6 +73,10 @@ def pages(tmp: Path, corpus: Path | None) -> list[tuple[str, Path, str, bool]]:
                                     ("mixed", MIXED_PARAGRAPHS * 2, True)):
         out.append((name, scan_pdf(tmp / f"{name}.pdf", [paragraphs], word_space=0.7), "\n".join(paragraphs), greek))
     out.append(("polytonic", polytonic_pdf(tmp / "polytonic.pdf"), "\n".join(POLYTONIC_TEXT), True))
+    document = [GREEK_PARAGRAPHS, GREEK_PARAGRAPHS[::-1], ENGLISH_PARAGRAPHS * 2, MIXED_PARAGRAPHS * 2, GREEK_PARAGRAPHS]
+    out.append(("document: Greek, Greek, English, mixed, Greek (5 pages)",
+                scan_pdf(tmp / "document.pdf", document, word_space=0.7),
+                "\n".join(p for page in document for p in page), True))
     if corpus is not None and (corpus / "pdfs" / f"{FEK}.pdf").exists():
         scan = image_pdf(corpus / "pdfs" / f"{FEK}.pdf", [1, 2], tmp / "fek.pdf", dpi=300)
         out.append(("FEK_A_10 (2 pages)", scan, (corpus / "groundtruth" / f"{FEK}.txt").read_text(encoding="utf-8"),
@@ -81,16 +92,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     results = []
-    real_repairs, real_read = ocr_document.repair_ocr_pages, ocr_document.read_page
-
-    def fixed(engine, bitmap, dpi, extra):
-        return engine.read(bitmap, dpi, extra), None, False
-
+    real_repairs = ocr_document.repair_ocr_pages
     with tempfile.TemporaryDirectory() as tmp:
         for name, pdf, truth, greek in pages(Path(tmp), args.corpus):
             for langs in (*LANGS, PER_PAGE):
-                engine = TesseractEngine("ell+eng" if langs == PER_PAGE else langs)
-                ocr_document.read_page = real_read if langs == PER_PAGE else fixed
+                engine = TesseractEngine("ell+eng") if langs == PER_PAGE else Fixed(TesseractEngine(langs))
                 ocr_document.repair_ocr_pages = lambda p, polytonic=False, polytonic_pages=(): (p, {})
                 raw = ocr_document.ocr_pdf(engine, pdf, dpi=args.dpi)
                 ocr_document.repair_ocr_pages = real_repairs

@@ -8,7 +8,8 @@ pronoun) so close to its neighbour that OCR reads one word. A token is split in 
   `καιτου`), its accent stands before the third syllable from its end (`γνωμοδότησητου`), or a
   final sigma stands inside it (`διατάξειςτου`); or it could be one but is no inflection of a word
   the lexicon knows (its last letters swapped for another ending: `ξέσματα` is a form of ξέσματος
-  and stays whole; `κατάτην`, `πρώτοτου` are forms of nothing), and its function word is one that
+  and stays whole, unless both its parts are function words: `απότις` is no form of απότιση;
+  `κατάτην`, `πρώτοτου` are forms of nothing), and its function word is one that
   starts or ends no word: an article, a conjunction, a particle (LEFT_GLUE, RIGHT_GLUE). The
   prepositions and `αν` start compounds the lexicon may lack (`Μεταδευτεροβάθμιας`, `ανιθαγενείς`),
   `σας`, `τα` end participles and nouns (`ερευνηθείσας`): they split only impossible tokens.
@@ -88,8 +89,7 @@ def split_word(token: str, lexicon, depth: int = 4) -> list[str] | None:
     if capitals and len(token) < MIN_CAPITALS:
         return None
     plausible = not capitals and not impossible_word(token)
-    if plausible and inflection_of_a_word(token, lexicon):
-        return None
+    inflected = plausible and inflection_of_a_word(token, lexicon)
     best: tuple[int, list[str]] | None = None
     for cut in range(1, len(token)):
         left, right = token[:cut], token[cut:]
@@ -98,6 +98,8 @@ def split_word(token: str, lexicon, depth: int = 4) -> list[str] | None:
                 continue
             if plausible and function.lower() not in (LEFT_GLUE if first else RIGHT_GLUE):
                 continue
+            if inflected and other.lower() not in FUNCTION_WORDS:  # a form of a word, unless two function
+                continue                                           # words made it (`απότις`: not απότιση)
             if len(other) == 1 and other.lower() not in FUNCTION_WORDS:
                 continue
             if capitals and len(other) < MIN_CAPITALS_PART:

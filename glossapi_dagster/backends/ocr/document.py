@@ -19,7 +19,7 @@ from pathlib import Path
 from ...datamodel import settings
 from ..extract.base import Conversion, ConversionFailed, failure_reason
 from .layout import paragraphs
-from .page_langs import read_page
+from .page_langs import PageLanguages
 from .readability import page_readability
 from .text_repairs import repair_ocr_pages
 
@@ -50,9 +50,10 @@ def ocr_pdf(engine, path, pages=None, dpi: int = 200, max_side_len: int = 2000, 
         last = min(total, max_pages) if max_pages else total  # max_pages: previews, CPU smoke runs
         chosen = list(range(1, last + 1)) if pages is None else sorted(p for p in set(pages) if 1 <= p <= last)
         read = {}
+        reader = PageLanguages(engine, extra_langs) if hasattr(engine, "read_box") else None
         for page_no in chosen:
             t0 = time.perf_counter()
-            read[page_no] = _page(engine, pdf, page_no, timings, dpi, max_side_len, extra_langs)
+            read[page_no] = _page(engine, reader, pdf, page_no, timings, dpi, max_side_len, extra_langs)
             per_page[page_no] = round(time.perf_counter() - t0, 4)
     finally:
         pdf.close()
@@ -87,7 +88,7 @@ def _add_page(doc, page_no: int, size: tuple[float, float], scale: tuple[float, 
                      prov=ProvenanceItem(page_no=page_no, bbox=bbox, charspan=(0, len(text))))
 
 
-def _page(engine, pdf, page_no: int, timings: dict, dpi: int, max_side_len: int, extra_langs):
+def _page(engine, reader, pdf, page_no: int, timings: dict, dpi: int, max_side_len: int, extra_langs):
     """((width, height), (x, y) pixels a point, paragraphs, lines, languages, polytonic) of one page,
     rendered and read (page_langs.py chooses the languages)."""
     import pypdfium2 as pdfium
@@ -104,7 +105,10 @@ def _page(engine, pdf, page_no: int, timings: dict, dpi: int, max_side_len: int,
     finally:
         page.close()
     t1 = time.perf_counter()
-    lines, langs, polytonic = read_page(engine, bitmap, round(72.0 * scale), extra_langs)
+    if reader is not None:  # Tesseract: languages per page and line (page_langs.py)
+        lines, langs, polytonic = reader.read(bitmap, round(72.0 * scale))
+    else:
+        lines, langs, polytonic = engine.read(bitmap, round(72.0 * scale), extra_langs), None, False
     t2 = time.perf_counter()
     sx, sy = bitmap.width / width, bitmap.height / height
     paras = paragraphs(lines)

@@ -1,21 +1,31 @@
-"""Tesseract's languages chosen per page from what the page is.
+"""Tesseract's languages chosen per page, from what the document's pages are, and per line.
 
-Measured on pages of known text (benchmarks/bench_ocr_langs.py, BENCHMARKS.md "Tesseract's
-languages per page"): after the Greek repairs, `ell+eng` reads Greek, English and mixed pages at or
-within 0.03 of the best set for each (a Greek page read with `ell` alone loses the Latin of its
-addresses and names; an English page read without `eng` is lost), so it is every page's first
-read. What it cannot write is polytonic Greek: a page whose first read has POLYTONIC_SHARE of its
-Greek letters polytonic (a monotonic page misread has ~0.5%, a polytonic one ~23%) is read again
-with `grc` added, and keeps its marks. A document whose text layer is polytonic asks for `grc`
-from the first read (pages.extra_langs).
+Measured on pages of known text (benchmarks/bench_ocr_langs.py; BENCHMARKS.md, "Tesseract's
+languages per page"), word recall after the Greek repairs:
 
-Per line: on a page that is mostly Greek, a line where Latin capitals make words that are no words,
-English or Greek (`TIPOEAPIKO ΔΙΑΤΑΓΜΑ YI’ APIOM.`: the English model won part of a heading in
-Greek capitals), is read again, its box alone, with the set's Greek languages only; the reading
-with more valid words (readability.valid_word) stays. Latin in lower case that spells Greek words
-(`tou`, `Kal`) the repairs make Greek without a second read (latin_words.py); addresses
-(`www.et.gr`) and English words are no strays.
-An engine without languages (RapidOCR) reads as it is."""
+    page            ell+eng   ell+grc   ell+grc+eng   OCR time (ell+eng = 1)
+    Greek           0.933     0.982     0.970         ell+grc 1.14, ell+grc+eng 1.50
+    English         0.975     0.0       0.975
+    Greek+English   0.901     0.718     0.944
+    gazette (FEK)   0.955     0.940     0.967         (its last page: addresses in Latin)
+
+`grc` helps modern Greek too (its model knows the accented letters; the repairs fold the marks it
+adds to a monotonic document), `eng` costs Greek pages short words read as Latin, and without
+`eng` Latin is lost. So, with the languages asked for as the universe (grc joins ell, as the
+figures say it should; `ocr_langs` without ell reads as asked):
+- the document's first page is read with all of them (ell+grc+eng: best or within 0.012 on every
+  kind of page);
+- each next page with what the page before it turned out to be: Greek with no Latin to speak of
+  (LATIN_SHARE of its letters) -> the Greek languages alone (ell+grc); Latin with no Greek ->
+  the languages asked for (ell+eng: a Greek running header still reads); else all of them.
+Per line, what the page's set got wrong is read again (its box alone):
+- read with `eng`: a line where Latin capitals make words that are no words, English or Greek
+  (`TIPOEAPIKO ΔΙΑΤΑΓΜΑ YI’`: the English model won a heading in Greek capitals), again with the
+  Greek languages alone; the reading with more valid words stays;
+- read without `eng`: a line with an address in Greek letters (`ννννν.οῖ.οΙ`: an address is Latin),
+  again with all of them.
+A page whose text has POLYTONIC_SHARE of its Greek letters polytonic keeps its marks. An engine
+without languages (RapidOCR) reads as it is."""
 from __future__ import annotations
 
 import re
@@ -26,30 +36,67 @@ from ..greek.lookalikes import greek_page
 from ..greek.polytonic import is_polytonic
 from .readability import valid_word
 
-GRC = "grc"
-MIN_GREEK_LETTERS = 50  # a page with fewer says too little to tell
-STRAY_SHARE = 0.25  # a line with this share of Latin non-words is read again
+GRC, ELL, ENG = "grc", "ell", "eng"
+MIN_GREEK_LETTERS = 50   # a page with fewer polytonic-or-not letters says too little to tell
+MIN_LETTERS = 100        # ... and with fewer letters, too little to choose the next page's languages by
+LATIN_SHARE = 0.03       # Latin letters / letters of a Greek page with no Latin to speak of (and the reverse)
+STRAY_SHARE = 0.25       # a line with this share of Latin non-words in capitals is read again
 _GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
 _LATIN = re.compile("[A-Za-z]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_GREEK_ADDRESS = re.compile("[\u0370-\u03ff\u1f00-\u1fff]+(?:[.@][\u0370-\u03ff\u1f00-\u1fff]+){2,}")
 
 
-def read_page(engine, bitmap, dpi: int, extra_langs: list[str] | None = None) -> tuple[list, str | None, bool]:
-    """(lines, the languages that read them or None, whether the page is polytonic)."""
-    lines = engine.read(bitmap, dpi, extra_langs)
-    languages_for = getattr(engine, "languages_for", None)
-    if languages_for is None:
-        return lines, None, False
-    langs = languages_for(extra_langs)
-    text = " ".join(line.text for line in lines)
-    polytonic = is_polytonic(text, MIN_GREEK_LETTERS)
-    if polytonic and GRC not in langs.split("+"):
-        wider = [*(extra_langs or []), GRC]
-        if GRC in languages_for(wider).split("+"):  # installed
-            return engine.read(bitmap, dpi, wider), languages_for(wider), True
-    if hasattr(engine, "read_box") and greek_page(text):
-        lines = _greek_lines_again(engine, bitmap, dpi, lines, langs)
-    return lines, langs, polytonic
+class PageLanguages:
+    """The languages of one document's pages, read in page order (document.ocr_pdf)."""
+
+    def __init__(self, engine, extra_langs: list[str] | None = None):
+        self.engine, self.extra = engine, list(extra_langs or [])
+        asked = engine.languages_for(self.extra)
+        self.asked = asked.split("+")
+        self.full = self.asked
+        if ELL in self.asked and GRC not in self.asked and GRC in engine.languages_for([*self.extra, GRC]).split("+"):
+            self.full = [*self.asked[:self.asked.index(ELL) + 1], GRC, *self.asked[self.asked.index(ELL) + 1:]]
+        self.greek = [lang for lang in self.full if lang != ENG] if ELL in self.full else None
+        self.next = self.full
+
+    def read(self, bitmap, dpi: int) -> tuple[list, str, bool]:
+        """(lines, the languages that read the page, whether it is polytonic)."""
+        langs = self.next
+        lines = self.engine.read_box(bitmap, dpi, None, "+".join(langs))
+        if ENG in langs and self.greek and self.greek != langs:
+            lines = self._again(bitmap, dpi, lines, _capital_strays, self.greek)
+        elif ENG not in langs and ENG in self.full:
+            lines = self._again(bitmap, dpi, lines, _greek_address, self.full)
+        text = " ".join(line.text for line in lines)
+        self.next = self._choose(text)
+        return lines, "+".join(langs), is_polytonic(text, MIN_GREEK_LETTERS)
+
+    def _choose(self, text: str) -> list[str]:
+        greek, latin = len(_GREEK.findall(text)), len(_LATIN.findall(text))
+        if greek + latin < MIN_LETTERS:
+            return self.full
+        if self.greek and latin <= LATIN_SHARE * (greek + latin):
+            return self.greek
+        if greek <= LATIN_SHARE * (greek + latin):
+            return self.asked
+        return self.full
+
+    def _again(self, bitmap, dpi: int, lines: list, wrong, langs: list[str]) -> list:
+        if not greek_page(" ".join(line.text for line in lines)):
+            return lines
+        out = []
+        for line in lines:
+            if not wrong(line.text):
+                out.append(line)
+                continue
+            again = self.engine.read_box(bitmap, dpi, (line.x0, line.y0, line.x1, line.y1), "+".join(langs))
+            if wrong is _capital_strays:  # the reading with more valid words
+                better = bool(again) and _valid(again) > _valid([line])
+            else:  # an address is Latin
+                better = bool(again) and not any(_greek_address(a.text) for a in again)
+            out.extend(again if better else [line])
+        return out
 
 
 def _valid(lines) -> float:
@@ -58,20 +105,13 @@ def _valid(lines) -> float:
     return sum(valid_word(w, lexicon) for w in words) / len(words) if words else 0.0
 
 
-def _greek_lines_again(engine, bitmap, dpi: int, lines: list, langs: str) -> list:
-    greek_only = "+".join(lang for lang in langs.split("+") if lang != "eng")
-    if not greek_only or greek_only == langs:
-        return lines
-    out = []
-    for line in lines:
-        words = _WORD.findall(line.text)
-        lexicon = greek_lexicon()
-        strays = [w for w in latin_tokens(line.text) if len(w) >= 2 and w.isupper()
-                  and not valid_word(w, lexicon) and (lexicon is None or not greek_reading(w, lexicon))]
-        if not strays or len(strays) < STRAY_SHARE * len(words):
-            out.append(line)
-            continue
-        valid = _valid([line])
-        again = engine.read_box(bitmap, dpi, (line.x0, line.y0, line.x1, line.y1), greek_only)
-        out.extend(again if again and _valid(again) > valid else [line])
-    return out
+def _capital_strays(text: str) -> bool:
+    """Latin capitals that spell no word, English or Greek, are STRAY_SHARE of the line's words."""
+    lexicon = greek_lexicon()
+    strays = [w for w in latin_tokens(text) if len(w) >= 2 and w.isupper()
+              and not valid_word(w, lexicon) and (lexicon is None or not greek_reading(w, lexicon))]
+    return bool(strays) and len(strays) >= STRAY_SHARE * len(_WORD.findall(text))
+
+
+def _greek_address(text: str) -> bool:
+    return _GREEK_ADDRESS.search(text) is not None

@@ -138,15 +138,16 @@ class TesseractEngine:
         api.SetSourceResolution(int(dpi))
         return self._recognized(api)
 
-    def read_box(self, bitmap, dpi: int, box: tuple[float, float, float, float], langs: str) -> list[Line]:
-        """Text lines of one box (pixels x0, y0, x1, y1) of a rendered page, read with `langs` (its
-        languages chosen apart from the page's: backends/ocr/page_langs.py)."""
+    def read_box(self, bitmap, dpi: int, box: tuple[float, float, float, float] | None, langs: str) -> list[Line]:
+        """Text lines of a rendered page, or of one box of it (pixels x0, y0, x1, y1), read with
+        `langs` (chosen per page and per line: backends/ocr/page_langs.py)."""
         api = self._api(langs)
         api.SetImage(bitmap.to_pil())
         api.SetSourceResolution(int(dpi))
-        pad = max(8, int(0.5 * (box[3] - box[1])))  # page segmentation finds no line in a box cut tight to it
-        x0, y0 = max(0, int(box[0]) - pad), max(0, int(box[1]) - pad)
-        api.SetRectangle(x0, y0, int(box[2]) + pad - x0, int(box[3]) + pad - y0)
+        if box is not None:
+            pad = max(8, int(0.5 * (box[3] - box[1])))  # page segmentation finds no line in a box cut tight to it
+            x0, y0 = max(0, int(box[0]) - pad), max(0, int(box[1]) - pad)
+            api.SetRectangle(x0, y0, int(box[2]) + pad - x0, int(box[3]) + pad - y0)
         return self._recognized(api)
 
     def _recognized(self, api) -> list[Line]:
