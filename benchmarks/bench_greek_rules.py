@@ -11,6 +11,10 @@ Text-layer rules ('safe' over every PDF of the corpus; with --docling, Docling n
 OCR rules (--ocr: Tesseract, ell+eng, over the pages the pipeline would OCR, the corpus's
 born-digital gazette FEK_A_10 rendered as a scan too; OCR once, the rules applied to its text):
   lookalikes, polytonic, capitals, latin_words, glued_words (backends/greek/repair.py)
+The word split on text whose truth is known (always): every Greek token of the corpus's born-digital
+text ('safe') through it (each split there is a split of a real word, or of half of one), and the
+FEK_A_10 reference and the generated paragraphs with each function word run into the word after it
+(or before it), as OCR of a tight column does: the share of those pairs split back.
 A change is a word of the output with the rule on that is not there with it off (multisets of the
 recall measure's words); examples are (off -> on) pairs of the words that differ, in order. Where
 the document has a reference text (FEK_A_10), `recall` is the word recall with the rule on and off
@@ -170,6 +174,50 @@ def ocr(corpus: Path) -> dict:
     return out
 
 
+def word_split(corpus: Path) -> dict:
+    import unicodedata
+
+    from glossapi_dagster.backends.greek.lexicon import greek_lexicon
+    from glossapi_dagster.backends.greek.word_split import FUNCTION_WORDS, split_glued, split_word
+    from glossapi_dagster_tests.greek_pdfs import GREEK_PARAGRAPHS
+
+    lexicon, safe = greek_lexicon(), safe_pdf.SafePdfExtractor()
+    tokens, splits = 0, Counter()
+    for pdf in sorted((corpus / "pdfs").glob("*.pdf")):
+        try:
+            markdown = safe.convert(pdf).markdown
+        except Exception:
+            continue
+        for token in re.findall("[\u0370-\u03ff]{3,}", markdown):
+            tokens += 1
+            parts = split_word(token, lexicon)
+            if parts:
+                splits[f"{token} -> {' '.join(parts)}"] += 1
+    out = {"born_digital_tokens": tokens, "split": sum(splits.values()), "splits": dict(splits.most_common(20))}
+    reference = (corpus / "groundtruth" / "FEK_A_10_-_24.01.2018.txt").read_text(encoding="utf-8")
+    reference = unicodedata.normalize("NFC", re.sub(r"(\w)[-\u00ad]\s+(\w)", r"\1\2", reference)).replace("\u2206", "Δ")
+    for name, text in (("FEK_A_10 reference", reference), ("generated paragraphs", "\n".join(GREEK_PARAGRAPHS))):
+        words = text.split()
+        for side in ("after", "before"):
+            glued, pairs, i = [], [], 0
+            while i < len(words):
+                nxt = words[i + 1] if i + 1 < len(words) else ""
+                function = words[i] if side == "after" else nxt
+                if nxt and function.lower() in FUNCTION_WORDS and re.search("[\u0370-\u03ff]$", words[i]) \
+                        and re.match("[\u0370-\u03ff]", nxt):
+                    glued.append(words[i] + nxt)
+                    pairs.append(f"{words[i]} {nxt}")
+                    i += 2
+                else:
+                    glued.append(words[i])
+                    i += 1
+            fixed = split_glued(" ".join(glued), lexicon)
+            back = sum(1 for pair in pairs if pair in fixed)
+            out[f"{name}, function word glued to the word {side} it"] = {"pairs": len(pairs), "split_back": back,
+                                                                           "share": round(back / max(1, len(pairs)), 3)}
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "glossapi_dagster_tests" / "corpus")
@@ -177,7 +225,7 @@ def main(argv=None) -> int:
     parser.add_argument("--ocr", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    result = {"text_layer": text_layer(args.corpus, args.docling)}
+    result = {"word_split": word_split(args.corpus), "text_layer": text_layer(args.corpus, args.docling)}
     if args.ocr:
         result["ocr"] = ocr(args.corpus)
     text = json.dumps(result, ensure_ascii=False, indent=1)
