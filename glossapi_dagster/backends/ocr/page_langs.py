@@ -17,7 +17,12 @@ figures say it should; `ocr_langs` without ell reads as asked):
   kind of page);
 - each next page with what the page before it turned out to be: Greek with no Latin to speak of
   (LATIN_SHARE of its letters) -> the Greek languages alone (ell+grc); Latin with no Greek ->
-  the languages asked for (ell+eng: a Greek running header still reads); else all of them.
+  the languages asked for (ell+eng: a Greek running header still reads); else all of them;
+- a page read with fewer than all whose words are mostly no words (under RESCUE_VALID valid: the
+  document turned to English, or to Greek with English names: 0.15 and 0.66 read with ell+grc,
+  against 0.80-0.91 for Greek pages) is read again with all of them, and the better reading stays;
+  where that is no better (a polytonic text the modern lexicon half knows), the document's pages
+  are all read with all of them from then on, not twice.
 Per line, what the page's set got wrong is read again (its box alone):
 - read with `eng`: a line where Latin capitals make words that are no words, English or Greek
   (`TIPOEAPIKO ΔΙΑΤΑΓΜΑ YI’`: the English model won a heading in Greek capitals), again with the
@@ -41,6 +46,8 @@ MIN_GREEK_LETTERS = 50   # a page with fewer polytonic-or-not letters says too l
 MIN_LETTERS = 100        # ... and with fewer letters, too little to choose the next page's languages by
 LATIN_SHARE = 0.03       # Latin letters / letters of a Greek page with no Latin to speak of (and the reverse)
 STRAY_SHARE = 0.25       # a line with this share of Latin non-words in capitals is read again
+RESCUE_VALID = 0.75      # a page read with fewer languages than all, with fewer valid words, is read again
+RESCUE_GAIN = 0.1        # ... and the second reading stays when it has this much more
 _GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
 _LATIN = re.compile("[A-Za-z]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -64,6 +71,12 @@ class PageLanguages:
         """(lines, the languages that read the page, whether it is polytonic)."""
         langs = self.next
         lines = self.engine.read_box(bitmap, dpi, None, "+".join(langs))
+        if langs != self.full and (valid := _valid(lines)) < RESCUE_VALID:
+            again = self.engine.read_box(bitmap, dpi, None, "+".join(self.full))
+            if _valid(again) >= valid + RESCUE_GAIN:
+                lines, langs = again, self.full
+            else:  # the page is what it is: no narrower reading pays for a second one
+                self.greek = self.asked = None
         if ENG in langs and self.greek and self.greek != langs:
             lines = self._again(bitmap, dpi, lines, _capital_strays, self.greek)
         elif ENG not in langs and ENG in self.full:
@@ -78,7 +91,7 @@ class PageLanguages:
             return self.full
         if self.greek and latin <= LATIN_SHARE * (greek + latin):
             return self.greek
-        if greek <= LATIN_SHARE * (greek + latin):
+        if self.asked and greek <= LATIN_SHARE * (greek + latin):
             return self.asked
         return self.full
 
