@@ -7,7 +7,7 @@ languages per page"), word recall after the Greek repairs:
     Greek           0.933     0.982     0.970         ell+grc 1.14, ell+grc+eng 1.50
     English         0.975     0.0       0.975
     Greek+English   0.901     0.718     0.944
-    gazette (FEK)   0.955     0.940     0.967         (its last page: addresses in Latin)
+    gazette (FEK)   0.957     0.941     0.967         (its last page: addresses in Latin)
 
 `grc` helps modern Greek too (its model knows the accented letters; the repairs fold the marks it
 adds to a monotonic document), `eng` costs Greek pages short words read as Latin, and without
