@@ -11,24 +11,19 @@ languages per page"), word recall after the Greek repairs:
 
 `grc` helps modern Greek too (its model knows the accented letters; the repairs fold the marks it
 adds to a monotonic document), `eng` costs Greek pages short words read as Latin, and without
-`eng` Latin is lost. So, with the languages asked for as the universe (grc joins ell, as the
-figures say it should; `ocr_langs` without ell reads as asked):
-- the document's first page is read with all of them (ell+grc+eng: best or within 0.012 on every
-  kind of page);
-- each next page with what the page before it turned out to be: Greek with no Latin to speak of
-  (LATIN_SHARE of its letters) -> the Greek languages alone (ell+grc); Latin with no Greek ->
-  the languages asked for (ell+eng: a Greek running header still reads); else all of them;
-- a page read with fewer than all whose words are mostly no words (under RESCUE_VALID valid: the
-  document turned to English, or to Greek with English names: 0.15 and 0.66 read with ell+grc,
-  against 0.80-0.91 for Greek pages) is read again with all of them, and the better reading stays;
-  where that is no better (a polytonic text the modern lexicon half knows), the document's pages
-  are all read with all of them from then on, not twice.
-Per line, what the page's set got wrong is read again (its box alone):
-- read with `eng`: a line where Latin capitals make words that are no words, English or Greek
-  (`TIPOEAPIKO ΔΙΑΤΑΓΜΑ YI’`: the English model won a heading in Greek capitals), again with the
-  Greek languages alone; the reading with more valid words stays;
-- read without `eng`: a line with an address in Greek letters (`ννννν.οῖ.οΙ`: an address is Latin),
-  again with all of them.
+`eng` Latin is lost. Every page is decided by itself (a long document's page ranges then read as
+the whole document does), with the languages asked for as the universe and grc joining ell:
+- a page is first read with the Greek languages alone (ell+grc: best on Greek, 1.14x ell+eng's
+  time); where Greek is not asked, with the languages asked;
+- if its words are then mostly no words (under RESCUE_VALID valid: an English page read as Greek
+  has 0.15, Greek with English names 0.66, Greek pages 0.80-0.91; a polytonic page, which the
+  modern lexicon half knows, 0.59, so for it POLYTONIC_RESCUE_VALID) it is read again with all of
+  them (ell+grc+eng: best or within 0.012 on every kind of page) and the better reading stays;
+- per line, what the page's set got wrong is read again, its box alone: read without `eng`, a line
+  whose words are mostly no words (an English reference, a name) or that holds an address read as
+  Greek letters (`ννννν.οῖ.οΙ`: an address is Latin), with all of them (a page with more than
+  MAX_LINES such lines is read again whole instead); read with `eng`, a line where Latin capitals
+  spell nothing, English or Greek (`TIPOEAPIKO ΔΙΑΤΑΓΜΑ YI’`), with the Greek languages alone.
 A page whose text has POLYTONIC_SHARE of its Greek letters polytonic keeps its marks. An engine
 without languages (RapidOCR) reads as it is."""
 from __future__ import annotations
@@ -42,12 +37,14 @@ from ..greek.polytonic import is_polytonic
 from .readability import valid_word
 
 GRC, ELL, ENG = "grc", "ell", "eng"
-MIN_GREEK_LETTERS = 50   # a page with fewer polytonic-or-not letters says too little to tell
-MIN_LETTERS = 100        # ... and with fewer letters, too little to choose the next page's languages by
-LATIN_SHARE = 0.03       # Latin letters / letters of a Greek page with no Latin to speak of (and the reverse)
+MIN_GREEK_LETTERS = 50   # a page with fewer says too little to tell polytonic
 STRAY_SHARE = 0.25       # a line with this share of Latin non-words in capitals is read again
 RESCUE_VALID = 0.75      # a page read with fewer languages than all, with fewer valid words, is read again
+POLYTONIC_RESCUE_VALID = 0.4
 RESCUE_GAIN = 0.1        # ... and the second reading stays when it has this much more
+LINE_VALID = 0.5         # a line read without eng, with fewer valid words, is read again
+MIN_LINE_WORDS = 2
+MAX_LINES = 6            # more such lines: the page is read again whole
 _GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
 _LATIN = re.compile("[A-Za-z]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -55,59 +52,55 @@ _GREEK_ADDRESS = re.compile("[\u0370-\u03ff\u1f00-\u1fff]+(?:[.@][\u0370-\u03ff\
 
 
 class PageLanguages:
-    """The languages of one document's pages, read in page order (document.ocr_pdf)."""
+    """The languages of one document's pages; each page is decided by itself (document.ocr_pdf)."""
 
     def __init__(self, engine, extra_langs: list[str] | None = None):
-        self.engine, self.extra = engine, list(extra_langs or [])
-        asked = engine.languages_for(self.extra)
-        self.asked = asked.split("+")
-        self.full = self.asked
-        if ELL in self.asked and GRC not in self.asked and GRC in engine.languages_for([*self.extra, GRC]).split("+"):
-            self.full = [*self.asked[:self.asked.index(ELL) + 1], GRC, *self.asked[self.asked.index(ELL) + 1:]]
-        self.greek = [lang for lang in self.full if lang != ENG] if ELL in self.full else None
-        self.next = self.full
+        self.engine = engine
+        extra = list(extra_langs or [])
+        asked = engine.languages_for(extra).split("+")
+        self.full = asked
+        if ELL in asked and GRC not in asked and GRC in engine.languages_for([*extra, GRC]).split("+"):
+            at = asked.index(ELL) + 1
+            self.full = [*asked[:at], GRC, *asked[at:]]
+        greek = [lang for lang in self.full if lang != ENG]
+        self.first = greek if ELL in self.full else asked
 
     def read(self, bitmap, dpi: int) -> tuple[list, str, bool]:
         """(lines, the languages that read the page, whether it is polytonic)."""
-        langs = self.next
-        lines = self.engine.read_box(bitmap, dpi, None, "+".join(langs))
-        if langs != self.full and (valid := _valid(lines)) < RESCUE_VALID:
-            again = self.engine.read_box(bitmap, dpi, None, "+".join(self.full))
-            if _valid(again) >= valid + RESCUE_GAIN:
-                lines, langs = again, self.full
-            else:  # the page is what it is: no narrower reading pays for a second one
-                self.greek = self.asked = None
-        if ENG in langs and self.greek and self.greek != langs:
-            lines = self._again(bitmap, dpi, lines, _capital_strays, self.greek)
-        elif ENG not in langs and ENG in self.full:
-            lines = self._again(bitmap, dpi, lines, _greek_address, self.full)
+        langs = self.first
+        lines = self._read(bitmap, dpi, None, langs)
+        if langs != self.full:
+            valid = _valid(lines)
+            text = " ".join(line.text for line in lines)
+            if valid < (POLYTONIC_RESCUE_VALID if is_polytonic(text, MIN_GREEK_LETTERS) else RESCUE_VALID):
+                again = self._read(bitmap, dpi, None, self.full)
+                if _valid(again) >= valid + RESCUE_GAIN:
+                    lines, langs = again, self.full
+        if ENG not in langs and ENG in self.full:
+            lines = self._lines_again(bitmap, dpi, lines, _unread_line, self.full)
+        elif ENG in langs and ELL in langs and self.first != langs:
+            lines = self._lines_again(bitmap, dpi, lines, _capital_strays, self.first)
         text = " ".join(line.text for line in lines)
-        self.next = self._choose(text)
         return lines, "+".join(langs), is_polytonic(text, MIN_GREEK_LETTERS)
 
-    def _choose(self, text: str) -> list[str]:
-        greek, latin = len(_GREEK.findall(text)), len(_LATIN.findall(text))
-        if greek + latin < MIN_LETTERS:
-            return self.full
-        if self.greek and latin <= LATIN_SHARE * (greek + latin):
-            return self.greek
-        if self.asked and greek <= LATIN_SHARE * (greek + latin):
-            return self.asked
-        return self.full
+    def _read(self, bitmap, dpi: int, box, langs: list[str]) -> list:
+        return self.engine.read_box(bitmap, dpi, box, "+".join(langs))
 
-    def _again(self, bitmap, dpi: int, lines: list, wrong, langs: list[str]) -> list:
+    def _lines_again(self, bitmap, dpi: int, lines: list, wrong, langs: list[str]) -> list:
         if not greek_page(" ".join(line.text for line in lines)):
             return lines
+        marked = [wrong(line.text) for line in lines]
+        if sum(marked) > MAX_LINES:  # cheaper whole, and the layout is the page's
+            again = self._read(bitmap, dpi, None, langs)
+            return again if _valid(again) > _valid(lines) else lines
         out = []
-        for line in lines:
-            if not wrong(line.text):
+        for line, bad in zip(lines, marked):
+            if not bad:
                 out.append(line)
                 continue
-            again = self.engine.read_box(bitmap, dpi, (line.x0, line.y0, line.x1, line.y1), "+".join(langs))
-            if wrong is _capital_strays:  # the reading with more valid words
-                better = bool(again) and _valid(again) > _valid([line])
-            else:  # an address is Latin
-                better = bool(again) and not any(_greek_address(a.text) for a in again)
+            again = self._read(bitmap, dpi, (line.x0, line.y0, line.x1, line.y1), langs)
+            better = bool(again) and (_valid(again) > _valid([line])
+                                      or _greek_address(line.text) and not any(_greek_address(a.text) for a in again))
             out.extend(again if better else [line])
         return out
 
@@ -116,6 +109,19 @@ def _valid(lines) -> float:
     words = [w for line in lines for w in _WORD.findall(line.text)]
     lexicon = greek_lexicon()
     return sum(valid_word(w, lexicon) for w in words) / len(words) if words else 0.0
+
+
+def _unread_line(text: str) -> bool:
+    """A line read as Greek that is mostly no words, or an address in Greek letters."""
+    if _greek_address(text):
+        return True
+    words = _WORD.findall(text)
+    return len(words) >= MIN_LINE_WORDS and _valid_words(words) < LINE_VALID
+
+
+def _valid_words(words: list[str]) -> float:
+    lexicon = greek_lexicon()
+    return sum(valid_word(w, lexicon) for w in words) / len(words)
 
 
 def _capital_strays(text: str) -> bool:
