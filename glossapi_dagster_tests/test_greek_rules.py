@@ -219,7 +219,7 @@ def test_ocr_of_known_greek_comes_out_as_the_text_layer_would(tmp_path, dagster_
     for phrase in ("με την", "και του", "ΔΙΑΤΑΓΜΑ", "μητρώου", "προϋπολογισμού"):
         assert phrase in markdown, phrase
     rows = {r["stem"]: r for r in ProgressStore(layout.store_dir).read().to_dict("records")}
-    assert {"latin_words", "polytonic", "glued_words"} <= set(rows["greek_scan"]["text_repair"].split(";"))
+    assert {"polytonic", "glued_words"} <= set(rows["greek_scan"]["text_repair"].split(";"))
     sidecar = json.loads(layout.sidecar("extract", "greek_scan").read_text())
     assert sidecar["text_repairs"]["glued_words"] and not any(q["unreadable"] for q in sidecar["ocr_page_quality"].values())
     assert rows["greek_scan"]["ocr_unreadable_pages"] is None and rows["notes"]["ocr_unreadable_pages"] == "1"

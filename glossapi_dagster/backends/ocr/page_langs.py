@@ -41,6 +41,7 @@ MIN_GREEK_LETTERS = 50   # a page with fewer says too little to tell polytonic
 STRAY_SHARE = 0.25       # a line with this share of Latin non-words in capitals is read again
 RESCUE_VALID = 0.75      # a page read with fewer languages than all, with fewer valid words, is read again
 POLYTONIC_RESCUE_VALID = 0.4
+NOT_GREEK_VALID = 0.3    # under this, read as Greek, a page is no Greek at all
 RESCUE_GAIN = 0.1        # ... and the second reading stays when it has this much more
 LINE_VALID = 0.5         # a line read without eng, with fewer valid words, is read again
 MIN_LINE_WORDS = 2
@@ -62,6 +63,7 @@ class PageLanguages:
         if ELL in asked and GRC not in asked and GRC in engine.languages_for([*extra, GRC]).split("+"):
             at = asked.index(ELL) + 1
             self.full = [*asked[:at], GRC, *asked[at:]]
+        self.asked = asked
         greek = [lang for lang in self.full if lang != ENG]
         self.first = greek if ELL in self.full else asked
 
@@ -73,12 +75,15 @@ class PageLanguages:
             valid = _valid(lines)
             text = " ".join(line.text for line in lines)
             if valid < (POLYTONIC_RESCUE_VALID if is_polytonic(text, MIN_GREEK_LETTERS) else RESCUE_VALID):
-                again = self._read(bitmap, dpi, None, self.full)
+                # no Greek at all (an English page: 0.15) is read as asked (ell+eng, 1x: as good
+                # there as all three, 1.5x); Greek with other words in it with all of them
+                wider = self.asked if valid < NOT_GREEK_VALID and ENG in self.asked else self.full
+                again = self._read(bitmap, dpi, None, wider)
                 if _valid(again) >= valid + RESCUE_GAIN:
-                    lines, langs = again, self.full
+                    lines, langs = again, wider
         if ENG not in langs and ENG in self.full:
             lines = self._lines_again(bitmap, dpi, lines, _unread_line, self.full)
-        elif ENG in langs and ELL in langs and self.first != langs:
+        elif ENG in langs and ELL in langs and self.first != langs and GRC in self.first:
             lines = self._lines_again(bitmap, dpi, lines, _capital_strays, self.first)
         text = " ".join(line.text for line in lines)
         return lines, "+".join(langs), is_polytonic(text, MIN_GREEK_LETTERS)
