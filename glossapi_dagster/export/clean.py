@@ -11,6 +11,10 @@ store's file_ext): another document a gate flags is kept out of the export witho
 Tokens triage wrote that clean does not own (garbled_text, scanned_pages, or any a newer triage
 adds) are kept, with triage's own needs_ocr. drop_bad keeps the documents that need OCR, or that a
 gate flags, out of the export (GlossAPI's good_files: needs_ocr == False).
+
+This project's gate on OCR'd text: a document whose OCR could not read UNREADABLE_SHARE of its pages
+(store column ocr_unreadable_pages, backends/ocr/readability.py: handwriting, drawings) gets the
+token "ocr_unreadable" and, with drop_bad, stays out of the export: more OCR would not read it.
 """
 from __future__ import annotations
 
@@ -22,7 +26,9 @@ import pandas as pd
 from ..state import ProgressStore
 
 READ = ["stem", "filename", "file_ext", "extract_status", "char_count_no_comments", "page_count",
-        "mojibake_badness_score", "filter", "needs_ocr", "ocr_success", "is_empty"]
+        "mojibake_badness_score", "filter", "needs_ocr", "ocr_success", "is_empty", "ocr_unreadable_pages"]
+UNREADABLE = "ocr_unreadable"
+UNREADABLE_SHARE = 0.25  # as triage's scanned_pages: a quarter of the pages is no stray page
 
 
 @dataclass
@@ -35,7 +41,14 @@ class CleanReport:
 
 
 def _owned(token: str) -> bool:
-    return token == "is_empty" or token.startswith("mojibake>") or token.startswith("empty_text<")
+    return token in ("is_empty", UNREADABLE) or token.startswith("mojibake>") or token.startswith("empty_text<")
+
+
+def unreadable(row: dict) -> bool:
+    """OCR could not read UNREADABLE_SHARE of the document's pages (at least one)."""
+    listed = [p for p in str(_value(row, "ocr_unreadable_pages") or "").split(",") if p.strip()]
+    pages = _value(row, "page_count") or len(listed)
+    return bool(listed) and len(listed) >= UNREADABLE_SHARE * pages
 
 
 def _value(row: dict, name: str):
@@ -66,10 +79,13 @@ def decide(row: dict, threshold: float, drop_bad: bool, empty_char_threshold: in
         ocr = True
     ocr = ocr or bool(kept_tokens and _value(row, "needs_ocr"))
     bad = ocr and not bool(_value(row, "ocr_success"))
+    unread = unreadable(row)
+    if unread:
+        reasons.append(UNREADABLE)
     tokens = kept_tokens + [r for r in reasons if r not in kept_tokens]
     return {"stem": row["stem"], "filter": ";".join(tokens) or "ok", "needs_ocr": bad and is_pdf,
             "is_empty": bool(_value(row, "is_empty")) or "is_empty" in reasons,
-            "clean_keep": not bad if drop_bad else True}
+            "clean_keep": not (bad or unread) if drop_bad else True}
 
 
 def clean_store(store: ProgressStore, stems: set[str] | None = None, threshold: float = 0.10, drop_bad: bool = True,

@@ -21,6 +21,7 @@ from ..state.artifacts import write_artifacts
 from ..backends.quality.stats import per_page_stats, text_stats
 from ..backends.ocr.pages import ocr_and_merge, page_sources
 from ..backends.quality.triage import TRIAGE_COLUMNS, triage
+from ..backends.ocr.readability import merge_repairs, unreadable_column
 from .disk import stop_on_disk_faults
 from .long_docs import LongDocuments, run_with_ranges
 from .ranges import PageRange
@@ -38,7 +39,8 @@ def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
 
 BUDGETS = ("page budget", "time budget")  # how the safe backend words a budget it refused
 OCR_BACKENDS = ("rapidocr", "tesseract")
-OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec")  # pages OCR'd of the document, by which engine
+# pages OCR'd of the document, by which engine, and those it could not read
+OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec", "ocr_unreadable_pages")
 
 
 _DEFAULT = ExtractOptions()  # the Task's defaults are the options' (datamodel/options.py)
@@ -151,7 +153,7 @@ class ExtractTask:
                     page["source"] = f"ocr:{conv.backend}"
                 piece["ocr"] = {"pages": {p: "force_ocr" for p in conv.timings.get("per_page", {})},
                                 "engine": conv.backend, "seconds": conv.seconds, "timings": conv.timings,
-                                "merged": False}
+                                "merged": False, "page_quality": conv.page_quality}
             elif self.do_ocr and is_pdf:
                 signals = triage(markdown, data, is_pdf, pdf_path=path, page_covers=conv.page_covers,
                                  repairs=piece["repairs"])
@@ -161,7 +163,8 @@ class ExtractTask:
                     piece.update(data=ocr_info["data"], markdown=ocr_info["doc"].export_to_markdown())
                     piece["ocr"] = {"pages": ocr_info["pages"], "engine": ocr_info["conv"].backend,
                                     "seconds": ocr_info["conv"].seconds, "timings": ocr_info["conv"].timings,
-                                    "merged": True}
+                                    "merged": True, "page_quality": ocr_info["conv"].page_quality}
+                    merge_repairs(piece["repairs"], ocr_info["conv"].repairs)
             return piece
 
         def process(item) -> dict:
@@ -229,7 +232,8 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
         **signals,
     }
     if ocr is not None:
-        result.update(ocr_pages=len(ocr["pages"]), ocr_engine=ocr["engine"], ocr_sec=round(ocr["seconds"], 4))
+        result.update(ocr_pages=len(ocr["pages"]), ocr_engine=ocr["engine"], ocr_sec=round(ocr["seconds"], 4),
+                      ocr_unreadable_pages=unreadable_column(ocr.get("page_quality")))
     if failed_pages:
         result["failed_pages"] = ",".join(str(p) for p in sorted(failed_pages))
     sidecar = {"stem": stem, "source": os.path.abspath(path), "worker": worker, "device": piece["device"],
@@ -239,6 +243,7 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
         sidecar["failed_pages"] = {str(p): r for p, r in sorted(failed_pages.items())}
     if ocr is not None:
         sidecar["ocr_page_reasons"] = {str(p): r for p, r in ocr["pages"].items()}
+        sidecar["ocr_page_quality"] = {str(p): q for p, q in (ocr.get("page_quality") or {}).items()}
     metrics = None if benchmark_mode else {**result, "timings": piece["timings"], "per_page": per_page_stats(data)}
     if metrics is not None and ocr is not None:
         add_page_sources(metrics, data, ocr["timings"])

@@ -20,6 +20,7 @@ class Conversion:
     data: dict | None = None         # the Docling JSON itself, from a backend that builds it directly
     page_covers: dict | None = None  # near-empty page -> share its images cover, measured while reading
     repairs: dict | None = None      # text repairs made -> their pages (lgr, lgr_undecoded, lookalikes, ...)
+    page_quality: dict | None = None  # OCR: page -> its readability (confidence, lexicon hits, unreadable)
 
     def to_dict(self) -> dict:
         """The Docling JSON, as DoclingDocument.export_to_dict() gives it."""
