@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, RetryPoli
 from ...datamodel import OptionsError
 from ...pool import SUCCESS, ItemOutcome, PoolConfig, PoolReport
 from ...state import OutputLayout, ProgressStore, SkipList
+from ...state.names import match_names
 from ..metadata import outcome_metadata, pool_metadata
 from ..resources import CorpusResource, GpuPoolResource
 from .selection import ON_THE_POOL, nothing_to_do
@@ -79,6 +80,8 @@ def pool_asset(spec: PoolPhase):
             except ValueError as exc:  # a bad option or variable: a retry cannot fix it
                 raise Failure(str(exc), allow_retries=False) from exc
         rows = spec.targets(step)
+        if getattr(options, "filenames", None):  # GlossAPI's filenames / file_paths: only these
+            rows, _ = match_names(rows, options.filenames)
         context.log.info(spec.todo_line.format(n=len(rows), shards=len(step.keys)) + suffix)
         if not rows:
             nothing_to_do(context)
