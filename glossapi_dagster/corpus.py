@@ -82,7 +82,8 @@ class Corpus(GlossAPIArguments, SectionsMethods):
         is a ValueError naming it.
 
         GlossAPI's own: filenames / file_paths: only these documents of the input folder (names,
-        stems or paths); skip_existing=False: reprocess; formula_enrichment: Phase 2 follows
+        stems or paths); skip_existing=False: reprocess (failed documents again; a success is kept, with
+        a warning saying so); formula_enrichment: Phase 2 follows
         (ocr(mode='math_only')); code_enrichment, use_cls, export_doc_json, emit_formula_index:
         accepted, with a warning saying why they change nothing here."""
         glossapi = self._glossapi_extract_arguments(formula_enrichment, code_enrichment, skip_existing, use_cls,

@@ -110,6 +110,9 @@ class GlossAPIArguments:
             ignored("emit_formula_index", "Phase 2 writes each formula to json/<stem>.latex_map.jsonl", stacklevel=4)
         if _prepared:
             ignored("_prepared", "GlossAPI's worker-internal flag; the pool prepares its workers itself", stacklevel=4)
+        if not skip_existing:
+            ignored("skip_existing", "the store decides what is left: documents that failed are extracted again "
+                                     "(reprocess), those extracted with success are kept", stacklevel=4)
         return {"reprocess": not skip_existing, "then_math": bool(formula_enrichment)}
 
     def _names_to_extract(self, filenames, file_paths) -> list[str] | None:

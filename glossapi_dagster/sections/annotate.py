@@ -26,8 +26,10 @@ from .labels import LABELS, annotate_chapter, annotate_text
 from .structural import classify
 
 BATCH_ROWS = 2048
-# GlossAPI's index detection looks for a contents list only while the sections read so far hold
-# at most 300 non-empty lines and 300/1000 of the document: a contents page is near the start
+# GlossAPI's index detection looks for a contents list only near the start: while the sections
+# read so far hold at most 300 non-empty lines and 300/1000 of the document. GlossAPI counts the
+# section itself in, so a long contents page of a short document is past the start by its own
+# length (and the model's π on it is undone); here a section is near the start when it *begins* there
 INDEX_LENGTH, INDEX_PROPO = 300, 300
 ADDED = [("predicted_section", pa.string()), ("section_type", pa.string()), ("label_source", pa.string()),
          ("document_type", pa.string())]
@@ -89,13 +91,14 @@ def _index_detection(doc: pd.DataFrame, labels: list, sources: list, offset: int
     passed = False
     for k, (section, n, p) in enumerate(zip(doc["section"], doc["section_length"], doc["section_propo"])):
         i = offset + k
-        length, propo = length + int(n or 0), propo + int(p or 0)
         if length <= INDEX_LENGTH and propo <= INDEX_PROPO:
             if looks_like_contents(section)[0]:
                 labels[i], sources[i] = "π", "index_detection"
+                length, propo = length + int(n or 0), propo + int(p or 0)
                 continue
         else:
             passed = True
+        length, propo = length + int(n or 0), propo + int(p or 0)
         if passed and labels[i] == "π":  # a contents list this far in is not the document's contents
             labels[i], sources[i] = "άλλο", "model:π_past_the_start"
 

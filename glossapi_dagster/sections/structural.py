@@ -71,13 +71,15 @@ def plain(text: str) -> str:
 HEADING_KEYS = {kind: {plain(name) for name in names} for kind, names in HEADINGS.items()}
 
 
-def heading_type(header: str) -> str | None:
-    """The kind of section its heading names, its numbering aside ('2. Βιβλιογραφία' -> bibliography)."""
+def heading_type(header: str) -> tuple[str, str] | None:
+    """The kind of section its heading names and the name found, its numbering aside
+    ('2. Βιβλιογραφία' -> bibliography, βιβλιογραφια)."""
     text = plain(header)
     stripped = plain(NUMBERING.sub("", unicodedata.normalize("NFD", header.casefold()).strip()))
     for kind, keys in HEADING_KEYS.items():
-        if text in keys or stripped in keys:
-            return kind
+        for name in (text, stripped):
+            if name in keys:
+                return kind, name
     return None
 
 
@@ -104,9 +106,9 @@ def index_entries(text: str) -> tuple[int, int, float]:
 def classify(header: str, section: str, start: float) -> tuple[str, str, str]:
     """(GlossAPI label, section type, how it was decided) of one section; start: where it begins,
     as a share of the document's lines."""
-    kind = heading_type(header)
-    if kind:
-        return LABEL_OF_TYPE[kind], kind, f"heading:{plain(header)[:40]}"
+    named = heading_type(header)
+    if named:
+        return LABEL_OF_TYPE[named[0]], named[0], f"heading:{named[1]}"
     # a whole section of entries: one long section that holds a contents page and the body too
     # (a document whose headings were all lost) is not a contents page
     is_contents, how = looks_like_contents(section, min_share=0.5)
