@@ -128,12 +128,23 @@ class Corpus(GlossAPIArguments, SectionsMethods):
             respawn_cap: int = 5, respawn_delay: float = 0.0, respawn_backoff: str = "none",
             max_items_per_worker: int | None = None, max_worker_rss_mb: float | None = None,
             page_time_budget: float = 20.0, range_startup_timeout: float = 120.0,
-            filenames: list[str] | None = None) -> PhaseSummary:
+            filenames: list[str] | None = None, fix_bad: bool = True, math_enhance: bool = True,
+            backend: str | None = None, device: str | None = None, **glossapi) -> PhaseSummary:
         """GlossAPI's ocr(): 'ocr_bad' OCRs the failing pages of the documents triage flagged
         needs_ocr (every page with whole_document); 'math_only' decodes the formulas (Phase 2);
         'ocr_bad_then_math' (None) does both. The other arguments are OcrOptions', MathOptions' and
-        PoolOptions' fields (reprocess and artifacts_path apply to both phases)."""
-        mode = mode or "ocr_bad_then_math"
+        PoolOptions' fields (reprocess and artifacts_path apply to both phases).
+
+        GlossAPI's own: without a mode, fix_bad and math_enhance choose it as there; backend
+        (rapidocr, tesseract) is ocr_engine; device ('cuda', 'cpu') is accel_type; force,
+        reprocess_completed and skip_existing=False are reprocess; its other arguments (limit,
+        persist_engine, precision, math_targets, math_dpi_base, the debug flags) are accepted with a
+        warning saying why they change nothing here."""
+        mode, taken = self._glossapi_ocr_arguments(mode, fix_bad, math_enhance, backend, device, glossapi)
+        if mode is None:
+            return PhaseSummary("ocr", output_dir=str(self.output_dir))  # GlossAPI: neither flag, nothing to do
+        ocr_engine, accel_type = taken.get("ocr_engine", ocr_engine), taken.get("accel_type", accel_type)
+        reprocess = reprocess or taken.get("reprocess", False)
         _check_choice("mode", mode, OCR_MODES)
         ocr, math, pool = _options(locals(), OcrOptions, MathOptions, PoolOptions)
         if not OutputLayout(self.output_dir).store_dir.is_dir():

@@ -115,6 +115,43 @@ class GlossAPIArguments:
                                      "(reprocess), those extracted with success are kept", stacklevel=4)
         return {"reprocess": not skip_existing, "then_math": bool(formula_enrichment)}
 
+    def _glossapi_ocr_arguments(self, mode, fix_bad, math_enhance, backend, device, other: dict):
+        """ocr()'s GlossAPI-only arguments: (the mode, {ocr_engine, accel_type, reprocess} taken)."""
+        taken: dict = {}
+        if mode is None:  # GlossAPI's legacy flags choose the mode
+            mode = {(True, True): "ocr_bad_then_math", (True, False): "ocr_bad",
+                    (False, True): "math_only"}.get((bool(fix_bad), bool(math_enhance)))
+        if backend is not None:
+            if backend in ("rapidocr", "tesseract"):
+                taken["ocr_engine"] = backend
+            else:
+                ignored("backend", f"{backend!r} is not an OCR engine here (rapidocr, tesseract); ocr_engine "
+                                   "'auto' chooses", stacklevel=4)
+        if device is not None:
+            taken["accel_type"] = "cpu" if str(device).lower().startswith("cpu") else "cuda"
+        if other.pop("force", None) or other.pop("reprocess_completed", None) or other.pop("skip_existing", None) is False:
+            taken["reprocess"] = True
+        why = {"limit": "every flagged document is OCR'd (filenames= picks some)",
+               "persist_engine": "each worker loads its engine once, always",
+               "precision": "the engines run at their own precision",
+               "math_targets": "Phase 2 decodes every formula of a document",
+               "math_dpi_base": "each formula's crop resolution is chosen from its height",
+               "content_debug": "no debug markers are written into the markdown",
+               "CONTENT_DEBUG": "no debug markers are written into the markdown",
+               "internal_debug": "no debug markers are written into the markdown",
+               "INTERNAL_DEBUG": "no debug markers are written into the markdown"}
+        defaults = {"persist_engine": True, "math_dpi_base": 220}
+        for name, value in other.items():
+            if name not in why:
+                raise TypeError(f"ocr() got an unexpected keyword argument {name!r}")
+            if value not in (None, False, defaults.get(name)):
+                ignored(name, why[name], stacklevel=4)
+        return mode, taken
+
+    def prime_extractor(self, *args, **kwargs) -> None:
+        """GlossAPI's prime_extractor(): nothing to prime here, each worker loads its backend once."""
+        ignored("prime_extractor", "each worker of the pool loads its backend once; nothing to prime")
+
     def _names_to_extract(self, filenames, file_paths) -> list[str] | None:
         """GlossAPI's filenames and file_paths, checked against the store after the scan: a name
         that is no document of the input folder is an error, before any work."""

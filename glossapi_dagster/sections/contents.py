@@ -19,6 +19,7 @@ PAGE_AT_END = re.compile(r"(?:^|[\s.|,:])(\d{1,3}|[ivxlc]{1,7})(?:\s*[-–]\s*\d
 LETTER = re.compile(r"[^\W\d_]")
 ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 MIN_RUN, MIN_RUN_ALL_ENTRIES, MAX_EQUAL = 7, 4, 4
+PAGE_END = set("0123456789ivxlcIVXLC")
 
 
 def roman(text: str) -> int | None:
@@ -34,6 +35,9 @@ def roman(text: str) -> int | None:
 def page_ref(line: str) -> int | None:
     """The page number a contents entry ends with, or None. A roman page counts before page 1
     (the front matter comes first). The entry needs a title: letters in the first half."""
+    tail = line.rstrip().rstrip("|").rstrip()
+    if not tail or tail[-1] not in PAGE_END:  # cheap: most lines of prose end in a letter or a stop
+        return None
     text = " ".join(line.strip().strip("|").replace("|", " ").split())
     text = DOT_LEADER.sub(" ", text)
     match = PAGE_AT_END.search(text)
@@ -65,9 +69,14 @@ def looks_like_contents(text: str, min_share: float = 0.0) -> tuple[bool, str]:
     """(is it a contents list, how it was decided: dot_leaders or page_numbers). min_share: the
     share of its lines that must be entries (GlossAPI's rule: none; it looks only near the start)."""
     lines = [line for line in (text or "").splitlines() if line.strip()]
-    refs = [page_ref(line) for line in lines]
-    numbers = [r for r in refs if r is not None]
-    if not lines or len(numbers) < min_share * len(lines):
+    numbers = []
+    for k, line in enumerate(lines):
+        ref = page_ref(line)
+        if ref is not None:
+            numbers.append(ref)
+        if min_share and len(numbers) + len(lines) - k - 1 < min_share * len(lines):
+            return False, "page_numbers"  # too few entries left to read for the share asked
+    if not lines:
         return False, "page_numbers"
     run = _longest_run(numbers)
     leaders = sum(1 for line in lines if DOT_LEADER.search(line))

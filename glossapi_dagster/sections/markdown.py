@@ -12,7 +12,6 @@ drop a section (a bibliography) and keep every other character of the document.
 """
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -41,6 +40,8 @@ class Section:
     end: int = 0                # index of its last line
     blocks: list = field(default_factory=list)  # [(kind, text)]: text, table, list, other
 
+    _length: int | None = None
+
     def has(self, kind: str) -> bool:
         if kind == "text":  # a text block of blank lines only is layout, not text
             return any(k == "text" and t.strip() for k, t in self.blocks)
@@ -49,11 +50,16 @@ class Section:
     @property
     def length(self) -> int:
         """GlossAPI's section_length: the non-empty lines of its content."""
-        return sum(1 for line in self.section.splitlines() if line.strip())
+        if self._length is None:
+            self._length = sum(1 for line in self.section.splitlines() if line.strip())
+        return self._length
 
     def json_section(self) -> str:
-        """GlossAPI's json_section: the blocks as [{kind: text}], indented."""
-        return json.dumps([{k: t} for k, t in self.blocks], ensure_ascii=False, indent=2)
+        """GlossAPI's json_section: the blocks as [{kind: text}], indented (json.dumps(..., indent=2,
+        ensure_ascii=False) writes the same JSON; orjson, ten times faster)."""
+        import orjson
+
+        return orjson.dumps([{k: t} for k, t in self.blocks], option=orjson.OPT_INDENT_2).decode("utf-8")
 
 
 def normalise(text: str) -> str:
@@ -79,16 +85,19 @@ def split_sections(text: str, docling_headers: list[str] | None = None) -> list[
         return []
     lines = text.splitlines(keepends=True)
     wanted = Counter(normalise(h) for h in (docling_headers or []) if normalise(h))
+    longest = max(map(len, wanted), default=0) + 12  # a longer line is no header (emphasis marks aside)
     opens: list[tuple[int, str, int, str]] = []  # (line index, title, level, source)
     for i, line in enumerate(lines):
-        match = HEADING.match(line.rstrip("\r\n"))
+        match = HEADING.match(line.rstrip("\r\n")) if "#" in line[:4] else None
         if match:
             title = (match.group(2) or "").strip()
             opens.append((i, title, len(match.group(1)), "markdown"))
             if wanted[normalise(title)] > 0:
                 wanted[normalise(title)] -= 1
             continue
-        key = normalise(line) if len(line) <= 300 else ""
+        if not wanted or len(line) > longest or not line.strip():  # no Docling header to find here
+            continue
+        key = normalise(line)
         if key and wanted[key] > 0 and not _is_table(line) and not BULLET.match(line):
             wanted[key] -= 1
             opens.append((i, key, 2, "docling"))  # Docling's level 1 is markdown's '##'
@@ -115,13 +124,19 @@ def _is_table(line: str) -> bool:
     return len(s) > 1 and s.startswith("|") and s.endswith("|")
 
 
+BULLET_STARTS = set("-*+\u2022\u2023\u25E6\u00BB\u2043") | set("0123456789")
+
+
 def _kind(line: str) -> str:
-    if _is_table(line):
-        return "table"
-    if BULLET.match(line):
-        return "list"
     stripped = line.strip()
-    if stripped and (len(stripped) < OTHER_MAX or HTML_COMMENT.match(line)):
+    if not stripped:
+        return "text"
+    first = stripped[0]
+    if first == "|" and _is_table(line):
+        return "table"
+    if first in BULLET_STARTS and BULLET.match(line):
+        return "list"
+    if len(stripped) < OTHER_MAX or (first == "<" and HTML_COMMENT.match(line)):
         return "other"
     return "text"
 

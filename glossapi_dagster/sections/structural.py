@@ -83,15 +83,17 @@ def heading_type(header: str) -> tuple[str, str] | None:
     return None
 
 
-def citation_entries(text: str) -> tuple[int, int]:
-    """(entries, those shaped like citations): paragraphs, and within one, each "[n] " entry."""
-    entries = [e for para in re.split(r"\n\s*\n", text or "") for e in ENTRY_SPLIT.split(" ".join(para.split()))
-               if e.strip()]
+def citation_entries(text: str, share: float = 0.6) -> tuple[int, int]:
+    """(entries, those shaped like citations): paragraphs, and within one, each "[n] " entry. Stops
+    reading once `share` of them can no longer be citations (a chapter of prose: at its first lines)."""
+    entries = [e for para in re.split(r"\n\s*\n", text or "") for e in ENTRY_SPLIT.split(para.strip()) if e.strip()]
     cited = 0
-    for entry in entries:
+    for k, entry in enumerate(entries):
         opens = bool(REF_MARK.match(entry) or AUTHOR.match(entry))
         if opens and (YEAR.search(entry) or PUBLICATION.search(entry)):
             cited += 1
+        elif cited + len(entries) - k - 1 < share * len(entries):
+            break
     return len(entries), cited
 
 
@@ -111,16 +113,19 @@ def classify(header: str, section: str, start: float) -> tuple[str, str, str]:
         return LABEL_OF_TYPE[named[0]], named[0], f"heading:{named[1]}"
     # a whole section of entries: one long section that holds a contents page and the body too
     # (a document whose headings were all lost) is not a contents page
-    is_contents, how = looks_like_contents(section, min_share=0.5)
-    if is_contents and start < 1 / 3:
-        return "π", "table_of_contents", f"shape:{how}"
-    entries, cited = citation_entries(section)
-    if entries >= 3 and cited >= 0.6 * entries:
-        return "β", "bibliography", "shape:citations"
-    lines, index, ordered = index_entries(section)
-    if lines >= 5 and index >= 0.6 * lines and ordered >= 0.7 and start >= 2 / 3 and not any(
-            page_ref(line) is not None and DOT_LEADER.search(line) for line in section.splitlines()):
-        return "α", "index", "shape:index_entries"
+    if start < 1 / 3:
+        is_contents, how = looks_like_contents(section, min_share=0.5)
+        if is_contents:
+            return "π", "table_of_contents", f"shape:{how}"
+    if "[" in section or YEAR.search(section):  # no reference mark and no year: no citation
+        entries, cited = citation_entries(section)
+        if entries >= 3 and cited >= 0.6 * entries:
+            return "β", "bibliography", "shape:citations"
+    if start >= 2 / 3:
+        lines, index, ordered = index_entries(section)
+        if lines >= 5 and index >= 0.6 * lines and ordered >= 0.7 and not any(
+                page_ref(line) is not None and DOT_LEADER.search(line) for line in section.splitlines()):
+            return "α", "index", "shape:index_entries"
     if start < 0.2 and THANKS.search(plain(section[:2000])):
         return "ε.σ.", "acknowledgements", "shape:thanks"
     return "άλλο", "other", "default"

@@ -17,7 +17,6 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..state.artifacts import load_docling_json
 from ..state.layout import OutputLayout
 from .markdown import Section, split_sections
 
@@ -57,7 +56,16 @@ def docling_headers(layout: OutputLayout, stem: str) -> list[str]:
     if not path.is_file():
         return []
     try:
-        doc = load_docling_json(path)
+        data = path.read_bytes()
+        if path.suffix == ".zst":
+            import zstandard
+
+            data = zstandard.ZstdDecompressor().decompress(data)
+        if b"section_header" not in data and b'"title"' not in data:  # nothing to look for: no parse
+            return []
+        import orjson
+
+        doc = orjson.loads(data)
     except Exception:  # a damaged JSON costs the document its lost headings, not its sections
         return []
     return [t.get("text") or "" for t in doc.get("texts", [])
@@ -97,8 +105,9 @@ def section_corpus(out_dir, stems: Iterable[str], use_docling_headers: bool = Tr
     size = 0
     try:
         for stem in sorted(set(stems)):
-            try:
-                text = layout.markdown(stem).read_text(encoding="utf-8")
+            try:  # newline="": the text as written, "\r\n" included, so that the sections give it back
+                with open(layout.markdown(stem), encoding="utf-8", newline="") as f:
+                    text = f.read()
             except FileNotFoundError:
                 report.missing.append(stem)
                 continue
@@ -107,7 +116,7 @@ def section_corpus(out_dir, stems: Iterable[str], use_docling_headers: bool = Tr
             if not sections:
                 report.empty.append(stem)
                 continue
-            rows = rows_of(stem, sections, max(1, len(text.splitlines())), report.sections + 1)
+            rows = rows_of(stem, sections, sections[-1].end + 1, report.sections + 1)  # the last ends the text
             report.documents += 1
             report.sections += len(rows)
             report.docling_headers += sum(s.header_source == "docling" for s in sections)
