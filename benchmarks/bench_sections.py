@@ -11,7 +11,7 @@ generated corpus of 10^4 documents, and the structural labeller's labels against
   section() over 1,000 and over N of them, with and without reading the Docling JSON for lost
   headings; then annotate() over the N documents' sections with the structural labeller and
   with GlossAPI's published model (where glossapi is installed). Each run in a fresh process:
-  seconds, sections/s, and its peak RSS (ru_maxrss) beside the same process's RSS after its
+  seconds, sections/s, and its peak RSS (VmHWM) beside the same process's peak after its
   imports, so that "memory flat over the corpus" reads as the same peak at 10^3 and 10^4.
 * Labels: the structural labeller (and GlossAPI's model) on the bundled thesis (SampleThesis-GR)
   and lecture documents (GeoTopo-komprimiert's lecture notes, 4.5.chain_rule's slides) against
@@ -43,12 +43,14 @@ TRUTH = REPO / "benchmarks" / "section_truth.tsv"
 LABELS = ["ε.σ.", "π", "κ", "β", "α", "άλλο"]
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {repo!r})
 import pandas, pyarrow.parquet
 from glossapi_dagster.sections.writer import section_corpus
 from glossapi_dagster.sections.annotate import annotate_file, labeller_for
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():  # this process's peak RSS in kB (ru_maxrss would carry the parent's across exec)
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
+base = hwm()
 job = json.loads(sys.argv[1])
 t = time.perf_counter()
 if job["kind"] == "section":
@@ -59,7 +61,7 @@ else:
     r = annotate_file(job["src"], job["dest"] + ".c", job["dest"] + ".f", labeller_for(None, job["classifier"], log=lambda s: None))
     n = r.sections
 print(json.dumps({{"seconds": time.perf_counter() - t, "sections": n, "base_mb": base / 1024,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_mb": hwm() / 1024}}))
 """
 
 
@@ -75,7 +77,8 @@ def extract_corpus(work: Path) -> Path:
         return out
     pdfs = work / "corpus" / "in"
     pdfs.mkdir(parents=True, exist_ok=True)
-    extra = Path(os.environ.get("GLOSSAPI_TEST_CORPUS", REPO.parent / "shared" / "corpus"))
+    extra = next((p for p in (Path(os.environ.get("GLOSSAPI_TEST_CORPUS", "/nonexistent")), REPO.parent / "shared" /
+                              "corpus", REPO.parents[1] / "shared" / "corpus") if p.is_dir()), Path("/nonexistent"))
     for folder in (REPO / "glossapi_dagster_tests" / "corpus" / "pdfs", extra / "pdfs"):
         for pdf in sorted(folder.glob("*.pdf")) if folder.is_dir() else []:
             if not (pdfs / pdf.name).exists():  # a copy: the scan does not follow links out of IN
@@ -119,8 +122,11 @@ def confusion(out: Path, work: Path) -> None:
     from glossapi_dagster.sections.annotate import annotate_file, labeller_for
     from glossapi_dagster.sections.writer import section_corpus
 
+    from glossapi_dagster.state import OutputLayout
+
     truth = pd.read_csv(TRUTH, sep="\t", comment="#")
-    docs = sorted(set(truth["filename"]) & set(usable(out)))
+    # labelling is measured, not selection: a document clean would hold back (a scanned page) counts too
+    docs = sorted(s for s in set(truth["filename"]) if OutputLayout(out).markdown(s).is_file())
     report = section_corpus(out, docs, dest=work / "truth_sections.parquet")
     for classifier in ("structural", "model"):
         try:
@@ -143,6 +149,9 @@ def confusion(out: Path, work: Path) -> None:
         print("|---" * (len(LABELS) + 1) + "|")
         for t in LABELS[:-1]:
             print(f"| {t} | " + " | ".join(str(table.get((t, p), 0) or "") for p in LABELS) + " |")
+        given = {p: sum(n for (_, q), n in table.items() if q == p) for p in LABELS}
+        print("| right / given | " + " | ".join(f"{table.get((p, p), 0)}/{given[p]}" if given[p] else ""
+                                             for p in LABELS) + " |")
         for doc in docs:
             part = merged[merged["filename"] == doc]
             wrong = part[part["label"] != part["predicted_section"]]
@@ -174,18 +183,18 @@ def main() -> int:
                      "dest": str(args.work / f"{name.replace(' ', '-')}-{docling}.parquet")})
             print(f"| {name} | {'yes' if docling else 'no'} | {n} | {r['sections']} | {r['seconds']:.2f} | "
                   f"{r['sections'] / r['seconds']:.0f} | {r['base_mb']:.0f} | {r['peak_mb']:.0f} |")
-    biggest = args.work / f"generated-{args.docs}-True.parquet"
-    print("\n| annotate | sections | seconds | sections/s | RSS after imports MB | peak RSS MB |")
-    print("|---|---|---|---|---|---|")
+    print("\n| annotate | documents | sections | seconds | sections/s | RSS after imports MB | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|")
     for classifier in ("structural", "model"):
-        try:
-            r = run({"kind": "annotate", "src": str(biggest), "dest": str(args.work / f"annot-{classifier}"),
-                     "classifier": classifier})
-        except subprocess.CalledProcessError as exc:
-            print(f"| {classifier} | failed: {exc.stderr.strip().splitlines()[-1]} |")
-            continue
-        print(f"| {classifier} | {r['sections']} | {r['seconds']:.2f} | {r['sections'] / r['seconds']:.0f} | "
-              f"{r['base_mb']:.0f} | {r['peak_mb']:.0f} |")
+        for n in sorted({1000, args.docs}):
+            try:
+                r = run({"kind": "annotate", "src": str(args.work / f"generated-{n}-True.parquet"),
+                         "dest": str(args.work / f"annot-{classifier}-{n}"), "classifier": classifier})
+            except subprocess.CalledProcessError as exc:
+                print(f"| {classifier} | failed: {exc.stderr.strip().splitlines()[-1]} |")
+                break
+            print(f"| {classifier} | {n} | {r['sections']} | {r['seconds']:.2f} | {r['sections'] / r['seconds']:.0f} | "
+                  f"{r['base_mb']:.0f} | {r['peak_mb']:.0f} |")
     confusion(out, args.work)
     print(f"\nload average {os.getloadavg()}")
     return 0

@@ -25,7 +25,9 @@ from .contents import looks_like_contents
 from .labels import LABELS, annotate_chapter, annotate_text
 from .structural import classify
 
-BATCH_ROWS = 2048
+# rows read, labelled and written at a time (whole documents): a section may be tens of kB, with its
+# json_section twice that, and a batch is held in a few copies (frame, labels, arrow table)
+BATCH_ROWS = 512
 # GlossAPI's index detection looks for a contents list only near the start: while the sections
 # read so far hold at most 300 non-empty lines and 300/1000 of the document. GlossAPI counts the
 # section itself in, so a long contents page of a short document is past the start by its own
