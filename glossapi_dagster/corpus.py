@@ -19,6 +19,7 @@ from .datamodel.options import OCR_MODES
 from .state import OutputLayout, ProgressStore
 
 TERMINAL = ("success", "problematic", "skipped")
+_SAID: set[str] = set()  # the accel_type 'auto' lines this process has shown
 
 
 @dataclass
@@ -294,7 +295,8 @@ class Corpus(GlossAPIArguments, SectionsMethods):
         ids = [d.cuda_id if d.cuda_id is not None else 0 for d in devices] if pool.accel_type == "cuda" else \
             [d.cuda_id for d in devices if d.cuda_id is not None]
         accel, note = choose_accel(pool.accel_type, ids)
-        if note:
+        if note and note not in _SAID:  # one line, not one a phase
+            _SAID.add(note)
             self.logger.warning(note)
         check_writable(self.output_dir)  # before any worker starts: a read-only OUT is one clear error
         return {
