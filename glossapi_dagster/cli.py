@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -11,18 +12,20 @@ import threading
 import warnings
 from pathlib import Path
 
-from .cli_flags import add_options, values_of
-from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions
+from .cli_flags import add_options, names, values_of
+from .datamodel import AnnotateOptions, ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, SectionOptions
 from .datamodel.options import OCR_MODES
 
 EXTRACT_MODELS = (ManifestOptions, ExtractOptions, PoolOptions)
+QUIET = logging.WARNING  # the command prints its own summary; Corpus's INFO lines would repeat it
 OCR_MODELS = (OcrOptions, MathOptions, PoolOptions)
 EPILOG = """examples:
   glossapi-dagster extract IN OUT --input-format pdf --use-gpus multi
   glossapi-dagster extract IN OUT --devices 0,1 --accel-type cpu     # no GPU: one CPU worker per id
   glossapi-dagster ocr OUT --mode ocr_bad_then_math --math-batch-size 12
   glossapi-dagster status OUT
-  glossapi-dagster export OUT DEST --format parquet --shard-size-mb 500
+  glossapi-dagster section OUT && glossapi-dagster annotate OUT --classifier structural
+  glossapi-dagster export OUT DEST --format parquet --shard-size-mb 500 --exclude-sections bibliography
 Set DAGSTER_HOME to keep the runs (and see them in `dagster dev`)."""
 
 
@@ -57,6 +60,18 @@ def parser() -> argparse.ArgumentParser:
     xp.add_argument("--no-dedup", action="store_true", help="keep duplicates")
     xp.add_argument("--near-threshold", type=float, default=None, help="MinHash Jaccard of near duplicates")
     xp.add_argument("--keep-bad", action="store_true", help="clean with drop_bad=False: flagged documents too")
+    xp.add_argument("--by-section", action="store_true", help="one record per section (after section, annotate)")
+    xp.add_argument("--exclude-sections", type=names, default=None,
+                    help="sections left out, by label or name: bibliography,π,index (after section, annotate)")
+
+    se = sub.add_parser("section", help="GlossAPI's section(): OUT's usable markdown cut into sections",
+                        description="OUT/sections/sections_for_annotation.parquet, GlossAPI's columns.")
+    se.add_argument("output_dir", help="the output folder of a previous extract")
+    add_options(se, SectionOptions)
+    an = sub.add_parser("annotate", help="GlossAPI's annotate(): every section labelled, then fully annotated",
+                        description="OUT/classified_sections.parquet and OUT/fully_annotated_sections.parquet.")
+    an.add_argument("output_dir", help="the output folder of a previous section")
+    add_options(an, AnnotateOptions)
 
     st = sub.add_parser("status", help="counts by outcome, the skip-list and the quarantine of OUT")
     st.add_argument("output_dir")
@@ -80,15 +95,17 @@ def _main(args) -> int:
         from .corpus import Corpus, check_folder
 
         if args.command == "extract":
-            corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size)
+            corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size, log_level=QUIET)
             work = lambda: corpus.extract(input_format=args.input_format,  # noqa: E731
                                           **values_of(args, ExtractOptions, PoolOptions))
         elif args.command == "ocr":
             check_folder(Path(args.output_dir).absolute(), "output")  # OUT is the one folder this command names
-            work = lambda: Corpus(args.output_dir, args.output_dir).ocr(  # noqa: E731
+            work = lambda: Corpus(args.output_dir, args.output_dir, log_level=QUIET).ocr(  # noqa: E731
                 mode=args.mode, **values_of(args, *OCR_MODELS))
         elif args.command == "export":
             work = lambda: _export(args)  # noqa: E731
+        elif args.command in ("section", "annotate"):
+            work = lambda: _sections(args)  # noqa: E731
         print(_interruptible(work, Path(args.output_dir), getattr(args, "mode", args.command)))
         return 0
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
@@ -194,17 +211,32 @@ def _export(args) -> str:
     check_folder(Path(args.output_dir).absolute(), "output")
     size = int(args.shard_size_mb * 1024 * 1024)
     options = dict(shard_size_bytes=size, shard_prefix=args.shard_prefix, dedup=not args.no_dedup,
-                   near_threshold=args.near_threshold)
+                   near_threshold=args.near_threshold, by_section=args.by_section,
+                   exclude_sections=args.exclude_sections)
     # the options and DEST before any work: clean records its decisions in the store
     ExportOptions(**{k: v for k, v in options.items() if v is not None}).check()
     check_dest(args.dest, args.output_dir)
-    c = Corpus(args.output_dir, args.output_dir, progress=False)
+    c = Corpus(args.output_dir, args.output_dir, progress=False, log_level=QUIET)
     c.clean(drop_bad=not args.keep_bad)
     files = (c.parquet_sharded(args.dest, **options) if args.format == "parquet" else c.jsonl_sharded(args.dest, **options))
     e = c.last_export
     return (f"export: {e['records']} records in {len(files)} shard(s) ({e['shards_written']} written, "
             f"{e['shards_unchanged']} unchanged), {e['duplicates_dropped']} duplicates and "
             f"{e['documents_filtered']} filtered documents left out -> {args.dest}")
+
+
+def _sections(args) -> str:
+    from .corpus import Corpus
+
+    options = values_of(args, AnnotateOptions if args.command == "annotate" else SectionOptions)
+    c = Corpus(args.output_dir, args.output_dir, progress=False, log_level=QUIET, metadata_path=options.pop("metadata_path", None),
+               annotation_mapping=options.pop("annotation_mapping", None))
+    if args.command == "section":
+        f = c.section(**options)
+        return f"section: {f['sections']} sections of {f['documents']} documents -> {f['path']}"
+    f = c.annotate(**options)
+    return (f"annotate: {f['sections']} sections of {f['documents']} documents labelled by {f['labeller']}: "
+            f"{f['labels']} -> {f['fully_annotated'] or f['classified']}")
 
 
 def _status(out: Path, as_json: bool) -> int:

@@ -5,18 +5,22 @@ names (an ephemeral one when unset), so it is a recorded run; a progress bar fol
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .corpus_glossapi import GlossAPIArguments
+from .corpus_sections import SectionsMethods
 from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build, settings
 from .datamodel.options import OCR_MODES
 from .defs.instance import call_instance as _instance
 from .state import OutputLayout, ProgressStore
 
 TERMINAL = ("success", "problematic", "skipped")
+_SAID: set[str] = set()  # the accel_type 'auto' lines this process has shown
 
 
 @dataclass
@@ -43,19 +47,27 @@ class PhaseSummary:
                           *(f"note: {n}" for n in self.notes)])
 
 
-class Corpus:
-    def __init__(self, input_dir: str | os.PathLike, output_dir: str | os.PathLike, shard_size: int = 1000,
+class Corpus(GlossAPIArguments, SectionsMethods):
+    def __init__(self, input_dir: str | os.PathLike, output_dir: str | os.PathLike,
+                 section_classifier_model_path: str | os.PathLike | None = None,
+                 extraction_model_path: str | os.PathLike | None = None, metadata_path: str | os.PathLike | None = None,
+                 annotation_mapping: dict | None = None, downloader_config: dict | None = None,
+                 log_level: int = logging.INFO, verbose: bool = False, *, shard_size: int = 1000,
                  progress: bool = True):
+        """GlossAPI's constructor (corpus_glossapi.py says what each of its arguments does here);
+        shard_size: files per shard (partition) of new documents; progress: the progress bars."""
         self.input_dir = Path(input_dir).absolute()
         self.output_dir = Path(output_dir).absolute()
         self.shard_size = build(ManifestOptions, shard_size=shard_size).shard_size
         self.progress = progress
+        self._take_glossapi_arguments(section_classifier_model_path, extraction_model_path, metadata_path,
+                                      annotation_mapping, downloader_config, log_level, verbose)
         check_folder(self.input_dir, "input")
 
     # -- Phase 1 ------------------------------------------------------------------------
     def extract(self, input_format: str = "all", num_threads: int | None = None, use_gpus: str = "single",
                 devices: list[int] | None = None, force_ocr: bool = False, benchmark_mode: bool = False,
-                accel_type: str = "cuda", phase1_backend: str = "auto", pipeline: str = "native",
+                accel_type: str = "auto", phase1_backend: str = "auto", pipeline: str = "native",
                 math_requested: bool = False, reprocess: bool = False, batch_size: int = 1,
                 item_timeout: float | None = 1800.0, max_pages: int | None = None,
                 page_time_budget: float = 20.0, do_ocr: bool = False, ocr_engine: str = "auto",
@@ -63,7 +75,11 @@ class Corpus:
                 max_attempts: int = 2, respawn_cap: int = 5, respawn_delay: float = 0.0,
                 respawn_backoff: str = "none", max_pages_per_unit: int | None = 100,
                 max_failed_page_share: float = 0.1, max_items_per_worker: int | None = None,
-                max_worker_rss_mb: float | None = None, range_startup_timeout: float = 120.0) -> PhaseSummary:
+                max_worker_rss_mb: float | None = None, range_startup_timeout: float = 120.0,
+                filenames: list[str] | None = None, file_paths: list | None = None,
+                formula_enrichment: bool = False, code_enrichment: bool = False, skip_existing: bool = True,
+                use_cls: bool = False, export_doc_json: bool = True, emit_formula_index: bool = False,
+                _prepared: bool = False) -> PhaseSummary:
         """Every document of the input folder to markdown and Docling JSON (GlossAPI's defaults).
 
         The arguments are ManifestOptions', ExtractOptions' and PoolOptions' fields (datamodel/options.py,
@@ -73,7 +89,17 @@ class Corpus:
         as page ranges of this size, any worker taking any (None: never); max_failed_page_share: a
         document with more failed pages is problematic. max_items_per_worker / max_worker_rss_mb: a
         worker is replaced after so many items or past so much memory (None: never). A bad value
-        is a ValueError naming it."""
+        is a ValueError naming it.
+
+        GlossAPI's own: filenames / file_paths: only these documents of the input folder (names,
+        stems or paths); skip_existing=False: reprocess (failed documents again; a success is kept, with
+        a warning saying so); formula_enrichment: Phase 2 follows
+        (ocr(mode='math_only')); code_enrichment, use_cls, export_doc_json, emit_formula_index:
+        accepted, with a warning saying why they change nothing here."""
+        glossapi = self._glossapi_extract_arguments(formula_enrichment, code_enrichment, skip_existing, use_cls,
+                                                    export_doc_json, emit_formula_index, _prepared)
+        reprocess = reprocess or glossapi["reprocess"]
+        math_requested = math_requested or glossapi["then_math"]
         manifest, options, pool = _options({**locals(), "shard_size": self.shard_size}, ManifestOptions,
                                            ExtractOptions, PoolOptions)
         if options.force_ocr or options.do_ocr:  # before any work: the engine's models or language data must be there
@@ -84,7 +110,9 @@ class Corpus:
         resources = self._resources(pool)
         with _instance() as instance:
             run = materialize_manifest(instance, resources, manifest.input_format, self.shard_size)
-            with self._progress_bar("extract", "extract_status", options.reprocess):
+            names = self._names_to_extract(options.filenames, file_paths)
+            options = options.model_copy(update={"filenames": names})
+            with self._progress_bar("extract", "extract_status", options.reprocess, only=names):
                 started = time.monotonic()
                 extraction = materialize_extraction(instance, resources, **options.model_dump())
         summary = self._summary("extract", [run.run_id] + ([extraction.run_id] if extraction else []), extraction,
@@ -94,11 +122,16 @@ class Corpus:
         if int(scan["folders_not_scanned"].value):
             summary.notes.append(f"{scan['folders_not_scanned'].value} folder(s) of {self.input_dir} not scanned "
                                  "(each with its reason in the log above)")
+        if glossapi["then_math"]:  # GlossAPI's formula_enrichment: formulas decoded; here that is Phase 2
+            self.logger.info("formula_enrichment: decoding the formulas (Phase 2, ocr(mode='math_only'))")
+            pool_args = {**pool.model_dump(), "accel_type": resources["gpu_pool"].accel_type}  # decided once
+            math = self.ocr(mode="math_only", reprocess=reprocess, filenames=names, **pool_args)
+            summary.run_ids += math.run_ids
         return summary
 
     # -- OCR remediation and Phase 2 ----------------------------------------------------
     def ocr(self, use_gpus: str = "single", devices: list[int] | None = None, math_batch_size: int = 8,
-            mode: str | None = None, accel_type: str = "cuda", num_threads: int | None = None,
+            mode: str | None = None, accel_type: str = "auto", num_threads: int | None = None,
             math_engine: str = "auto", reprocess: bool = False, batch_size: int = 1,
             item_timeout: float | None = 1800.0, ocr_engine: str = "auto", ocr_langs: str = "ell+eng",
             whole_document: bool = False, *, dpi: int | None = None, max_side_len: int | None = None,
@@ -109,12 +142,24 @@ class Corpus:
             math_respawn_cap: int | None = None, summary_interval: float = 30.0, max_attempts: int = 2,
             respawn_cap: int = 5, respawn_delay: float = 0.0, respawn_backoff: str = "none",
             max_items_per_worker: int | None = None, max_worker_rss_mb: float | None = None,
-            page_time_budget: float = 20.0, range_startup_timeout: float = 120.0) -> PhaseSummary:
+            page_time_budget: float = 20.0, range_startup_timeout: float = 120.0,
+            filenames: list[str] | None = None, fix_bad: bool = True, math_enhance: bool = True,
+            backend: str | None = None, device: str | None = None, **glossapi) -> PhaseSummary:
         """GlossAPI's ocr(): 'ocr_bad' OCRs the failing pages of the documents triage flagged
         needs_ocr (every page with whole_document); 'math_only' decodes the formulas (Phase 2);
         'ocr_bad_then_math' (None) does both. The other arguments are OcrOptions', MathOptions' and
-        PoolOptions' fields (reprocess and artifacts_path apply to both phases)."""
-        mode = mode or "ocr_bad_then_math"
+        PoolOptions' fields (reprocess and artifacts_path apply to both phases).
+
+        GlossAPI's own: without a mode, fix_bad and math_enhance choose it as there; backend
+        (rapidocr, tesseract) is ocr_engine; device ('cuda', 'cpu') is accel_type; force,
+        reprocess_completed and skip_existing=False are reprocess; its other arguments (limit,
+        persist_engine, precision, math_targets, math_dpi_base, the debug flags) are accepted with a
+        warning saying why they change nothing here."""
+        mode, taken = self._glossapi_ocr_arguments(mode, fix_bad, math_enhance, backend, device, glossapi)
+        if mode is None:
+            return PhaseSummary("ocr", output_dir=str(self.output_dir))  # GlossAPI: neither flag, nothing to do
+        ocr_engine, accel_type = taken.get("ocr_engine", ocr_engine), taken.get("accel_type", accel_type)
+        reprocess = reprocess or taken.get("reprocess", False)
         _check_choice("mode", mode, OCR_MODES)
         ocr, math, pool = _options(locals(), OcrOptions, MathOptions, PoolOptions)
         if not OutputLayout(self.output_dir).store_dir.is_dir():
@@ -173,14 +218,15 @@ class Corpus:
     def jsonl(self, output_path: str | os.PathLike, *, text_key: str = "document", metadata_key: str | None = None,
               metadata_fields=None, include_remaining_metadata: bool = True, metadata_path=None,
               source_metadata_key=None, source_metadata_fields=None, source_metadata_path=None,
-              dedup: bool = True, near_threshold: float | None = None) -> Path:
+              dedup: bool = True, near_threshold: float | None = None, by_section: bool = False,
+              exclude_sections=None) -> Path:
         """GlossAPI's jsonl(): one JSONL file of the usable, deduplicated documents; returns its path."""
         self._reject_metadata_sources(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path)
         path = Path(output_path).absolute()
         report = self._export(path.parent, format="jsonl", file_name=path.name, text_key=text_key,
                               metadata_key=metadata_key, metadata_fields=metadata_fields,
                               include_remaining_metadata=include_remaining_metadata, dedup=dedup,
-                              near_threshold=near_threshold)
+                              near_threshold=near_threshold, by_section=by_section, exclude_sections=exclude_sections)
         return Path(report["files"][0]) if report["files"] else path
 
     def jsonl_sharded(self, output_dir: str | os.PathLike, *, shard_size_bytes: int = 500 * 1024 * 1024,
@@ -188,7 +234,8 @@ class Corpus:
                       text_key: str = "document", metadata_key: str | None = None, metadata_fields=None,
                       include_remaining_metadata: bool = True, metadata_path=None, source_metadata_key=None,
                       source_metadata_fields=None, source_metadata_path=None, dedup: bool = True,
-                      near_threshold: float | None = None) -> list[Path]:
+                      near_threshold: float | None = None, by_section: bool = False,
+                      exclude_sections=None) -> list[Path]:
         """GlossAPI's jsonl_sharded(): <prefix>-000000.jsonl.zst shards of at most shard_size_bytes
         (uncompressed), plus README.md; returns the shard paths. Unchanged shards are not rewritten."""
         self._reject_metadata_sources(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path)
@@ -196,17 +243,19 @@ class Corpus:
                               shard_prefix=shard_prefix, compression=compression.lower(),
                               compression_level=compression_level, text_key=text_key, metadata_key=metadata_key,
                               metadata_fields=metadata_fields, include_remaining_metadata=include_remaining_metadata,
-                              dedup=dedup, near_threshold=near_threshold)
+                              dedup=dedup, near_threshold=near_threshold, by_section=by_section,
+                              exclude_sections=exclude_sections)
         return [Path(f) for f in report["files"]]
 
     def parquet_sharded(self, output_dir: str | os.PathLike, *, shard_size_bytes: int = 500 * 1024 * 1024,
                         shard_prefix: str = "train", compression_level: int = 3, dedup: bool = True,
-                        near_threshold: float | None = None) -> list[Path]:
+                        near_threshold: float | None = None, by_section: bool = False,
+                        exclude_sections=None) -> list[Path]:
         """zstd parquet shards named as the Hugging Face Hub expects (<prefix>-00000-of-00004.parquet), typed
         columns, and a README.md dataset card; load them with datasets.load_dataset('parquet', data_dir=...)."""
         report = self._export(Path(output_dir).absolute(), format="parquet", shard_size_bytes=shard_size_bytes,
                               shard_prefix=shard_prefix, compression_level=compression_level, dedup=dedup,
-                              near_threshold=near_threshold)
+                              near_threshold=near_threshold, by_section=by_section, exclude_sections=exclude_sections)
         return [Path(f) for f in report["files"]]
 
     def _export(self, dest: Path, **config) -> dict:
@@ -215,8 +264,9 @@ class Corpus:
         from .export.dest import check_dest
 
         config = {k: v for k, v in config.items() if v is not None}
-        if config.get("metadata_fields") is not None:
-            config["metadata_fields"] = [str(f) for f in config["metadata_fields"]]
+        for key in ("metadata_fields", "exclude_sections"):
+            if config.get(key) is not None:
+                config[key] = [str(config[key])] if isinstance(config[key], str) else [str(f) for f in config[key]]
         ExportOptions(**{k: v for k, v in config.items()}).check()  # a bad option fails before the run
         self._require_store()
         check_dest(dest, self.output_dir)  # nor over OUT's files, nor into an input folder
@@ -263,23 +313,28 @@ class Corpus:
 
     # -- helpers ------------------------------------------------------------------------
     def _resources(self, pool: PoolOptions) -> dict:
+        from .backends.preflight import choose_accel
         from .defs.resources import CorpusResource, GpuPoolResource
+        from .pool import resolve_devices
 
-        if pool.accel_type == "cuda":  # before any work: the GPUs asked for must really be there
-            from .backends.preflight import gpu_preflight
-            from .pool import resolve_devices
-
-            ids = [d.cuda_id if d.cuda_id is not None else 0 for d in resolve_devices(pool.use_gpus, pool.devices)]
-            gpu_preflight(ids)
+        # before any work: the GPUs asked for must really be there ('cuda'), or are used where they
+        # are ('auto', else the CPU, said in one line); a CPU worker stands for device 0 when 'cuda' is asked
+        devices = resolve_devices(pool.use_gpus, pool.devices) if pool.accel_type != "cpu" else []
+        ids = [d.cuda_id if d.cuda_id is not None else 0 for d in devices] if pool.accel_type == "cuda" else \
+            [d.cuda_id for d in devices if d.cuda_id is not None]
+        accel, note = choose_accel(pool.accel_type, ids)
+        if note and note not in _SAID:  # one line, not one a phase
+            _SAID.add(note)
+            self.logger.warning(note)
         check_writable(self.output_dir)  # before any worker starts: a read-only OUT is one clear error
         return {
             "corpus": CorpusResource(input_dir=str(self.input_dir), output_dir=str(self.output_dir)),
-            "gpu_pool": GpuPoolResource(**pool.model_dump()),
+            "gpu_pool": GpuPoolResource(**{**pool.model_dump(), "accel_type": accel}),
         }
 
-    def _progress_bar(self, phase: str, column: str, reprocess: bool, todo: str | None = "pending"):
+    def _progress_bar(self, phase: str, column: str, reprocess: bool, todo: str | None = "pending", only=None):
         return _ProgressBar(ProgressStore(OutputLayout(self.output_dir).store_dir), phase, column, reprocess,
-                            enabled=self.progress, known_total=todo is not None)
+                            enabled=self.progress, known_total=todo is not None, only=only)
 
     def _summary(self, phase: str, run_ids: list[str], run, node: str, started: float) -> PhaseSummary:
         """Counts from the run's materialization metadata: one per shard, each with that shard's counts."""
@@ -340,10 +395,16 @@ class _ProgressBar:
     """A terminal bar (done, problematic, rate, time left) fed by polling the progress store."""
 
     def __init__(self, store: ProgressStore, phase: str, column: str, reprocess: bool, enabled: bool = True,
-                 known_total: bool = True):
-        """With known_total, the bar counts the stems pending now; else every row the run updates."""
+                 known_total: bool = True, only=None):
+        """With known_total, the bar counts the stems pending now (only: of those named); else every
+        row the run updates."""
         self.store, self.phase, self.column, self.enabled = store, phase, column, enabled
         self.todo = set(store.pending(column, reprocess=reprocess)) if enabled and known_total else None
+        if self.todo and only:
+            from .state.names import match_names
+
+            rows, _ = match_names(store.read(["stem", "path"]).to_dict("records"), only)
+            self.todo &= {r["stem"] for r in rows}
         self.stop = threading.Event()
 
     def __enter__(self):

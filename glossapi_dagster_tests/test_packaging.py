@@ -13,7 +13,8 @@ from .conftest import PYTHON, REPO, copy_pdfs
 
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 # the distribution each imported top-level module comes from, where the names differ
-DISTRIBUTION = {"yaml": "pyyaml", "docling_core": "docling-core", "docling_parse": "docling-parse"}
+DISTRIBUTION = {"yaml": "pyyaml", "docling_core": "docling-core", "docling_parse": "docling-parse",
+                "sklearn": "scikit-learn"}
 EXTRAS = {"gpu": {"onnxruntime-gpu"}, "postgres": {"dagster-postgres"}, "k8s": {"dagster-k8s"}}
 
 

@@ -13,7 +13,7 @@ from typing import Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .options import ManifestOptions, PoolOptions
+from .options import ManifestOptions, PoolOptions, accel_name
 
 PREFIX = "GLOSSAPI_"
 CRON = re.compile(r"^\s*([0-9A-Za-z*/,?-]+\s+){4}[0-9A-Za-z*/,?-]+\s*$")
@@ -37,7 +37,7 @@ class Settings(BaseModel):
     devices: list[int] | None = Field(None, description="The code location's devices, comma-separated: 0,1,2,3")
     use_gpus: Literal["single", "multi"] = Field(_default(PoolOptions, "use_gpus"),
                                                  description="The code location's use_gpus")
-    accel_type: Literal["cuda", "cpu"] = Field(_default(PoolOptions, "accel_type"),
+    accel_type: Literal["auto", "cuda", "cpu"] = Field(_default(PoolOptions, "accel_type"),
                                                description="The code location's accel_type")
     input_format: Literal["pdf", "docx", "html", "xml", "md", "pptx", "all"] = Field(
         _default(ManifestOptions, "input_format"), description="What the new-documents sensor scans for")
@@ -64,6 +64,11 @@ class Settings(BaseModel):
                 raise ValueError("must be comma-separated device ids like 0,1")
             return [int(p) for p in parts]
         return value
+
+    @field_validator("accel_type", mode="before")
+    @classmethod
+    def _accel(cls, value):
+        return accel_name(value)
 
     @field_validator("retry_cron")
     @classmethod

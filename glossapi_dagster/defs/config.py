@@ -12,7 +12,7 @@ from typing import ClassVar
 from dagster import Config
 from pydantic import BaseModel, create_model
 
-from ..datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, build
+from ..datamodel import AnnotateOptions, ExtractOptions, ManifestOptions, MathOptions, OcrOptions, SectionOptions, build
 
 
 
@@ -51,8 +51,21 @@ class MathConfig(fields_of(MathOptions), _Options):
     OPTIONS: ClassVar[type[BaseModel]] = MathOptions
 
 
+class SectionConfig(fields_of(SectionOptions), _Options):
+    """sections: the usable documents' markdown cut into sections."""
+
+    OPTIONS: ClassVar[type[BaseModel]] = SectionOptions
+
+
+class AnnotateConfig(fields_of(AnnotateOptions), _Options):
+    """annotated_sections: every section labelled, then fully annotated."""
+
+    OPTIONS: ClassVar[type[BaseModel]] = AnnotateOptions
+
+
 CONFIG_OF_ASSET = {"download_results": DownloadResultsConfig, "extracted_docs": ExtractConfig,
-                   "ocr_docs": OcrConfig, "math_enriched": MathConfig}
+                   "ocr_docs": OcrConfig, "math_enriched": MathConfig, "sections": SectionConfig,
+                   "annotated_sections": AnnotateConfig}
 
 
 def checked_run_config(asset: str, config: dict) -> dict:

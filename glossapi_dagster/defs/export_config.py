@@ -32,3 +32,7 @@ class ExportConfig(Config):
     include_remaining_metadata: bool = Field(True, description="With metadata_key: the other columns at top level")
     dedup: bool = Field(True, description="Leave exact and near duplicates out (the kept record lists them)")
     near_threshold: float = Field(NEAR_THRESHOLD, description="MinHash Jaccard at or above which two texts are near duplicates")
+    by_section: bool = Field(False, description="One record per section (header, section, predicted_section), "
+                                                "from annotate()'s output")
+    exclude_sections: list[str] | None = Field(None, description="Sections left out of the text, by GlossAPI's "
+                                                                 "label or its name (β, bibliography, π, index...)")

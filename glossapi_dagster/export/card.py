@@ -16,12 +16,14 @@ def _dtype(t: pa.DataType):
     return {pa.string(): "string", pa.int64(): "int64", pa.float64(): "float64", pa.bool_(): "bool"}[t]
 
 
-def features(fmt: str) -> list[dict] | None:
+def features(fmt: str, by_section: bool = False) -> list[dict] | None:
     """dataset_info features in the Hub's YAML form (parquet only: the JSONL keys follow the store)."""
     if fmt != "parquet":
         return None
+    from .sections import SECTION_PARQUET_SCHEMA
+
     out = []
-    for field in PARQUET_SCHEMA:
+    for field in SECTION_PARQUET_SCHEMA if by_section else PARQUET_SCHEMA:
         d = _dtype(field.type)
         out.append({"name": field.name, **(d if isinstance(d, dict) else {"dtype": d})})
     return out
@@ -31,7 +33,7 @@ def write_card(path, fmt: str, prefix: str, shards: list[dict], summary: dict) -
     pattern = f"{prefix}-*.parquet" if fmt == "parquet" else f"{prefix}-*.jsonl*"
     info = {"splits": [{"name": "train", "num_bytes": summary["bytes"], "num_examples": summary["records"]}],
             "download_size": sum(s["file_bytes"] for s in shards), "dataset_size": summary["bytes"]}
-    feats = features(fmt)
+    feats = features(fmt, bool(summary.get("by_section")))
     if feats:
         info = {"features": feats, **info}
     header = {"language": ["el"], "pretty_name": "GlossAPI training export",
@@ -49,11 +51,30 @@ def write_card(path, fmt: str, prefix: str, shards: list[dict], summary: dict) -
             ("near duplicates left out", summary["near_duplicates"]),
             ("near-duplicate Jaccard threshold", summary["near_threshold"]),
             ("documents left out, by reason", _pairs(summary["left_out"]) or "none")]
+    if summary.get("sections"):  # an export from sections (export/sections.py)
+        rows += section_rows(summary["sections"], bool(summary.get("by_section")))
     lines += [f"| {k} | {v} |" for k, v in rows]
     lines += ["", "## Shards", "", "| file | records | bytes (uncompressed) | file bytes |", "|---|---|---|---|"]
     lines += [f"| {s['file']} | {s['records']} | {s['size']} | {s['file_bytes']} |" for s in shards]
     text = "\n".join(lines) + "\n"
     return text
+
+
+def section_rows(sections: dict, by_section: bool) -> list[tuple]:
+    """What the card says of an export from sections: the unit, what was left out and its size."""
+    from ..sections.labels import LABELS
+
+    def named(key: str) -> str:
+        return f"{key} ({LABELS[key]})" if key in LABELS else key
+
+    removed = ", ".join(f"{named(k)}: {n} sections, {sections['chars_removed'].get(k, 0)} characters"
+                        for k, n in sections["sections_removed"].items())
+    return [("record unit", "one record per section" if by_section else "one record per document"),
+            ("sections from", sections["sections_file"]),
+            ("sections excluded", ", ".join(named(k) for k in sections["excluded"]) or "none"),
+            ("removed by the exclusion", removed or "nothing"),
+            ("documents exported whole (no sections for their markdown as it stands)",
+             sections["documents_exported_whole"])]
 
 
 def _pairs(d: dict) -> str:

@@ -107,20 +107,22 @@ class JsonlWriter:
 
 
 class ParquetWriter:
-    def __init__(self, path: Path, level: int = 3):
-        self.writer = pq.ParquetWriter(path, PARQUET_SCHEMA, compression="zstd", compression_level=level)
+    def __init__(self, path: Path, level: int = 3, schema: pa.Schema = PARQUET_SCHEMA, row=parquet_row):
+        """row(text, meta, stats) -> the row of `schema` (a section's: export/sections.py)."""
+        self.schema, self.row = schema, row
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd", compression_level=level)
         self.rows: list[dict] = []
         self.bytes = 0
 
-    def write(self, line: bytes, text: str, meta: dict, stats: dict) -> None:
-        self.rows.append(parquet_row(text, meta, stats))
+    def write(self, line: bytes, text, meta: dict, stats: dict) -> None:
+        self.rows.append(self.row(text, meta, stats))
         self.bytes += len(line)
         if len(self.rows) >= ROW_GROUP_ROWS or self.bytes >= ROW_GROUP_BYTES:
             self._flush()
 
     def _flush(self) -> None:
         if self.rows:
-            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=PARQUET_SCHEMA))
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
         self.rows, self.bytes = [], 0
 
     def close(self) -> None:
@@ -128,5 +130,11 @@ class ParquetWriter:
         self.writer.close()
 
 
-def open_writer(fmt: str, path: Path, compression: str, level: int):
-    return ParquetWriter(path, level) if fmt == "parquet" else JsonlWriter(path, compression, level)
+def open_writer(fmt: str, path: Path, compression: str, level: int, by_section: bool = False):
+    if fmt != "parquet":
+        return JsonlWriter(path, compression, level)
+    if by_section:
+        from .sections import SECTION_PARQUET_SCHEMA, section_parquet_row
+
+        return ParquetWriter(path, level, SECTION_PARQUET_SCHEMA, section_parquet_row)
+    return ParquetWriter(path, level)

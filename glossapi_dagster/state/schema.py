@@ -24,6 +24,11 @@ COLUMNS: dict[str, pa.DataType] = {
     "math_items": _I,
     "math_accepted": _I,
     "math_time_sec": _F,
+    # GlossAPI's triage_math() (phases/triage_math.py)
+    "formula_avg_pp": _F,
+    "formula_p90_pp": _F,
+    "pages_with_formula": _I,
+    "phase_recommended": _S,       # 2A (run Phase 2) | stop
     # GlossAPI's text-quality signals (backends/quality/triage.py)
     "char_count_no_comments": _I,
     "is_empty": _B,

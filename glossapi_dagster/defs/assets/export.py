@@ -9,6 +9,7 @@ from ..export_config import CleanConfig, ExportConfig
 from ..partitions import shards
 from ..resources import CorpusResource
 from .extract import extracted_docs
+from .sections import annotated_sections
 
 
 @asset(group_name="glossapi", partitions_def=shards, backfill_policy=BackfillPolicy.single_run(),
@@ -39,11 +40,12 @@ def export_options(config: ExportConfig) -> ExportOptions:
                          compression_level=config.compression_level, text_key=config.text_key,
                          metadata_key=config.metadata_key, metadata_fields=config.metadata_fields,
                          include_remaining_metadata=config.include_remaining_metadata, dedup=config.dedup,
-                         near_threshold=config.near_threshold,
+                         near_threshold=config.near_threshold, by_section=config.by_section,
+                         exclude_sections=config.exclude_sections,
                          file_name=config.file_name or ("export.jsonl" if config.format == "jsonl" else None))
 
 
-@asset(group_name="glossapi", deps=[cleaned_docs],
+@asset(group_name="glossapi", deps=[cleaned_docs, annotated_sections],
        description="The training dataset: every usable document once (duplicates listed on the kept record), "
                    "as zstd JSONL shards (GlossAPI's jsonl_sharded) or zstd parquet shards with a README.md "
                    "dataset card; rebuilt incrementally: a markdown unchanged since the last build (mtime, "
@@ -68,5 +70,6 @@ def training_dataset(context: AssetExecutionContext, config: ExportConfig, corpu
         "documents_filtered": sum(report.left_out.values()), "filtered_by_reason": MetadataValue.json(report.left_out),
         "files": MetadataValue.json([Path(f).name for f in report.files][:500]),
         "preview": MetadataValue.json(report.preview or {}),
+        "sections": MetadataValue.json(report.summary.get("sections") or {}),
         "seconds": MetadataValue.float(round(report.seconds, 2)),
     })

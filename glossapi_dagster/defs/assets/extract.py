@@ -17,7 +17,7 @@ def _targets(step: Step) -> list[dict]:
 
 def _run(step: Step, rows: list[dict], pool_config):
     return run_extraction(step.layout.root, rows, pool_config, **step.pool_kwargs(), options=step.options,
-                          accel_type=step.gpu_pool.accel_type, log=step.context.log)
+                          accel_type=step.gpu_pool.accel(), log=step.context.log)
 
 
 extracted_docs = pool_asset(PoolPhase(

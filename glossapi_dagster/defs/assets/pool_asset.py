@@ -12,6 +12,7 @@ from ...datamodel import OptionsError
 from ...phases.undone import blocked_notes
 from ...pool import SUCCESS, ItemOutcome, PoolConfig, PoolReport
 from ...state import OutputLayout, ProgressStore, SkipList
+from ...state.names import match_names
 from ..metadata import outcome_metadata, pool_metadata
 from ..resources import CorpusResource, GpuPoolResource
 from .selection import ON_THE_POOL, nothing_to_do
@@ -80,6 +81,8 @@ def pool_asset(spec: PoolPhase):
             except ValueError as exc:  # a bad option or variable: a retry cannot fix it
                 raise Failure(str(exc), allow_retries=False) from exc
         rows = spec.targets(step)
+        if getattr(options, "filenames", None):  # GlossAPI's filenames / file_paths: only these
+            rows, _ = match_names(rows, options.filenames)
         context.log.info(spec.todo_line.format(n=len(rows), shards=len(step.keys)) + suffix)
         for note in blocked_notes(step.store, spec.phase, step.skip, step.keys):  # work it cannot take
             context.log.warning(note)
