@@ -81,7 +81,7 @@ class NodeNetwork:
         if not self.isolated:
             return cmd
         return ["ip", "netns", "exec", self.ns(i), "unshare", "--uts", "sh", "-c",
-                f'hostname "$0" && exec "$@"', hostname, *cmd]
+                'hostname "$0" && exec "$@"', hostname, *cmd]
 
 
 class RedisServer:

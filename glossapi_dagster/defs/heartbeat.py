@@ -1,6 +1,6 @@
 """A run's heartbeat, kept where every node and the daemon see it: tags on the run in the Dagster
-instance, written every `summary_interval` by a thread of the step that drives the worker pool,
-from the step's start to its end. A thread, so that a controller busy for a while (starting its
+instance, written every `summary_interval` (or a third of GLOSSAPI_HEARTBEAT_TIMEOUT, when that is
+shorter) by a thread of the step that drives the worker pool, from the step's start to its end. A thread, so that a controller busy for a while (starting its
 workers, writing a big batch to the store) still beats: what must stop the heartbeat is the loss
 of the process or of its machine. lost_runs_sensor (defs/lost_runs.py) fails a run whose
 heartbeat stopped: its machine died or lost the instance, where Dagster alone would wait for
@@ -21,7 +21,7 @@ from ..datamodel import settings
 from ..state.claims import RunOwner
 
 HEARTBEAT_TAG = "glossapi/heartbeat"        # UTC time of the last beat (ISO 8601); "ended ..." after the step
-EVERY_TAG = "glossapi/heartbeat_every"      # seconds between two beats: the pool's summary interval
+EVERY_TAG = "glossapi/heartbeat_every"      # seconds between two beats (beat_every)
 NODE_TAG = "glossapi/node"                  # the machine (hostname) whose pool runs the run's shards
 BEATS_PER_BOUND = 3                         # beats a run may miss before it is lost (GLOSSAPI_HEARTBEAT_TIMEOUT)
 # a run in these states may still beat: CANCELING is a terminate on its way, not a lost run
@@ -35,6 +35,11 @@ class RunLost(RuntimeError):
 def bound_for(every: float) -> float:
     """Seconds without a beat after which a run beating every `every` seconds is lost."""
     return settings().heartbeat_timeout or BEATS_PER_BOUND * every
+
+
+def beat_every(summary_interval: float) -> float:
+    """A beat every summary interval, and at least BEATS_PER_BOUND within a shorter bound."""
+    return min(summary_interval, bound_for(summary_interval) / BEATS_PER_BOUND)
 
 
 def _iso(ts: float) -> str:
@@ -54,8 +59,9 @@ class Heartbeat:
     """`with Heartbeat(...) as hb:` beats every `every` seconds until the block ends; `hb.check()`
     (from the pool's summaries) raises RunLost once the run was declared lost."""
 
-    def __init__(self, instance: DagsterInstance, run_id: str, every: float, log=None):
-        self.instance, self.run_id, self.every, self.log = instance, run_id, float(every), log
+    def __init__(self, instance: DagsterInstance, run_id: str, summary_interval: float, log=None):
+        self.instance, self.run_id, self.log = instance, run_id, log
+        self.every = beat_every(float(summary_interval))
         self.bound = bound_for(self.every)
         self.last_ok = time.time()
         self.lost: str | None = None

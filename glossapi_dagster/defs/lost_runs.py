@@ -27,7 +27,7 @@ from dagster import (
 from dagster._core.events import JobFailureData, RunFailureReason
 
 from ..datamodel import settings
-from .heartbeat import EVERY_TAG, NODE_TAG, bound_for, last_beat
+from .heartbeat import BEATS_PER_BOUND, EVERY_TAG, NODE_TAG, bound_for, last_beat
 
 
 def lost_runs(instance: DagsterInstance, now: float | None = None) -> list[tuple[DagsterRun, str]]:
@@ -41,8 +41,10 @@ def lost_runs(instance: DagsterInstance, now: float | None = None) -> list[tuple
         # a retry carries its parent's tags: a beat from before this run's start is not this run's
         if beat is None or record.start_time is None or beat < record.start_time:
             continue
+        # never fewer than BEATS_PER_BOUND of the run's own beats: a node set to beat more slowly
+        # than this daemon's GLOSSAPI_HEARTBEAT_TIMEOUT assumes is not taken for lost
         every = float(run.tags.get(EVERY_TAG) or 30)
-        bound, silent = bound_for(every), now - beat
+        bound, silent = max(bound_for(every), BEATS_PER_BOUND * every), now - beat
         if silent > bound:
             lost.append((run, f"no heartbeat from its node {run.tags.get(NODE_TAG, '?')} for {silent:.0f} s "
                               f"(bound {bound:.0f} s): the node is gone or cut off"))
