@@ -55,8 +55,9 @@ class Settings(BaseModel):
     ocr_max_pages: int | None = Field(None, ge=1, description="OCR only the first N pages of each document "
                                                               "when no max_pages is given")
     # Many machines (README "Across machines"): a backfill's runs, and how a lost node is noticed
-    shards_per_run: int = Field(4, ge=1, description="Shards per run when a backfill over the pool assets is cut "
-                                                     "into runs (BackfillPolicy.multi_run)")
+    shards_per_run: int = Field(4, ge=0, description="Shards per run when a backfill over the pool assets is cut "
+                                                     "into runs (BackfillPolicy.multi_run); 0: one run for all, "
+                                                     "as `dagster asset materialize --partition-range` needs")
     heartbeat_timeout: float | None = Field(None, gt=0, description="Seconds a running pool may go without a "
                                                                    "heartbeat before its run is failed as lost "
                                                                    "(default: 3 of its summary intervals)")
