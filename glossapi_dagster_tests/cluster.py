@@ -9,15 +9,18 @@ process groups on the host's loopback (`NodeNetwork.isolated` says which).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from .conftest import REPO
-from .services import free_port
+from .conftest import BIN, REPO
+from .services import PostgresServer, free_port, stop_group
 
 
 class NodeNetwork:
@@ -163,3 +166,55 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+@dataclass
+class Cluster:
+    env: dict[str, str]          # the control host's: the instance, the GLOSSAPI_* settings
+    nodes: list[Node]
+    network: NodeNetwork
+    out: Path
+
+
+@contextmanager
+def celery_cluster(tmp: Path, input_dir: Path, names: list[str], settings: dict[str, str], shard_size: int):
+    """PostgreSQL, Redis, a deploy/celery instance with the manifest of input_dir in shards of
+    shard_size, the daemon, and one node per name (GLOSSAPI_DEVICES = its index), all ready;
+    stopped in order, every process group killed."""
+    out = tmp / "out"
+    with NodeNetwork(len(names)) as net, \
+            PostgresServer(tmp / "pg", net.addresses(), (net.subnet,) if net.isolated else ()) as pg, \
+            RedisServer(tmp / "redis", net.addresses()) as redis:
+        shared = {"GLOSSAPI_INPUT_DIR": str(input_dir), "GLOSSAPI_OUTPUT_DIR": str(out), "GLOSSAPI_ACCEL_TYPE": "cpu",
+                  **settings}
+        home = tmp / "home"
+        home.mkdir()
+        shutil.copyfile(REPO / "deploy" / "celery" / "dagster.yaml", home / "dagster.yaml")
+        env = {**os.environ, **shared, **pg.env(), **redis.env(), "DAGSTER_HOME": str(home)}
+        for args in (["instance", "migrate"],
+                     ["asset", "materialize", "-m", "glossapi_dagster.definitions", "--select", "download_results",
+                      "--config-json", json.dumps({"ops": {"download_results": {"config": {"shard_size": shard_size}}}})]):
+            done = subprocess.run([str(BIN / "dagster"), *args], cwd=REPO, env=env, capture_output=True, text=True,
+                                  timeout=300)
+            if done.returncode:
+                raise RuntimeError(f"dagster {args[0]} failed: {done.stderr[-3000:]}")
+        daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], cwd=REPO, env=env,
+                                  stdout=open(tmp / "daemon.log", "w"), stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        nodes = [Node(i, name, net, tmp / f"home-{name}",
+                      {**shared, **pg.env(), "DAGSTER_PG_HOST": net.host_ip(i), **redis.env(net.host_ip(i)),
+                       "GLOSSAPI_DEVICES": str(i)}, tmp / f"{name}.log") for i, name in enumerate(names)]
+        try:
+            for node in nodes:
+                node.start()
+            deadline = time.monotonic() + 120
+            while not all(n.ready() for n in nodes):
+                dead = [n.log.read_text()[-1500:] for n in nodes if n.proc.poll() is not None]
+                if dead or time.monotonic() > deadline:
+                    raise RuntimeError(f"nodes not ready: {dead}")
+                time.sleep(0.2)
+            yield Cluster(env, nodes, net, out)
+        finally:
+            for node in nodes:
+                node.stop()
+            stop_group(daemon)

@@ -9,10 +9,7 @@ what is left; the backfill ends successful with every document once in the store
 """
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,10 +21,9 @@ from glossapi_dagster.defs.heartbeat import NODE_TAG
 from glossapi_dagster.state import OutputLayout, ProgressStore
 from glossapi_dagster.state.claims import Claims, RunOwner
 
-from .cluster import Node, NodeNetwork, RedisServer
-from .conftest import BIN, REPO, expected_extract
+from .cluster import celery_cluster
+from .conftest import REPO, expected_extract
 from .long_pdf import build_pdf
-from .services import PostgresServer, stop_group
 
 sys.path.insert(0, str(REPO / "scripts"))
 import backfill  # noqa: E402  (scripts/backfill.py: what an operator runs)
@@ -59,44 +55,14 @@ def _inputs(corpus: Path, dst: Path) -> Path:
 
 @pytest.fixture
 def cluster(tmp_path, corpus, monkeypatch):
-    """PostgreSQL, Redis, the instance, the manifest, the daemon and two nodes; torn down in order."""
-    input_dir, out = _inputs(corpus, tmp_path / "in"), tmp_path / "out"
-    with NodeNetwork(len(NAMES)) as net, \
-            PostgresServer(tmp_path / "pg", net.addresses(), (net.subnet,) if net.isolated else ()) as pg, \
-            RedisServer(tmp_path / "redis", net.addresses()) as redis:
-        shared = {"GLOSSAPI_INPUT_DIR": str(input_dir), "GLOSSAPI_OUTPUT_DIR": str(out), "GLOSSAPI_ACCEL_TYPE": "cpu",
-                  "GLOSSAPI_SHARDS_PER_RUN": str(PER_RUN), "GLOSSAPI_HEARTBEAT_TIMEOUT": str(BOUND),
-                  "GLOSSAPI_LOST_RUN_POLL": str(POLL), "DAGSTER_PG_PORT": str(pg.port)}
-        home = tmp_path / "home"
-        home.mkdir()
-        shutil.copyfile(REPO / "deploy" / "celery" / "dagster.yaml", home / "dagster.yaml")
-        env = {**os.environ, **shared, **pg.env(), **redis.env(), "DAGSTER_HOME": str(home)}
-        for args in (["instance", "migrate"],
-                     ["asset", "materialize", "-m", "glossapi_dagster.definitions", "--select", "download_results",
-                      "--config-json", json.dumps({"ops": {"download_results": {"config": {"shard_size": PER_SHARD}}}})]):
-            done = subprocess.run([str(BIN / "dagster"), *args], cwd=REPO, env=env, capture_output=True, text=True,
-                                  timeout=300)
-            assert done.returncode == 0, done.stderr[-3000:]
-        daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], cwd=REPO, env=env,
-                                  stdout=open(tmp_path / "daemon.log", "w"), stderr=subprocess.STDOUT,
-                                  start_new_session=True)
-        nodes = [Node(i, name, net, tmp_path / f"home-{name}",
-                      {**shared, **pg.env(), "DAGSTER_PG_HOST": net.host_ip(i), **redis.env(net.host_ip(i)),
-                       "GLOSSAPI_DEVICES": str(i)}, tmp_path / f"{name}.log") for i, name in enumerate(NAMES)]
-        try:
-            for node in nodes:
-                node.start()
-            _wait(lambda: all(n.ready() for n in nodes), 120, "both nodes ready",
-                  lambda: [n.log.read_text()[-1500:] for n in nodes if n.proc.poll() is not None])
-            for key in ("DAGSTER_HOME", "DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_HOST",
-                        "DAGSTER_PG_DB", "DAGSTER_PG_PORT", "DAGSTER_CELERY_BROKER_URL", "DAGSTER_CELERY_BACKEND_URL"):
-                monkeypatch.setenv(key, env[key])  # this test reads the same instance
-            with DagsterInstance.get() as instance:
-                yield {"env": env, "instance": instance, "nodes": nodes, "net": net, "out": out, "tmp": tmp_path}
-        finally:
-            for node in nodes:
-                node.stop()
-            stop_group(daemon)
+    settings = {"GLOSSAPI_SHARDS_PER_RUN": str(PER_RUN), "GLOSSAPI_HEARTBEAT_TIMEOUT": str(BOUND),
+                "GLOSSAPI_LOST_RUN_POLL": str(POLL)}
+    with celery_cluster(tmp_path, _inputs(corpus, tmp_path / "in"), NAMES, settings, PER_SHARD) as cluster:
+        for key in ("DAGSTER_HOME", "DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_HOST",
+                    "DAGSTER_PG_DB", "DAGSTER_PG_PORT", "DAGSTER_CELERY_BROKER_URL", "DAGSTER_CELERY_BACKEND_URL"):
+            monkeypatch.setenv(key, cluster.env[key])  # this test reads the same instance
+        with DagsterInstance.get() as instance:
+            yield cluster, instance
 
 
 def _wait(predicate, timeout: float, what: str, explain=lambda: "", interval: float = 0.1):
@@ -136,14 +102,15 @@ def _mid_shard(instance, store: ProgressStore, layout_logs: Path):
 
 
 def test_backfill_spreads_and_a_killed_node_is_retried_elsewhere(cluster, corpus):
-    instance, nodes, net = cluster["instance"], cluster["nodes"], cluster["net"]
-    layout = OutputLayout(cluster["out"])
+    cluster, instance = cluster
+    nodes, net = cluster.nodes, cluster.network
+    layout = OutputLayout(cluster.out)
     store = ProgressStore(layout.store_dir)
     shards = instance.get_dynamic_partitions("shards")
     assert shards == [f"shard-{i:05d}" for i in range(4)]
 
     started = time.time()
-    backfill_id = backfill.launch("extracted_docs", None, env=cluster["env"])
+    backfill_id = backfill.launch("extracted_docs", None, env=cluster.env)
 
     # both runs started, one on each node; then a node killed in the middle of its shards
     def one_run_a_node():
