@@ -9,8 +9,8 @@ what is left; the backfill ends successful with every document once in the store
 """
 from __future__ import annotations
 
+import importlib.util
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -25,12 +25,11 @@ from .cluster import celery_cluster
 from .conftest import REPO, expected_extract
 from .long_pdf import build_pdf
 
-sys.path.insert(0, str(REPO / "scripts"))
-import backfill  # noqa: E402  (scripts/backfill.py: what an operator runs)
+_spec = importlib.util.spec_from_file_location("backfill", REPO / "scripts" / "backfill.py")
+backfill = importlib.util.module_from_spec(_spec)  # scripts/backfill.py: what an operator runs
+_spec.loader.exec_module(backfill)
 
-pytestmark = [pytest.mark.timeout(480),
-              pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server missing: "
-                                 "bash scripts/system-deps.sh installs it")]
+pytestmark = pytest.mark.timeout(480)
 
 PER_SHARD, PER_RUN = 5, 2
 # shards 0 and 1: documents of the corpus, good and broken; shards 2 and 3: volumes of 150 pages
@@ -55,6 +54,7 @@ def _inputs(corpus: Path, dst: Path) -> Path:
 
 @pytest.fixture
 def cluster(tmp_path, corpus, monkeypatch):
+    assert shutil.which("redis-server"), "redis-server is installed by scripts/system-deps.sh"
     settings = {"GLOSSAPI_SHARDS_PER_RUN": str(PER_RUN), "GLOSSAPI_HEARTBEAT_TIMEOUT": str(BOUND),
                 "GLOSSAPI_LOST_RUN_POLL": str(POLL)}
     with celery_cluster(tmp_path, _inputs(corpus, tmp_path / "in"), NAMES, settings, PER_SHARD) as cluster:
