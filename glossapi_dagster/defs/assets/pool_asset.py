@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, RetryPolicy, asset
 
-from ...datamodel import OptionsError
+from ...datamodel import OptionsError, SettingsError
 from ...pool import SUCCESS, ItemOutcome, PoolConfig, PoolReport
 from ...state import OutputLayout, ProgressStore, SkipList
 from ..heartbeat import Heartbeat, RunLost
@@ -74,10 +74,11 @@ def pool_asset(spec: PoolPhase):
                     gpu_pool: GpuPoolResource):
         try:
             options = config.options()
-        except OptionsError as exc:  # a bad option: a retry cannot fix it
+            # from the step's start to its end: lost_runs_sensor judges this run meanwhile
+            heartbeat = Heartbeat(context.instance, context.run_id, gpu_pool.summary_interval, context.log)
+        except (OptionsError, SettingsError) as exc:  # a bad option or variable: a retry cannot fix it
             raise Failure(str(exc), allow_retries=False) from exc
-        # from the step's start to its end: lost_runs_sensor judges this run meanwhile
-        with Heartbeat(context.instance, context.run_id, gpu_pool.summary_interval, context.log) as heartbeat:
+        with heartbeat:
             try:
                 yield from _run_phase(spec, context, options, corpus, gpu_pool, heartbeat)
                 heartbeat.check()
