@@ -1,12 +1,12 @@
 """A run's heartbeat, kept where every node and the daemon see it: tags on the run in the Dagster
 instance, written every `summary_interval` (or a third of GLOSSAPI_HEARTBEAT_TIMEOUT, when that is
-shorter) by a thread of the step that drives the worker pool, from the step's start to its end. A thread, so that a controller busy for a while (starting its
-workers, writing a big batch to the store) still beats: what must stop the heartbeat is the loss
-of the process or of its machine. lost_runs_sensor (defs/lost_runs.py) fails a run whose
-heartbeat stopped: its machine died or lost the instance, where Dagster alone would wait for
-max_runtime. A controller that learns it was declared lost (its run failed while it still runs),
-or that could not beat for as long as the sensor waits, stops at its next pool summary: its shards
-go to the retry, never to two runs at once.
+shorter) by a thread of the step that drives the worker pool, from the step's start to its end.
+A thread, so that a controller busy for a while (starting its workers, writing a big batch to the
+store) still beats: what must stop the heartbeat is the loss of the process or of its machine.
+lost_runs_sensor (defs/lost_runs.py) fails a run whose heartbeat stopped: its machine died or lost
+the instance, where Dagster alone would wait for max_runtime. A controller that learns it was
+declared lost (its run failed while it still runs), or that could not beat for as long as the
+sensor waits, stops at its next pool summary: its shards go to the retry, never to two runs at once.
 """
 from __future__ import annotations
 
