@@ -10,6 +10,7 @@ from .defs.checks import every_document_accounted_for, outputs_exist_and_parse, 
 from .defs.export_checks import training_dataset_checks
 from .defs.export_jobs import EXPORT_JOBS
 from .defs.jobs import extract_job, manifest_job, math_job, ocr_job
+from .defs.lost_runs import lost_runs_sensor
 from .defs.math_checks import MATH_CHECKS
 from .defs.ocr_checks import OCR_CHECKS
 from .defs.section_jobs import SECTION_JOBS
@@ -21,7 +22,7 @@ defs = Definitions(
     jobs=[manifest_job, extract_job, ocr_job, math_job, *EXPORT_JOBS, *SECTION_JOBS],
     asset_checks=[every_document_accounted_for, outputs_exist_and_parse, problematic_share,
                   *OCR_CHECKS, *MATH_CHECKS, training_dataset_checks],
-    sensors=[new_documents_sensor],
+    sensors=[new_documents_sensor, lost_runs_sensor],
     loggers={"console": console_logger},  # Dagster's own, able to leave stack traces to the event log
     schedules=[missing_shards_schedule],
     resources={

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the tests use: PostgreSQL (a real server for the PostgreSQL-backed instance
-# test), Chromium (the UI screenshot test), poppler-utils (pdftotext, for the benchmarks),
+# test), redis-server (the Celery nodes' broker), Chromium (the UI screenshot test), poppler-utils (pdftotext, for the benchmarks),
 # Tesseract with its modern Greek, polytonic Greek and English data (ocr_engine='tesseract'; the
 # tesserocr wheel bundles libtesseract, libtesseract-dev is for building it from source), and
 # GFS Didot (the polytonic test page is set in it), DejaVu (the generated Greek test PDFs), the Greek
@@ -10,6 +10,7 @@
 set -euo pipefail
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
@@ -29,6 +30,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq "${missing[@]}" >/dev/null
-# Debian starts a default cluster on install; the tests start their own, on other ports.
+# Debian starts a default cluster (and a redis-server) on install; the tests start their own, on other ports.
+(command -v service && service redis-server stop) >/dev/null 2>&1 || true
 command -v pg_ctlcluster >/dev/null 2>&1 && (pg_lsclusters -h 2>/dev/null | while read -r ver name _; do
   pg_ctlcluster "$ver" "$name" stop 2>/dev/null || true; done) || true

@@ -54,6 +54,14 @@ class Settings(BaseModel):
     rapidocr_onnx_dir: str | None = Field(None, description="Folder of RapidOCR's ONNX models (a Greek recogniser)")
     ocr_max_pages: int | None = Field(None, ge=1, description="OCR only the first N pages of each document "
                                                               "when no max_pages is given")
+    # Many machines (README "Across machines"): a backfill's runs, and how a lost node is noticed
+    shards_per_run: int = Field(4, ge=0, description="Shards per run when a backfill over the pool assets is cut "
+                                                     "into runs (BackfillPolicy.multi_run); 0: one run for all, "
+                                                     "as `dagster asset materialize --partition-range` needs")
+    heartbeat_timeout: float | None = Field(None, gt=0, description="Seconds a running pool may go without a "
+                                                                   "heartbeat before its run is failed as lost "
+                                                                   "(default: 3 of its summary intervals)")
+    lost_run_poll: int = Field(15, ge=1, description="Seconds between two looks of lost_runs_sensor")
 
     @field_validator("devices", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""Jobs: the manifest alone, and the extraction over shards (one run, one pool, per backfill)."""
+"""Jobs: the manifest alone, and each pool phase over the selected shards (a backfill: runs of GLOSSAPI_SHARDS_PER_RUN shards)."""
 from dagster import define_asset_job
 
 from .assets import download_results, extracted_docs, math_enriched, ocr_docs

@@ -315,11 +315,12 @@ def _drop_outputs(layout: OutputLayout, stem: str) -> None:
 
 def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=None,
                    options: ExtractOptions | None = None, accel_type: str = "cuda", ocr_options: dict | None = None,
-                   log=None, **option_fields):
+                   log=None, owner=None, **option_fields):
     """Extract the given manifest rows (each with `stem` and `path`) on the pool; returns its report.
 
     Only the rows this run can claim are extracted: another live run over the same OUT keeps
-    its own. A PDF over options.max_pages_per_unit pages goes as page ranges (phases/long_docs.py;
+    its own (`owner`, a state.claims.RunOwner, lets another machine's claims be judged by their run).
+    A PDF over options.max_pages_per_unit pages goes as page ranges (phases/long_docs.py;
     None: never). `options`, or `option_fields` (ExtractOptions' names: pipeline, phase1_backend, ...)."""
     from ..state import ProgressStore, SkipList
     from ..state.claims import Claims
@@ -331,7 +332,7 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         ocr_engine = ocr_preflight(options.ocr_engine, options.ocr_langs, ocr_options, log=log)
     layout = OutputLayout(out_dir)
     store = ProgressStore(layout.store_dir)
-    claims = Claims(layout.store_dir, "extract")
+    claims = Claims(layout.store_dir, "extract", owner)
     try:
         mine = set(claims.claim(r["stem"] for r in rows))
         # what another run finished between our reading of the store and our claim

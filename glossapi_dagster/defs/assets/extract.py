@@ -5,6 +5,7 @@ from ...backends.ocr.tesseract import TesseractLanguageMissing
 from ...phases.extract import run_extraction
 from ...pool import WorkerSetupError
 from ..config import ExtractConfig
+from ..heartbeat import run_owner
 from .download_results import download_results
 from .pool_asset import PoolPhase, Step, pool_asset
 from .selection import manifest_rows
@@ -17,7 +18,7 @@ def _targets(step: Step) -> list[dict]:
 
 def _run(step: Step, rows: list[dict], pool_config):
     return run_extraction(step.layout.root, rows, pool_config, **step.pool_kwargs(), options=step.options,
-                          accel_type=step.gpu_pool.accel(), log=step.context.log)
+                          accel_type=step.gpu_pool.accel(), log=step.context.log, owner=run_owner(step.context))
 
 
 extracted_docs = pool_asset(PoolPhase(
