@@ -1,0 +1,171 @@
+"""A link list's links entered into the progress store as manifest rows, before any request.
+
+One row per link, keyed by a stem made from the normalised URL (so a rerun, or a list with rows
+added, finds the same row again and a name never moves); the same URL twice is one row fetched
+and the others `is_duplicate` rows pointing at it (`<stem>~<n>`); a link that is no URL is a
+failed row with its reason. New rows are cut into new shards after the store's last one, under
+the manifest's lock, so a folder scan at the same moment never takes the same shard.
+Rows already there keep their download state; their source columns follow the list.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..state.atomic import file_lock
+from ..state.schema import COLUMNS, KEY
+from ..state.store import ProgressStore
+from .links import LinkList
+from .urls import BadLink, file_stem, host_of, normalise
+
+PENDING, DOWNLOADED, DUPLICATE, TRANSIENT, FAILED = "pending", "downloaded", "duplicate", "transient", "failed"
+
+
+@dataclass
+class Registration:
+    links: int = 0                                       # rows in the list (after expansion)
+    new_rows: int = 0
+    updated: int = 0                                     # existing rows whose source columns changed
+    duplicates: int = 0                                  # new rows that repeat a link
+    malformed: int = 0                                   # new rows whose link is no URL
+    new_shards: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def source_name(column: str) -> str:
+    """A list's column as a store column: its own name, or source_<name> where the store has a column
+    of that name (a list that is an older download_results, say: its statuses are not ours)."""
+    return f"source_{column}" if column in COLUMNS or column == KEY else column
+
+
+def register_links(store: ProgressStore, links: LinkList, shard_size: int = 1000) -> Registration:
+    if shard_size < 1:
+        raise ValueError("shard_size must be >= 1")
+    store.folder.mkdir(parents=True, exist_ok=True)
+    with file_lock(store.folder / ".manifest.lock"):
+        return _register(store, links, shard_size)
+
+
+def _register(store: ProgressStore, links: LinkList, shard_size: int) -> Registration:
+    reg = Registration(links=len(links.rows), notes=list(links.notes))
+    renamed = sorted(c for c in links.source_columns if source_name(c) != c and (c != "url" or links.url_column != "url"))
+    if renamed:
+        reg.notes.append(f"columns of the list named like the store's are kept as source_<name>: {', '.join(renamed)}")
+    existing = store.read()
+    stems = set(existing[KEY]) if len(existing) else set()
+    canonical = _canonical_stems(existing)
+    old = {r[KEY]: r for r in existing.to_dict("records")} if len(existing) else {}
+    seen: dict[str, int] = {}
+    new_rows, changed = [], []
+    for link in links.rows:
+        row = {source_name(k): v for k, v in link["values"].items()}
+        row.update(url=link["url"], source_row=link["source_row"], url_index=link["url_index"],
+                   link_list=links.path.name)
+        try:
+            norm = normalise(link["url"]) if link["url"] is not None else None
+            if norm is None:
+                raise BadLink("the cell holds no link")
+        except BadLink as exc:
+            stem = _malformed_stem(links.path.name, link)
+            if stem in old:
+                changed += _changes(old[stem], row)
+                continue
+            stems.add(stem)
+            reg.malformed += 1
+            new_rows.append({**row, KEY: stem, "download_status": FAILED, "download_success": False,
+                             "download_error": str(exc), "is_duplicate": False, "download_retry_count": 0})
+            continue
+        count = seen.get(norm, 0)
+        seen[norm] = count + 1
+        if count == 0:
+            stem = canonical.get(norm)
+            if stem is None:
+                stem = _fresh(file_stem(norm), stems)
+                canonical[norm] = stem
+                new_rows.append({**row, KEY: stem, "filename_base": stem, "base_domain": host_of(norm),
+                                 "download_status": PENDING, "download_success": False, "is_duplicate": False,
+                                 "download_retry_count": 0, "download_attempts": 0})
+                continue
+        else:  # the same link again: a row of its own (its columns may differ), fetched once
+            stem = f"{canonical[norm]}~{count}"
+            if stem not in old and stem not in stems:
+                stems.add(stem)
+                reg.duplicates += 1
+                new_rows.append({**row, KEY: stem, "base_domain": host_of(norm), "download_status": DUPLICATE,
+                                 "download_success": False, "is_duplicate": True, "duplicate_of": canonical[norm],
+                                 "download_error": f"the same link as {canonical[norm]} (fetched once)"})
+                continue
+        if stem in old:
+            changed += _changes(old[stem], row)
+    reg.new_rows = len(new_rows)
+    reg.updated = len(changed)
+    reg.new_shards = _cut_into_shards(new_rows, existing, shard_size)
+    if new_rows or changed:
+        store.upsert(new_rows + changed)
+        store.compact()
+    return reg
+
+
+def _canonical_stems(existing) -> dict[str, str]:
+    """normalised URL -> the stem of the row that fetches it, from the store's link rows."""
+    if not len(existing) or "url" not in existing:
+        return {}
+    found: dict[str, str] = {}
+    rows = existing[existing["url"].notna()]
+    for stem, url in zip(rows[KEY], rows["url"]):
+        if "~" in stem:  # a repeated link's row: <stem>~<n>
+            continue
+        try:
+            found.setdefault(normalise(url), stem)
+        except BadLink:
+            continue
+    return found
+
+
+def _fresh(stem: str, taken: set[str]) -> str:
+    """The stem, or with -2, -3 ... where another row (a scanned file, say) has it already."""
+    candidate, n = stem, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def _malformed_stem(list_name: str, link: dict) -> str:
+    """A malformed link's row is known by its place in its list (it has no URL to be known by)."""
+    return f"{Path(list_name).stem}-row{link['source_row']}-{max(link['url_index'], 0)}".replace("~", "_")
+
+
+def _changes(old: dict, row: dict) -> list[dict]:
+    """The row's source columns that differ from the store's, as an update (empty: none)."""
+    diff = {k: v for k, v in row.items() if not _same(old.get(k), v)}
+    return [{KEY: old[KEY], **diff}] if diff else []
+
+
+def _same(a, b) -> bool:
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _missing(v) -> bool:
+    import pandas as pd
+
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
+
+
+def _cut_into_shards(rows: list[dict], existing, shard_size: int) -> list[str]:
+    shards = existing["shard"].dropna() if len(existing) and "shard" in existing else []
+    next_shard = 1 + max((int(s.rsplit("-", 1)[1]) for s in shards if isinstance(s, str)), default=-1)
+    names = []
+    for start in range(0, len(rows), shard_size):
+        name = f"shard-{next_shard:05d}"
+        next_shard += 1
+        names.append(name)
+        for row in rows[start:start + shard_size]:
+            row["shard"] = name
+    return names
