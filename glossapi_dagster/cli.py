@@ -11,12 +11,13 @@ import threading
 from pathlib import Path
 
 from .cli_flags import add_options, values_of
-from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions
+from .datamodel import DownloadOptions, ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions
 from .datamodel.options import OCR_MODES
 
 EXTRACT_MODELS = (ManifestOptions, ExtractOptions, PoolOptions)
 OCR_MODELS = (OcrOptions, MathOptions, PoolOptions)
 EPILOG = """examples:
+  glossapi-dagster download IN OUT --url-column url --per-host-concurrency 4
   glossapi-dagster extract IN OUT --input-format pdf --use-gpus multi
   glossapi-dagster extract IN OUT --devices 0,1 --accel-type cpu     # no GPU: one CPU worker per id
   glossapi-dagster ocr OUT --mode ocr_bad_then_math --math-batch-size 12
@@ -36,6 +37,16 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("input_dir", help="folder of documents (searched recursively)")
     ex.add_argument("output_dir", help="output folder (GlossAPI's layout)")
     add_options(ex, *EXTRACT_MODELS)
+
+    dl = sub.add_parser("download", help="GlossAPI's download(): the links of IN's link list into OUT/downloads",
+                        description="The links of IN's first *.parquet (or --input-parquet; CSV and JSONL too) fetched "
+                                    "into OUT/downloads politely, one row per link in OUT/download_results with every "
+                                    "column of the list; a rerun fetches only what is left. extract then takes the files.")
+    dl.add_argument("input_dir", help="folder holding the link list")
+    dl.add_argument("output_dir", help="output folder (GlossAPI's layout)")
+    dl.add_argument("--shard-size", type=int, default=ManifestOptions.model_fields["shard_size"].default,
+                    help=ManifestOptions.model_fields["shard_size"].description)
+    add_options(dl, DownloadOptions)
 
     oc = sub.add_parser("ocr", help="OCR the documents triage flagged, and/or decode their math (Phase 2)",
                         description="GlossAPI's ocr(): re-extract with full-page OCR the documents flagged "
@@ -70,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             return _status(Path(args.output_dir), args.json)
         from .corpus import Corpus
 
-        if args.command == "extract":
+        if args.command == "download":
+            corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size)
+            work = lambda: _download_line(corpus.download(**values_of(args, DownloadOptions)))  # noqa: E731
+        elif args.command == "extract":
             corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size)
             work = lambda: corpus.extract(input_format=args.input_format,  # noqa: E731
                                           **values_of(args, ExtractOptions, PoolOptions))
@@ -141,7 +155,8 @@ def _stop_interrupted(signo: int, out: Path, command: str) -> None:
     except Exception:  # whatever the run thread was doing: the workers die with us (PDEATHSIG) anyway
         pass
     done = _done_count(out, command)
-    line = f"\ninterrupted; {done if done is not None else 'no'} documents done, run again to resume\n"
+    what = "links" if command == "download" else "documents"
+    line = f"\ninterrupted; {done if done is not None else 'no'} {what} done, run again to resume\n"
     os.write(err, line.encode())
     os._exit(128 + signo)  # the run thread holds no state that a rerun needs: the store is on disk
 
@@ -150,16 +165,24 @@ def _done_count(out: Path, command: str) -> int | None:
     try:
         from .state import OutputLayout, ProgressStore
 
-        column = "extract_status" if command == "extract" else "math_status"
+        column = {"extract": "extract_status", "download": "download_status"}.get(command, "math_status")
         df = ProgressStore(OutputLayout(out).store_dir).read([column])
         if column not in df:
             return 0
         status = df[column]
-        done = status.isin(["success", "problematic", "no_math"]) if command != "extract" else \
-            status.isin(["success", "problematic"])
+        done = status.isin({"extract": ["success", "problematic"], "download": ["downloaded", "duplicate", "failed"]}
+                           .get(command, ["success", "problematic", "no_math"]))
         return int(done.fillna(False).astype(bool).sum())
     except Exception:  # the line must come out whatever the store's state
         return None
+
+
+def _download_line(rows) -> str:
+    """One line from download()'s frame: the list's links by outcome."""
+    counts = rows["download_status"].value_counts().to_dict() if len(rows) else {}
+    return ("download: " + ", ".join(f"{int(n)} {s}" for s, n in sorted(counts.items())) +
+            f" of {len(rows)} links" + (f" -> {rows['path'].dropna().iloc[0].rsplit('/', 1)[0]}"
+                                        if "path" in rows and rows["path"].notna().any() else ""))
 
 
 def _export(args) -> str:
@@ -189,8 +212,10 @@ def _status(out: Path, as_json: bool) -> int:
     store = ProgressStore(layout.store_dir)
     df = store.read()
     orphans = store.orphans()
+    links = df[df["url"].notna()] if "url" in df else df.iloc[:0]
     status = {
         "documents": len(df),
+        "download": _counts(links, "download_status"),
         "extract": _counts(df, "extract_status"),
         "pending": len(store.pending("extract_status")),
         "in_progress": len(Claims(layout.store_dir, "extract").active()),
@@ -211,6 +236,8 @@ def _status(out: Path, as_json: bool) -> int:
     for warning in status["warnings"]:
         print(f"warning: {warning}")
     print(f"{status['documents']} documents in {layout.store_dir}")
+    if status["download"]:
+        print("  download " + "  ".join(f"{k}: {v}" for k, v in status["download"].items()))
     for outcome, n in status["extract"].items():
         print(f"  extract {outcome}: {n}")
     print(f"  to extract: {status['pending']} (in progress now: {status['in_progress']})  "

@@ -22,6 +22,11 @@ def device_ids(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"--devices takes comma-separated GPU ids like 0,1 (got {text!r})")
 
 
+def comma_list(text: str) -> list[str]:
+    """--supported-formats pdf,docx: a list of words."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def _value_type(annotation):
     """int, float, str or list[int], whatever Optional wraps it; an Optional one also takes 'none'."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -29,7 +34,7 @@ def _value_type(annotation):
     if optional:
         annotation = args[0]
     if typing.get_origin(annotation) is list:
-        parse = device_ids
+        parse = device_ids if typing.get_args(annotation) == (int,) else comma_list
     elif typing.get_origin(annotation) is typing.Literal:
         parse = str
     else:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .corpus_download import DownloadMixin
 from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build, settings
 from .datamodel.options import OCR_MODES
 from .state import OutputLayout, ProgressStore
@@ -33,13 +34,14 @@ class PhaseSummary:
                 f"in {self.seconds:.1f}s -> {self.output_dir}")
 
 
-class Corpus:
+class Corpus(DownloadMixin):
     def __init__(self, input_dir: str | os.PathLike, output_dir: str | os.PathLike, shard_size: int = 1000,
-                 progress: bool = True):
+                 progress: bool = True, downloader_config: dict | None = None):
         self.input_dir = Path(input_dir).absolute()
         self.output_dir = Path(output_dir).absolute()
         self.shard_size = build(ManifestOptions, shard_size=shard_size).shard_size
         self.progress = progress
+        self.downloader_config = dict(downloader_config or {})  # GlossAPI's: download()'s defaults
         if not self.input_dir.is_dir():
             raise FileNotFoundError(f"input folder {self.input_dir} does not exist")
 
@@ -157,13 +159,15 @@ class Corpus:
               metadata_fields=None, include_remaining_metadata: bool = True, metadata_path=None,
               source_metadata_key=None, source_metadata_fields=None, source_metadata_path=None,
               dedup: bool = True, near_threshold: float | None = None) -> Path:
-        """GlossAPI's jsonl(): one JSONL file of the usable, deduplicated documents; returns its path."""
-        self._reject_metadata_sources(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path)
+        """GlossAPI's jsonl(): one JSONL file of the usable, deduplicated documents; returns its path.
+        metadata_path: a parquet whose row for a document (by filename) is its metadata (over the store's
+        columns); source_metadata_key/fields/path: those fields of that parquet's row under that key."""
         path = Path(output_path).absolute()
         report = self._export(path.parent, format="jsonl", file_name=path.name, text_key=text_key,
                               metadata_key=metadata_key, metadata_fields=metadata_fields,
                               include_remaining_metadata=include_remaining_metadata, dedup=dedup,
-                              near_threshold=near_threshold)
+                              near_threshold=near_threshold, **_joins(metadata_path, source_metadata_key,
+                                                                      source_metadata_fields, source_metadata_path))
         return Path(report["files"][0]) if report["files"] else path
 
     def jsonl_sharded(self, output_dir: str | os.PathLike, *, shard_size_bytes: int = 500 * 1024 * 1024,
@@ -173,13 +177,14 @@ class Corpus:
                       source_metadata_fields=None, source_metadata_path=None, dedup: bool = True,
                       near_threshold: float | None = None) -> list[Path]:
         """GlossAPI's jsonl_sharded(): <prefix>-000000.jsonl.zst shards of at most shard_size_bytes
-        (uncompressed), plus README.md; returns the shard paths. Unchanged shards are not rewritten."""
-        self._reject_metadata_sources(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path)
+        (uncompressed), plus README.md; returns the shard paths. Unchanged shards are not rewritten.
+        metadata_path and source_metadata_* as jsonl()'s."""
         report = self._export(Path(output_dir).absolute(), format="jsonl_sharded", shard_size_bytes=shard_size_bytes,
                               shard_prefix=shard_prefix, compression=compression.lower(),
                               compression_level=compression_level, text_key=text_key, metadata_key=metadata_key,
                               metadata_fields=metadata_fields, include_remaining_metadata=include_remaining_metadata,
-                              dedup=dedup, near_threshold=near_threshold)
+                              dedup=dedup, near_threshold=near_threshold,
+                              **_joins(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path))
         return [Path(f) for f in report["files"]]
 
     def parquet_sharded(self, output_dir: str | os.PathLike, *, shard_size_bytes: int = 500 * 1024 * 1024,
@@ -197,8 +202,9 @@ class Corpus:
         from .export import ExportOptions
 
         config = {k: v for k, v in config.items() if v is not None}
-        if config.get("metadata_fields") is not None:
-            config["metadata_fields"] = [str(f) for f in config["metadata_fields"]]
+        for listed in ("metadata_fields", "source_metadata_fields"):
+            if config.get(listed) is not None:
+                config[listed] = [str(f) for f in config[listed]]
         ExportOptions(**{k: v for k, v in config.items()}).check()  # a bad option fails before the run
         self._require_store()
         with _instance() as instance:
@@ -206,14 +212,6 @@ class Corpus:
             meta = run.asset_materializations_for_node("training_dataset")[0].metadata
         self.last_export = {k: v.value for k, v in meta.items()}
         return {"files": [str(dest / f) for f in meta["files"].value], "run_id": run.run_id}
-
-    @staticmethod
-    def _reject_metadata_sources(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path):
-        if metadata_path is not None:
-            raise ValueError("metadata_path is not supported: the metadata is the progress store of the output folder")
-        if source_metadata_key or source_metadata_fields or source_metadata_path:
-            raise ValueError("source_metadata_key/fields/path are not supported yet: join the source parquet on "
-                             "`filename` with the exported records instead")
 
     def _require_store(self) -> None:
         if not OutputLayout(self.output_dir).store_dir.is_dir():
@@ -260,6 +258,14 @@ class Corpus:
         summary.problematic = sum(int(m.metadata["problematic"].value) for m in mats)
         summary.skipped = sum(int(m.metadata["skipped"].value) for m in mats)
         return summary
+
+
+def _joins(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path) -> dict:
+    """GlossAPI's metadata joins of jsonl() and jsonl_sharded(), as export options (paths made absolute)."""
+    path = lambda p: str(Path(p).absolute()) if p is not None else None  # noqa: E731
+    return {"metadata_path": path(metadata_path), "source_metadata_key": source_metadata_key,
+            "source_metadata_fields": list(source_metadata_fields) if source_metadata_fields is not None else None,
+            "source_metadata_path": path(source_metadata_path)}
 
 
 def check_writable(folder: Path) -> None:

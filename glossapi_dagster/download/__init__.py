@@ -11,8 +11,8 @@ dataset. Knows nothing of Dagster (defs/assets/download.py is its Dagster face).
 - run.py       a run: what is left, partial files of dead runs, adoption, batches into the store
 """
 from .links import LinkList, LinkListError, find_link_list, read_link_list
-from .register import Registration, register_links
+from .register import Registration, register_links, register_list, source_columns
 from .run import DownloadReport, download_links
 
 __all__ = ["DownloadReport", "LinkList", "LinkListError", "Registration", "download_links", "find_link_list",
-           "read_link_list", "register_links"]
+           "read_link_list", "register_links", "register_list", "source_columns"]

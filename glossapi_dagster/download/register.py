@@ -9,13 +9,15 @@ Rows already there keep their download state; their source columns follow the li
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
-from ..state.atomic import file_lock
+from ..state.atomic import atomic_write_text, file_lock
 from ..state.schema import COLUMNS, KEY
 from ..state.store import ProgressStore
-from .links import LinkList
+from .links import LinkList, find_link_list, read_link_list
 from .urls import BadLink, file_stem, host_of, normalise
 
 PENDING, DOWNLOADED, DUPLICATE, TRANSIENT, FAILED = "pending", "downloaded", "duplicate", "transient", "failed"
@@ -30,6 +32,27 @@ class Registration:
     malformed: int = 0                                   # new rows whose link is no URL
     new_shards: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    path: str = ""                                       # the list read
+    url_column: str = ""
+
+
+LISTS = "link_lists.json"  # in download_results/: each list registered, its URL column and source columns
+
+
+def register_list(input_dir, store: ProgressStore, input_parquet: str | None = None, url_column: str = "url",
+                  shard_size: int = 1000) -> Registration:
+    """The link list of IN (found as GlossAPI finds it, or named) read and registered."""
+    links = read_link_list(find_link_list(Path(input_dir), input_parquet), url_column)
+    return register_links(store, links, shard_size)
+
+
+def source_columns(store_folder: Path) -> list[str]:
+    """The store columns that came from link lists (their own columns), in the lists' order."""
+    try:
+        lists = json.loads((Path(store_folder) / LISTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return list(dict.fromkeys(c for entry in lists.values() for c in entry.get("columns", [])))
 
 
 def source_name(column: str) -> str:
@@ -100,10 +123,26 @@ def _register(store: ProgressStore, links: LinkList, shard_size: int) -> Registr
     reg.new_rows = len(new_rows)
     reg.updated = len(changed)
     reg.new_shards = _cut_into_shards(new_rows, existing, shard_size)
+    reg.path, reg.url_column = str(links.path), links.url_column
     if new_rows or changed:
         store.upsert(new_rows + changed)
         store.compact()
+    _remember(store.folder, links, reg)
     return reg
+
+
+def _remember(folder: Path, links: LinkList, reg: Registration) -> None:
+    """The list's columns, as the store names them, for the export (which columns are provenance)."""
+    path = folder / LISTS
+    try:
+        lists = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        lists = {}
+    columns = [source_name(c) for c in links.source_columns if c != "url" or links.url_column != "url"]
+    lists[links.path.name] = {"path": str(links.path), "url_column": links.url_column, "links": reg.links,
+                              "columns": ["url", *columns],
+                              "registered_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    atomic_write_text(path, json.dumps(lists, ensure_ascii=False, indent=1))
 
 
 def _canonical_stems(existing) -> dict[str, str]:

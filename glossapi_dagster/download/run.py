@@ -75,6 +75,19 @@ def download_links(out_dir, options, shards: set[str] | None = None,
     return run.go(shards)
 
 
+def shards_with_work(out_dir, skip_failed_after: int) -> list[str]:
+    """The shards that hold links still to fetch (pending, or failed transiently in fewer runs than
+    skip_failed_after): what a download run over 'everything left' selects."""
+    store = ProgressStore(OutputLayout(out_dir).store_dir)
+    df = store.read(["url", "shard", "download_status", "download_retry_count"])
+    if df.empty or "url" not in df or "download_status" not in df:
+        return []
+    status = df["download_status"].fillna(PENDING)
+    tries = df["download_retry_count"].fillna(0).astype(int) if "download_retry_count" in df else 0
+    left = df["url"].notna() & status.isin([PENDING, TRANSIENT]) & (tries < skip_failed_after)
+    return sorted(set(df.loc[left.to_numpy(dtype=bool), "shard"].dropna()))
+
+
 def reason_kind(reason: str | None) -> str:
     """A failure's reason in a few words, to count them by (the row keeps the whole reason)."""
     text = str(reason or "unknown")

@@ -24,8 +24,9 @@ from .card import CARD, write_card
 from .dedup import NEAR_THRESHOLD, NUM_PERM, SHINGLE, Deduplicator, normalise
 from .index import MEASURE_VERSION, ExportIndex
 from .plan import STATE, plan
+from .provenance import Counts, Joins, provenance_columns
 from .records import build_record, left_out_reason, metadata_of
-from .shards import open_writer, record_line, shard_names, shard_pattern
+from .shards import PARQUET_SCHEMA, open_writer, record_line, shard_names, shard_pattern
 from .verify import expected_stems, verify_export
 
 __all__ = ["ExportOptions", "ExportReport", "export_dataset", "verify_export", "expected_stems"]
@@ -48,6 +49,11 @@ class ExportOptions:
     dedup: bool = True
     near_threshold: float = NEAR_THRESHOLD
     file_name: str | None = None         # format jsonl: the file's name in dest
+    metadata_path: str | None = None     # GlossAPI's: a table whose row for a document is its metadata
+    source_metadata_key: str | None = None     # GlossAPI's: these fields of this table under this key
+    source_metadata_fields: list | None = None
+    source_metadata_path: str | None = None
+    provenance: list | None = None       # set by the export: the link lists' columns (parquet columns too)
 
     def check(self) -> None:
         if self.format == "jsonl":  # GlossAPI's jsonl(): one plain file
@@ -60,6 +66,15 @@ class ExportOptions:
             raise ValueError(f"Unsupported compression codec '{self.compression}'")
         if not self.shard_prefix or "/" in self.shard_prefix:
             raise ValueError(f"shard_prefix must be a plain name, got {self.shard_prefix!r}")
+        # GlossAPI's rules for the source metadata join, in its words
+        if self.source_metadata_key and self.source_metadata_path is None:
+            raise ValueError("source_metadata_path must be provided when source_metadata_key is set")
+        if self.source_metadata_key and self.source_metadata_fields is None:
+            raise ValueError("source_metadata_fields must be provided when source_metadata_key is set")
+        if self.source_metadata_path and not self.source_metadata_key:
+            raise ValueError("source_metadata_key must be provided when source_metadata_path is set")
+        if self.source_metadata_fields and not self.source_metadata_key:
+            raise ValueError("source_metadata_key must be provided when source_metadata_fields are set")
 
     def params(self) -> dict:
         """What the shard files depend on: a change rewrites them all."""
@@ -104,16 +119,18 @@ def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportRe
     if not layout.store_dir.is_dir():
         raise FileNotFoundError(f"no progress store in {layout.root}: run extract first")
     store = ProgressStore(layout.store_dir)
+    opts.provenance = provenance_columns(layout.store_dir)
+    joins = Joins(opts.metadata_path, opts.source_metadata_key, opts.source_metadata_fields, opts.source_metadata_path)
     dest.mkdir(parents=True, exist_ok=True)
     index = ExportIndex(dest / _index_name(opts))
     try:
-        return _export(layout, store, dest, index, opts, started)
+        return _export(layout, store, dest, index, opts, started, joins)
     finally:
         index.close()
 
 
 def _export(layout: OutputLayout, store: ProgressStore, dest: Path, index: ExportIndex, opts: ExportOptions,
-            started: float) -> ExportReport:
+            started: float, joins: Joins) -> ExportReport:
     report = ExportReport(str(dest), opts.format)
     index.load_store(store)
     left_out: Counter = Counter()
@@ -125,7 +142,7 @@ def _export(layout: OutputLayout, store: ProgressStore, dest: Path, index: Expor
     store.upsert([{"stem": s, "duplicate_of": duplicate_of.get(s)}  # only what changed
                   for s in sorted(set(before) | set(duplicate_of)) if before.get(s) != duplicate_of.get(s)])
 
-    totals = _plan_records(index, duplicate_of, duplicates, opts)
+    totals = _plan_records(index, duplicate_of, duplicates, opts, joins)
     limit = opts.shard_size_bytes if opts.format != "jsonl" else float("inf")
     shards = plan(index, limit, opts.params(), dest)
     names = ([opts.file_name] if opts.format == "jsonl" else
@@ -148,7 +165,7 @@ def _export(layout: OutputLayout, store: ProgressStore, dest: Path, index: Expor
                 os.replace(moving[shard.file], dest / shard.file)
             report.kept += 1
         else:
-            preview = _write_shard(layout, dest, shard, index, duplicates, opts)
+            preview = _write_shard(layout, dest, shard, index, duplicates, opts, joins)
             report.preview = report.preview or preview
             report.written += 1
             report.records_written += shard.records
@@ -176,7 +193,7 @@ def _export(layout: OutputLayout, store: ProgressStore, dest: Path, index: Expor
                    "file_bytes": s.file_bytes} for s in shards]
     if opts.format != "jsonl":
         atomic_write_text(dest / CARD, write_card(dest / CARD, opts.format, opts.shard_prefix, shard_rows,
-                                                  report.summary))
+                                                  report.summary, _parquet_fields(opts)))
         os.chmod(dest / CARD, 0o644)  # a temp file's 0600 would keep it from other readers of the folder
     state = {"version": 2, "params": opts.params(), "shards": shard_rows, "summary": report.summary,
              "duplicate_of": duplicate_of}
@@ -240,16 +257,19 @@ def _measure(layout: OutputLayout, index: ExportIndex, dedup: Deduplicator | Non
     return before
 
 
-def _plan_records(index: ExportIndex, duplicate_of: dict, duplicates: dict, opts: ExportOptions) -> dict:
+def _plan_records(index: ExportIndex, duplicate_of: dict, duplicates: dict, opts: ExportOptions,
+                  joins: Joins) -> dict:
     """Each record's size and digest into the index (from its metadata and its text's measures,
     not its text); the corpus's totals for the card."""
     totals = {"pages": 0, "chars": 0, "words": 0, "greek": 0.0, "backends": Counter()}
+    origins = Counts(opts.provenance or [])
     batch = []
     for stem, row_text, chars, words, text_len, text_sha in index.usable():
         if stem in duplicate_of:
             continue
         row = index.row_of(row_text)
-        meta_line = record_line(_record("", row, duplicates.get(stem, []), opts))
+        meta_line = record_line(_record("", row, duplicates.get(stem, []), opts, joins))
+        origins.add(row)
         batch.append((stem, len(meta_line) + text_len - 2, hashlib.sha256(meta_line + text_sha).digest()))
         totals["pages"] += int(row.get("page_count") or 0)
         totals["chars"] += chars
@@ -260,18 +280,27 @@ def _plan_records(index: ExportIndex, duplicate_of: dict, duplicates: dict, opts
             index.add_entries(batch)
             batch = []
     index.add_entries(batch)
+    totals["provenance"] = origins.summary()
     return totals
 
 
-def _record(text: str, row: dict, dups: list, opts: ExportOptions) -> dict:
-    return build_record(text, row, dups, opts.text_key, opts.metadata_key, opts.metadata_fields,
-                        opts.include_remaining_metadata)
+def _record(text: str, row: dict, dups: list, opts: ExportOptions, joins: Joins) -> dict:
+    record = build_record(text, joins.row(row), dups, opts.text_key, opts.metadata_key, opts.metadata_fields,
+                          opts.include_remaining_metadata)
+    extras = joins.extras(row)
+    return {**record, **extras, "filename": record["filename"]} if extras else record
 
 
-def _write_shard(layout, dest: Path, shard, index: ExportIndex, duplicates: dict, opts) -> dict | None:
+def _parquet_fields(opts: ExportOptions) -> list[tuple[str, str]]:
+    from .provenance import parquet_fields
+
+    return parquet_fields(opts.provenance or [], PARQUET_SCHEMA.names) if opts.format == "parquet" else []
+
+
+def _write_shard(layout, dest: Path, shard, index: ExportIndex, duplicates: dict, opts, joins: Joins) -> dict | None:
     """Write one shard to a temp file, then into place; the first record, for a preview."""
     tmp = dest / f".{shard.file}.tmp"
-    writer = open_writer(opts.format, tmp, opts.compression.lower(), opts.compression_level)
+    writer = open_writer(opts.format, tmp, opts.compression.lower(), opts.compression_level, _parquet_fields(opts))
     preview = None
     try:
         for stem, row_text, chars, words in index.shard_rows(shard.key):
@@ -280,7 +309,7 @@ def _write_shard(layout, dest: Path, shard, index: ExportIndex, duplicates: dict
                 text = layout.markdown(stem).read_text(encoding="utf-8")
             except FileNotFoundError:
                 text = ""
-            record = _record(text, row, duplicates.get(stem, []), opts)
+            record = _record(text, row, duplicates.get(stem, []), opts, joins)
             meta = metadata_of(row) | {"duplicates": duplicates.get(stem, []), "doc_id": record["doc_id"]}
             writer.write(record_line(record), text, meta, {"chars": chars, "words": words})
             if preview is None:
@@ -301,4 +330,4 @@ def _summary(report: ExportReport, totals: dict, opts: ExportOptions) -> dict:
             "backends": dict(sorted(totals["backends"].items())),
             "exact_duplicates": report.exact_duplicates, "near_duplicates": report.near_duplicates,
             "near_threshold": opts.near_threshold if opts.dedup else None, "left_out": report.left_out,
-            "shards": len(report.files), "format": opts.format}
+            "shards": len(report.files), "format": opts.format, "provenance": totals.get("provenance", {})}

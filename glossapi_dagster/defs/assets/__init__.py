@@ -1,7 +1,8 @@
+from .download import downloaded_files, link_list
 from .download_results import download_results
 from .export import cleaned_docs, training_dataset
 from .extract import extracted_docs
 from .math import math_enriched
 from .ocr import ocr_docs
 
-__all__ = ["cleaned_docs", "training_dataset", "download_results", "extracted_docs", "math_enriched", "ocr_docs"]
+__all__ = ["cleaned_docs", "training_dataset", "download_results", "downloaded_files", "link_list", "extracted_docs", "math_enriched", "ocr_docs"]
