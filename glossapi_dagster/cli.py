@@ -170,7 +170,7 @@ def _done_count(out: Path, command: str) -> int | None:
         if column not in df:
             return 0
         status = df[column]
-        done = status.isin({"extract": ["success", "problematic"], "download": ["downloaded", "duplicate", "failed"]}
+        done = status.isin({"extract": ["success", "problematic"], "download": ["downloaded", "duplicate", "failed", "retry"]}
                            .get(command, ["success", "problematic", "no_math"]))
         return int(done.fillna(False).astype(bool).sum())
     except Exception:  # the line must come out whatever the store's state

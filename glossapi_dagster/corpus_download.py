@@ -148,7 +148,7 @@ class DownloadProgress:
             return
         bar.total, bar.n = state["links"], state["done"] + 0
         bar.set_postfix(MB=round(state["bytes"] / 1e6, 1), MB_s=state["mb_per_s"], failed=state["failed"],
-                        retry=state["transient"], refresh=False)
+                        retry=state["to_retry"], refresh=False)
         bar.refresh()
 
     def __exit__(self, *exc):

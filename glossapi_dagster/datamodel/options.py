@@ -222,8 +222,8 @@ class DownloadOptions(_Options):
     max_backoff: float = Field(60.0, gt=0, description="Longest wait between two attempts (seconds)")
     max_retry_after: float = Field(600.0, ge=0, description="Longest Retry-After waited for in a run (seconds); "
                                                             "a host asking more is left for a later run")
-    skip_failed_after: int = Field(3, ge=1, description="Runs a link may fail (transiently) before it is not "
-                                                        "tried again (GlossAPI's)")
+    skip_failed_after: int = Field(3, ge=1, description="Runs a link may fail in before it is not tried again "
+                                                        "(GlossAPI's); each later run tries a failed link once more")
     connect_timeout: float = Field(30.0, gt=0, description="Seconds to connect")
     read_timeout: float = Field(60.0, gt=0, description="Seconds without a byte before a read fails")
     timeout: float | None = Field(900.0, gt=0, description="Seconds one whole download may take (None: no limit)")

@@ -25,7 +25,7 @@ def every_link_accounted_for(context: AssetCheckExecutionContext, corpus: Corpus
     rows = _links(context, corpus)
     status, error = rows["download_status"], rows["download_error"].fillna("")
     ok = ((status == "downloaded") & rows["path"].notna()) | ((status == "duplicate") & rows["duplicate_of"].notna()) \
-        | (status.isin(["failed", "transient"]) & (error.str.len() > 0))
+        | (status.isin(["failed", "retry"]) & (error.str.len() > 0))
     meta = unaccounted(rows, ok)
     return AssetCheckResult(passed=meta["unaccounted"] == 0, metadata={
         **meta, "by_status": MetadataValue.json({str(k): int(v) for k, v in status.value_counts(dropna=False).items()})})

@@ -8,7 +8,7 @@ HOST_SCHEMA = TableSchema(columns=[TableColumn("host", "string"), TableColumn("r
                                    TableColumn("downloaded", "int"), TableColumn("failed", "int"),
                                    TableColumn("bytes", "int"), TableColumn("parks", "int"),
                                    TableColumn("busy_seconds", "float")])
-STATUSES = ("downloaded", "duplicate", "failed", "transient", "pending")
+STATUSES = ("downloaded", "duplicate", "retry", "failed", "pending")
 
 
 def link_list_metadata(reg) -> dict:
@@ -34,7 +34,7 @@ def shard_counts(store, keys: set[str]) -> dict[str, dict]:
     for key in sorted(keys):
         rows = df[df["shard"] == key]
         status = rows["download_status"].fillna("pending")
-        failed = rows[status.isin(["failed", "transient"]).to_numpy(dtype=bool)]
+        failed = rows[status.isin(["failed", "retry"]).to_numpy(dtype=bool)]
         out[key] = {**{s: int((status == s).sum()) for s in STATUSES},
                     "bytes": int(rows.loc[(status == "downloaded").to_numpy(dtype=bool), "bytes"].fillna(0).sum()),
                     "failures": MetadataValue.json(dict(list(zip(failed["stem"],

@@ -20,7 +20,8 @@ from ..state.store import ProgressStore
 from .links import LinkList, find_link_list, read_link_list
 from .urls import BadLink, file_stem, host_of, normalise
 
-PENDING, DOWNLOADED, DUPLICATE, TRANSIENT, FAILED = "pending", "downloaded", "duplicate", "transient", "failed"
+# retry: failed in a run, tried again by the next (until skip_failed_after runs); failed: for good
+PENDING, DOWNLOADED, DUPLICATE, RETRY, FAILED = "pending", "downloaded", "duplicate", "retry", "failed"
 
 
 @dataclass

@@ -26,9 +26,9 @@ from ..state.layout import OutputLayout
 from ..state.manifest import sha256_of
 from ..state.schema import KEY
 from ..state.store import ProgressStore
-from .fetch import FINAL, OK, Attempt, FetchSettings, attempt
+from .fetch import OK, Attempt, FetchSettings, attempt
 from .hosts import Item, Policy, Scheduler
-from .register import DOWNLOADED, DUPLICATE, FAILED, PENDING, TRANSIENT, source_name
+from .register import DOWNLOADED, DUPLICATE, FAILED, PENDING, RETRY, source_name
 from .robots import ALLOW_ALL, Robots, fetch_robots
 
 FLUSH_ROWS, FLUSH_SECONDS, PROGRESS_SECONDS = 256, 2.0, 1.0
@@ -46,7 +46,7 @@ class DownloadReport:
     adopted: int = 0                    # complete files an interrupted run left unrecorded
     duplicates: int = 0                 # the same bytes as a file already kept
     failed: int = 0                     # for good: a final cause, or skip_failed_after runs
-    transient: int = 0                  # failed this run, tried again by the next
+    to_retry: int = 0                   # failed this run, tried again by the next
     skipped: int = 0                    # failed in skip_failed_after runs already: not tried
     bytes: int = 0
     requests: int = 0
@@ -58,7 +58,7 @@ class DownloadReport:
     def line(self) -> str:
         rate = self.links_per_second
         return (f"download: {self.downloaded} downloaded ({self.adopted} found complete), {self.duplicates} "
-                f"duplicates, {self.failed} failed, {self.transient} to retry, {self.skipped} skipped; "
+                f"duplicates, {self.failed} failed for good, {self.to_retry} to retry, {self.skipped} skipped; "
                 f"{self.bytes / 1e6:.1f} MB in {self.seconds:.1f} s ({rate:.1f} links/s)")
 
     @property
@@ -76,7 +76,7 @@ def download_links(out_dir, options, shards: set[str] | None = None,
 
 
 def shards_with_work(out_dir, skip_failed_after: int) -> list[str]:
-    """The shards that hold links still to fetch (pending, or failed transiently in fewer runs than
+    """The shards that hold links still to fetch (pending, or failed in fewer runs than
     skip_failed_after): what a download run over 'everything left' selects."""
     store = ProgressStore(OutputLayout(out_dir).store_dir)
     df = store.read(["url", "shard", "download_status", "download_retry_count"])
@@ -84,7 +84,7 @@ def shards_with_work(out_dir, skip_failed_after: int) -> list[str]:
         return []
     status = df["download_status"].fillna(PENDING)
     tries = df["download_retry_count"].fillna(0).astype(int) if "download_retry_count" in df else 0
-    left = df["url"].notna() & status.isin([PENDING, TRANSIENT]) & (tries < skip_failed_after)
+    left = df["url"].notna() & status.isin([PENDING, RETRY]) & (tries < skip_failed_after)
     return sorted(set(df.loc[left.to_numpy(dtype=bool), "shard"].dropna()))
 
 
@@ -160,7 +160,7 @@ class _Run:
         if shards is not None:
             links = links[links["shard"].isin(shards)]
         status = links["download_status"].fillna(PENDING)
-        todo = links[status.isin([PENDING, TRANSIENT])]
+        todo = links[status.isin([PENDING, RETRY])]
         tries = todo["download_retry_count"].fillna(0).astype(int)
         self.report.skipped = int((tries >= o.skip_failed_after).sum())
         todo = todo[(tries < o.skip_failed_after).to_numpy(dtype=bool)]
@@ -263,17 +263,18 @@ class _Run:
         tries = int(row.get("download_retry_count") or 0) + 1
         row["download_retry_count"] = tries
         reason = result.reason or "unknown"
-        if result.outcome == FINAL:
-            status = FAILED
-        elif tries >= self.options.skip_failed_after:
+        # GlossAPI's rule: a failed link is tried again by later runs (a 404 today may be fixed
+        # tomorrow) until it has failed in skip_failed_after of them; within a run only a
+        # transient cause is retried
+        if tries >= self.options.skip_failed_after:
             status, reason = FAILED, f"{reason}; given up after failing in {tries} runs (skip_failed_after)"
         else:
-            status = TRANSIENT
+            status = RETRY
         self.by_reason[reason_kind(result.reason)] += 1
         if status == FAILED:
             self.report.failed += 1
         else:
-            self.report.transient += 1
+            self.report.to_retry += 1
         self._record(row, result, status, reason)
 
     def _keep(self, row: dict, result: Attempt, path: Path, adopted: bool = False) -> None:
@@ -337,9 +338,9 @@ class _Run:
         self.last_progress = time.monotonic()
         r = self.report
         seconds = max(time.monotonic() - self.started, 1e-9)
-        done = r.downloaded + r.duplicates + r.failed + r.transient
+        done = r.downloaded + r.duplicates + r.failed + r.to_retry
         state = {"pid": os.getpid(), "links": r.links + r.adopted, "done": done, "downloaded": r.downloaded,
-                 "duplicates": r.duplicates, "failed": r.failed, "transient": r.transient, "bytes": r.bytes,
+                 "duplicates": r.duplicates, "failed": r.failed, "to_retry": r.to_retry, "bytes": r.bytes,
                  "seconds": round(seconds, 3), "links_per_s": round(done / seconds, 2),
                  "mb_per_s": round(r.bytes / seconds / 1e6, 3), "finished": final}
         try:

@@ -63,10 +63,10 @@ COLUMNS: dict[str, pa.DataType] = {
     "url_index": _I,               # the link's place in its cell (-1: the cell held none)
     "is_duplicate": _B,            # the same link as another row, or the same bytes
     "duplicate_of": _S,            # the stem of the row that stands for this one
-    "download_retry_count": _I,     # runs in which the link failed (transiently); see skip_failed_after
+    "download_retry_count": _I,     # runs in which the link failed; at skip_failed_after it is not tried again
     "filename_base": _S,
     "base_domain": _S,             # scheme://host[:port]
-    "download_status": _S,         # pending | downloaded | duplicate | transient (tried again) | failed
+    "download_status": _S,         # pending | downloaded | duplicate | retry (next run tries again) | failed
     "download_attempts": _I,       # requests made for the link, all runs together
     "http_status": _I,
     "content_type": _S,

@@ -60,7 +60,7 @@ def downloaded_files(context: AssetExecutionContext, config: DownloadConfig, cor
         context.add_asset_metadata(counts, partition_key=key)
     yield MaterializeResult(metadata={
         "fetched": report.downloaded, "found_complete": report.adopted, "duplicates": report.duplicates,
-        "failed": report.failed, "to_retry": report.transient, "skipped": report.skipped,
+        "failed": report.failed, "to_retry": report.to_retry, "skipped": report.skipped,
         "failed_by_reason": MetadataValue.json(report.by_reason),
         "bytes": report.bytes, "requests": report.requests,
         "links_per_second": MetadataValue.float(round(report.links_per_second, 2)),
