@@ -15,7 +15,7 @@ from typing import Awaitable, Callable
 import aiohttp
 from yarl import URL
 
-from ..state.filetype import sniff_file
+from ..state.filetype import HEAD_BYTES, sniff_file, sniff_head
 from .robots import Robots
 
 OK, TRANSIENT, FINAL = "ok", "transient", "final"
@@ -131,8 +131,7 @@ async def _answer(response: aiohttp.ClientResponse, result: Attempt, tmp: Path, 
     if settings.max_bytes and length and length > settings.max_bytes:
         return _done(result, FINAL, f"too large: Content-Length {length} bytes > max_bytes={settings.max_bytes}")
     result.etag, result.last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
-    digest, size = hashlib.sha256(), 0
-    tmp.parent.mkdir(parents=True, exist_ok=True)
+    digest, size, head = hashlib.sha256(), 0, b""
     with open(tmp, "wb") as f:
         async for chunk in response.content.iter_chunked(CHUNK):
             size += len(chunk)
@@ -140,20 +139,24 @@ async def _answer(response: aiohttp.ClientResponse, result: Attempt, tmp: Path, 
                 return _done(result, FINAL, f"too large: more than max_bytes={settings.max_bytes} bytes")
             digest.update(chunk)
             f.write(chunk)
+            if len(head) < HEAD_BYTES:
+                head += chunk[:HEAD_BYTES - len(head)]
         f.flush()
         await asyncio.to_thread(os.fsync, f.fileno())  # durable before it is renamed into place
     result.bytes, result.sha256, result.tmp = size, digest.hexdigest(), tmp
-    return _judge(result, response, url, settings)
+    return _judge(result, response, url, settings, head)
 
 
-def _judge(result: Attempt, response: aiohttp.ClientResponse, url: str, settings: FetchSettings) -> Attempt:
+def _judge(result: Attempt, response: aiohttp.ClientResponse, url: str, settings: FetchSettings,
+           head: bytes) -> Attempt:
     """The kind from the bytes (state/filetype.py), the name and headers only breaking ties; a page
     of markup where a binary document was promised is that promise broken (a login or error page)."""
     evidence = [("the URL", EXT_KIND.get(_ext(URL(url).path))),
                 ("Content-Disposition", EXT_KIND.get(_ext(_disposition_name(response)))),
                 ("Content-Type", TYPE_KIND.get((result.content_type or "").split(";")[0].strip().lower()))]
     promised = next(((where, kind) for where, kind in evidence if kind), (None, None))
-    found = sniff_file(result.tmp, promised[1])
+    # the head kept while streaming tells all but a ZIP, whose central directory is at its end
+    found = sniff_file(result.tmp, promised[1]) if head.startswith(b"PK\x03\x04") else sniff_head(head, promised[1])
     if not found.accepted:
         return _done(result, FINAL, f"not a document: {found.reason}")
     result.kind = found.kind

@@ -116,7 +116,7 @@ class _Run:
     # -- the run -------------------------------------------------------------------------
     def go(self, shards: set[str] | None) -> DownloadReport:
         self.started = time.monotonic()
-        self.downloads.mkdir(parents=True, exist_ok=True)
+        self.partial.mkdir(parents=True, exist_ok=True)
         self._remove_dead_partials()
         rows, self.sha_index = self._todo(shards)
         rows = self._adopt(rows)
