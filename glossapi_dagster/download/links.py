@@ -14,8 +14,10 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 LIST_SUFFIXES = (".parquet", ".csv", ".jsonl", ".ndjson")
+CHUNK_ROWS = 5000  # rows of the list read at a time
 URL_WORDS = ("url", "link", "uri")  # GlossAPI's fallback: a column whose name holds one of these
 _URL_IN_TEXT = re.compile(r"https?://\S+")
 
@@ -26,12 +28,36 @@ class LinkListError(ValueError):
 
 @dataclass
 class LinkList:
+    """A list, opened: its URL column found, its rows read a chunk at a time (`links()`), so a list of
+    10^5 links is never held whole as Python objects."""
+
     path: Path
     url_column: str
-    rows: list[dict]                                 # one per link, in list order: url, source_row,
-                                                     # url_index, and values (the source row's columns)
     source_columns: list[str]                        # the list's own columns, in its order
     notes: list[str] = field(default_factory=list)   # one line each, for the user
+    links_read: int = 0                              # links the last walk through links() gave
+
+    def links(self) -> Iterator[dict]:
+        """One dict per link, in list order: url, source_row, url_index (-1: the cell held none) and
+        values (the source row's columns; the URL cell too where the column is not `url`)."""
+        self.links_read = 0
+        source_row = 0
+        for records in _chunks(self.path):
+            for record in records:
+                cell = record.get(self.url_column)
+                found = parse_links(cell)
+                values = {str(k): plain_value(v) for k, v in record.items()
+                          if (k != "url" or self.url_column != "url") and not str(k).startswith("__index_level_")}
+                for index, link in enumerate(found or [None]):
+                    self.links_read += 1
+                    yield {"url": link, "source_row": source_row, "url_index": index if found else -1,
+                           "values": values}
+                source_row += 1
+
+    @property
+    def rows(self) -> list[dict]:
+        """Every link at once (small lists, tests)."""
+        return list(self.links())
 
 
 def find_link_list(input_dir: Path, named: str | None = None) -> Path:
@@ -51,20 +77,43 @@ def find_link_list(input_dir: Path, named: str | None = None) -> Path:
                         f"or name one with input_parquet")
 
 
-def read_table(path: Path):
-    import pandas as pd
-
+def _chunks(path: Path) -> Iterator[list[dict]]:
+    """The list's rows as dicts, CHUNK_ROWS at a time; an unreadable file is one LinkListError."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
-            return pd.read_parquet(path)
-        if suffix == ".csv":
-            return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")  # , ; or tab
-        if suffix in (".jsonl", ".ndjson"):
-            return pd.read_json(path, lines=True, dtype=False)
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS):
+                yield batch.to_pylist()
+            return
+        import pandas as pd
+
+        if suffix == ".csv":  # , ; or tab, as the file has it
+            reader = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig", chunksize=CHUNK_ROWS)
+        elif suffix in (".jsonl", ".ndjson"):
+            reader = pd.read_json(path, lines=True, dtype=False, chunksize=CHUNK_ROWS)
+        else:
+            raise LinkListError(f"link list {path}: not a .parquet, .csv or .jsonl file")
+        with reader:
+            for frame in reader:
+                yield frame.to_dict("records")
+    except LinkListError:
+        raise
     except Exception as exc:  # pyarrow, csv and json each raise their own
         raise LinkListError(f"cannot read the link list {path}: {type(exc).__name__}: {exc}") from None
-    raise LinkListError(f"link list {path}: not a .parquet, .csv or .jsonl file")
+
+
+def _columns(path: Path) -> list[str]:
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return [str(c) for c in pq.read_schema(path).names if not str(c).startswith("__index_level_")]
+        except Exception as exc:
+            raise LinkListError(f"cannot read the link list {path}: {type(exc).__name__}: {exc}") from None
+    first = next(_chunks(path), [])
+    return [str(c) for c in first[0]] if first else []
 
 
 def url_column_of(columns: list[str], wanted: str) -> tuple[str, str | None]:
@@ -79,20 +128,13 @@ def url_column_of(columns: list[str], wanted: str) -> tuple[str, str | None]:
 
 
 def read_link_list(path: Path, url_column: str = "url") -> LinkList:
-    table = read_table(Path(path))
-    columns = [str(c) for c in table.columns]
-    table.columns = columns
+    """The list opened: readable, with a URL column (else one LinkListError, before any request)."""
+    path = Path(path)
+    if not path.is_file():
+        raise LinkListError(f"link list {path} not found")
+    columns = _columns(path)
     column, note = url_column_of(columns, url_column)
-    rows = []
-    for source_row, record in enumerate(table.to_dict("records")):
-        cell = record.get(column)
-        links = parse_links(cell)
-        # every column as the list has it (the URL cell too, where it is not `url`: a JSON list, say)
-        values = {k: plain_value(v) for k, v in record.items() if k != "url" or column != "url"}
-        for index, link in enumerate(links or [None]):
-            rows.append({"url": link, "source_row": source_row, "url_index": index if links else -1,
-                         "values": values})
-    return LinkList(Path(path), column, rows, columns, [note] if note else [])
+    return LinkList(path, column, columns, [note] if note else [])
 
 
 def parse_links(value) -> list[str]:

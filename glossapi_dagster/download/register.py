@@ -71,18 +71,21 @@ def register_links(store: ProgressStore, links: LinkList, shard_size: int = 1000
 
 
 def _register(store: ProgressStore, links: LinkList, shard_size: int) -> Registration:
-    reg = Registration(links=len(links.rows), notes=list(links.notes))
-    renamed = sorted(c for c in links.source_columns if source_name(c) != c and (c != "url" or links.url_column != "url"))
+    reg = Registration(notes=list(links.notes), path=str(links.path), url_column=links.url_column)
+    named = {c: source_name(c) for c in links.source_columns if c != "url" or links.url_column != "url"}
+    renamed = sorted(c for c, name in named.items() if name != c)
     if renamed:
         reg.notes.append(f"columns of the list named like the store's are kept as source_<name>: {', '.join(renamed)}")
-    existing = store.read()
+    # only what is compared: the link rows' source columns (a store of 10^5 rows is not read whole)
+    existing = store.read(["url", "shard", "source_row", "url_index", "link_list", *named.values()])
     stems = set(existing[KEY]) if len(existing) else set()
     canonical = _canonical_stems(existing)
-    old = {r[KEY]: r for r in existing.to_dict("records")} if len(existing) else {}
+    links_there = existing[existing["url"].notna()] if "url" in existing else existing.iloc[:0]
+    old = {r[KEY]: r for r in links_there.to_dict("records")}
+    shards = _Shards(existing, shard_size, store)
     seen: dict[str, int] = {}
-    new_rows, changed = [], []
-    for link in links.rows:
-        row = {source_name(k): v for k, v in link["values"].items()}
+    for link in links.links():
+        row = {named.get(k, k): v for k, v in link["values"].items()}
         row.update(url=link["url"], source_row=link["source_row"], url_index=link["url_index"],
                    link_list=links.path.name)
         try:
@@ -92,12 +95,12 @@ def _register(store: ProgressStore, links: LinkList, shard_size: int) -> Registr
         except BadLink as exc:
             stem = _malformed_stem(links.path.name, link)
             if stem in old:
-                changed += _changes(old[stem], row)
+                shards.update(_changes(old[stem], row))
                 continue
             stems.add(stem)
             reg.malformed += 1
-            new_rows.append({**row, KEY: stem, "download_status": FAILED, "download_success": False,
-                             "download_error": str(exc), "is_duplicate": False, "download_retry_count": 0})
+            shards.add({**row, KEY: stem, "download_status": FAILED, "download_success": False,
+                        "download_error": str(exc), "is_duplicate": False, "download_retry_count": 0})
             continue
         count = seen.get(norm, 0)
         seen[norm] = count + 1
@@ -106,30 +109,65 @@ def _register(store: ProgressStore, links: LinkList, shard_size: int) -> Registr
             if stem is None:
                 stem = _fresh(file_stem(norm), stems)
                 canonical[norm] = stem
-                new_rows.append({**row, KEY: stem, "filename_base": stem, "base_domain": host_of(norm),
-                                 "download_status": PENDING, "download_success": False, "is_duplicate": False,
-                                 "download_retry_count": 0, "download_attempts": 0})
+                shards.add({**row, KEY: stem, "filename_base": stem, "base_domain": host_of(norm),
+                            "download_status": PENDING, "download_success": False, "is_duplicate": False,
+                            "download_retry_count": 0, "download_attempts": 0})
                 continue
         else:  # the same link again: a row of its own (its columns may differ), fetched once
             stem = f"{canonical[norm]}~{count}"
             if stem not in old and stem not in stems:
                 stems.add(stem)
                 reg.duplicates += 1
-                new_rows.append({**row, KEY: stem, "base_domain": host_of(norm), "download_status": DUPLICATE,
-                                 "download_success": False, "is_duplicate": True, "duplicate_of": canonical[norm],
-                                 "download_error": f"the same link as {canonical[norm]} (fetched once)"})
+                shards.add({**row, KEY: stem, "base_domain": host_of(norm), "download_status": DUPLICATE,
+                            "download_success": False, "is_duplicate": True, "duplicate_of": canonical[norm],
+                            "download_error": f"the same link as {canonical[norm]} (fetched once)"})
                 continue
         if stem in old:
-            changed += _changes(old[stem], row)
-    reg.new_rows = len(new_rows)
-    reg.updated = len(changed)
-    reg.new_shards = _cut_into_shards(new_rows, existing, shard_size)
-    reg.path, reg.url_column = str(links.path), links.url_column
-    if new_rows or changed:
-        store.upsert(new_rows + changed)
+            shards.update(_changes(old[stem], row))
+    shards.flush()
+    reg.links = links.links_read
+    reg.new_rows, reg.updated, reg.new_shards = shards.added, shards.updated, shards.names
+    if shards.added or shards.updated:
         store.compact()
     _remember(store.folder, links, reg)
     return reg
+
+
+class _Shards:
+    """New rows cut into new shards after the store's last one, and written a chunk at a time (a
+    list of 10^5 links is never one list of dicts)."""
+
+    CHUNK = 5000
+
+    def __init__(self, existing, shard_size: int, store: ProgressStore):
+        shards = existing["shard"].dropna() if len(existing) and "shard" in existing else []
+        self.next = 1 + max((int(s.rsplit("-", 1)[1]) for s in shards if isinstance(s, str)), default=-1)
+        self.size, self.store = shard_size, store
+        self.rows: list[dict] = []
+        self.names: list[str] = []
+        self.added = self.updated = 0
+
+    def add(self, row: dict) -> None:
+        if self.added % self.size == 0:
+            self.names.append(f"shard-{self.next + len(self.names):05d}")
+        row["shard"] = self.names[-1]
+        self.added += 1
+        self._keep(row)
+
+    def update(self, rows: list[dict]) -> None:
+        self.updated += len(rows)
+        for row in rows:
+            self._keep(row)
+
+    def _keep(self, row: dict) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.store.upsert(self.rows)
+            self.rows = []
 
 
 def _remember(folder: Path, links: LinkList, reg: Registration) -> None:
@@ -196,16 +234,3 @@ def _missing(v) -> bool:
     import pandas as pd
 
     return v is None or v is pd.NA or (isinstance(v, float) and v != v)
-
-
-def _cut_into_shards(rows: list[dict], existing, shard_size: int) -> list[str]:
-    shards = existing["shard"].dropna() if len(existing) and "shard" in existing else []
-    next_shard = 1 + max((int(s.rsplit("-", 1)[1]) for s in shards if isinstance(s, str)), default=-1)
-    names = []
-    for start in range(0, len(rows), shard_size):
-        name = f"shard-{next_shard:05d}"
-        next_shard += 1
-        names.append(name)
-        for row in rows[start:start + shard_size]:
-            row["shard"] = name
-    return names

@@ -142,9 +142,11 @@ class _Run:
         o = self.options
         extra = {"group": o.parallelize_by, "referer": o.referer_column}
         wanted = {k: source_name(v) for k, v in extra.items() if v}
-        df = self.store.read()
+        needed = ["url", "shard", "download_status", "download_retry_count", "download_attempts", "base_domain",
+                  "sha256", "path", "missing", *wanted.values()]
+        df = self.store.read(needed)  # these columns only: the store's others are no business of a download
         for what, column in wanted.items():
-            if column not in df:
+            if column not in df and len(df):
                 raise ValueError(f"{'parallelize_by' if what == 'group' else 'referer_column'} {extra[what]!r} "
                                  f"is not a column of the link list")
         if df.empty or "url" not in df:
