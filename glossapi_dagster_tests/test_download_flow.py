@@ -127,6 +127,14 @@ def test_cli_download_shows_progress_then_status_counts_the_links(tmp_path, dags
     assert json.loads(status_run.stdout)["download"] == {"downloaded": 3, "failed": 1}
     rows = ProgressStore(OutputLayout(tmp_path / "OUT").store_dir).read()
     assert set(rows["rights"]) == {"CC0", "unknown"} and set(rows["link"].str.startswith(("[", "ftp"))) == {True}
+    # a list without a URL column: one line, no run, no traceback
+    (tmp_path / "IN2").mkdir()
+    pd.DataFrame({"address": ["x"]}).to_parquet(tmp_path / "IN2" / "links.parquet")
+    bad = subprocess.run([str(BIN / "glossapi-dagster"), "download", str(tmp_path / "IN2"), str(tmp_path / "OUT2")],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "glossapi-dagster: error: URL column 'url' not found, and no column is named like url, link or uri; " \
+           "the columns are: address" in bad.stderr
 
 
 def test_a_new_link_list_in_in_is_registered_and_its_shards_requested(tmp_path, instance):

@@ -1,7 +1,10 @@
 """Running link_list and downloaded_files in process (what Corpus.download and the CLI call)."""
+from pathlib import Path
+
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from ..datamodel import DownloadOptions, ManifestOptions, build
+from ..download import find_link_list, read_link_list
 from ..download.run import shards_with_work
 from .config import LIST_FIELDS
 from .jobs import download_job, link_list_job
@@ -12,7 +15,9 @@ from .stale_runs import release_dead_runs
 
 def materialize_link_list(instance: DagsterInstance, resources: dict, shard_size: int | None = None,
                           **list_config) -> ExecuteInProcessResult:
-    build(DownloadOptions, **list_config)  # a bad option: one clear error, no run started
+    options = build(DownloadOptions, **list_config)  # a bad option: one clear error, no run started
+    # an unreadable list, or one without a URL column: one clear error (LinkListError), no run started
+    read_link_list(find_link_list(Path(resources["corpus"].input_dir), options.input_parquet), options.url_column)
     config = {**list_config, **({"shard_size": build(ManifestOptions, shard_size=shard_size).shard_size}
                                 if shard_size is not None else {})}
     return run_job(instance, resources, link_list_job.name, {"ops": {"link_list": {"config": config}}})
