@@ -82,7 +82,8 @@ def test_graphql_lists_assets_partitions_checks_schedule_sensor_and_metadata(ser
     assert checks == {"every_document_accounted_for", "outputs_exist_and_parse", "problematic_share"}
     repo = data["repositoriesOrError"]["nodes"][0]
     assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {"missing_shards_schedule": "STOPPED"}
-    assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {"new_documents_sensor": "STOPPED"}
+    assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {"new_documents_sensor": "STOPPED",
+                                                                                "new_link_lists_sensor": "STOPPED"}
     entries = {e["label"]: e for e in data["assetNodeOrError"]["assetMaterializations"][0]["metadataEntries"]}
     assert {"processed", "problematic", "skipped", "pages", "pages_per_s", "problematic_files", "worker_share"} <= set(entries)
     assert entries["pages_per_s"]["__typename"] == "FloatMetadataEntry"
