@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 from .cli_flags import add_options, values_of
@@ -76,10 +77,18 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    warnings.filterwarnings("ignore", message=".*is currently in (beta|preview)")  # Dagster's, at import
+    from .defs.terminal import failures_left_to_the_log
+
+    with failures_left_to_the_log():  # an error is one line of ours; its stack trace stays in the run's log
+        return _main(args)
+
+
+def _main(args) -> int:
     try:
         if args.command == "status":
             return _status(Path(args.output_dir), args.json)
-        from .corpus import Corpus
+        from .corpus import Corpus, check_folder
 
         if args.command == "download":
             corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size)
@@ -89,11 +98,12 @@ def main(argv: list[str] | None = None) -> int:
             work = lambda: corpus.extract(input_format=args.input_format,  # noqa: E731
                                           **values_of(args, ExtractOptions, PoolOptions))
         elif args.command == "ocr":
+            check_folder(Path(args.output_dir).absolute(), "output")  # OUT is the one folder this command names
             work = lambda: Corpus(args.output_dir, args.output_dir).ocr(  # noqa: E731
                 mode=args.mode, **values_of(args, *OCR_MODELS))
         elif args.command == "export":
             work = lambda: _export(args)  # noqa: E731
-        print(_interruptible(work, Path(args.output_dir), args.command))
+        print(_interruptible(work, Path(args.output_dir), getattr(args, "mode", args.command)))
         return 0
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"glossapi-dagster: error: {exc}", file=sys.stderr)
@@ -110,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
 def _interruptible(work, out: Path, command: str):
     """Run `work` on a thread, so that Dagster leaves the signals to us: Ctrl-C and SIGTERM are a
     normal way to stop, not a failure. On either: the workers are stopped, one line says how far
-    the corpus got, and the exit code is 128 + the signal (130, 143). A rerun resumes."""
+    the corpus got, and the exit code is 128 + the signal (130, 143). A rerun resumes. `command`:
+    the command, or the ocr command's mode (what the line counts)."""
     outcome: dict = {}
 
     def target() -> None:
@@ -154,27 +165,41 @@ def _stop_interrupted(signo: int, out: Path, command: str) -> None:
         close_all()
     except Exception:  # whatever the run thread was doing: the workers die with us (PDEATHSIG) anyway
         pass
-    done = _done_count(out, command)
-    what = "links" if command == "download" else "documents"
-    line = f"\ninterrupted; {done if done is not None else 'no'} {what} done, run again to resume\n"
+    from .defs.instance import remove_instance_dirs
+
+    remove_instance_dirs()  # os._exit below skips every cleanup: the throw-away instance's folder
+    line = f"\ninterrupted; {_progress(out, command)}, run again to resume\n"
     os.write(err, line.encode())
     os._exit(128 + signo)  # the run thread holds no state that a rerun needs: the store is on disk
 
 
-def _done_count(out: Path, command: str) -> int | None:
+# What a command (an ocr mode) has done, as the store says it: the column, and its finished values
+# (None: any value; ocr_success is set, True or False, once a document's OCR is over).
+DONE = {"extract": ("extract_status", ("success", "problematic"), "done"),
+        "ocr_bad": ("ocr_success", None, "OCR'd"),
+        "math_only": ("math_status", ("success", "problematic", "no_math", "fatal"), "through math"),
+        "download": ("download_status", ("downloaded", "duplicate", "failed", "retry"), "done")}
+PARTS = {"ocr_bad_then_math": ("ocr_bad", "math_only")}
+
+
+def _progress(out: Path, what: str) -> str:
+    """'N documents done' (or, for a mode of two phases, each one's); the line must come out
+    whatever the store's state."""
     try:
         from .state import OutputLayout, ProgressStore
 
-        column = {"extract": "extract_status", "download": "download_status"}.get(command, "math_status")
-        df = ProgressStore(OutputLayout(out).store_dir).read([column])
-        if column not in df:
-            return 0
-        status = df[column]
-        done = status.isin({"extract": ["success", "problematic"], "download": ["downloaded", "duplicate", "failed", "retry"]}
-                           .get(command, ["success", "problematic", "no_math"]))
-        return int(done.fillna(False).astype(bool).sum())
-    except Exception:  # the line must come out whatever the store's state
-        return None
+        df = ProgressStore(OutputLayout(out).store_dir).read([c for c, _, _ in DONE.values()])
+    except Exception:
+        return "no documents done"
+    said = []
+    for part in PARTS.get(what, (what,)):
+        column, finished, verb = DONE.get(part, DONE["extract"])
+        values = df[column] if column in df else None
+        n = 0 if values is None else int((values.notna() if finished is None else values.isin(finished))
+                                        .fillna(False).astype(bool).sum())
+        noun = "links" if part == "download" else "documents"
+        said.append(f"{n} {noun} {verb}" if not said else f"{n} {verb}")
+    return ", ".join(said)
 
 
 def _download_line(rows) -> str:
@@ -186,13 +211,19 @@ def _download_line(rows) -> str:
 
 
 def _export(args) -> str:
-    from .corpus import Corpus
+    from .corpus import Corpus, check_folder
+    from .export import ExportOptions
+    from .export.dest import check_dest
 
-    c = Corpus(args.output_dir, args.output_dir, progress=False)
-    c.clean(drop_bad=not args.keep_bad)
+    check_folder(Path(args.output_dir).absolute(), "output")
     size = int(args.shard_size_mb * 1024 * 1024)
     options = dict(shard_size_bytes=size, shard_prefix=args.shard_prefix, dedup=not args.no_dedup,
                    near_threshold=args.near_threshold)
+    # the options and DEST before any work: clean records its decisions in the store
+    ExportOptions(**{k: v for k, v in options.items() if v is not None}).check()
+    check_dest(args.dest, args.output_dir)
+    c = Corpus(args.output_dir, args.output_dir, progress=False)
+    c.clean(drop_bad=not args.keep_bad)
     files = (c.parquet_sharded(args.dest, **options) if args.format == "parquet" else c.jsonl_sharded(args.dest, **options))
     e = c.last_export
     return (f"export: {e['records']} records in {len(files)} shard(s) ({e['shards_written']} written, "

@@ -14,6 +14,7 @@ from pathlib import Path
 from .corpus_download import DownloadMixin
 from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build, settings
 from .datamodel.options import OCR_MODES
+from .defs.instance import call_instance as _instance
 from .state import OutputLayout, ProgressStore
 
 TERMINAL = ("success", "problematic", "skipped")
@@ -21,6 +22,9 @@ TERMINAL = ("success", "problematic", "skipped")
 
 @dataclass
 class PhaseSummary:
+    """A call's counts; a call of several phases (ocr_bad_then_math) sums its parts' counts (a
+    document OCR'd, then enriched, is in both) and shows each part's on its line."""
+
     phase: str
     run_ids: list[str] = field(default_factory=list)
     processed: int = 0
@@ -28,10 +32,16 @@ class PhaseSummary:
     skipped: int = 0
     seconds: float = 0.0
     output_dir: str = ""
+    notes: list[str] = field(default_factory=list)          # what was left undone, and why
+    parts: list["PhaseSummary"] = field(default_factory=list)
+
+    def counts(self) -> str:
+        return f"{self.processed} processed, {self.problematic} problematic, {self.skipped} skipped"
 
     def __str__(self) -> str:
-        return (f"{self.phase}: {self.processed} processed, {self.problematic} problematic, {self.skipped} skipped "
-                f"in {self.seconds:.1f}s -> {self.output_dir}")
+        counts = "; ".join(f"{p.phase} {p.counts()}" for p in self.parts) if len(self.parts) > 1 else self.counts()
+        return "\n".join([f"{self.phase}: {counts} in {self.seconds:.1f}s -> {self.output_dir}",
+                          *(f"note: {n}" for n in self.notes)])
 
 
 class Corpus(DownloadMixin):
@@ -42,8 +52,7 @@ class Corpus(DownloadMixin):
         self.shard_size = build(ManifestOptions, shard_size=shard_size).shard_size
         self.progress = progress
         self.downloader_config = dict(downloader_config or {})  # GlossAPI's: download()'s defaults
-        if not self.input_dir.is_dir():
-            raise FileNotFoundError(f"input folder {self.input_dir} does not exist")
+        check_folder(self.input_dir, "input")
 
     # -- Phase 1 ------------------------------------------------------------------------
     def extract(self, input_format: str = "all", num_threads: int | None = None, use_gpus: str = "single",
@@ -80,8 +89,14 @@ class Corpus(DownloadMixin):
             with self._progress_bar("extract", "extract_status", options.reprocess):
                 started = time.monotonic()
                 extraction = materialize_extraction(instance, resources, **options.model_dump())
-        return self._summary("extract", [run.run_id] + ([extraction.run_id] if extraction else []), extraction,
-                             "extracted_docs", started)
+        summary = self._summary("extract", [run.run_id] + ([extraction.run_id] if extraction else []), extraction,
+                                "extracted_docs", started)
+        scan = run.asset_materializations_for_node("download_results")[0].metadata
+        summary.problematic += int(scan["problematic"].value)  # files the scan could not read
+        if int(scan["folders_not_scanned"].value):
+            summary.notes.append(f"{scan['folders_not_scanned'].value} folder(s) of {self.input_dir} not scanned "
+                                 "(each with its reason in the log above)")
+        return summary
 
     # -- OCR remediation and Phase 2 ----------------------------------------------------
     def ocr(self, use_gpus: str = "single", devices: list[int] | None = None, math_batch_size: int = 8,
@@ -118,10 +133,12 @@ class Corpus(DownloadMixin):
                 with self._progress_bar("ocr", "ocr_success", reprocess, todo=None):
                     run = materialize_ocr(instance, resources, **ocr.model_dump())
                 summary = self._merge(summary, self._summary("ocr", [], run, "ocr_docs", started), run)
+                summary.notes += self._left("ocr")
             if mode != "ocr_bad":
                 with self._progress_bar("math", "math_status", reprocess, todo=None):
                     run = materialize_math(instance, resources, **math.model_dump())
                 summary = self._merge(summary, self._summary("math", [], run, "math_enriched", started), run)
+                summary.notes += self._left("math")
         summary.seconds = time.monotonic() - started
         return summary
 
@@ -200,6 +217,7 @@ class Corpus(DownloadMixin):
     def _export(self, dest: Path, **config) -> dict:
         from .defs.export_jobs import materialize_export
         from .export import ExportOptions
+        from .export.dest import check_dest
 
         config = {k: v for k, v in config.items() if v is not None}
         for listed in ("metadata_fields", "source_metadata_fields"):
@@ -207,6 +225,7 @@ class Corpus(DownloadMixin):
                 config[listed] = [str(f) for f in config[listed]]
         ExportOptions(**{k: v for k, v in config.items()}).check()  # a bad option fails before the run
         self._require_store()
+        check_dest(dest, self.output_dir)  # nor over OUT's files, nor into an input folder
         with _instance() as instance:
             run = materialize_export(instance, self._export_resources(), dest=str(dest), **config)
             meta = run.asset_materializations_for_node("training_dataset")[0].metadata
@@ -225,10 +244,20 @@ class Corpus(DownloadMixin):
     @staticmethod
     def _merge(total: PhaseSummary, part: PhaseSummary, run) -> PhaseSummary:
         total.run_ids += [run.run_id] if run is not None else []
+        total.parts.append(part)
         total.processed += part.processed
         total.problematic += part.problematic
         total.skipped += part.skipped
         return total
+
+    def _left(self, phase: str) -> list[str]:
+        """What the phase could have taken and did not: never silently '0 processed'."""
+        from .phases.undone import left_note
+        from .state import SkipList
+
+        layout = OutputLayout(self.output_dir)
+        note = left_note(ProgressStore(layout.store_dir), phase, SkipList(layout.skiplist).read())
+        return [note] if note else []
 
     # -- helpers ------------------------------------------------------------------------
     def _resources(self, pool: PoolOptions) -> dict:
@@ -268,10 +297,22 @@ def _joins(metadata_path, source_metadata_key, source_metadata_fields, source_me
             "source_metadata_path": path(source_metadata_path)}
 
 
+def check_folder(folder: Path, what: str) -> None:
+    """An input or output folder that is not there, or is a file: one error saying which."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{what} folder {folder} is a file, not a folder")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{what} folder {folder} does not exist")
+
+
 def check_writable(folder: Path) -> None:
     """Make OUT (and its store folder) and prove a file can be written there."""
     from .state.errors import OutputUnavailable
 
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:  # not a matter of space or rights: running again will not help
+        raise ValueError(f"output folder {folder} is a file, not a folder" if blocker == folder else
+                         f"output folder {folder} cannot be made: {blocker} is a file")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for where in (folder, OutputLayout(folder).store_dir):
@@ -299,19 +340,6 @@ def _options(values: dict, *models):
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-
-
-class _instance:
-    """The instance DAGSTER_HOME names, or an ephemeral one when it is unset."""
-
-    def __enter__(self):
-        from dagster import DagsterInstance
-
-        self.instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-        return self.instance
-
-    def __exit__(self, *exc):
-        self.instance.dispose()
 
 
 class _ProgressBar:
@@ -346,13 +374,21 @@ class _ProgressBar:
             return
         if self.column not in df:
             return
-        mine = df[df[self.column].notna()] if self.todo is None else df[df["stem"].isin(self.todo)]
-        mine = mine[mine[self.column].isin(TERMINAL) | (self.todo is None)]
+        import pandas as pd
+
+        values = df[self.column]
+        # a yes/no column (ocr_success) is finished once set; a status column at a terminal value
+        flag = pd.api.types.is_bool_dtype(values.dtype)
+        finished = values.notna() if flag or self.todo is None else values.isin(TERMINAL)
+        if self.todo is not None:
+            finished &= df["stem"].isin(self.todo)
+        mine = df[finished.fillna(False).to_numpy(dtype=bool)]
         # a boolean array, not a Series: an empty Series would be read as a selection of columns
         recent = mine["updated_at"].map(lambda t: t is not None and t == t and t.timestamp() >= start - 1)
         mine = mine[recent.to_numpy(dtype=bool, na_value=False)]
+        bad = mine[self.column].eq(False) if flag else mine[self.column].isin(("problematic", "fatal"))
         bar.n = len(mine)
-        bar.set_postfix(problematic=int((mine[self.column] == "problematic").sum()), refresh=False)
+        bar.set_postfix(problematic=int(bad.fillna(False).sum()), refresh=False)
         bar.refresh()
 
     def __exit__(self, *exc):

@@ -97,7 +97,8 @@ class DownloadMixin:
 
 
 def run_download(corpus, options: DownloadOptions):
-    from .corpus import _instance, check_writable
+    from .corpus import check_writable
+    from .defs.instance import call_instance as _instance
     from .defs.download_jobs import materialize_download, materialize_link_list
     from .defs.resources import CorpusResource
     from .state import OutputLayout, ProgressStore

@@ -4,6 +4,7 @@ from dagster import Definitions
 
 from .defs.assets import (cleaned_docs, download_results, downloaded_files, extracted_docs, link_list,
                           math_enriched, ocr_docs, training_dataset)
+from .defs.console import console_logger
 from .defs.automation import missing_shards_schedule, new_documents_sensor
 from .defs.download_checks import DOWNLOAD_CHECKS
 from .defs.download_sensor import new_link_lists_sensor
@@ -22,6 +23,7 @@ defs = Definitions(
     asset_checks=[every_document_accounted_for, outputs_exist_and_parse, problematic_share,
                   *OCR_CHECKS, *MATH_CHECKS, training_dataset_checks, *DOWNLOAD_CHECKS],
     sensors=[new_documents_sensor, new_link_lists_sensor],
+    loggers={"console": console_logger},  # Dagster's own, able to leave stack traces to the event log
     schedules=[missing_shards_schedule],
     resources={
         "corpus": CorpusResource(input_dir=default_input_dir(), output_dir=default_output_dir()),

@@ -3,7 +3,9 @@
 # test), Chromium (the UI screenshot test), poppler-utils (pdftotext, for the benchmarks),
 # Tesseract with its modern Greek, polytonic Greek and English data (ocr_engine='tesseract'; the
 # tesserocr wheel bundles libtesseract, libtesseract-dev is for building it from source), and
-# GFS Didot (the polytonic test page is set in it).
+# GFS Didot (the polytonic test page is set in it), DejaVu (the generated Greek test PDFs), the Greek
+# lexicon of hunspell-el (OCR's glued words and Latin-lettered Greek words) and the English word
+# list of wamerican (whether an OCR'd page's Latin words are words).
 # Installs only what is missing; needs root (apt-get).
 set -euo pipefail
 missing=()
@@ -16,6 +18,9 @@ for lang in ell grc eng; do
 done
 ls /usr/include/tesseract/baseapi.h >/dev/null 2>&1 || missing+=(libtesseract-dev libleptonica-dev)
 ls /usr/share/fonts/opentype/didot/GFSDidot.otf >/dev/null 2>&1 || missing+=(fonts-gfs-didot)
+ls /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
+ls /usr/share/hunspell/el_GR.dic >/dev/null 2>&1 || missing+=(hunspell-el)
+ls /usr/share/dict/words >/dev/null 2>&1 || missing+=(wamerican)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "system-deps: missing ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2

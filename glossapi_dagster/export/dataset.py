@@ -10,17 +10,20 @@ caches) plus the duplicate groups found; not a number of bytes a document.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..state import OutputLayout, ProgressStore
-from ..state.atomic import atomic_write_text
+from ..state.atomic import atomic_write_text, file_lock
 from .card import CARD, write_card
+from .dest import check_dest, unavailable
 from .dedup import NEAR_THRESHOLD, NUM_PERM, SHINGLE, Deduplicator, normalise
 from .index import MEASURE_VERSION, ExportIndex
 from .plan import STATE, plan
@@ -33,6 +36,7 @@ __all__ = ["ExportOptions", "ExportReport", "export_dataset", "verify_export", "
 
 FORMATS = ("jsonl", "jsonl_sharded", "parquet")
 SHARD_SIZE = 500 * 1024 * 1024
+LOCK = ".export.lock"  # in DEST: two exports into one folder take turns
 
 
 @dataclass
@@ -66,6 +70,8 @@ class ExportOptions:
             raise ValueError(f"Unsupported compression codec '{self.compression}'")
         if not self.shard_prefix or "/" in self.shard_prefix:
             raise ValueError(f"shard_prefix must be a plain name, got {self.shard_prefix!r}")
+        if not 0 < self.near_threshold <= 1:  # checked before any work, not by the deduplicator mid-run
+            raise ValueError(f"near_threshold must be in (0, 1], got {self.near_threshold}")
         # GlossAPI's rules for the source metadata join, in its words
         if self.source_metadata_key and self.source_metadata_path is None:
             raise ValueError("source_metadata_path must be provided when source_metadata_key is set")
@@ -112,21 +118,29 @@ def _index_name(opts: ExportOptions) -> str:
 
 
 def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportReport:
+    """One export at a time into a DEST (its lock): a second waits, then finds the first's shards."""
     opts = opts or ExportOptions()
     opts.check()
     started = time.monotonic()
-    layout, dest = OutputLayout(out_dir), Path(dest).absolute()
+    layout, dest = OutputLayout(out_dir), check_dest(dest, out_dir)
     if not layout.store_dir.is_dir():
         raise FileNotFoundError(f"no progress store in {layout.root}: run extract first")
     store = ProgressStore(layout.store_dir)
     opts.provenance = provenance_columns(layout.store_dir)
     joins = Joins(opts.metadata_path, opts.source_metadata_key, opts.source_metadata_fields, opts.source_metadata_path)
-    dest.mkdir(parents=True, exist_ok=True)
-    index = ExportIndex(dest / _index_name(opts))
     try:
-        return _export(layout, store, dest, index, opts, started, joins)
-    finally:
-        index.close()
+        dest.mkdir(parents=True, exist_ok=True)
+        with file_lock(dest / LOCK):
+            index = ExportIndex(dest / _index_name(opts))
+            try:
+                return _export(layout, store, dest, index, opts, started, joins)
+            finally:
+                index.close()
+    except (OSError, sqlite3.OperationalError) as exc:
+        fault = unavailable(dest, exc)
+        if fault is None:
+            raise
+        raise fault from exc
 
 
 def _export(layout: OutputLayout, store: ProgressStore, dest: Path, index: ExportIndex, opts: ExportOptions,
@@ -300,9 +314,9 @@ def _parquet_fields(opts: ExportOptions) -> list[tuple[str, str]]:
 def _write_shard(layout, dest: Path, shard, index: ExportIndex, duplicates: dict, opts, joins: Joins) -> dict | None:
     """Write one shard to a temp file, then into place; the first record, for a preview."""
     tmp = dest / f".{shard.file}.tmp"
-    writer = open_writer(opts.format, tmp, opts.compression.lower(), opts.compression_level, _parquet_fields(opts))
     preview = None
     try:
+        writer = open_writer(opts.format, tmp, opts.compression.lower(), opts.compression_level, _parquet_fields(opts))
         for stem, row_text, chars, words in index.shard_rows(shard.key):
             row = index.row_of(row_text)
             try:
@@ -314,11 +328,12 @@ def _write_shard(layout, dest: Path, shard, index: ExportIndex, duplicates: dict
             writer.write(record_line(record), text, meta, {"chars": chars, "words": words})
             if preview is None:
                 preview = {k: (v[:500] + "…" if isinstance(v, str) and len(v) > 500 else v) for k, v in record.items()}
+        writer.close()  # a full disk may refuse the last bytes here
     except BaseException:
-        writer.close()
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(Exception):
+            writer.close()
+        tmp.unlink(missing_ok=True)  # no half shard left behind
         raise
-    writer.close()
     os.replace(tmp, dest / shard.file)
     return preview
 

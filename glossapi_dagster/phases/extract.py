@@ -14,12 +14,14 @@ from ..datamodel import ExtractOptions, build, settings
 from ..datamodel.engines import load_factory, registered_phase1_backends
 from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
+from ..state.filetype import is_pdf as filetype_is_pdf, sniff_file
 from ..state.ranges import RangeJournal
 from ..state.errors import OutputUnavailable
 from ..state.artifacts import write_artifacts
 from ..backends.quality.stats import per_page_stats, text_stats
 from ..backends.ocr.pages import ocr_and_merge, page_sources
 from ..backends.quality.triage import TRIAGE_COLUMNS, triage
+from ..backends.ocr.readability import merge_repairs, unreadable_column
 from .disk import stop_on_disk_faults
 from .long_docs import LongDocuments, run_with_ranges
 from .ranges import PageRange
@@ -37,7 +39,8 @@ def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
 
 BUDGETS = ("page budget", "time budget")  # how the safe backend words a budget it refused
 OCR_BACKENDS = ("rapidocr", "tesseract")
-OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec")  # pages OCR'd of the document, by which engine
+# pages OCR'd of the document, by which engine, and those it could not read
+OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec", "ocr_unreadable_pages")
 
 
 _DEFAULT = ExtractOptions()  # the Task's defaults are the options' (datamodel/options.py)
@@ -77,8 +80,9 @@ class ExtractTask:
         given = {k: v for k, v in options.model_dump().items() if k in names and k not in resolved}
         return cls(out_dir, stems, **given, **resolved)
 
-    def backend_for(self, path: str) -> str:
-        is_pdf = path.lower().endswith(".pdf")
+    def backend_for(self, path: str, kind: str | None = None) -> str:
+        """`kind`: what the file's bytes are (state/filetype.py); its name's extension if not given."""
+        is_pdf = (kind or os.path.splitext(path)[1].lower().lstrip(".")) == "pdf"
         if self.force_ocr and is_pdf:  # pages to OCR: PDFs only; other formats keep their converter
             return "ocr"
         if self.phase1_backend == "safe" and is_pdf:
@@ -121,9 +125,11 @@ class ExtractTask:
 
         def convert(path: str, page_range: tuple[int, int] | None = None) -> dict:
             """One document, or pages of it, converted (and OCR'd where asked): a piece to finish."""
-            kind = self.backend_for(path)
+            doc_kind = document_kind(path)  # from its bytes, whatever its name
+            is_pdf = doc_kind == "pdf"
+            kind = self.backend_for(path, doc_kind)
             try:
-                conv = convert_with(extractor(kind), kind, path, page_range)
+                conv = convert_with(extractor(kind), kind, path, page_range, doc_kind)
             except ConversionFailed as exc:
                 # a budget the user set (max_pages, page_time_budget) is no reason to try Docling
                 if kind != "safe" or self.phase1_backend != "auto" or str(exc).startswith(BUDGETS):
@@ -131,7 +137,7 @@ class ExtractTask:
                 ctx.log.warning("safe backend cannot read %s (%s); trying Docling", path, exc)
                 kind = "docling"
                 try:
-                    conv = convert_with(extractor(kind), kind, path, page_range)
+                    conv = convert_with(extractor(kind), kind, path, page_range, doc_kind)
                 except ConversionFailed as exc2:
                     raise PermanentError(str(exc2)) from exc2
             markdown = conv.markdown
@@ -139,7 +145,6 @@ class ExtractTask:
                 clean_document(conv.document)
                 markdown = conv.document.export_to_markdown()
             data = conv.to_dict()
-            is_pdf = path.lower().endswith(".pdf")
             piece = {"markdown": markdown, "data": data, "backend": conv.backend, "pages": conv.page_count,
                      "seconds": conv.seconds, "timings": conv.timings, "repairs": conv.repairs or {},
                      "page_covers": conv.page_covers, "ocr": None, "device": devices[kind]}
@@ -148,7 +153,7 @@ class ExtractTask:
                     page["source"] = f"ocr:{conv.backend}"
                 piece["ocr"] = {"pages": {p: "force_ocr" for p in conv.timings.get("per_page", {})},
                                 "engine": conv.backend, "seconds": conv.seconds, "timings": conv.timings,
-                                "merged": False}
+                                "merged": False, "page_quality": conv.page_quality}
             elif self.do_ocr and is_pdf:
                 signals = triage(markdown, data, is_pdf, pdf_path=path, page_covers=conv.page_covers,
                                  repairs=piece["repairs"])
@@ -158,7 +163,8 @@ class ExtractTask:
                     piece.update(data=ocr_info["data"], markdown=ocr_info["doc"].export_to_markdown())
                     piece["ocr"] = {"pages": ocr_info["pages"], "engine": ocr_info["conv"].backend,
                                     "seconds": ocr_info["conv"].seconds, "timings": ocr_info["conv"].timings,
-                                    "merged": True}
+                                    "merged": True, "page_quality": ocr_info["conv"].page_quality}
+                    merge_repairs(piece["repairs"], ocr_info["conv"].repairs)
             return piece
 
         def process(item) -> dict:
@@ -179,13 +185,27 @@ def _safe_extractor(ctx: WorkerContext, max_pages: int | None, page_time_budget:
     return SafePdfExtractor(max_pages, page_time_budget, log=ctx.log)
 
 
-def convert_with(extractor, kind: str, path: str, page_range: tuple[int, int] | None):
+def document_kind(path: str) -> str:
+    """What the file's bytes are; a file that is none of the kinds converted is refused here with
+    the reason, before any converter sees it (Docling would fetch a model for an image)."""
+    try:
+        found = sniff_file(path, os.path.splitext(path)[1])
+    except OSError as exc:  # gone or locked under the run: judged again at the next scan
+        raise PermanentError(f"unreadable: {exc.strerror or exc}") from exc
+    if not found.accepted:
+        raise PermanentError(found.reason)
+    return found.kind
+
+
+def convert_with(extractor, kind: str, path: str, page_range: tuple[int, int] | None, doc_kind: str | None = None):
     """Each backend's own way to convert only some pages (their numbers kept)."""
+    if kind == "docling":
+        return extractor.convert(path, page_range=page_range, kind=doc_kind)
     if page_range is None:
         return extractor.convert(path)
     if kind == "ocr":
         return extractor.convert(path, pages=set(range(page_range[0], page_range[1] + 1)))
-    return extractor.convert(path, page_range=page_range)  # docling, safe
+    return extractor.convert(path, page_range=page_range)  # safe
 
 
 def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, worker: str,
@@ -193,7 +213,7 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
     """Triage, the store row's values, the sidecar and metrics of a converted document (whole, or
     stitched from its ranges), and its artifacts written; returns the result for the store."""
     data, markdown, repairs, ocr = piece["data"], piece["markdown"], piece["repairs"], piece["ocr"]
-    is_pdf = path.lower().endswith(".pdf")
+    is_pdf = filetype_is_pdf(path)  # by its bytes: a PDF under any name is triaged as one
     if ocr is not None and ocr["merged"]:
         signals = triage(markdown, data, is_pdf, pdf_path=path)
     else:
@@ -212,7 +232,8 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
         **signals,
     }
     if ocr is not None:
-        result.update(ocr_pages=len(ocr["pages"]), ocr_engine=ocr["engine"], ocr_sec=round(ocr["seconds"], 4))
+        result.update(ocr_pages=len(ocr["pages"]), ocr_engine=ocr["engine"], ocr_sec=round(ocr["seconds"], 4),
+                      ocr_unreadable_pages=unreadable_column(ocr.get("page_quality")))
     if failed_pages:
         result["failed_pages"] = ",".join(str(p) for p in sorted(failed_pages))
     sidecar = {"stem": stem, "source": os.path.abspath(path), "worker": worker, "device": piece["device"],
@@ -222,6 +243,7 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
         sidecar["failed_pages"] = {str(p): r for p, r in sorted(failed_pages.items())}
     if ocr is not None:
         sidecar["ocr_page_reasons"] = {str(p): r for p, r in ocr["pages"].items()}
+        sidecar["ocr_page_quality"] = {str(p): q for p, q in (ocr.get("page_quality") or {}).items()}
     metrics = None if benchmark_mode else {**result, "timings": piece["timings"], "per_page": per_page_stats(data)}
     if metrics is not None and ocr is not None:
         add_page_sources(metrics, data, ocr["timings"])

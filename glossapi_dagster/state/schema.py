@@ -38,6 +38,7 @@ COLUMNS: dict[str, pa.DataType] = {
     "scanned_pages": _I,
     "ocr_error": _S,
     "ocr_sec": _F,
+    "ocr_unreadable_pages": _S,    # OCR'd pages the recogniser could not read, "3,7" (backends/ocr/readability.py)
     KEY: _S,
     "path": _S,                    # absolute path of the input
     "size": _I,

@@ -9,6 +9,7 @@ from typing import Any, Callable
 from dagster import AssetExecutionContext, Failure, MaterializeResult, RetryPolicy, asset
 
 from ...datamodel import OptionsError
+from ...phases.undone import blocked_notes
 from ...pool import SUCCESS, ItemOutcome, PoolConfig, PoolReport
 from ...state import OutputLayout, ProgressStore, SkipList
 from ..metadata import outcome_metadata, pool_metadata
@@ -80,6 +81,8 @@ def pool_asset(spec: PoolPhase):
                 raise Failure(str(exc), allow_retries=False) from exc
         rows = spec.targets(step)
         context.log.info(spec.todo_line.format(n=len(rows), shards=len(step.keys)) + suffix)
+        for note in blocked_notes(step.store, spec.phase, step.skip, step.keys):  # work it cannot take
+            context.log.warning(note)
         if not rows:
             nothing_to_do(context)
             return

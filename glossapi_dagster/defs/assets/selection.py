@@ -4,6 +4,7 @@ from __future__ import annotations
 from dagster import AssetExecutionContext, AssetMaterialization, BackfillPolicy
 
 from ...state import ProgressStore
+from ...state.fspath import LINKS, worker_path
 from ..partitions import shards
 
 # The @asset arguments of every asset that runs on the worker pool, one shard range per run.
@@ -22,7 +23,10 @@ def manifest_rows(store: ProgressStore, shards: set[str], stems, columns=("stem"
     df = store.read(list(columns))
     if df.empty or "shard" not in df:
         return []
-    return df[df["shard"].isin(shards) & df["stem"].isin(set(stems))].to_dict("records")
+    rows = df[df["shard"].isin(shards) & df["stem"].isin(set(stems))].to_dict("records")
+    for row in rows:  # a name that is not UTF-8 is opened through a link named by its stem
+        row["path"] = worker_path(row["path"], row["stem"], store.folder / LINKS)
+    return rows
 
 
 def nothing_to_do(context: AssetExecutionContext) -> None:
