@@ -13,13 +13,15 @@ import warnings
 from pathlib import Path
 
 from .cli_flags import add_options, names, values_of
-from .datamodel import AnnotateOptions, ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, SectionOptions
+from .datamodel import (AnnotateOptions, DownloadOptions, ExtractOptions, ManifestOptions, MathOptions, OcrOptions,
+                        PoolOptions, SectionOptions)
 from .datamodel.options import OCR_MODES
 
 EXTRACT_MODELS = (ManifestOptions, ExtractOptions, PoolOptions)
 QUIET = logging.WARNING  # the command prints its own summary; Corpus's INFO lines would repeat it
 OCR_MODELS = (OcrOptions, MathOptions, PoolOptions)
 EPILOG = """examples:
+  glossapi-dagster download IN OUT --url-column url --per-host-concurrency 4
   glossapi-dagster extract IN OUT --input-format pdf --use-gpus multi
   glossapi-dagster extract IN OUT --devices 0,1 --accel-type cpu     # no GPU: one CPU worker per id
   glossapi-dagster ocr OUT --mode ocr_bad_then_math --math-batch-size 12
@@ -40,6 +42,16 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("input_dir", help="folder of documents (searched recursively)")
     ex.add_argument("output_dir", help="output folder (GlossAPI's layout)")
     add_options(ex, *EXTRACT_MODELS)
+
+    dl = sub.add_parser("download", help="GlossAPI's download(): the links of IN's link list into OUT/downloads",
+                        description="The links of IN's first *.parquet (or --input-parquet; CSV and JSONL too) fetched "
+                                    "into OUT/downloads politely, one row per link in OUT/download_results with every "
+                                    "column of the list; a rerun fetches only what is left. extract then takes the files.")
+    dl.add_argument("input_dir", help="folder holding the link list")
+    dl.add_argument("output_dir", help="output folder (GlossAPI's layout)")
+    dl.add_argument("--shard-size", type=int, default=ManifestOptions.model_fields["shard_size"].default,
+                    help=ManifestOptions.model_fields["shard_size"].description)
+    add_options(dl, DownloadOptions)
 
     oc = sub.add_parser("ocr", help="OCR the documents triage flagged, and/or decode their math (Phase 2)",
                         description="GlossAPI's ocr(): re-extract with full-page OCR the documents flagged "
@@ -94,7 +106,10 @@ def _main(args) -> int:
             return _status(Path(args.output_dir), args.json)
         from .corpus import Corpus, check_folder
 
-        if args.command == "extract":
+        if args.command == "download":
+            corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size, log_level=QUIET)
+            work = lambda: _download_line(corpus.download(**values_of(args, DownloadOptions)))  # noqa: E731
+        elif args.command == "extract":
             corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size, log_level=QUIET)
             work = lambda: corpus.extract(input_format=args.input_format,  # noqa: E731
                                           **values_of(args, ExtractOptions, PoolOptions))
@@ -180,7 +195,8 @@ def _stop_interrupted(signo: int, out: Path, command: str) -> None:
 # (None: any value; ocr_success is set, True or False, once a document's OCR is over).
 DONE = {"extract": ("extract_status", ("success", "problematic"), "done"),
         "ocr_bad": ("ocr_success", None, "OCR'd"),
-        "math_only": ("math_status", ("success", "problematic", "no_math", "fatal"), "through math")}
+        "math_only": ("math_status", ("success", "problematic", "no_math", "fatal"), "through math"),
+        "download": ("download_status", ("downloaded", "duplicate", "failed", "retry"), "done")}
 PARTS = {"ocr_bad_then_math": ("ocr_bad", "math_only")}
 
 
@@ -199,8 +215,17 @@ def _progress(out: Path, what: str) -> str:
         values = df[column] if column in df else None
         n = 0 if values is None else int((values.notna() if finished is None else values.isin(finished))
                                         .fillna(False).astype(bool).sum())
-        said.append(f"{n} documents {verb}" if not said else f"{n} {verb}")
+        noun = "links" if part == "download" else "documents"
+        said.append(f"{n} {noun} {verb}" if not said else f"{n} {verb}")
     return ", ".join(said)
+
+
+def _download_line(rows) -> str:
+    """One line from download()'s frame: the list's links by outcome."""
+    counts = rows["download_status"].value_counts().to_dict() if len(rows) else {}
+    return ("download: " + ", ".join(f"{int(n)} {s}" for s, n in sorted(counts.items())) +
+            f" of {len(rows)} links" + (f" -> {rows['path'].dropna().iloc[0].rsplit('/', 1)[0]}"
+                                        if "path" in rows and rows["path"].notna().any() else ""))
 
 
 def _export(args) -> str:
@@ -251,8 +276,10 @@ def _status(out: Path, as_json: bool) -> int:
     store = ProgressStore(layout.store_dir)
     df = store.read()
     orphans = store.orphans()
+    links = df[df["url"].notna()] if "url" in df else df.iloc[:0]
     status = {
         "documents": len(df),
+        "download": _counts(links, "download_status"),
         "extract": _counts(df, "extract_status"),
         "pending": len(store.pending("extract_status")),
         "in_progress": len(Claims(layout.store_dir, "extract").active()),
@@ -273,6 +300,8 @@ def _status(out: Path, as_json: bool) -> int:
     for warning in status["warnings"]:
         print(f"warning: {warning}")
     print(f"{status['documents']} documents in {layout.store_dir}")
+    if status["download"]:
+        print("  download " + "  ".join(f"{k}: {v}" for k, v in status["download"].items()))
     for outcome, n in status["extract"].items():
         print(f"  extract {outcome}: {n}")
     print(f"  to extract: {status['pending']} (in progress now: {status['in_progress']})  "

@@ -23,7 +23,7 @@ def device_ids(text: str) -> list[int]:
 
 
 def names(text: str) -> list[str]:
-    """--filenames a.pdf,b.pdf"""
+    """--filenames a.pdf,b.pdf, --supported-formats pdf,docx: a list of words."""
     return [part.strip() for part in text.split(",") if part.strip()]
 
 

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .corpus_download import DownloadMixin
 from .corpus_glossapi import GlossAPIArguments
 from .corpus_sections import SectionsMethods
 from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build, settings
@@ -47,7 +48,7 @@ class PhaseSummary:
                           *(f"note: {n}" for n in self.notes)])
 
 
-class Corpus(GlossAPIArguments, SectionsMethods):
+class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
     def __init__(self, input_dir: str | os.PathLike, output_dir: str | os.PathLike,
                  section_classifier_model_path: str | os.PathLike | None = None,
                  extraction_model_path: str | os.PathLike | None = None, metadata_path: str | os.PathLike | None = None,
@@ -220,13 +221,15 @@ class Corpus(GlossAPIArguments, SectionsMethods):
               source_metadata_key=None, source_metadata_fields=None, source_metadata_path=None,
               dedup: bool = True, near_threshold: float | None = None, by_section: bool = False,
               exclude_sections=None) -> Path:
-        """GlossAPI's jsonl(): one JSONL file of the usable, deduplicated documents; returns its path."""
-        self._reject_metadata_sources(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path)
+        """GlossAPI's jsonl(): one JSONL file of the usable, deduplicated documents; returns its path.
+        metadata_path: a parquet whose row for a document (by filename) is its metadata (over the store's
+        columns); source_metadata_key/fields/path: those fields of that parquet's row under that key."""
         path = Path(output_path).absolute()
         report = self._export(path.parent, format="jsonl", file_name=path.name, text_key=text_key,
                               metadata_key=metadata_key, metadata_fields=metadata_fields,
                               include_remaining_metadata=include_remaining_metadata, dedup=dedup,
-                              near_threshold=near_threshold, by_section=by_section, exclude_sections=exclude_sections)
+                              near_threshold=near_threshold, by_section=by_section, exclude_sections=exclude_sections,
+                              **_joins(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path))
         return Path(report["files"][0]) if report["files"] else path
 
     def jsonl_sharded(self, output_dir: str | os.PathLike, *, shard_size_bytes: int = 500 * 1024 * 1024,
@@ -237,14 +240,15 @@ class Corpus(GlossAPIArguments, SectionsMethods):
                       near_threshold: float | None = None, by_section: bool = False,
                       exclude_sections=None) -> list[Path]:
         """GlossAPI's jsonl_sharded(): <prefix>-000000.jsonl.zst shards of at most shard_size_bytes
-        (uncompressed), plus README.md; returns the shard paths. Unchanged shards are not rewritten."""
-        self._reject_metadata_sources(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path)
+        (uncompressed), plus README.md; returns the shard paths. Unchanged shards are not rewritten.
+        metadata_path and source_metadata_* as jsonl()'s."""
         report = self._export(Path(output_dir).absolute(), format="jsonl_sharded", shard_size_bytes=shard_size_bytes,
                               shard_prefix=shard_prefix, compression=compression.lower(),
                               compression_level=compression_level, text_key=text_key, metadata_key=metadata_key,
                               metadata_fields=metadata_fields, include_remaining_metadata=include_remaining_metadata,
                               dedup=dedup, near_threshold=near_threshold, by_section=by_section,
-                              exclude_sections=exclude_sections)
+                              exclude_sections=exclude_sections,
+                              **_joins(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path))
         return [Path(f) for f in report["files"]]
 
     def parquet_sharded(self, output_dir: str | os.PathLike, *, shard_size_bytes: int = 500 * 1024 * 1024,
@@ -264,7 +268,7 @@ class Corpus(GlossAPIArguments, SectionsMethods):
         from .export.dest import check_dest
 
         config = {k: v for k, v in config.items() if v is not None}
-        for key in ("metadata_fields", "exclude_sections"):
+        for key in ("metadata_fields", "source_metadata_fields", "exclude_sections"):
             if config.get(key) is not None:
                 config[key] = [str(config[key])] if isinstance(config[key], str) else [str(f) for f in config[key]]
         ExportOptions(**{k: v for k, v in config.items()}).check()  # a bad option fails before the run
@@ -275,14 +279,6 @@ class Corpus(GlossAPIArguments, SectionsMethods):
             meta = run.asset_materializations_for_node("training_dataset")[0].metadata
         self.last_export = {k: v.value for k, v in meta.items()}
         return {"files": [str(dest / f) for f in meta["files"].value], "run_id": run.run_id}
-
-    @staticmethod
-    def _reject_metadata_sources(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path):
-        if metadata_path is not None:
-            raise ValueError("metadata_path is not supported: the metadata is the progress store of the output folder")
-        if source_metadata_key or source_metadata_fields or source_metadata_path:
-            raise ValueError("source_metadata_key/fields/path are not supported yet: join the source parquet on "
-                             "`filename` with the exported records instead")
 
     def _require_store(self) -> None:
         if not OutputLayout(self.output_dir).store_dir.is_dir():
@@ -344,6 +340,14 @@ class Corpus(GlossAPIArguments, SectionsMethods):
         summary.problematic = sum(int(m.metadata["problematic"].value) for m in mats)
         summary.skipped = sum(int(m.metadata["skipped"].value) for m in mats)
         return summary
+
+
+def _joins(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path) -> dict:
+    """GlossAPI's metadata joins of jsonl() and jsonl_sharded(), as export options (paths made absolute)."""
+    path = lambda p: str(Path(p).absolute()) if p is not None else None  # noqa: E731
+    return {"metadata_path": path(metadata_path), "source_metadata_key": source_metadata_key,
+            "source_metadata_fields": list(source_metadata_fields) if source_metadata_fields is not None else None,
+            "source_metadata_path": path(source_metadata_path)}
 
 
 def check_folder(folder: Path, what: str) -> None:

@@ -85,7 +85,7 @@ def test_graphql_lists_assets_partitions_checks_schedule_sensor_and_metadata(ser
     assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {"missing_shards_schedule": "STOPPED"}
     # the automation that launches work is off by default; the one that fails lost runs is on
     assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
-        "new_documents_sensor": "STOPPED", "lost_runs_sensor": "RUNNING"}
+        "new_documents_sensor": "STOPPED", "new_link_lists_sensor": "STOPPED", "lost_runs_sensor": "RUNNING"}
     entries = {e["label"]: e for e in data["assetNodeOrError"]["assetMaterializations"][0]["metadataEntries"]}
     assert {"processed", "problematic", "skipped", "pages", "pages_per_s", "problematic_files", "worker_share"} <= set(entries)
     assert entries["pages_per_s"]["__typename"] == "FloatMetadataEntry"

@@ -15,6 +15,7 @@ from typing import Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..state.filetype import ACCEPTED as DOWNLOAD_FORMATS  # what the downloader keeps: kinds told from the bytes
 from .engines import BUILTIN_MATH_ENGINES, BUILTIN_PHASE1_BACKENDS, registered_math_engines, registered_phase1_backends
 
 OCR_ENGINE_HELP = ("rapidocr, tesseract, or auto (RapidOCR when its recogniser has Greek, e.g. "
@@ -249,10 +250,63 @@ class AnnotateOptions(_Options):
         return value
 
 
+
+class DownloadOptions(_Options):
+    """link_list and downloaded_files: the links of a list in IN fetched into OUT/downloads, politely and
+    resumably (GlossAPI's download())."""
+
+    # which list, and where its links are (read by link_list, the sensor, Corpus.download and the CLI)
+    input_parquet: str | None = Field(None, description="The link list: parquet, CSV or JSONL (None: the first "
+                                                        "*.parquet in IN, else *.csv, else *.jsonl; GlossAPI's name)")
+    url_column: str = Field("url", description="The column of the links (where absent: the first column named like "
+                                               "url, link or uri, as GlossAPI finds it); a cell may hold a list")
+    parallelize_by: str | None = Field(None, description="A column whose values take turns (round-robin), e.g. "
+                                                         "collection_slug (None: the host); per-host limits hold "
+                                                         "either way")
+    referer_column: str | None = Field(None, description="A column holding the page each link was found on, sent "
+                                                         "as Referer")
+    # how politely, and how fast
+    concurrency: int = Field(32, ge=1, description="Requests in flight at once, all hosts together")
+    per_host_concurrency: int = Field(4, ge=1, description="Requests in flight at once to one host")
+    per_host_rate: float | None = Field(4.0, gt=0, description="Requests a second started on one host (None: no "
+                                                               "limit); a robots.txt Crawl-delay can only slow it")
+    user_agent: str = Field("glossapi-dagster/0.1 (harvesting documents for the GlossAPI Greek corpus)",
+                            min_length=1, description="The one User-Agent of every request (and robots.txt's "
+                                                      "agent)")
+    ignore_robots: bool = Field(False, description="Fetch what robots.txt disallows (it is honoured by default)")
+    # when to give up
+    max_attempts: int = Field(3, ge=1, description="Attempts per link in a run on transient failures (timeouts, "
+                                                   "resets, 5xx, 408, 429), backing off; other 4xx are final")
+    backoff: float = Field(1.0, gt=0, description="Seconds before the second attempt; doubled at each one, with "
+                                                  "jitter, up to max_backoff")
+    max_backoff: float = Field(60.0, gt=0, description="Longest wait between two attempts (seconds)")
+    max_retry_after: float = Field(600.0, ge=0, description="Longest Retry-After waited for in a run (seconds); "
+                                                            "a host asking more is left for a later run")
+    skip_failed_after: int = Field(3, ge=1, description="Runs a link may fail in before it is not tried again "
+                                                        "(GlossAPI's); each later run tries a failed link once more")
+    connect_timeout: float = Field(30.0, gt=0, description="Seconds to connect")
+    read_timeout: float = Field(60.0, gt=0, description="Seconds without a byte before a read fails")
+    timeout: float | None = Field(900.0, gt=0, description="Seconds one whole download may take (None: no limit)")
+    max_redirects: int = Field(10, ge=0, description="Redirects followed per link (a loop fails at once)")
+    max_bytes: int | None = Field(512 << 20, ge=1, description="Largest file kept, in bytes (None: no limit)")
+    supported_formats: list[str] = Field(list(DOWNLOAD_FORMATS), description="Kinds of file kept, "
+                                         "told from the bytes: " + ", ".join(DOWNLOAD_FORMATS))
+    ssl_insecure: bool = Field(False, description="Skip TLS certificate checks (a site with a broken chain; "
+                                                  "GlossAPI's ssl_verify=False)")
+
+    @field_validator("supported_formats")
+    @classmethod
+    def _known_formats(cls, value: list[str]) -> list[str]:
+        value = [v.strip().lower().lstrip(".") for v in value if v.strip()]
+        unknown = [v for v in value if v not in DOWNLOAD_FORMATS]
+        if unknown or not value:
+            raise ValueError(f"must be some of {', '.join(map(repr, DOWNLOAD_FORMATS))}")
+        return value
+
 # Corpus.ocr's and `glossapi-dagster ocr`'s mode: which of the two phases to run (GlossAPI's names)
 OCR_MODES = ("ocr_bad", "math_only", "ocr_bad_then_math")
 PHASE_OPTIONS = (ManifestOptions, ExtractOptions, OcrOptions, MathOptions, PoolOptions, SectionOptions,
-                 AnnotateOptions)
+                 AnnotateOptions, DownloadOptions)
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -36,3 +36,10 @@ class ExportConfig(Config):
                                                 "from annotate()'s output")
     exclude_sections: list[str] | None = Field(None, description="Sections left out of the text, by GlossAPI's "
                                                                  "label or its name (β, bibliography, π, index...)")
+    metadata_path: str | None = Field(None, description="JSONL: a parquet whose row for a document (by filename) "
+                                                        "is its metadata, over the store's columns (GlossAPI's)")
+    source_metadata_key: str | None = Field(None, description="JSONL: put source_metadata_fields under this key")
+    source_metadata_fields: list[str] | None = Field(None, description="JSONL: the fields of source_metadata_path's "
+                                                                       "row for a document (each required)")
+    source_metadata_path: str | None = Field(None, description="JSONL: the parquet those fields come from, "
+                                                               "matched by filename")

@@ -27,9 +27,10 @@ from .dest import check_dest, unavailable
 from .dedup import NEAR_THRESHOLD, NUM_PERM, SHINGLE, Deduplicator, normalise
 from .index import MEASURE_VERSION, ExportIndex
 from .plan import STATE, plan
+from .provenance import Counts, Joins, provenance_columns
 from .records import build_record, left_out_reason, metadata_of
 from .sections import SectionTexts, annotated_file, excluded, scratch_path, section_records
-from .shards import open_writer, record_line, shard_names, shard_pattern
+from .shards import PARQUET_SCHEMA, open_writer, record_line, shard_names, shard_pattern
 from .verify import expected_stems, verify_export
 
 __all__ = ["ExportOptions", "ExportReport", "export_dataset", "verify_export", "expected_stems"]
@@ -55,6 +56,11 @@ class ExportOptions:
     file_name: str | None = None         # format jsonl: the file's name in dest
     by_section: bool = False             # one record per section (after section() / annotate())
     exclude_sections: list | None = None  # labels (β, bibliography) or kinds (index) left out of the text
+    metadata_path: str | None = None     # GlossAPI's: a table whose row for a document is its metadata
+    source_metadata_key: str | None = None     # GlossAPI's: these fields of this table under this key
+    source_metadata_fields: list | None = None
+    source_metadata_path: str | None = None
+    provenance: list | None = None       # set by the export: the link lists' columns (parquet columns too)
 
     def check(self) -> None:
         if self.format == "jsonl":  # GlossAPI's jsonl(): one plain file
@@ -70,6 +76,15 @@ class ExportOptions:
         if not 0 < self.near_threshold <= 1:  # checked before any work, not by the deduplicator mid-run
             raise ValueError(f"near_threshold must be in (0, 1], got {self.near_threshold}")
         excluded(self.exclude_sections)  # an unknown name: one clear error before any work
+        # GlossAPI's rules for the source metadata join, in its words
+        if self.source_metadata_key and self.source_metadata_path is None:
+            raise ValueError("source_metadata_path must be provided when source_metadata_key is set")
+        if self.source_metadata_key and self.source_metadata_fields is None:
+            raise ValueError("source_metadata_fields must be provided when source_metadata_key is set")
+        if self.source_metadata_path and not self.source_metadata_key:
+            raise ValueError("source_metadata_key must be provided when source_metadata_path is set")
+        if self.source_metadata_fields and not self.source_metadata_key:
+            raise ValueError("source_metadata_key must be provided when source_metadata_fields are set")
 
     def params(self) -> dict:
         """What the shard files depend on: a change rewrites them all."""
@@ -116,6 +131,8 @@ def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportRe
     if not layout.store_dir.is_dir():
         raise FileNotFoundError(f"no progress store in {layout.root}: run extract first")
     store = ProgressStore(layout.store_dir)
+    opts.provenance = provenance_columns(layout.store_dir)
+    joins = Joins(opts.metadata_path, opts.source_metadata_key, opts.source_metadata_fields, opts.source_metadata_path)
     try:
         dest.mkdir(parents=True, exist_ok=True)
         with file_lock(dest / LOCK):
@@ -125,7 +142,7 @@ def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportRe
                 if opts.by_section or opts.exclude_sections:
                     source = SectionTexts(layout, annotated_file(layout.root, bool(opts.exclude_sections)),
                                           opts.exclude_sections, scratch_path(dest))
-                return _export(layout, store, dest, index, opts, started, source)
+                return _export(layout, store, dest, index, opts, started, joins, source)
             finally:
                 index.close()
                 if source is not None:
@@ -138,7 +155,7 @@ def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportRe
 
 
 def _export(layout: OutputLayout, store: ProgressStore, dest: Path, index: ExportIndex, opts: ExportOptions,
-            started: float, source: SectionTexts | None = None) -> ExportReport:
+            started: float, joins: Joins, source: SectionTexts | None = None) -> ExportReport:
     report = ExportReport(str(dest), opts.format)
     index.load_store(store)
     left_out: Counter = Counter()
@@ -150,7 +167,7 @@ def _export(layout: OutputLayout, store: ProgressStore, dest: Path, index: Expor
     store.upsert([{"stem": s, "duplicate_of": duplicate_of.get(s)}  # only what changed
                   for s in sorted(set(before) | set(duplicate_of)) if before.get(s) != duplicate_of.get(s)])
 
-    totals = _plan_records(index, duplicate_of, duplicates, opts, source)
+    totals = _plan_records(index, duplicate_of, duplicates, opts, joins, source)
     limit = opts.shard_size_bytes if opts.format != "jsonl" else float("inf")
     shards = plan(index, limit, opts.params(), dest)
     names = ([opts.file_name] if opts.format == "jsonl" else
@@ -173,7 +190,7 @@ def _export(layout: OutputLayout, store: ProgressStore, dest: Path, index: Expor
                 os.replace(moving[shard.file], dest / shard.file)
             report.kept += 1
         else:
-            preview = _write_shard(layout, dest, shard, index, duplicates, opts, source)
+            preview = _write_shard(layout, dest, shard, index, duplicates, opts, joins, source)
             report.preview = report.preview or preview
             report.written += 1
             report.records_written += shard.records
@@ -203,7 +220,7 @@ def _export(layout: OutputLayout, store: ProgressStore, dest: Path, index: Expor
                    "file_bytes": s.file_bytes} for s in shards]
     if opts.format != "jsonl":
         atomic_write_text(dest / CARD, write_card(dest / CARD, opts.format, opts.shard_prefix, shard_rows,
-                                                  report.summary))
+                                                  report.summary, _parquet_fields(opts)))
         os.chmod(dest / CARD, 0o644)  # a temp file's 0600 would keep it from other readers of the folder
     state = {"version": 2, "params": opts.params(), "shards": shard_rows, "summary": report.summary,
              "duplicate_of": duplicate_of, "all_sections_excluded": sorted(report.all_excluded)}
@@ -279,20 +296,22 @@ def _stat(path: Path) -> tuple[int, int] | None:
 
 
 def _plan_records(index: ExportIndex, duplicate_of: dict, duplicates: dict, opts: ExportOptions,
-                  source: SectionTexts | None = None) -> dict:
+                  joins: Joins, source: SectionTexts | None = None) -> dict:
     """Each record's size and digest into the index (from its metadata and its text's measures,
     not its text); the corpus's totals for the card."""
     totals = {"pages": 0, "chars": 0, "words": 0, "greek": 0.0, "backends": Counter()}
+    origins = Counts(opts.provenance or [])
     batch = []
     for stem, row_text, chars, words, text_len, text_sha in index.usable():
         if stem in duplicate_of:
             continue
         row = index.row_of(row_text)
-        meta_line = record_line(_record("", row, duplicates.get(stem, []), opts))
+        meta_line = record_line(_record("", row, duplicates.get(stem, []), opts, joins))
+        origins.add(row)
         if source is not None:
             source.count_removed(stem)
         if opts.by_section:  # the records are the sections: their lines, measured as they will be written
-            lines = b"".join(map(record_line, _section_records(stem, row, duplicates, opts, source)))
+            lines = b"".join(map(record_line, _section_records(stem, row, duplicates, opts, joins, source)))
             batch.append((stem, len(lines), hashlib.sha256(lines).digest()))
         else:
             batch.append((stem, len(meta_line) + text_len - 2, hashlib.sha256(meta_line + text_sha).digest()))
@@ -305,33 +324,47 @@ def _plan_records(index: ExportIndex, duplicate_of: dict, duplicates: dict, opts
             index.add_entries(batch)
             batch = []
     index.add_entries(batch)
+    totals["provenance"] = origins.summary()
     return totals
 
 
-def _record(text: str, row: dict, dups: list, opts: ExportOptions) -> dict:
-    return build_record(text, row, dups, opts.text_key, opts.metadata_key, opts.metadata_fields,
-                        opts.include_remaining_metadata)
+def _record(text: str, row: dict, dups: list, opts: ExportOptions, joins: Joins) -> dict:
+    record = build_record(text, joins.row(row), dups, opts.text_key, opts.metadata_key, opts.metadata_fields,
+                          opts.include_remaining_metadata)
+    extras = joins.extras(row)
+    return {**record, **extras, "filename": record["filename"]} if extras else record
 
 
-def _section_records(stem: str, row: dict, duplicates: dict, opts: ExportOptions, source: SectionTexts) -> list:
-    return section_records(_record("", row, duplicates.get(stem, []), opts), source.sections(stem), opts.text_key)
+def _section_records(stem: str, row: dict, duplicates: dict, opts: ExportOptions, joins: Joins,
+                     source: SectionTexts) -> list:
+    return section_records(_record("", row, duplicates.get(stem, []), opts, joins), source.sections(stem),
+                           opts.text_key)
 
 
-def _write_shard(layout, dest: Path, shard, index: ExportIndex, duplicates: dict, opts,
+def _parquet_fields(opts: ExportOptions) -> list[tuple[str, str]]:
+    from .provenance import parquet_fields
+    from .sections import SECTION_PARQUET_SCHEMA
+
+    schema = SECTION_PARQUET_SCHEMA if opts.by_section else PARQUET_SCHEMA
+    return parquet_fields(opts.provenance or [], schema.names) if opts.format == "parquet" else []
+
+
+def _write_shard(layout, dest: Path, shard, index: ExportIndex, duplicates: dict, opts, joins: Joins,
                  source: SectionTexts | None = None) -> dict | None:
     """Write one shard to a temp file, then into place; the first record, for a preview."""
     tmp = dest / f".{shard.file}.tmp"
     preview = None
     sections_written = 0
     try:
-        writer = open_writer(opts.format, tmp, opts.compression.lower(), opts.compression_level, opts.by_section)
+        writer = open_writer(opts.format, tmp, opts.compression.lower(), opts.compression_level, opts.by_section,
+                             _parquet_fields(opts))
         for stem, row_text, chars, words in index.shard_rows(shard.key):
             row = index.row_of(row_text)
             if opts.by_section:
                 meta = metadata_of(row) | {"duplicates": duplicates.get(stem, [])}
                 sections = source.sections(stem)
                 sections_written += len(sections)
-                for record, section in zip(_section_records(stem, row, duplicates, opts, source), sections):
+                for record, section in zip(_section_records(stem, row, duplicates, opts, joins, source), sections):
                     stats = {"chars": len(section["section"]), "words": len(section["section"].split())}
                     writer.write(record_line(record), section, meta | {"doc_id": record["doc_id"]}, stats)
                     preview = preview or {k: (v[:500] + "…" if isinstance(v, str) and len(v) > 500 else v)
@@ -341,7 +374,7 @@ def _write_shard(layout, dest: Path, shard, index: ExportIndex, duplicates: dict
                 text = source.text(stem) if source else layout.markdown(stem).read_text(encoding="utf-8")
             except FileNotFoundError:
                 text = ""
-            record = _record(text, row, duplicates.get(stem, []), opts)
+            record = _record(text, row, duplicates.get(stem, []), opts, joins)
             meta = metadata_of(row) | {"duplicates": duplicates.get(stem, []), "doc_id": record["doc_id"]}
             writer.write(record_line(record), text, meta, {"chars": chars, "words": words})
             if preview is None:
@@ -365,4 +398,5 @@ def _summary(report: ExportReport, totals: dict, opts: ExportOptions) -> dict:
             "backends": dict(sorted(totals["backends"].items())),
             "exact_duplicates": report.exact_duplicates, "near_duplicates": report.near_duplicates,
             "near_threshold": opts.near_threshold if opts.dedup else None, "left_out": report.left_out,
-            "shards": len(report.files), "format": opts.format, "by_section": opts.by_section}
+            "shards": len(report.files), "format": opts.format, "by_section": opts.by_section,
+            "provenance": totals.get("provenance", {})}

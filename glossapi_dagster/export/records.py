@@ -59,6 +59,9 @@ def select_usable(df: pd.DataFrame, chunk: int = 5000) -> tuple[pd.DataFrame, Co
 
 def left_out_reason(row: dict) -> str | None:
     """Why a store row is not exported (None: it is usable)."""
+    fetched = plain(row.get("download_status"))
+    if plain(row.get("url")) is not None and fetched not in (None, "downloaded"):
+        return f"download_{fetched}"  # a link that failed, or the same link or bytes as another row
     status = plain(row.get("extract_status"))
     if status != "success":
         return f"extract_{status}" if status is not None else "not_extracted"

@@ -181,10 +181,10 @@ def section_records(stem_record: dict, sections: list[dict], text_key: str) -> l
     return out
 
 
-def section_parquet_row(section: dict, meta: dict, stats: dict) -> dict:
+def section_parquet_row(section: dict, meta: dict, stats: dict, provenance: list = ()) -> dict:
     from .shards import parquet_row
 
-    row = parquet_row(section["section"], meta, stats)
+    row = parquet_row(section["section"], meta, stats, provenance)
     row.pop("text")
     row.update({k: section[k] for k in ("section", "header", "predicted_section", "section_type", "label_source",
                                         "chunk_id")})

@@ -115,16 +115,19 @@ def _update(store: ProgressStore, root: Path, input_format: str, shard_size: int
     update = ManifestUpdate()
     rebuilding = store.orphans()
     existing = store.read(["stem", "path", "shard", "missing", "size", "mtime", "sha256", "download_success",
-                           "extract_status", "extract_error"])
-    if "path" not in existing:  # only the journal is left, and no row in it carries a path
-        existing["path"] = None
+                           "extract_status", "extract_error", "url"])
+    for column in ("path", "url"):  # only the journal is left, and no row in it carries a path
+        if column not in existing:
+            existing[column] = None
     has_path = existing["path"].notna().to_numpy(dtype=bool)
     stored = existing[has_path]
     known = dict(zip(stored["path"], stored["stem"]))
-    orphans = set(existing.loc[~has_path, "stem"])  # rows whose path was lost
+    # rows whose path was lost (a link that failed to download never had one: it is no orphan)
+    orphans = set(existing.loc[~has_path & existing["url"].isna().to_numpy(dtype=bool), "stem"])
     missing = stored["missing"].fillna(False).astype(bool) if "missing" in stored else None
     was_missing = set(stored.loc[missing.to_numpy(dtype=bool), "path"]) if missing is not None else set()
-    taken = set(stored.get("stem", []))
+    # a link's row holds its stem whether or not it was downloaded (orphans' stems stay free: they are taken back)
+    taken = set(stored.get("stem", [])) | set(existing.loc[existing["url"].notna().to_numpy(dtype=bool), "stem"])
     skip, update.notes = own_folders(root, store.folder.parent, skip_dirs)
     walk = walk_inputs(str(root), extensions(input_format), skip)
     update.notes += walk.notes

@@ -146,8 +146,11 @@ class ProgressStore:
         how many journal rows lost the manifest part of their row (no path); None when intact."""
         if self.path.exists() or not self._journal_files():
             return None
-        df = self.read(["path"])
-        return int(df["path"].isna().sum()) if "path" in df else len(df)
+        df = self.read(["path", "url"])
+        lost = df["path"].isna() if "path" in df else df["stem"].notna()
+        if "url" in df:  # a link that failed to download never had a path
+            lost &= df["url"].isna()
+        return int(lost.sum())
 
     def _journal_files(self) -> list[Path]:
         if not self.journal.exists():

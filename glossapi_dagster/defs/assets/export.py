@@ -42,7 +42,10 @@ def export_options(config: ExportConfig) -> ExportOptions:
                          include_remaining_metadata=config.include_remaining_metadata, dedup=config.dedup,
                          near_threshold=config.near_threshold, by_section=config.by_section,
                          exclude_sections=config.exclude_sections,
-                         file_name=config.file_name or ("export.jsonl" if config.format == "jsonl" else None))
+                         file_name=config.file_name or ("export.jsonl" if config.format == "jsonl" else None),
+                         metadata_path=config.metadata_path, source_metadata_key=config.source_metadata_key,
+                         source_metadata_fields=config.source_metadata_fields,
+                         source_metadata_path=config.source_metadata_path)
 
 
 @asset(group_name="glossapi", deps=[cleaned_docs, annotated_sections],
@@ -55,7 +58,7 @@ def training_dataset(context: AssetExecutionContext, config: ExportConfig, corpu
     dest = Path(config.dest) if config.dest else Path(corpus.output_dir) / "export" / config.format
     try:
         report = export_dataset(corpus.output_dir, dest, opts)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, KeyError, FileNotFoundError) as exc:  # KeyError: GlossAPI's for a missing join row
         raise Failure(str(exc), allow_retries=False) from exc
     context.log.info(f"{report.records} records in {len(report.files)} shard(s): {report.written} written, "
                      f"{report.kept} unchanged; {report.texts_read} texts read, {report.texts_cached} unchanged; {report.exact_duplicates + report.near_duplicates} duplicates left out")
