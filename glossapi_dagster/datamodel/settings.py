@@ -54,6 +54,8 @@ class Settings(BaseModel):
     rapidocr_onnx_dir: str | None = Field(None, description="Folder of RapidOCR's ONNX models (a Greek recogniser)")
     ocr_max_pages: int | None = Field(None, ge=1, description="OCR only the first N pages of each document "
                                                               "when no max_pages is given")
+    greek_dictionary: str | None = Field(None, description="A hunspell .dic of Greek word forms for the OCR repairs "
+                                                           "(default: Debian's hunspell-el, /usr/share/hunspell/el_GR.dic)")
     # Many machines (README "Across machines"): a backfill's runs, and how a lost node is noticed
     shards_per_run: int = Field(4, ge=0, description="Shards per run when a backfill over the pool assets is cut "
                                                      "into runs (BackfillPolicy.multi_run); 0: one run for all, "

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-ENV_DICTIONARY = "GLOSSAPI_GREEK_DICTIONARY"
+ENV_DICTIONARY = "GLOSSAPI_GREEK_DICTIONARY"  # Settings.greek_dictionary
 DICTIONARIES = ("/usr/share/hunspell/el_GR.dic", "/usr/share/myspell/el_GR.dic", "/usr/share/myspell/dicts/el_GR.dic")
 PACKAGE = "hunspell-el"
 log = logging.getLogger(__name__)
@@ -63,7 +63,9 @@ class Lexicon:
 
 
 def dictionary_path() -> Path | None:
-    env = os.environ.get(ENV_DICTIONARY, "").strip()
+    from ...datamodel import settings
+
+    env = (settings().greek_dictionary or "").strip()
     for cand in ([env] if env else []) + list(DICTIONARIES):
         if Path(cand).is_file():
             return Path(cand)
