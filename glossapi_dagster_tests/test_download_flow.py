@@ -49,7 +49,7 @@ def test_glossapi_flow_from_links_to_a_dataset_keeps_each_documents_url_and_lice
         from glossapi_dagster import Corpus
         c = Corpus('IN', 'OUT')
         c.download(url_column='url')
-        c.extract(accel_type='cpu')  # CPU workers: this machine has no GPU (GlossAPI's default is cuda)
+        c.extract()  # accel_type 'auto': CPU workers on a machine without a GPU, said in one line
         c.clean()
         c.jsonl_sharded('export/')
         first = len(s.requests())
