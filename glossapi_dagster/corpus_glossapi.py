@@ -51,10 +51,7 @@ class GlossAPIArguments:
             self.logger.warning("metadata_path %s does not exist; document types are unknown", self.metadata_path)
             self.metadata_path = None
         self.annotation_mapping = dict(annotation_mapping) if annotation_mapping else {"Κεφάλαιο": "chapter"}
-        self.downloader_config = dict(downloader_config or {})
-        if downloader_config and not hasattr(self, "download"):
-            ignored("downloader_config", "this Corpus has no download(): the input is a folder of files",
-                    stacklevel=4)
+        self.downloader_config = dict(downloader_config or {})  # read by download() (corpus_download.py)
         # GlossAPI's paths, for the scripts that read them
         out = self.output_dir
         self.downloads_dir, self.markdown_dir, self.sections_dir = out / "downloads", out / "markdown", out / "sections"

@@ -117,4 +117,4 @@ def run_owner(context) -> RunOwner:
         run = instance.get_run_by_id(run_id)
         return run is not None and run.status in STILL_MINE
 
-    return RunOwner(context.run_id, alive)
+    return RunOwner(context.run.run_id, alive)

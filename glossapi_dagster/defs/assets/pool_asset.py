@@ -77,7 +77,7 @@ def pool_asset(spec: PoolPhase):
         try:
             options = config.options()
             # from the step's start to its end: lost_runs_sensor judges this run meanwhile
-            heartbeat = Heartbeat(context.instance, context.run_id, gpu_pool.summary_interval, context.log)
+            heartbeat = Heartbeat(context.instance, context.run.run_id, gpu_pool.summary_interval, context.log)
         except (OptionsError, SettingsError) as exc:  # a bad option or variable: a retry cannot fix it
             raise Failure(str(exc), allow_retries=False) from exc
         with heartbeat:
