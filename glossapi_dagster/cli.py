@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 
-from .cli_flags import add_options, values_of
-from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions
+from .cli_flags import add_options, names, values_of
+from .datamodel import (AnnotateOptions, DownloadOptions, ExtractOptions, ManifestOptions, MathOptions, OcrOptions,
+                        PoolOptions, SectionOptions)
 from .datamodel.options import OCR_MODES
 
 EXTRACT_MODELS = (ManifestOptions, ExtractOptions, PoolOptions)
+QUIET = logging.WARNING  # the command prints its own summary; Corpus's INFO lines would repeat it
 OCR_MODELS = (OcrOptions, MathOptions, PoolOptions)
 EPILOG = """examples:
+  glossapi-dagster download IN OUT --url-column url --per-host-concurrency 4
   glossapi-dagster extract IN OUT --input-format pdf --use-gpus multi
   glossapi-dagster extract IN OUT --devices 0,1 --accel-type cpu     # no GPU: one CPU worker per id
   glossapi-dagster ocr OUT --mode ocr_bad_then_math --math-batch-size 12
   glossapi-dagster status OUT
-  glossapi-dagster export OUT DEST --format parquet --shard-size-mb 500
+  glossapi-dagster section OUT && glossapi-dagster annotate OUT --classifier structural
+  glossapi-dagster export OUT DEST --format parquet --shard-size-mb 500 --exclude-sections bibliography
 Set DAGSTER_HOME to keep the runs (and see them in `dagster dev`)."""
 
 
@@ -36,6 +42,16 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("input_dir", help="folder of documents (searched recursively)")
     ex.add_argument("output_dir", help="output folder (GlossAPI's layout)")
     add_options(ex, *EXTRACT_MODELS)
+
+    dl = sub.add_parser("download", help="GlossAPI's download(): the links of IN's link list into OUT/downloads",
+                        description="The links of IN's first *.parquet (or --input-parquet; CSV and JSONL too) fetched "
+                                    "into OUT/downloads politely, one row per link in OUT/download_results with every "
+                                    "column of the list; a rerun fetches only what is left. extract then takes the files.")
+    dl.add_argument("input_dir", help="folder holding the link list")
+    dl.add_argument("output_dir", help="output folder (GlossAPI's layout)")
+    dl.add_argument("--shard-size", type=int, default=ManifestOptions.model_fields["shard_size"].default,
+                    help=ManifestOptions.model_fields["shard_size"].description)
+    add_options(dl, DownloadOptions)
 
     oc = sub.add_parser("ocr", help="OCR the documents triage flagged, and/or decode their math (Phase 2)",
                         description="GlossAPI's ocr(): re-extract with full-page OCR the documents flagged "
@@ -56,6 +72,18 @@ def parser() -> argparse.ArgumentParser:
     xp.add_argument("--no-dedup", action="store_true", help="keep duplicates")
     xp.add_argument("--near-threshold", type=float, default=None, help="MinHash Jaccard of near duplicates")
     xp.add_argument("--keep-bad", action="store_true", help="clean with drop_bad=False: flagged documents too")
+    xp.add_argument("--by-section", action="store_true", help="one record per section (after section, annotate)")
+    xp.add_argument("--exclude-sections", type=names, default=None,
+                    help="sections left out, by label or name: bibliography,π,index (after section, annotate)")
+
+    se = sub.add_parser("section", help="GlossAPI's section(): OUT's usable markdown cut into sections",
+                        description="OUT/sections/sections_for_annotation.parquet, GlossAPI's columns.")
+    se.add_argument("output_dir", help="the output folder of a previous extract")
+    add_options(se, SectionOptions)
+    an = sub.add_parser("annotate", help="GlossAPI's annotate(): every section labelled, then fully annotated",
+                        description="OUT/classified_sections.parquet and OUT/fully_annotated_sections.parquet.")
+    an.add_argument("output_dir", help="the output folder of a previous section")
+    add_options(an, AnnotateOptions)
 
     st = sub.add_parser("status", help="counts by outcome, the skip-list and the quarantine of OUT")
     st.add_argument("output_dir")
@@ -65,21 +93,35 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    warnings.filterwarnings("ignore", message=".*is currently in (beta|preview)")  # Dagster's, at import
+    from .defs.terminal import failures_left_to_the_log
+
+    with failures_left_to_the_log():  # an error is one line of ours; its stack trace stays in the run's log
+        return _main(args)
+
+
+def _main(args) -> int:
     try:
         if args.command == "status":
             return _status(Path(args.output_dir), args.json)
-        from .corpus import Corpus
+        from .corpus import Corpus, check_folder
 
-        if args.command == "extract":
-            corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size)
+        if args.command == "download":
+            corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size, log_level=QUIET)
+            work = lambda: _download_line(corpus.download(**values_of(args, DownloadOptions)))  # noqa: E731
+        elif args.command == "extract":
+            corpus = Corpus(args.input_dir, args.output_dir, shard_size=args.shard_size, log_level=QUIET)
             work = lambda: corpus.extract(input_format=args.input_format,  # noqa: E731
                                           **values_of(args, ExtractOptions, PoolOptions))
         elif args.command == "ocr":
-            work = lambda: Corpus(args.output_dir, args.output_dir).ocr(  # noqa: E731
+            check_folder(Path(args.output_dir).absolute(), "output")  # OUT is the one folder this command names
+            work = lambda: Corpus(args.output_dir, args.output_dir, log_level=QUIET).ocr(  # noqa: E731
                 mode=args.mode, **values_of(args, *OCR_MODELS))
         elif args.command == "export":
             work = lambda: _export(args)  # noqa: E731
-        print(_interruptible(work, Path(args.output_dir), args.command))
+        elif args.command in ("section", "annotate"):
+            work = lambda: _sections(args)  # noqa: E731
+        print(_interruptible(work, Path(args.output_dir), getattr(args, "mode", args.command)))
         return 0
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"glossapi-dagster: error: {exc}", file=sys.stderr)
@@ -96,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
 def _interruptible(work, out: Path, command: str):
     """Run `work` on a thread, so that Dagster leaves the signals to us: Ctrl-C and SIGTERM are a
     normal way to stop, not a failure. On either: the workers are stopped, one line says how far
-    the corpus got, and the exit code is 128 + the signal (130, 143). A rerun resumes."""
+    the corpus got, and the exit code is 128 + the signal (130, 143). A rerun resumes. `command`:
+    the command, or the ocr command's mode (what the line counts)."""
     outcome: dict = {}
 
     def target() -> None:
@@ -140,41 +183,85 @@ def _stop_interrupted(signo: int, out: Path, command: str) -> None:
         close_all()
     except Exception:  # whatever the run thread was doing: the workers die with us (PDEATHSIG) anyway
         pass
-    done = _done_count(out, command)
-    line = f"\ninterrupted; {done if done is not None else 'no'} documents done, run again to resume\n"
+    from .defs.instance import remove_instance_dirs
+
+    remove_instance_dirs()  # os._exit below skips every cleanup: the throw-away instance's folder
+    line = f"\ninterrupted; {_progress(out, command)}, run again to resume\n"
     os.write(err, line.encode())
     os._exit(128 + signo)  # the run thread holds no state that a rerun needs: the store is on disk
 
 
-def _done_count(out: Path, command: str) -> int | None:
+# What a command (an ocr mode) has done, as the store says it: the column, and its finished values
+# (None: any value; ocr_success is set, True or False, once a document's OCR is over).
+DONE = {"extract": ("extract_status", ("success", "problematic"), "done"),
+        "ocr_bad": ("ocr_success", None, "OCR'd"),
+        "math_only": ("math_status", ("success", "problematic", "no_math", "fatal"), "through math"),
+        "download": ("download_status", ("downloaded", "duplicate", "failed", "retry"), "done")}
+PARTS = {"ocr_bad_then_math": ("ocr_bad", "math_only")}
+
+
+def _progress(out: Path, what: str) -> str:
+    """'N documents done' (or, for a mode of two phases, each one's); the line must come out
+    whatever the store's state."""
     try:
         from .state import OutputLayout, ProgressStore
 
-        column = "extract_status" if command == "extract" else "math_status"
-        df = ProgressStore(OutputLayout(out).store_dir).read([column])
-        if column not in df:
-            return 0
-        status = df[column]
-        done = status.isin(["success", "problematic", "no_math"]) if command != "extract" else \
-            status.isin(["success", "problematic"])
-        return int(done.fillna(False).astype(bool).sum())
-    except Exception:  # the line must come out whatever the store's state
-        return None
+        df = ProgressStore(OutputLayout(out).store_dir).read([c for c, _, _ in DONE.values()])
+    except Exception:
+        return "no documents done"
+    said = []
+    for part in PARTS.get(what, (what,)):
+        column, finished, verb = DONE.get(part, DONE["extract"])
+        values = df[column] if column in df else None
+        n = 0 if values is None else int((values.notna() if finished is None else values.isin(finished))
+                                        .fillna(False).astype(bool).sum())
+        noun = "links" if part == "download" else "documents"
+        said.append(f"{n} {noun} {verb}" if not said else f"{n} {verb}")
+    return ", ".join(said)
+
+
+def _download_line(rows) -> str:
+    """One line from download()'s frame: the list's links by outcome."""
+    counts = rows["download_status"].value_counts().to_dict() if len(rows) else {}
+    return ("download: " + ", ".join(f"{int(n)} {s}" for s, n in sorted(counts.items())) +
+            f" of {len(rows)} links" + (f" -> {rows['path'].dropna().iloc[0].rsplit('/', 1)[0]}"
+                                        if "path" in rows and rows["path"].notna().any() else ""))
 
 
 def _export(args) -> str:
-    from .corpus import Corpus
+    from .corpus import Corpus, check_folder
+    from .export import ExportOptions
+    from .export.dest import check_dest
 
-    c = Corpus(args.output_dir, args.output_dir, progress=False)
-    c.clean(drop_bad=not args.keep_bad)
+    check_folder(Path(args.output_dir).absolute(), "output")
     size = int(args.shard_size_mb * 1024 * 1024)
     options = dict(shard_size_bytes=size, shard_prefix=args.shard_prefix, dedup=not args.no_dedup,
-                   near_threshold=args.near_threshold)
+                   near_threshold=args.near_threshold, by_section=args.by_section,
+                   exclude_sections=args.exclude_sections)
+    # the options and DEST before any work: clean records its decisions in the store
+    ExportOptions(**{k: v for k, v in options.items() if v is not None}).check()
+    check_dest(args.dest, args.output_dir)
+    c = Corpus(args.output_dir, args.output_dir, progress=False, log_level=QUIET)
+    c.clean(drop_bad=not args.keep_bad)
     files = (c.parquet_sharded(args.dest, **options) if args.format == "parquet" else c.jsonl_sharded(args.dest, **options))
     e = c.last_export
     return (f"export: {e['records']} records in {len(files)} shard(s) ({e['shards_written']} written, "
             f"{e['shards_unchanged']} unchanged), {e['duplicates_dropped']} duplicates and "
             f"{e['documents_filtered']} filtered documents left out -> {args.dest}")
+
+
+def _sections(args) -> str:
+    from .corpus import Corpus
+
+    options = values_of(args, AnnotateOptions if args.command == "annotate" else SectionOptions)
+    c = Corpus(args.output_dir, args.output_dir, progress=False, log_level=QUIET, metadata_path=options.pop("metadata_path", None),
+               annotation_mapping=options.pop("annotation_mapping", None))
+    if args.command == "section":
+        f = c.section(**options)
+        return f"section: {f['sections']} sections of {f['documents']} documents -> {f['path']}"
+    f = c.annotate(**options)
+    return (f"annotate: {f['sections']} sections of {f['documents']} documents labelled by {f['labeller']}: "
+            f"{f['labels']} -> {f['fully_annotated'] or f['classified']}")
 
 
 def _status(out: Path, as_json: bool) -> int:
@@ -189,8 +276,10 @@ def _status(out: Path, as_json: bool) -> int:
     store = ProgressStore(layout.store_dir)
     df = store.read()
     orphans = store.orphans()
+    links = df[df["url"].notna()] if "url" in df else df.iloc[:0]
     status = {
         "documents": len(df),
+        "download": _counts(links, "download_status"),
         "extract": _counts(df, "extract_status"),
         "pending": len(store.pending("extract_status")),
         "in_progress": len(Claims(layout.store_dir, "extract").active()),
@@ -211,6 +300,8 @@ def _status(out: Path, as_json: bool) -> int:
     for warning in status["warnings"]:
         print(f"warning: {warning}")
     print(f"{status['documents']} documents in {layout.store_dir}")
+    if status["download"]:
+        print("  download " + "  ".join(f"{k}: {v}" for k, v in status["download"].items()))
     for outcome, n in status["extract"].items():
         print(f"  extract {outcome}: {n}")
     print(f"  to extract: {status['pending']} (in progress now: {status['in_progress']})  "

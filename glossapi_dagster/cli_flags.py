@@ -22,14 +22,29 @@ def device_ids(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"--devices takes comma-separated GPU ids like 0,1 (got {text!r})")
 
 
+def names(text: str) -> list[str]:
+    """--filenames a.pdf,b.pdf, --supported-formats pdf,docx: a list of words."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def mapping(text: str) -> dict[str, str]:
+    """--annotation-mapping 'Κεφάλαιο=chapter,Άρθρο=text'"""
+    pairs = [part.split("=", 1) for part in text.split(",") if part.strip()]
+    if any(len(p) != 2 for p in pairs):
+        raise argparse.ArgumentTypeError(f"takes TYPE=VALUE pairs separated by commas (got {text!r})")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
 def _value_type(annotation):
-    """int, float, str or list[int], whatever Optional wraps it; an Optional one also takes 'none'."""
+    """int, float, str, list[int] or list[str], whatever Optional wraps it; an Optional one also takes 'none'."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     optional = typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1
     if optional:
         annotation = args[0]
     if typing.get_origin(annotation) is list:
-        parse = device_ids
+        parse = names if typing.get_args(annotation) == (str,) else device_ids
+    elif typing.get_origin(annotation) is dict:
+        parse = mapping
     elif typing.get_origin(annotation) is typing.Literal:
         parse = str
     else:
@@ -56,8 +71,9 @@ def add_options(parser: argparse.ArgumentParser, *models: type[BaseModel]) -> No
             choices = choices_of(model, name)
             shown = f"; one of {', '.join(map(str, choices))}" if choices else ""
             help_text = f"{field.description} (default: {field.default}{shown})".replace("%", "%%")
-            if field.annotation is bool:
-                parser.add_argument(flag(name), dest=name, action="store_true", help=help_text)
+            if field.annotation is bool:  # on by default: --no-<name> turns it off
+                parser.add_argument(flag(name), dest=name, default=field.default, help=help_text,
+                                    action=argparse.BooleanOptionalAction if field.default else "store_true")
                 continue
             metavar = "{" + ",".join(map(str, choices)) + "}" if choices else None
             parser.add_argument(flag(name), dest=name, type=_value_type(field.annotation), default=field.default,

@@ -29,12 +29,6 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import warnings
-
-    from dagster import BetaWarning
-
-    # Dagster's note that backfill_policy is beta is for whoever edits the assets, not for the user
-    warnings.filterwarnings("ignore", category=BetaWarning)
     args = parser().parse_args(argv)
     home = os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").absolute()))
     Path(home).mkdir(parents=True, exist_ok=True)

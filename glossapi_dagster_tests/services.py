@@ -118,10 +118,12 @@ class DagsterServices:
 
 
 class PostgresServer:
-    """Debian's PostgreSQL, a fresh cluster in a temp folder on a loopback port, run as `postgres`."""
+    """Debian's PostgreSQL, a fresh cluster in a temp folder on a loopback port, run as `postgres`;
+    also on `addresses` (e.g. the host ends of test nodes' network namespaces), open to `clients` (CIDR)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, addresses: tuple[str, ...] = (), clients: tuple[str, ...] = ()):
         self.folder, self.port = folder, free_port()
+        self.addresses, self.clients = ("127.0.0.1", *addresses), clients
         self.bin = next(Path("/usr/lib/postgresql").glob("*/bin"))
         self.user, self.password, self.db = "dagster", "dagster", "dagster"
 
@@ -148,8 +150,11 @@ class PostgresServer:
             subprocess.run(["chown", "postgres", str(pwfile)], check=True)
         self._as_postgres(str(self.bin / "initdb"), "-D", str(data), "-U", self.user, f"--pwfile={pwfile}",
                           "-A", "md5", "--no-sync")
+        if self.clients:
+            with open(data / "pg_hba.conf", "a") as hba:
+                hba.writelines(f"host all all {net} md5\n" for net in self.clients)
         self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(data), "-w", "-l", str(self.folder / "pg.log"),
-                          "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
+                          "-o", f"-p {self.port} -k {self.folder} -c listen_addresses={','.join(self.addresses)}", "start")
         env = {**os.environ, "PGPASSWORD": self.password}
         subprocess.run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
                         self.db], check=True, env=env, capture_output=True, timeout=60)

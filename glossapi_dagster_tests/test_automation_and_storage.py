@@ -1,5 +1,6 @@
 """The sensor and the schedule evaluated on a real instance, a PostgreSQL-backed materialization,
-and the many-machines deploy configuration checked against dagster-k8s's own schema."""
+and the many-machines deploy configurations checked against dagster-k8s's and dagster-celery's own
+schemas."""
 from __future__ import annotations
 
 import shutil
@@ -101,3 +102,50 @@ def test_k8s_deploy_config_validates_against_dagster_k8s():
     home = Path(REPO / "deploy" / "k8s")
     instance_config, _ = dagster_instance_config(str(home), config_filename="dagster.yaml")
     assert instance_config["run_launcher"]["class"] == "K8sRunLauncher"
+    _recovers_lost_nodes(instance_config)
+
+
+def _recovers_lost_nodes(instance_config: dict) -> None:
+    """A run lost with its node is failed, its slot freed, and retried as a new run (not resumed)."""
+    monitoring, retries = instance_config["run_monitoring"], instance_config["run_retries"]
+    assert monitoring["enabled"] and monitoring["max_resume_run_attempts"] == 0
+    assert 0 < monitoring["free_slots_after_run_end_seconds"] <= 120
+    assert retries["enabled"] and retries["max_retries"] >= 1
+    assert retries["retry_on_asset_or_op_failure"] is False  # a lost node is not an asset failure
+
+
+def test_celery_deploy_config_loads_and_its_nodes_read_the_same_settings(tmp_path, monkeypatch):
+    """deploy/celery/dagster.yaml against the installed dagster-celery, and the nodes' Celery
+    settings (deploy/celery/dagster_celery_config.py) read from that same file."""
+    import importlib.util
+
+    from dagster._config import process_config
+    from dagster._core.instance.config import dagster_instance_config
+    from dagster_celery.launcher import CeleryRunLauncher
+
+    config = yaml.safe_load((REPO / "deploy" / "celery" / "dagster.yaml").read_text())
+    launcher = config["run_launcher"]
+    assert (launcher["module"], launcher["class"]) == ("dagster_celery.launcher", "CeleryRunLauncher")
+    monkeypatch.setenv("DAGSTER_CELERY_BROKER_URL", "redis://redis-host:6379/0")
+    monkeypatch.setenv("DAGSTER_CELERY_BACKEND_URL", "redis://redis-host:6379/1")
+    checked = process_config(CeleryRunLauncher.config_type(), launcher["config"])
+    assert checked.success, checked.errors
+    instance_config, _ = dagster_instance_config(str(REPO / "deploy" / "celery"), config_filename="dagster.yaml")
+    assert instance_config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    nodes = instance_config["concurrency"]["runs"]["max_concurrent_runs"]
+    assert instance_config["concurrency"]["pools"]["default_limit"] == nodes  # one pool step per node
+    _recovers_lost_nodes(instance_config)
+
+    shutil.copyfile(REPO / "deploy" / "celery" / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    spec = importlib.util.spec_from_file_location("dagster_celery_config",
+                                                  REPO / "deploy" / "celery" / "dagster_celery_config.py")
+    node = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(node)
+    assert (node.broker_url, node.result_backend) == ("redis://redis-host:6379/0", "redis://redis-host:6379/1")
+    # a busy node reserves no other run, and a run's message is acknowledged as it starts: never twice
+    assert node.worker_disable_prefetch is True and node.worker_prefetch_multiplier == 1
+    assert node.task_acks_late is False
+    longest_wait = instance_config["run_monitoring"]["start_timeout_seconds"]
+    assert node.broker_transport_options["visibility_timeout"] > longest_wait
+    assert node.result_expires > longest_wait

@@ -93,7 +93,8 @@ def test_cli_extract_ocr_status_on_the_sample(tmp_path, dagster_home):
 @pytest.mark.parametrize("args, message", [
     (["extract", "IN", "OUT", "--input-format", "epub"], "unknown input_format 'epub'"),
     (["extract", "/nonexistent/folder", "OUT"], "does not exist"),
-    (["extract", "IN", "OUT", "--devices", "0,7"], "GPU preflight failed for devices [0, 7]"),
+    # cuda asked for explicitly fails fast (the default, auto, would run on the CPU here)
+    (["extract", "IN", "OUT", "--devices", "0,7", "--accel-type", "cuda"], "GPU preflight failed for devices [0, 7]"),
     (["ocr", "EMPTY", "--accel-type", "cpu"], "no progress store"),
     (["extract", "IN", "OUT", "--devices", "x"], "--devices takes comma-separated GPU ids"),
 ])

@@ -44,7 +44,7 @@ def test_shards_registered_and_one_run_for_all(run):
     files = len(list(run["in"].glob("*.pdf")))
     assert shards == [f"shard-{i:05d}" for i in range(-(-files // 10))]  # 10 files per shard
     assert {r["shard"] for r in _rows(run).values()} == set(shards)
-    # a single run materialized every shard (BackfillPolicy.single_run)
+    # a single run materialized every shard (a partition range in one run, as Corpus runs it)
     mats = run["extraction"].asset_materializations_for_node("extracted_docs")
     assert sorted(m.partition for m in mats) == shards
 

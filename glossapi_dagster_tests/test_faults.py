@@ -18,6 +18,7 @@ import pytest
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
 from .conftest import BIN, copy_pdfs, expected_problems
+from .user_runs import errors
 
 CLI = str(BIN / "glossapi-dagster")
 FAST = ["redp5110_sampled.pdf", "multicolumn.pdf", "typologio_mas026.pdf"]  # born-digital: the safe backend, ~0.05 s each
@@ -186,6 +187,7 @@ def test_disk_full_stops_the_run_and_a_plain_rerun_completes(tmp_path, corpus):
         assert full.returncode == 2, full.stderr[-3000:]
         assert re.match(r"glossapi-dagster: error: cannot write to the output folder .*No space left on device",
                         last_line(full.stderr)), last_line(full.stderr)
+        assert errors(full.stderr) == [last_line(full.stderr)]  # the one line alone: the stack trace is in the run's log
         status = cli("status", OUT, "--json")  # the store stays readable
         assert status.returncode == 0, status.stderr[-2000:]
         counts = json.loads(status.stdout)

@@ -1,4 +1,5 @@
 """A file's kind comes from its bytes: a wrong extension neither hides a PDF nor lets an image through."""
+import re
 import shutil
 import zipfile
 
@@ -21,6 +22,22 @@ def test_a_pdf_under_another_name_is_a_pdf(tmp_path):
     assert sniff_file(pdf, hint="docx").kind == "pdf"
     # junk before the header within the first KiB, as readers accept it
     assert sniff_head(b"\r\n garbage \n%PDF-1.4\n...").kind == "pdf"
+
+
+def test_a_pdf_whose_header_is_lost_is_still_a_pdf(tmp_path):
+    """Readers (docling-parse, pdf.js) rebuild a PDF from its objects when the %PDF- line is gone: its
+    bytes are a PDF, which the safe backend hands to Docling when pdfium refuses it."""
+    import pypdfium2 as pdfium
+
+    made = pdfium.PdfDocument.new()
+    made.new_page(200, 100)
+    made.save(tmp_path / "whole.pdf")
+    data = (tmp_path / "whole.pdf").read_bytes()
+    headless = data[re.search(rb"\d+ 0 obj", data).start():]  # the header and its binary comment cut off
+    assert b"%PDF-" not in headless
+    (tmp_path / "headless.pdf").write_bytes(headless)
+    assert sniff_file(tmp_path / "headless.pdf", "pdf").kind == "pdf"
+    assert sniff_head(b"# Notes\n\nThe 3 0 obj values were read.\n", "md").kind == "md"  # prose is not an object
 
 
 @pytest.mark.parametrize("head,what", [

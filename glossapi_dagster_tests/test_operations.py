@@ -31,8 +31,9 @@ def services(tmp_path_factory, corpus):
     home.mkdir()
     shutil.copyfile(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
     input_dir = copy_pdfs(corpus / "pdfs", tmp / "in", SMALL)
+    # GLOSSAPI_SHARDS_PER_RUN=0: backfills in one run, as `dagster asset materialize --partition-range` needs
     env = {"GLOSSAPI_INPUT_DIR": str(input_dir), "GLOSSAPI_OUTPUT_DIR": str(tmp / "out"), "GLOSSAPI_DEVICES": "0,1",
-           "GLOSSAPI_ACCEL_TYPE": "cpu", "GLOSSAPI_SHARD_SIZE": "2"}
+           "GLOSSAPI_ACCEL_TYPE": "cpu", "GLOSSAPI_SHARD_SIZE": "2", "GLOSSAPI_SHARDS_PER_RUN": "0"}
     with DagsterServices(home, env, tmp / "logs") as svc:
         svc.tmp, svc.input_dir, svc.out = tmp, input_dir, tmp / "out"
         yield svc
@@ -82,7 +83,9 @@ def test_graphql_lists_assets_partitions_checks_schedule_sensor_and_metadata(ser
     assert checks == {"every_document_accounted_for", "outputs_exist_and_parse", "problematic_share"}
     repo = data["repositoriesOrError"]["nodes"][0]
     assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {"missing_shards_schedule": "STOPPED"}
-    assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {"new_documents_sensor": "STOPPED"}
+    # the automation that launches work is off by default; the one that fails lost runs is on
+    assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
+        "new_documents_sensor": "STOPPED", "new_link_lists_sensor": "STOPPED", "lost_runs_sensor": "RUNNING"}
     entries = {e["label"]: e for e in data["assetNodeOrError"]["assetMaterializations"][0]["metadataEntries"]}
     assert {"processed", "problematic", "skipped", "pages", "pages_per_s", "problematic_files", "worker_share"} <= set(entries)
     assert entries["pages_per_s"]["__typename"] == "FloatMetadataEntry"

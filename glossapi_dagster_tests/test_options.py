@@ -17,7 +17,7 @@ from glossapi_dagster.cli import main as cli_main
 from glossapi_dagster.cli import parser as cli_parser
 from glossapi_dagster.cli_flags import flag
 from glossapi_dagster.datamodel import (
-    ExtractOptions, ManifestOptions, MathOptions, OcrOptions, OptionsError, PoolOptions, Settings, SettingsError,
+    DownloadOptions, ExtractOptions, ManifestOptions, MathOptions, OcrOptions, OptionsError, PoolOptions, Settings, SettingsError,
     build, choices_of, register_math_engine, settings,
 )
 from glossapi_dagster.datamodel.docs import options_markdown
@@ -34,8 +34,11 @@ PACKAGE = REPO / "glossapi_dagster"
 MODEL_OF_ASSET = {"download_results": ManifestOptions, "extracted_docs": ExtractOptions,
                   "ocr_docs": OcrOptions, "math_enriched": MathOptions}
 # door -> the models whose every field it takes
-CORPUS_DOORS = {"extract": (ExtractOptions, PoolOptions), "ocr": (OcrOptions, MathOptions, PoolOptions)}
-CLI_DOORS = {"extract": (ManifestOptions, ExtractOptions, PoolOptions), "ocr": (OcrOptions, MathOptions, PoolOptions)}
+CORPUS_DOORS = {"extract": (ExtractOptions, PoolOptions), "ocr": (OcrOptions, MathOptions, PoolOptions),
+                "download": (DownloadOptions,)}
+CLI_DOORS = {"extract": (ManifestOptions, ExtractOptions, PoolOptions), "ocr": (OcrOptions, MathOptions, PoolOptions),
+             "download": (DownloadOptions,)}
+TWO_FOLDERS = ("extract", "download")  # commands taking IN and OUT (the others: OUT)
 
 
 def fields(*models):
@@ -52,6 +55,24 @@ def test_asset_config_is_the_model_field_for_field(asset):
                                                                      field.description), name
         assert choices_of(config, name) == choices_of(model, name), name
     assert config().options() == model()  # the defaults, as the model
+
+
+def test_download_configs_are_download_options_field_for_field():
+    """link_list takes the list's fields (and the manifest's shard_size), downloaded_files every other one."""
+    from glossapi_dagster.defs.config import LIST_FIELDS, LinkListConfig
+
+    download = CONFIG_OF_ASSET["downloaded_files"]
+    assert set(LinkListConfig.model_fields) == {*LIST_FIELDS, "shard_size"}
+    assert set(download.model_fields) | set(LIST_FIELDS) == set(DownloadOptions.model_fields)
+    for config in (download, LinkListConfig):
+        for _, name, field in fields(DownloadOptions):
+            if name in config.model_fields:
+                mine = config.model_fields[name]
+                assert (mine.default, mine.annotation, mine.description) == (field.default, field.annotation,
+                                                                             field.description), name
+    assert download().options() == DownloadOptions()
+    with pytest.raises(OptionsError, match="supported_formats must be some of 'pdf'"):
+        download(supported_formats=["exe"]).options()
 
 
 def test_pool_resource_is_pool_options_field_for_field():
@@ -109,7 +130,7 @@ def test_every_choice_reaches_the_model_through_the_cli(command):
     sub = _subparser(cli_parser(), command)
     for model, name, _ in fields(*CLI_DOORS[command]):
         for choice in choices_of(model, name) or ():
-            args = ["IN", "OUT", flag(name), choice] if command == "extract" else ["OUT", flag(name), choice]
+            args = ["IN", "OUT", flag(name), choice] if command in TWO_FOLDERS else ["OUT", flag(name), choice]
             parsed = sub.parse_args(args)
             assert getattr(parsed, name) == choice
             model(**{name: choice})  # and the model takes it
@@ -123,7 +144,7 @@ def test_an_optional_number_takes_none_on_the_cli(command):
                 if field.annotation in (int | None, float | None)]
     assert optional
     for model, name in optional:
-        args = ["IN", "OUT", flag(name), "none"] if command == "extract" else ["OUT", flag(name), "none"]
+        args = ["IN", "OUT", flag(name), "none"] if command in TWO_FOLDERS else ["OUT", flag(name), "none"]
         assert getattr(sub.parse_args(args), name) is None, name
         model(**{name: None})
 
@@ -214,5 +235,6 @@ def test_settings_defaults_are_the_options_defaults():
 def test_readme_options_table_is_the_models():
     readme = Path(REPO / "README.md").read_text(encoding="utf-8")
     assert options_markdown() in readme, "README.md's options table is stale: run python scripts/options_table.py"
-    for _, name, field in fields(ManifestOptions, ExtractOptions, OcrOptions, MathOptions, PoolOptions):
+    for _, name, field in fields(ManifestOptions, ExtractOptions, OcrOptions, MathOptions, PoolOptions,
+                                 DownloadOptions):
         assert f"| `{name}` | `{field.default!r}` |" in readme, name

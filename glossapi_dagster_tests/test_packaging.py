@@ -1,6 +1,6 @@
 """The package as pip sees it: compatible ranges in pyproject.toml, exact pins only in
 constraints.txt, every third-party module the product imports declared, the extras a deployment
-picks (gpu, postgres, k8s), an SPDX licence; and an install without the gpu extra still OCRs."""
+picks (gpu, postgres, k8s, celery), an SPDX licence; and an install without the gpu extra still OCRs."""
 from __future__ import annotations
 
 import ast
@@ -13,8 +13,10 @@ from .conftest import PYTHON, REPO, copy_pdfs
 
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 # the distribution each imported top-level module comes from, where the names differ
-DISTRIBUTION = {"yaml": "pyyaml", "docling_core": "docling-core", "docling_parse": "docling-parse"}
-EXTRAS = {"gpu": {"onnxruntime-gpu"}, "postgres": {"dagster-postgres"}, "k8s": {"dagster-k8s"}}
+DISTRIBUTION = {"yaml": "pyyaml", "docling_core": "docling-core", "docling_parse": "docling-parse",
+                "sklearn": "scikit-learn"}
+EXTRAS = {"gpu": {"onnxruntime-gpu"}, "postgres": {"dagster-postgres"}, "k8s": {"dagster-k8s"},
+          "celery": {"dagster-celery", "celery", "redis"}}
 
 
 def _name(requirement: str) -> str:
@@ -46,7 +48,7 @@ def test_ranges_in_pyproject_exact_pins_in_constraints():
     for requirement in requirements:  # each installed at a version CI has pinned
         assert _name(requirement) in pins, f"{requirement} has no pin in constraints.txt"
     setup = (REPO / "scripts" / "setup.sh").read_text()
-    assert re.search(r"pip install .*-c constraints\.txt .*\.\[dev,gpu,postgres,k8s\]", setup)
+    assert re.search(r"pip install .*-c constraints\.txt .*\.\[dev,gpu,postgres,k8s,celery\]", setup)
 
 
 def test_every_imported_package_is_declared():

@@ -9,8 +9,9 @@ stamp=.venv/.glossapi-install-stamp
 want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  # every extra: the tests cover RapidOCR on onnxruntime-gpu, a PostgreSQL instance and the k8s launcher's config
-  .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev,gpu,postgres,k8s]'
+  # every extra: the tests cover RapidOCR on onnxruntime-gpu, a PostgreSQL instance, the k8s launcher's config
+  # and two Celery nodes on Redis
+  .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev,gpu,postgres,k8s,celery]'
   echo "$want" > "$stamp"
 fi
 # System packages (Tesseract's Greek data, ...): installed when root, else one line saying what to run.

@@ -1,7 +1,8 @@
 """GPU preflight: before any worker starts, check that the GPUs asked for can really be used.
 
-Run when the pool is asked for GPUs (accel_type='cuda' and GPU ids among its devices); a CPU
-choice (accel_type='cpu', or a machine where no GPU was detected and none was named) skips it.
+Run when the pool is asked for GPUs (accel_type 'cuda' or 'auto', and GPU ids among its devices); a
+CPU choice (accel_type='cpu', or a machine where no GPU was detected and none was named) skips it.
+With 'auto' a failed check is not an error: the run goes to the CPU, and one line says why.
 Three checks, one message naming what was found and what is needed:
   - onnxruntime lists CUDAExecutionProvider *and* a session can be made with it (onnxruntime-gpu
     lists it even on a machine without a GPU, then silently runs on the CPU); plain `onnxruntime`
@@ -160,6 +161,26 @@ def gpu_preflight(requested: list[int], facts: GpuFacts | None = None) -> GpuFac
     check_gpus(list(key), facts)
     _PASSED.add(key)
     return facts
+
+
+def choose_accel(accel_type: str, gpus: list[int]) -> tuple[str, str | None]:
+    """What a run uses, 'cuda' or 'cpu', and for 'auto' falling back to the CPU the one line that
+    says why. 'cuda' with GPU ids is checked (a PreflightError when they cannot be used); 'auto'
+    takes CUDA where the same check passes."""
+    if accel_type == "cpu":
+        return "cpu", None
+    if accel_type == "cuda":
+        if gpus:
+            gpu_preflight(gpus)
+        return "cuda", None
+    if not gpus:
+        return "cpu", "accel_type='auto': no GPU found; running on the CPU"
+    try:
+        gpu_preflight(gpus)
+    except PreflightError as exc:
+        found = str(exc).split("Found: ", 1)[-1].split(". Needed:", 1)[0]
+        return "cpu", f"accel_type='auto': GPUs {sorted(set(gpus))} cannot be used ({found}); running on the CPU"
+    return "cuda", None
 
 
 if __name__ == "__main__":  # the probe's child process: one JSON line on stdout

@@ -5,12 +5,14 @@ from .engines import (
     registered_math_engines,
 )
 from .options import (
-    ExtractOptions, ManifestOptions, MathOptions, OcrOptions, OptionsError, PoolOptions, build, choices_of,
+    AnnotateOptions, DownloadOptions, ExtractOptions, ManifestOptions, MathOptions, OcrOptions, OptionsError,
+    PoolOptions, SectionOptions, build, choices_of,
 )
 from .settings import Settings, SettingsError, settings
 
 __all__ = [
-    "BUILTIN_MATH_ENGINES", "ExtractOptions", "ManifestOptions", "MathOptions", "OcrOptions", "OptionsError",
+    "AnnotateOptions", "SectionOptions", "BUILTIN_MATH_ENGINES", "DownloadOptions", "ExtractOptions", "ManifestOptions",
+    "MathOptions", "OcrOptions", "OptionsError",
     "PoolOptions", "Settings", "SettingsError", "build", "choices_of", "math_engine_plugin",
     "register_math_engine", "register_phase1_backend", "registered_math_engines", "settings",
 ]

@@ -12,6 +12,10 @@ DOORS = {
     "OcrOptions": "`ocr_docs` config; `Corpus.ocr`; `glossapi-dagster ocr`",
     "MathOptions": "`math_enriched` config; `Corpus.ocr`; `glossapi-dagster ocr`; run_sample",
     "PoolOptions": "the `gpu_pool` resource; `Corpus.extract` and `.ocr`; both CLI commands; run_sample",
+    "SectionOptions": "`sections` config; `Corpus.section`; `glossapi-dagster section`",
+    "AnnotateOptions": "`annotated_sections` config; `Corpus.annotate`; `glossapi-dagster annotate`",
+    "DownloadOptions": "`link_list` config (`input_parquet`, `url_column`), `downloaded_files` config (the rest); "
+                       "`Corpus.download`; `glossapi-dagster download`",
 }
 
 

@@ -15,12 +15,15 @@ from typing import Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..state.filetype import ACCEPTED as DOWNLOAD_FORMATS  # what the downloader keeps: kinds told from the bytes
 from .engines import BUILTIN_MATH_ENGINES, BUILTIN_PHASE1_BACKENDS, registered_math_engines, registered_phase1_backends
 
 OCR_ENGINE_HELP = ("rapidocr, tesseract, or auto (RapidOCR when its recogniser has Greek, e.g. "
                    "GLOSSAPI_RAPIDOCR_ONNX_DIR's; else Tesseract)")
 OCR_LANGS_HELP = "Tesseract languages, e.g. ell+eng+grc (grc is added for a polytonic text layer)"
 LANGS = r"^[A-Za-z_]+(\+[A-Za-z_]+)*$"
+FILENAMES_HELP = ("Only these documents: file names, stems or paths in the input folder (GlossAPI's filenames "
+                  "and file_paths; None: every document)")
 
 
 def pages_per_unit_field():
@@ -79,6 +82,7 @@ class ExtractOptions(_Options):
     # (BENCHMARKS.md, "Page ranges").
     max_pages_per_unit: int | None = pages_per_unit_field()
     max_failed_page_share: float = _max_failed_page_share()
+    filenames: list[str] | None = Field(None, description=FILENAMES_HELP)
 
     @field_validator("phase1_backend")
     @classmethod
@@ -116,6 +120,7 @@ class OcrOptions(_Options):
                                                             "(GlossAPI's 20 s a page)")
     max_pages_per_unit: int | None = pages_per_unit_field()
     max_failed_page_share: float = _max_failed_page_share()
+    filenames: list[str] | None = Field(None, description=FILENAMES_HELP)
 
     def engine_options(self) -> dict:
         """The OCR engines' keyword arguments."""
@@ -139,6 +144,7 @@ class MathOptions(_Options):
     # the same ranges as Phase 1's; a math range costs its pages' scan, its part and one placement pass
     max_pages_per_unit: int | None = pages_per_unit_field()
     max_failed_page_share: float = _max_failed_page_share()
+    filenames: list[str] | None = Field(None, description=FILENAMES_HELP)
 
     @field_validator("math_engine")
     @classmethod
@@ -157,7 +163,9 @@ class PoolOptions(_Options):
                                                                        "(GLOSSAPI_USE_GPUS for the code location)")
     devices: list[int] | None = Field(None, description="Explicit device ids, e.g. [0, 1] (overrides use_gpus; "
                                                         "with accel_type cpu, one CPU worker each)")
-    accel_type: Literal["cuda", "cpu"] = Field("cuda", description="cuda (checked before any work) or cpu")
+    accel_type: Literal["auto", "cuda", "cpu"] = Field(
+        "auto", description="auto (CUDA where the GPU preflight passes, else the CPU, said in one line), cuda "
+                            "(checked before any work: no GPU is an error) or cpu; GlossAPI's Auto, CUDA, CPU too")
     num_threads: int | None = Field(None, ge=1, description="Threads per worker (None: min(cpus, 2 x devices))")
     batch_size: int = Field(1, ge=1, description="Work items a worker takes at a time")
     item_timeout: float | None = Field(1800.0, gt=0, description="Seconds one document may take before its worker "
@@ -188,10 +196,117 @@ class PoolOptions(_Options):
     def _backoff(cls, value):
         return "none" if value is None else str(value).lower()
 
+    @field_validator("accel_type", mode="before")
+    @classmethod
+    def _accel(cls, value):
+        return accel_name(value)
+
+
+def accel_name(value):
+    """GlossAPI's spellings of accel_type (Auto, CUDA, CPU, cuda:0) as this project's; MPS is refused."""
+    if not isinstance(value, str):
+        return value
+    name = value.strip().lower()
+    if name.startswith("cuda:") and name[5:].isdigit():  # the pool binds each worker to its own GPU
+        return "cuda"
+    if name == "mps":
+        raise ValueError("'mps' (Apple's GPU) is not supported here: use 'auto' or 'cpu'")
+    return name
+
+
+class SectionOptions(_Options):
+    """sections: the usable documents' markdown cut into sections (GlossAPI's section())."""
+
+    docling_headers: bool = Field(True, description="A markdown line the Docling JSON calls a section header opens a "
+                                                    "section, though the text layer lost its heading markup")
+
+
+class AnnotateOptions(_Options):
+    """annotated_sections: every section labelled, then fully annotated (GlossAPI's annotate())."""
+
+    annotation_type: Literal["text", "chapter", "auto"] = Field(
+        "text", description="text (front matter, body, appendices by the contents and the bibliography), chapter "
+                            "(all body but the bibliography), or auto (chapter where annotation_mapping says so "
+                            "for the document's type, else text)")
+    fully_annotate: bool = Field(True, description="Label every 'άλλο' by its place (GlossAPI's full annotation)")
+    classifier: Literal["auto", "model", "structural"] = Field(
+        "auto", description="model (model_path, else GlossAPI's installed model), structural (headings and shapes, "
+                            "no model), or auto (a model where one loads, else structural)")
+    model_path: str | None = Field(None, description="A section classifier saved with joblib (GlossAPI's "
+                                                     "section_classifier_model_path, or one train_from_csv wrote)")
+    metadata_path: str | None = Field(None, description="A parquet of filename and document_type, for annotation_type "
+                                                        "auto (GlossAPI's metadata_path; a document_type column of "
+                                                        "the store is read too)")
+    annotation_mapping: dict[str, str] | None = Field(
+        None, description="Document type -> text or chapter, for annotation_type auto (None: GlossAPI's "
+                          "{'Κεφάλαιο': 'chapter'})")
+
+    @field_validator("annotation_mapping")
+    @classmethod
+    def _mapping(cls, value: dict | None) -> dict | None:
+        bad = {k: v for k, v in (value or {}).items() if v not in ("text", "chapter")}
+        if bad:
+            raise ValueError(f"maps document types to 'text' or 'chapter', not {bad}")
+        return value
+
+
+
+class DownloadOptions(_Options):
+    """link_list and downloaded_files: the links of a list in IN fetched into OUT/downloads, politely and
+    resumably (GlossAPI's download())."""
+
+    # which list, and where its links are (read by link_list, the sensor, Corpus.download and the CLI)
+    input_parquet: str | None = Field(None, description="The link list: parquet, CSV or JSONL (None: the first "
+                                                        "*.parquet in IN, else *.csv, else *.jsonl; GlossAPI's name)")
+    url_column: str = Field("url", description="The column of the links (where absent: the first column named like "
+                                               "url, link or uri, as GlossAPI finds it); a cell may hold a list")
+    parallelize_by: str | None = Field(None, description="A column whose values take turns (round-robin), e.g. "
+                                                         "collection_slug (None: the host); per-host limits hold "
+                                                         "either way")
+    referer_column: str | None = Field(None, description="A column holding the page each link was found on, sent "
+                                                         "as Referer")
+    # how politely, and how fast
+    concurrency: int = Field(32, ge=1, description="Requests in flight at once, all hosts together")
+    per_host_concurrency: int = Field(4, ge=1, description="Requests in flight at once to one host")
+    per_host_rate: float | None = Field(4.0, gt=0, description="Requests a second started on one host (None: no "
+                                                               "limit); a robots.txt Crawl-delay can only slow it")
+    user_agent: str = Field("glossapi-dagster/0.1 (harvesting documents for the GlossAPI Greek corpus)",
+                            min_length=1, description="The one User-Agent of every request (and robots.txt's "
+                                                      "agent)")
+    ignore_robots: bool = Field(False, description="Fetch what robots.txt disallows (it is honoured by default)")
+    # when to give up
+    max_attempts: int = Field(3, ge=1, description="Attempts per link in a run on transient failures (timeouts, "
+                                                   "resets, 5xx, 408, 429), backing off; other 4xx are final")
+    backoff: float = Field(1.0, gt=0, description="Seconds before the second attempt; doubled at each one, with "
+                                                  "jitter, up to max_backoff")
+    max_backoff: float = Field(60.0, gt=0, description="Longest wait between two attempts (seconds)")
+    max_retry_after: float = Field(600.0, ge=0, description="Longest Retry-After waited for in a run (seconds); "
+                                                            "a host asking more is left for a later run")
+    skip_failed_after: int = Field(3, ge=1, description="Runs a link may fail in before it is not tried again "
+                                                        "(GlossAPI's); each later run tries a failed link once more")
+    connect_timeout: float = Field(30.0, gt=0, description="Seconds to connect")
+    read_timeout: float = Field(60.0, gt=0, description="Seconds without a byte before a read fails")
+    timeout: float | None = Field(900.0, gt=0, description="Seconds one whole download may take (None: no limit)")
+    max_redirects: int = Field(10, ge=0, description="Redirects followed per link (a loop fails at once)")
+    max_bytes: int | None = Field(512 << 20, ge=1, description="Largest file kept, in bytes (None: no limit)")
+    supported_formats: list[str] = Field(list(DOWNLOAD_FORMATS), description="Kinds of file kept, "
+                                         "told from the bytes: " + ", ".join(DOWNLOAD_FORMATS))
+    ssl_insecure: bool = Field(False, description="Skip TLS certificate checks (a site with a broken chain; "
+                                                  "GlossAPI's ssl_verify=False)")
+
+    @field_validator("supported_formats")
+    @classmethod
+    def _known_formats(cls, value: list[str]) -> list[str]:
+        value = [v.strip().lower().lstrip(".") for v in value if v.strip()]
+        unknown = [v for v in value if v not in DOWNLOAD_FORMATS]
+        if unknown or not value:
+            raise ValueError(f"must be some of {', '.join(map(repr, DOWNLOAD_FORMATS))}")
+        return value
 
 # Corpus.ocr's and `glossapi-dagster ocr`'s mode: which of the two phases to run (GlossAPI's names)
 OCR_MODES = ("ocr_bad", "math_only", "ocr_bad_then_math")
-PHASE_OPTIONS = (ManifestOptions, ExtractOptions, OcrOptions, MathOptions, PoolOptions)
+PHASE_OPTIONS = (ManifestOptions, ExtractOptions, OcrOptions, MathOptions, PoolOptions, SectionOptions,
+                 AnnotateOptions, DownloadOptions)
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -13,7 +13,7 @@ from typing import Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .options import ManifestOptions, PoolOptions
+from .options import ManifestOptions, PoolOptions, accel_name
 
 PREFIX = "GLOSSAPI_"
 CRON = re.compile(r"^\s*([0-9A-Za-z*/,?-]+\s+){4}[0-9A-Za-z*/,?-]+\s*$")
@@ -37,7 +37,7 @@ class Settings(BaseModel):
     devices: list[int] | None = Field(None, description="The code location's devices, comma-separated: 0,1,2,3")
     use_gpus: Literal["single", "multi"] = Field(_default(PoolOptions, "use_gpus"),
                                                  description="The code location's use_gpus")
-    accel_type: Literal["cuda", "cpu"] = Field(_default(PoolOptions, "accel_type"),
+    accel_type: Literal["auto", "cuda", "cpu"] = Field(_default(PoolOptions, "accel_type"),
                                                description="The code location's accel_type")
     input_format: Literal["pdf", "docx", "html", "xml", "md", "pptx", "all"] = Field(
         _default(ManifestOptions, "input_format"), description="What the new-documents sensor scans for")
@@ -54,6 +54,16 @@ class Settings(BaseModel):
     rapidocr_onnx_dir: str | None = Field(None, description="Folder of RapidOCR's ONNX models (a Greek recogniser)")
     ocr_max_pages: int | None = Field(None, ge=1, description="OCR only the first N pages of each document "
                                                               "when no max_pages is given")
+    greek_dictionary: str | None = Field(None, description="A hunspell .dic of Greek word forms for the OCR repairs "
+                                                           "(default: Debian's hunspell-el, /usr/share/hunspell/el_GR.dic)")
+    # Many machines (README "Across machines"): a backfill's runs, and how a lost node is noticed
+    shards_per_run: int = Field(4, ge=0, description="Shards per run when a backfill over the pool assets is cut "
+                                                     "into runs (BackfillPolicy.multi_run); 0: one run for all, "
+                                                     "as `dagster asset materialize --partition-range` needs")
+    heartbeat_timeout: float | None = Field(None, gt=0, description="Seconds a running pool may go without a "
+                                                                   "heartbeat before its run is failed as lost "
+                                                                   "(default: 3 of its summary intervals)")
+    lost_run_poll: int = Field(15, ge=1, description="Seconds between two looks of lost_runs_sensor")
 
     @field_validator("devices", mode="before")
     @classmethod
@@ -64,6 +74,11 @@ class Settings(BaseModel):
                 raise ValueError("must be comma-separated device ids like 0,1")
             return [int(p) for p in parts]
         return value
+
+    @field_validator("accel_type", mode="before")
+    @classmethod
+    def _accel(cls, value):
+        return accel_name(value)
 
     @field_validator("retry_cron")
     @classmethod

@@ -32,7 +32,10 @@ def done_rows(context: AssetCheckExecutionContext, corpus: CorpusResource, asset
 
 
 def _done_rows(context: AssetCheckExecutionContext, corpus: CorpusResource):
-    return done_rows(context, corpus, extracted_docs.key, ["extract_status", "extract_error"])
+    rows = done_rows(context, corpus, extracted_docs.key, ["extract_status", "extract_error", "url", "download_success"])
+    # a link that was not downloaded (failed, or a duplicate) is no document: downloaded_files' checks account for it
+    fetched = rows["url"].isna() | rows["download_success"].fillna(False).astype(bool)
+    return rows[fetched.to_numpy(dtype=bool)] if len(rows) else rows
 
 
 def unaccounted(rows, ok) -> dict:

@@ -12,13 +12,16 @@ from typing import ClassVar
 from dagster import Config
 from pydantic import BaseModel, create_model
 
-from ..datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, build
+from ..datamodel import (AnnotateOptions, DownloadOptions, ExtractOptions, ManifestOptions, MathOptions, OcrOptions,
+                         SectionOptions, build)
 
 
-
-def fields_of(model: type[BaseModel], base: type[BaseModel] = Config) -> type[BaseModel]:
-    """A subclass of `base` (a Dagster Config or resource) with the model's fields, one for one."""
-    fields = {name: (field.annotation, field) for name, field in model.model_fields.items()}
+def fields_of(model: type[BaseModel], base: type[BaseModel] = Config, only: tuple = (),
+              exclude: tuple = ()) -> type[BaseModel]:
+    """A subclass of `base` (a Dagster Config or resource) with the model's fields, one for one
+    (`only` those named, or all but `exclude`)."""
+    fields = {name: (field.annotation, field) for name, field in model.model_fields.items()
+              if (not only or name in only) and name not in exclude}
     return create_model(f"_{model.__name__}Fields", __base__=base, __module__=__name__, **fields)
 
 
@@ -51,8 +54,42 @@ class MathConfig(fields_of(MathOptions), _Options):
     OPTIONS: ClassVar[type[BaseModel]] = MathOptions
 
 
+class SectionConfig(fields_of(SectionOptions), _Options):
+    """sections: the usable documents' markdown cut into sections."""
+
+    OPTIONS: ClassVar[type[BaseModel]] = SectionOptions
+
+
+class AnnotateConfig(fields_of(AnnotateOptions), _Options):
+    """annotated_sections: every section labelled, then fully annotated."""
+
+    OPTIONS: ClassVar[type[BaseModel]] = AnnotateOptions
+
+
+# link_list reads the list (these fields, and the manifest's shard_size); downloaded_files fetches
+# the links registered, with every other field of DownloadOptions
+LIST_FIELDS = ("input_parquet", "url_column")
+
+
+class LinkListConfig(fields_of(DownloadOptions, only=LIST_FIELDS),
+                     fields_of(ManifestOptions, only=("shard_size",))):
+    """link_list: the links of a list in IN entered into the store, in shards."""
+
+    def options(self) -> tuple[DownloadOptions, int]:
+        values = self.model_dump()
+        shard_size = build(ManifestOptions, shard_size=values.pop("shard_size")).shard_size
+        return build(DownloadOptions, **values), shard_size
+
+
+class DownloadConfig(fields_of(DownloadOptions, exclude=LIST_FIELDS), _Options):
+    """downloaded_files: the registered links of the selected shards fetched."""
+
+    OPTIONS: ClassVar[type[BaseModel]] = DownloadOptions
+
+
 CONFIG_OF_ASSET = {"download_results": DownloadResultsConfig, "extracted_docs": ExtractConfig,
-                   "ocr_docs": OcrConfig, "math_enriched": MathConfig}
+                   "ocr_docs": OcrConfig, "math_enriched": MathConfig, "sections": SectionConfig,
+                   "annotated_sections": AnnotateConfig, "downloaded_files": DownloadConfig}
 
 
 def checked_run_config(asset: str, config: dict) -> dict:

@@ -32,3 +32,14 @@ class ExportConfig(Config):
     include_remaining_metadata: bool = Field(True, description="With metadata_key: the other columns at top level")
     dedup: bool = Field(True, description="Leave exact and near duplicates out (the kept record lists them)")
     near_threshold: float = Field(NEAR_THRESHOLD, description="MinHash Jaccard at or above which two texts are near duplicates")
+    by_section: bool = Field(False, description="One record per section (header, section, predicted_section), "
+                                                "from annotate()'s output")
+    exclude_sections: list[str] | None = Field(None, description="Sections left out of the text, by GlossAPI's "
+                                                                 "label or its name (β, bibliography, π, index...)")
+    metadata_path: str | None = Field(None, description="JSONL: a parquet whose row for a document (by filename) "
+                                                        "is its metadata, over the store's columns (GlossAPI's)")
+    source_metadata_key: str | None = Field(None, description="JSONL: put source_metadata_fields under this key")
+    source_metadata_fields: list[str] | None = Field(None, description="JSONL: the fields of source_metadata_path's "
+                                                                       "row for a document (each required)")
+    source_metadata_path: str | None = Field(None, description="JSONL: the parquet those fields come from, "
+                                                               "matched by filename")

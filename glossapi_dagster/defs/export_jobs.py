@@ -2,7 +2,7 @@
 from dagster import AssetSelection, DagsterInstance, ExecuteInProcessResult, define_asset_job
 
 from .assets.export import cleaned_docs, training_dataset
-from .partitions import shards
+from .partitions import store_shards
 
 clean_job = define_asset_job("clean_job", selection=[cleaned_docs],
                              description="GlossAPI's clean() on the selected shards: filter, needs_ocr, clean_keep.")
@@ -15,16 +15,8 @@ EXPORT_JOBS = [clean_job, export_job, export_checks_job]
 
 def materialize_clean(instance: DagsterInstance, resources: dict, **clean_config) -> ExecuteInProcessResult | None:
     """One run over every shard of the store (registered here first when the store was made on
-    another instance, as download_results does)."""
-    from ..state import OutputLayout, ProgressStore
-
-    store = ProgressStore(OutputLayout(resources["corpus"].output_dir).store_dir)
-    df = store.read(["shard"])
-    in_store = sorted(set(df["shard"].dropna())) if "shard" in df else []
-    registered = set(instance.get_dynamic_partitions(shards.name))
-    if [s for s in in_store if s not in registered]:
-        instance.add_dynamic_partitions(shards.name, [s for s in in_store if s not in registered])
-    keys = instance.get_dynamic_partitions(shards.name)
+    another instance)."""
+    keys = store_shards(instance, resources["corpus"].output_dir)
     if not keys:
         return None
     from .materialize import RANGE_END, RANGE_START, run_job

@@ -7,12 +7,10 @@ from dagster import DagsterInstance, ExecuteInProcessResult, JobDefinition
 
 from .config import checked_run_config
 from .jobs import extract_job, manifest_job, math_job, ocr_job
-from .partitions import shards
+from .partitions import store_shards
 from .stale_runs import release_dead_runs, run_tags
 
-# Dagster's console logger shows warnings and errors; every event (DEBUG included) is still in the
-# instance's event log, in the run's page of the UI. The terminal is for the progress bars.
-TERMINAL_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+from .terminal import TERMINAL_LOGS
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
@@ -40,9 +38,10 @@ def materialize_manifest(instance: DagsterInstance, resources: dict, input_forma
 
 def over_shards(instance: DagsterInstance, resources: dict, job_name: str, asset: str,
                 partition_keys: list[str] | None, config: dict) -> ExecuteInProcessResult | None:
-    """One run over a range of shards (all registered ones by default): one pool for all of them."""
+    """One run over a range of shards (by default every shard of OUT's store, whatever the
+    instance had registered): one pool for all of them."""
     config = checked_run_config(asset, config)  # a bad option: one clear error, no run started
-    keys = partition_keys or instance.get_dynamic_partitions(shards.name)
+    keys = partition_keys or store_shards(instance, resources["corpus"].output_dir)
     if not keys:
         return None
     release_dead_runs(instance)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from dagster import Backoff, ConfigurableResource, InitResourceContext, RetryPolicy
+from dagster import Backoff, ConfigurableResource, InitResourceContext, RetryPolicy, get_dagster_logger
 from pydantic import PrivateAttr
 
 from ..datamodel import PoolOptions, build, settings
@@ -43,6 +43,7 @@ class GpuPoolResource(fields_of(PoolOptions, ConfigurableResource)):
     """
 
     _pools: list = PrivateAttr(default_factory=list)
+    _accel: dict = PrivateAttr(default_factory=dict)  # what accel_type 'auto' became for this run
 
     def options(self) -> PoolOptions:
         return build(PoolOptions, **{name: getattr(self, name) for name in PoolOptions.model_fields})
@@ -58,12 +59,14 @@ class GpuPoolResource(fields_of(PoolOptions, ConfigurableResource)):
         env = settings()  # the variables the workers read, checked before they start
         devices = resolve_devices(self.use_gpus, self.devices)
         gpus = [d.cuda_id for d in devices if d.cuda_id is not None]
-        if self.accel_type == "cuda" and gpus:
-            # Before any worker starts: GPUs asked for (named, or detected) must really be usable.
-            # A CPU machine with nothing named resolves to one CPU worker and is not checked.
-            from ..backends.preflight import gpu_preflight
+        # Before any worker starts: GPUs asked for (named, or detected) must really be usable ('cuda'),
+        # or are used where they are ('auto'). A CPU machine with nothing named is one CPU worker.
+        from ..backends.preflight import choose_accel
 
-            gpu_preflight(gpus)
+        accel, note = choose_accel(self.accel_type, gpus)
+        if note:
+            (get_dagster_logger().warning if gpus else get_dagster_logger().info)(note)
+        self._accel["value"] = accel
         return PoolConfig(
             devices=devices,
             threads=auto_threads(len(devices), self.num_threads),
@@ -76,6 +79,10 @@ class GpuPoolResource(fields_of(PoolOptions, ConfigurableResource)):
             recycle=RecyclePolicy(self.max_items_per_worker, self.max_worker_rss_mb),
             range_startup=self.range_startup_timeout,
         )
+
+    def accel(self) -> str:
+        """'cuda' or 'cpu': accel_type as pool_config resolved it ('auto' before that: not decided)."""
+        return self._accel.get("value", self.accel_type)
 
     def track(self, pool: WorkerPool) -> None:
         self._pools.append(pool)

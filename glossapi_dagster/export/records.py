@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..state.fspath import from_store, shown
+
 OPERATIONAL = {"updated_at", "worker", "device", "attempts", "extract_sec", "ocr_sec", "math_time_sec",
                "shard", "missing", "size", "clean_keep", "duplicate_of", "scanned_page_numbers"}
 
@@ -57,6 +59,9 @@ def select_usable(df: pd.DataFrame, chunk: int = 5000) -> tuple[pd.DataFrame, Co
 
 def left_out_reason(row: dict) -> str | None:
     """Why a store row is not exported (None: it is usable)."""
+    fetched = plain(row.get("download_status"))
+    if plain(row.get("url")) is not None and fetched not in (None, "downloaded"):
+        return f"download_{fetched}"  # a link that failed, or the same link or bytes as another row
     status = plain(row.get("extract_status"))
     if status != "success":
         return f"extract_{status}" if status is not None else "not_extracted"
@@ -74,6 +79,8 @@ def left_out_reason(row: dict) -> str | None:
 def metadata_of(row: dict) -> dict:
     """The store columns of a record: the document's own, not the run's."""
     meta = {k: plain(v) for k, v in row.items() if k not in OPERATIONAL}
+    if isinstance(meta.get("path"), str):  # a name that is not UTF-8: its bytes as \xNN (state/fspath.py)
+        meta["path"] = shown(from_store(meta["path"]))
     name = meta.get("filename") or row["stem"]
     meta["filetype"] = meta.get("file_ext") or Path(str(name)).suffix.lstrip(".") or None
     meta["filename"] = Path(str(name)).stem if meta.get("filename") else row["stem"]

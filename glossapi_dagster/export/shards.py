@@ -66,8 +66,11 @@ def _count(value) -> int | None:
     return total
 
 
-def parquet_row(text: str, meta: dict, stats: dict) -> dict:
-    """One parquet row: the text and the typed columns (absent store columns are null)."""
+def parquet_row(text: str, meta: dict, stats: dict, provenance: list = ()) -> dict:
+    """One parquet row: the text and the typed columns (absent store columns are null), then the
+    link list's columns as text (provenance: (parquet name, store name) pairs)."""
+    from .provenance import as_text
+
     row = {name: meta.get(name) for name in PARQUET_SCHEMA.names}
     row.update(text=text, chars=stats["chars"], words=stats["words"], ocr_pages=_count(meta.get("ocr_pages")),
                duplicates=list(meta.get("duplicates") or []))
@@ -80,6 +83,7 @@ def parquet_row(text: str, meta: dict, stats: dict) -> dict:
                                else float(value) if field.type == _F else bool(value))
         except (TypeError, ValueError):
             row[field.name] = None
+    row.update({name: as_text(meta.get(column)) for name, column in provenance})
     return row
 
 
@@ -107,20 +111,27 @@ class JsonlWriter:
 
 
 class ParquetWriter:
-    def __init__(self, path: Path, level: int = 3):
-        self.writer = pq.ParquetWriter(path, PARQUET_SCHEMA, compression="zstd", compression_level=level)
+    def __init__(self, path: Path, level: int = 3, schema: pa.Schema = PARQUET_SCHEMA, row=parquet_row,
+                 provenance: list = ()):
+        """row(text, meta, stats, provenance) -> the row of `schema` (a section's: export/sections.py),
+        the link list's columns (provenance) appended to it."""
+        from .provenance import extend_schema
+
+        self.provenance, self.row = list(provenance), row
+        self.schema = extend_schema(schema, self.provenance)
+        self.writer = pq.ParquetWriter(path, self.schema, compression="zstd", compression_level=level)
         self.rows: list[dict] = []
         self.bytes = 0
 
-    def write(self, line: bytes, text: str, meta: dict, stats: dict) -> None:
-        self.rows.append(parquet_row(text, meta, stats))
+    def write(self, line: bytes, text, meta: dict, stats: dict) -> None:
+        self.rows.append(self.row(text, meta, stats, self.provenance))
         self.bytes += len(line)
         if len(self.rows) >= ROW_GROUP_ROWS or self.bytes >= ROW_GROUP_BYTES:
             self._flush()
 
     def _flush(self) -> None:
         if self.rows:
-            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=PARQUET_SCHEMA))
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
         self.rows, self.bytes = [], 0
 
     def close(self) -> None:
@@ -128,5 +139,11 @@ class ParquetWriter:
         self.writer.close()
 
 
-def open_writer(fmt: str, path: Path, compression: str, level: int):
-    return ParquetWriter(path, level) if fmt == "parquet" else JsonlWriter(path, compression, level)
+def open_writer(fmt: str, path: Path, compression: str, level: int, by_section: bool = False, provenance: list = ()):
+    if fmt != "parquet":
+        return JsonlWriter(path, compression, level)
+    if by_section:
+        from .sections import SECTION_PARQUET_SCHEMA, section_parquet_row
+
+        return ParquetWriter(path, level, SECTION_PARQUET_SCHEMA, section_parquet_row, provenance)
+    return ParquetWriter(path, level, provenance=provenance)

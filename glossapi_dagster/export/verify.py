@@ -43,10 +43,15 @@ def verify_export(out_dir, dest, fmt: str = "jsonl_sharded", file_name: str | No
     listed = state.get("shards", [])
     layout = OutputLayout(out_dir)
     expected = {s for s in expected_stems(out_dir) if (_read(layout, s) or "").strip()}
+    expected -= set(state.get("all_sections_excluded") or [])  # nothing of theirs was left to export
     seen: Counter = Counter()
     empty, missing_files, wrong_size = [], [], []
-    text_key = (state.get("params") or {}).get("text_key", "document")
-    metadata_key = (state.get("params") or {}).get("metadata_key")
+    params = state.get("params") or {}
+    text_key = params.get("text_key", "document")
+    metadata_key = params.get("metadata_key")
+    by_section = bool(params.get("by_section"))
+    if by_section and text_key == "document":
+        text_key = "section"  # a section's text is under `section` (export/sections.py)
     for shard in listed:
         path = dest / shard["file"]
         if not path.is_file():
@@ -54,25 +59,29 @@ def verify_export(out_dir, dest, fmt: str = "jsonl_sharded", file_name: str | No
             continue
         if path.stat().st_size != shard["file_bytes"]:
             wrong_size.append(shard["file"])
-        for stem, text in _iter_stems_texts(path, fmt, text_key, metadata_key, pq):
-            seen[stem] += 1
-            if not (text or "").strip():
+        for stem, chunk, text in _iter_stems_texts(path, fmt, text_key, metadata_key, pq, by_section):
+            seen[(stem, chunk)] += 1
+            if not (text or "").strip() and not by_section:  # a section may be a heading alone
                 empty.append(stem)
     on_disk = sorted(p.name for p in dest.iterdir() if shard_pattern(fmt, (state.get("params") or {}).get(
         "shard_prefix", "train")).match(p.name)) if fmt != "jsonl" else []
+    stems = {stem for stem, _ in seen}
     card_problems = _card_problems(dest, fmt, listed, on_disk, sum(seen.values())) if fmt != "jsonl" else []
     return {
         "records": sum(seen.values()), "expected": len(expected), "shards": len(listed),
         "missing_shards": missing_files, "changed_shards": wrong_size,
-        "not_exported": sorted(expected - set(seen)), "twice": sorted(s for s, n in seen.items() if n > 1),
-        "unexpected": sorted(set(seen) - expected), "empty_text": sorted(empty), "card": card_problems,
+        "not_exported": sorted(expected - stems), "twice": sorted({s for (s, _), n in seen.items() if n > 1}),
+        "unexpected": sorted(stems - expected), "empty_text": sorted(empty), "card": card_problems,
     }
 
 
-def _iter_stems_texts(path: Path, fmt: str, text_key: str, metadata_key, pq):
+def _iter_stems_texts(path: Path, fmt: str, text_key: str, metadata_key, pq, by_section: bool = False):
+    """(stem, chunk_id, text) of each record: a document's chunk is 0, a section's its place."""
     if fmt == "parquet":
-        for batch in pq.ParquetFile(path).iter_batches(columns=["stem", "text"], batch_size=256):
-            yield from zip(batch.column("stem").to_pylist(), batch.column("text").to_pylist())
+        columns = ["stem", "chunk_id", "section"] if by_section else ["stem", "text"]
+        for batch in pq.ParquetFile(path).iter_batches(columns=columns, batch_size=256):
+            chunks = batch.column("chunk_id").to_pylist() if by_section else [0] * batch.num_rows
+            yield from zip(batch.column("stem").to_pylist(), chunks, batch.column(columns[-1]).to_pylist())
         return
     import io
 
@@ -84,7 +93,8 @@ def _iter_stems_texts(path: Path, fmt: str, text_key: str, metadata_key, pq):
             if line.strip():
                 record = json.loads(line)
                 meta = record.get(metadata_key, {}) if metadata_key else {}
-                yield record.get("stem", meta.get("stem")), record.get(text_key)
+                yield (record.get("stem", meta.get("stem")), record.get("chunk_id", 0) if by_section else 0,
+                       record.get(text_key))
 
 
 def _card_problems(dest: Path, fmt: str, listed: list, on_disk: list, records: int) -> list[str]:

@@ -12,6 +12,7 @@ from ..backends.ocr.tesseract import parse_langs
 from ..backends.extract.text_fixes import clean_document
 from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PermanentError, RunStopped, StopRun, WorkerContext
 from ..state import OutputLayout
+from ..state.filetype import is_pdf as filetype_is_pdf, sniff_file
 from ..state.ranges import RangeJournal
 from ..state.errors import OutputUnavailable
 from ..state.artifacts import write_artifacts
@@ -19,6 +20,7 @@ from ..state.store_writer import UNSYNCED
 from ..backends.quality.stats import per_page_stats, text_stats
 from ..backends.ocr.pages import ocr_and_merge, page_sources
 from ..backends.quality.triage import TRIAGE_COLUMNS, triage
+from ..backends.ocr.readability import merge_repairs, unreadable_column
 from .disk import stop_on_disk_faults
 from .long_docs import LongDocuments, run_with_ranges
 from .ranges import PageRange
@@ -36,7 +38,8 @@ def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
 
 BUDGETS = ("page budget", "time budget")  # how the safe backend words a budget it refused
 OCR_BACKENDS = ("rapidocr", "tesseract")
-OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec")  # pages OCR'd of the document, by which engine
+# pages OCR'd of the document, by which engine, and those it could not read
+OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec", "ocr_unreadable_pages")
 
 
 class _Option:
@@ -90,8 +93,9 @@ class ExtractTask:
         given = {k: v for k, v in options.model_dump().items() if k in names and k not in resolved}
         return cls(out_dir, stems, **given, **resolved)
 
-    def backend_for(self, path: str) -> str:
-        is_pdf = path.lower().endswith(".pdf")
+    def backend_for(self, path: str, kind: str | None = None) -> str:
+        """`kind`: what the file's bytes are (state/filetype.py); its name's extension if not given."""
+        is_pdf = (kind or os.path.splitext(path)[1].lower().lstrip(".")) == "pdf"
         if self.force_ocr and is_pdf:  # pages to OCR: PDFs only; other formats keep their converter
             return "ocr"
         if self.phase1_backend == "safe" and is_pdf:
@@ -134,9 +138,11 @@ class ExtractTask:
 
         def convert(path: str, page_range: tuple[int, int] | None = None) -> dict:
             """One document, or pages of it, converted (and OCR'd where asked): a piece to finish."""
-            kind = self.backend_for(path)
+            doc_kind = document_kind(path)  # from its bytes, whatever its name
+            is_pdf = doc_kind == "pdf"
+            kind = self.backend_for(path, doc_kind)
             try:
-                conv = convert_with(extractor(kind), kind, path, page_range)
+                conv = convert_with(extractor(kind), kind, path, page_range, doc_kind)
             except ConversionFailed as exc:
                 # a budget the user set (max_pages, page_time_budget) is no reason to try Docling
                 if kind != "safe" or self.phase1_backend != "auto" or str(exc).startswith(BUDGETS):
@@ -144,7 +150,7 @@ class ExtractTask:
                 ctx.log.warning("safe backend cannot read %s (%s); trying Docling", path, exc)
                 kind = "docling"
                 try:
-                    conv = convert_with(extractor(kind), kind, path, page_range)
+                    conv = convert_with(extractor(kind), kind, path, page_range, doc_kind)
                 except ConversionFailed as exc2:
                     raise PermanentError(str(exc2)) from exc2
             markdown = conv.markdown
@@ -152,7 +158,6 @@ class ExtractTask:
                 clean_document(conv.document)
                 markdown = conv.document.export_to_markdown()
             data = conv.to_dict()
-            is_pdf = path.lower().endswith(".pdf")
             piece = {"markdown": markdown, "data": data, "backend": conv.backend, "pages": conv.page_count,
                      "seconds": conv.seconds, "timings": conv.timings, "repairs": conv.repairs or {},
                      "page_covers": conv.page_covers, "ocr": None, "device": devices[kind]}
@@ -161,7 +166,7 @@ class ExtractTask:
                     page["source"] = f"ocr:{conv.backend}"
                 piece["ocr"] = {"pages": {p: "force_ocr" for p in conv.timings.get("per_page", {})},
                                 "engine": conv.backend, "seconds": conv.seconds, "timings": conv.timings,
-                                "merged": False}
+                                "merged": False, "page_quality": conv.page_quality}
             elif self.do_ocr and is_pdf:
                 signals = triage(markdown, data, is_pdf, pdf_path=path, page_covers=conv.page_covers,
                                  repairs=piece["repairs"])
@@ -171,7 +176,8 @@ class ExtractTask:
                     piece.update(data=ocr_info["data"], markdown=ocr_info["doc"].export_to_markdown())
                     piece["ocr"] = {"pages": ocr_info["pages"], "engine": ocr_info["conv"].backend,
                                     "seconds": ocr_info["conv"].seconds, "timings": ocr_info["conv"].timings,
-                                    "merged": True}
+                                    "merged": True, "page_quality": ocr_info["conv"].page_quality}
+                    merge_repairs(piece["repairs"], ocr_info["conv"].repairs)
             return piece
 
         def process(item) -> dict:
@@ -192,13 +198,27 @@ def _safe_extractor(ctx: WorkerContext, max_pages: int | None, page_time_budget:
     return SafePdfExtractor(max_pages, page_time_budget, log=ctx.log)
 
 
-def convert_with(extractor, kind: str, path: str, page_range: tuple[int, int] | None):
+def document_kind(path: str) -> str:
+    """What the file's bytes are; a file that is none of the kinds converted is refused here with
+    the reason, before any converter sees it (Docling would fetch a model for an image)."""
+    try:
+        found = sniff_file(path, os.path.splitext(path)[1])
+    except OSError as exc:  # gone or locked under the run: judged again at the next scan
+        raise PermanentError(f"unreadable: {exc.strerror or exc}") from exc
+    if not found.accepted:
+        raise PermanentError(found.reason)
+    return found.kind
+
+
+def convert_with(extractor, kind: str, path: str, page_range: tuple[int, int] | None, doc_kind: str | None = None):
     """Each backend's own way to convert only some pages (their numbers kept)."""
+    if kind == "docling":
+        return extractor.convert(path, page_range=page_range, kind=doc_kind)
     if page_range is None:
         return extractor.convert(path)
     if kind == "ocr":
         return extractor.convert(path, pages=set(range(page_range[0], page_range[1] + 1)))
-    return extractor.convert(path, page_range=page_range)  # docling, safe
+    return extractor.convert(path, page_range=page_range)  # safe
 
 
 def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, worker: str,
@@ -209,7 +229,7 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
     sync=False (a worker's document): its new files are left for the controller to sync before
     it records the row, many documents at once (UNSYNCED: their paths, in the result)."""
     data, markdown, repairs, ocr = piece["data"], piece["markdown"], piece["repairs"], piece["ocr"]
-    is_pdf = path.lower().endswith(".pdf")
+    is_pdf = filetype_is_pdf(path)  # by its bytes: a PDF under any name is triaged as one
     if ocr is not None and ocr["merged"]:
         signals = triage(markdown, data, is_pdf, pdf_path=path)
     else:
@@ -228,7 +248,8 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
         **signals,
     }
     if ocr is not None:
-        result.update(ocr_pages=len(ocr["pages"]), ocr_engine=ocr["engine"], ocr_sec=round(ocr["seconds"], 4))
+        result.update(ocr_pages=len(ocr["pages"]), ocr_engine=ocr["engine"], ocr_sec=round(ocr["seconds"], 4),
+                      ocr_unreadable_pages=unreadable_column(ocr.get("page_quality")))
     if failed_pages:
         result["failed_pages"] = ",".join(str(p) for p in sorted(failed_pages))
     sidecar = {"stem": stem, "source": os.path.abspath(path), "worker": worker, "device": piece["device"],
@@ -238,6 +259,7 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
         sidecar["failed_pages"] = {str(p): r for p, r in sorted(failed_pages.items())}
     if ocr is not None:
         sidecar["ocr_page_reasons"] = {str(p): r for p, r in ocr["pages"].items()}
+        sidecar["ocr_page_quality"] = {str(p): q for p, q in (ocr.get("page_quality") or {}).items()}
     metrics = None if benchmark_mode else {**result, "timings": piece["timings"], "per_page": per_page_stats(data)}
     if metrics is not None and ocr is not None:
         add_page_sources(metrics, data, ocr["timings"])
@@ -319,11 +341,12 @@ def _drop_outputs(layout: OutputLayout, stem: str) -> None:
 
 def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=None,
                    options=None, accel_type: str = "cuda", ocr_options: dict | None = None,
-                   log=None, **option_fields):
+                   log=None, owner=None, **option_fields):
     """Extract the given manifest rows (each with `stem` and `path`) on the pool; returns its report.
 
     Only the rows this run can claim are extracted: another live run over the same OUT keeps
-    its own. A PDF over options.max_pages_per_unit pages goes as page ranges (phases/long_docs.py;
+    its own (`owner`, a state.claims.RunOwner, lets another machine's claims be judged by their run).
+    A PDF over options.max_pages_per_unit pages goes as page ranges (phases/long_docs.py;
     None: never). `options`, or `option_fields` (ExtractOptions' names: pipeline, phase1_backend, ...)."""
     from ..datamodel import ExtractOptions, build
     from ..datamodel.engines import registered_phase1_backends
@@ -337,7 +360,7 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         ocr_engine = ocr_preflight(options.ocr_engine, options.ocr_langs, ocr_options, log=log)
     layout = OutputLayout(out_dir)
     store = ProgressStore(layout.store_dir)
-    claims = Claims(layout.store_dir, "extract")
+    claims = Claims(layout.store_dir, "extract", owner)
     try:
         mine = set(claims.claim(r["stem"] for r in rows))
         # what another run finished between our reading of the store and our claim

@@ -31,6 +31,7 @@ from ..datamodel import MathOptions, build, math_engine_plugin, settings
 from ..pool import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome, WorkerContext
 from ..state import OutputLayout
 from ..state.atomic import atomic_write, atomic_write_text
+from ..state.fspath import LINKS, worker_path
 from ..state.artifacts import load_docling_json
 from ..state.ranges import RangeJournal, file_fingerprint
 from ..backends.math.textlayer.classing import DocFonts
@@ -443,6 +444,9 @@ def run_math(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, o
 
     options = options or build(MathOptions, **fields)
     layout = OutputLayout(out_dir)
+    # a name that is not UTF-8 is opened through a link named by its stem (state/fspath.py)
+    rows = [{**r, "path": worker_path(r["path"], r["stem"], layout.store_dir / LINKS) if r.get("path") else None}
+            for r in rows]
     sources = {r["stem"]: r["path"] for r in rows}
     task = MathTask(str(layout.root), sources, options, accel_type, math_engine_plugin(options.math_engine))
     skiplist = SkipList(layout.skiplist)

@@ -29,6 +29,7 @@ from ..backends.quality.stats import per_page_stats, text_stats
 from .extract import OCR_COLUMNS, ExtractTask, add_page_sources, assemble_ranges, ocr_preview
 from ..backends.ocr.pages import merge_ocr_pages, ocr_needed_pages
 from ..backends.quality.triage import TRIAGE_COLUMNS, page_signals, triage
+from ..backends.ocr.readability import merge_repairs, unreadable_column
 from .disk import stop_on_disk_faults
 from .long_docs import LongDoc, LongDocuments, run_with_ranges
 from .ranges import PageRange
@@ -72,7 +73,7 @@ def ocr_row(stem: str, outcome: ItemOutcome) -> dict:
         row.update({k: r[k] for k in TRIAGE_COLUMNS if k in r})
         row.update(ocr_success=True, ocr_error=None, needs_ocr=False, ocr_sec=r.get("ocr_sec", r["extract_sec"]),
                    extraction_backend=r["extraction_backend"], greek_ratio=r["greek_ratio"], chars=r["chars"])
-        row.update({k: r[k] for k in OCR_COLUMNS if k in r})
+        row.update({k: r[k] for k in (*OCR_COLUMNS, "text_repair") if k in r})
         row["ocr_failed_pages"] = r.get("ocr_failed_pages")  # a long document's pages whose OCR failed, "3,7"
     elif outcome.status == SKIPPED:  # not tried to the end (the run stopped): left for the next run
         row["ocr_error"] = f"skipped: {outcome.error}"
@@ -143,7 +144,8 @@ class PageOcrTask:
 
 def ocr_record(conv, pages: dict) -> dict:
     """What an OCR conversion did, as the ranges' parts and merge_ocr_infos carry it."""
-    return {"pages": pages, "engine": conv.backend, "seconds": conv.seconds, "timings": conv.timings, "merged": True}
+    return {"pages": pages, "engine": conv.backend, "seconds": conv.seconds, "timings": conv.timings, "merged": True,
+            "repairs": conv.repairs or {}, "page_quality": conv.page_quality or {}}
 
 
 def assemble_page_ocr(layout: OutputLayout, doc: LongDoc, engine: str, benchmark_mode: bool) -> dict:
@@ -182,17 +184,21 @@ def finish_page_ocr(layout: OutputLayout, stem: str, path: str, signals: dict, d
     new_signals.pop("scanned_page_numbers")
     pages = ocr["pages"] if ocr else {}
     timings = ocr["timings"] if ocr else {}
+    repairs = merge_repairs(dict(signals.get("text_repairs") or {}), (ocr or {}).get("repairs"))
     result = {"page_count": len(data.get("pages") or {}), "extract_sec": round(seconds, 4),
               "extraction_backend": signals.get("extraction_backend") or "unknown",
               **text_stats(markdown), **new_signals, "needs_ocr": False,
               "ocr_pages": len(pages), "ocr_engine": ocr["engine"] if ocr else engine,
-              "ocr_sec": round(ocr["seconds"], 4) if ocr else 0.0}
+              "ocr_sec": round(ocr["seconds"], 4) if ocr else 0.0,
+              "ocr_unreadable_pages": unreadable_column((ocr or {}).get("page_quality")),
+              "text_repair": ";".join(k for k in repairs if k != "lgr_undecoded") or None}
     if failed:
         result["ocr_failed_pages"] = ",".join(str(p) for p in sorted(failed))
     sidecar = {**{k: v for k, v in signals.items() if k not in ("needs_ocr", "ocr_failed_pages")}, "stem": stem,
                "source": os.path.abspath(path), "ocr_worker": worker, "ocr_device": device,
                "finished_at": time.time(), **result,
-               "ocr_page_reasons": {str(p): r for p, r in pages.items()}}
+               "ocr_page_reasons": {str(p): r for p, r in pages.items()}, "text_repairs": repairs,
+               "ocr_page_quality": {str(p): q for p, q in ((ocr or {}).get("page_quality") or {}).items()}}
     if failed:
         sidecar["ocr_failed_pages"] = {str(p): r for p, r in sorted(failed.items())}
     metrics = None

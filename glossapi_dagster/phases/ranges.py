@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from ..state.filetype import is_pdf
+
 # The range size, the failed-page share and the time limits are options (datamodel/options.py).
 PAGE_TIMEOUT_S = 20.0               # GlossAPI's 20 s a page, where a phase has no page_time_budget
 
@@ -37,7 +39,7 @@ class PageRange:
 def pdf_pages(path: str) -> int | None:
     """The page count (pdfium: milliseconds), or None where the PDF cannot be opened (the whole
     document then goes as one item and fails with its own reason)."""
-    if not path.lower().endswith(".pdf"):
+    if not is_pdf(path):  # by its bytes: a PDF under another name is split like any
         return None
     import pypdfium2 as pdfium
 

@@ -161,8 +161,11 @@ def merge_ocr_infos(parts: list[dict]) -> dict | None:
     for part in parts:
         if ocr is None:
             ocr = {"pages": {}, "engine": part["engine"], "seconds": 0.0, "merged": False,
-                   "timings": {"per_page": {}}}
+                   "timings": {"per_page": {}}, "page_quality": {}, "repairs": {}}
         ocr["pages"].update(part["pages"])
+        ocr["page_quality"].update(part.get("page_quality") or {})
+        for name, pages in (part.get("repairs") or {}).items():
+            ocr["repairs"][name] = sorted(set(ocr["repairs"].get(name, [])) | set(pages))
         ocr["seconds"] += part["seconds"]
         ocr["merged"] |= part["merged"]
         for key, value in part["timings"].items():

@@ -1,8 +1,10 @@
 """Claims: which run is extracting a stem now, so two runs over one OUT never do a document twice.
 
 One file per claimed stem, download_results/claims/<phase>/<stem>, made with O_EXCL and holding
-the owner's host, pid and process start time. A claim whose owner is gone (kill -9, a crash)
-is stale: the next run takes it over. Released when the run ends.
+the owner's host, pid and process start time, and its run when it has one. A claim whose owner is
+gone (kill -9, a crash) is stale: the next run takes it over. On its own host a process is asked;
+another machine's claim is stale once its run has ended (`RunOwner.alive`: e.g. a run failed as
+lost when its node died), and never stolen when there is no run to ask. Released when the run ends.
 """
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ import json
 import os
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .layout import check_stem
 
@@ -26,9 +29,18 @@ def _start_time(pid: int) -> str | None:
         return None
 
 
-def _alive(owner: dict) -> bool:
+@dataclass(frozen=True)
+class RunOwner:
+    """The run the claims are for, and how any machine tells whether a run still runs."""
+
+    run_id: str
+    alive: Callable[[str], bool]
+
+
+def _alive(owner: dict, run_alive: Callable[[str], bool] | None = None) -> bool:
     if owner.get("host") != socket.gethostname():
-        return True  # another machine's run: only its own host can tell; never stolen
+        # another machine's process: its run tells, where there is one to ask; else never stolen
+        return run_alive(owner["run"]) if run_alive is not None and owner.get("run") else True
     pid = int(owner.get("pid") or 0)
     if pid <= 0:
         return False
@@ -43,9 +55,12 @@ def _alive(owner: dict) -> bool:
 
 
 class Claims:
-    def __init__(self, folder: Path, phase: str):
+    def __init__(self, folder: Path, phase: str, run: RunOwner | None = None):
         self.folder = Path(folder) / "claims" / phase
         self.me = {"host": socket.gethostname(), "pid": os.getpid(), "started": _start_time(os.getpid())}
+        if run is not None:
+            self.me["run"] = run.run_id
+        self.run_alive = run.alive if run is not None else None
         self.held: set[str] = set()
 
     def _path(self, stem: str) -> Path:
@@ -69,7 +84,7 @@ class Claims:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
                 owner = self.owner(stem)
-                if owner is not None and _alive(owner):
+                if owner is not None and _alive(owner, self.run_alive):
                     return False
                 _remove_if_same(path, owner)
                 continue
@@ -90,11 +105,13 @@ class Claims:
         """Stems claimed by live runs (for `status`)."""
         if not self.folder.is_dir():
             return set()
-        return {p.name for p in self.folder.iterdir() if (o := self.owner(p.name)) is not None and _alive(o)}
+        return {p.name for p in self.folder.iterdir()
+                if (o := self.owner(p.name)) is not None and _alive(o, self.run_alive)}
 
     def release(self) -> None:
+        """Our claims removed; one another run took over meanwhile (we were declared lost) stays its own."""
         for stem in self.held:
-            self._path(stem).unlink(missing_ok=True)
+            _remove_if_same(self._path(stem), self.me)
         self.held.clear()
 
 

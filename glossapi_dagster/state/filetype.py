@@ -8,6 +8,7 @@ before any converter sees it (Docling would otherwise try to fetch a model for a
 """
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,10 @@ ACCEPTED = ("pdf", "docx", "pptx", "html", "xml", "md")
 HEAD_BYTES = 8192
 # PDF readers accept junk before the header within the first KiB (Acrobat's rule).
 PDF_HEADER_WINDOW = 1024
+
+# A PDF whose header is lost still starts with its objects ("1 0 obj <<"): readers (docling-parse,
+# pdf.js) rebuild it from them, so its bytes are a PDF all the same.
+_PDF_OBJECT = re.compile(rb"(?:^|[\r\n])\s*\d+\s+\d+\s+obj\s*<<")
 
 # Signatures of what is not a document we convert: named so the reason reads well.
 _MAGIC = (
@@ -47,6 +52,15 @@ class FileType:
         return self.kind is not None
 
 
+def is_pdf(path: str | Path) -> bool:
+    """Are the file's bytes a PDF, whatever its name? (False when it cannot be read.)"""
+    try:
+        with open(path, "rb") as f:
+            return sniff_head(f.read(PDF_HEADER_WINDOW)).kind == "pdf"
+    except OSError:
+        return False
+
+
 def sniff_file(path: str | Path, hint: str | None = None) -> FileType:
     """The kind of the file at `path`. `hint`: the extension its name (or a URL, or a
     Content-Type) suggests, without the dot; it decides only between kinds the bytes allow
@@ -64,7 +78,7 @@ def sniff_head(head: bytes, hint: str | None = None) -> FileType:
     hint = (hint or "").lower().lstrip(".")
     if not head:
         return FileType(None, "empty: zero-byte file")
-    if b"%PDF-" in head[:PDF_HEADER_WINDOW]:
+    if b"%PDF-" in head[:PDF_HEADER_WINDOW] or _PDF_OBJECT.search(head[:PDF_HEADER_WINDOW]):
         return FileType("pdf")
     if head.startswith(b"PK\x03\x04"):
         return FileType(None, "a ZIP archive (read the whole file to tell an Office document)")

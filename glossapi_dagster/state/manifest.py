@@ -2,21 +2,28 @@
 
 New files are added and cut into new shards of up to `shard_size`; existing rows keep their
 status and shard; a vanished file is flagged `missing`, never deleted; a replaced file (other
-size or mtime, then other sha256) is pending again.
+size or mtime, then other sha256) is pending again; a file whose bytes the store holds under a
+path that is gone is the same document, moved (its row follows it); a row whose problem was
+getting at its file (a broken link, no permission, a file missing under a run) is judged again
+and pending once its cause is gone.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .atomic import file_lock
+from .atomic import atomic_write_text, file_lock
+from .fspath import readable
+from .inputfile import ACCESS_PROBLEMS, judge, sha256_of  # noqa: F401  (sha256_of: the tests' hash)
 from .layout import OutputLayout
-from .rescan import changed_rows as _changed_rows, finished_row, own_folders
+from .rescan import RESET, changed_rows, finished_row, own_folders
 from .skiplist import SkipList
 from .store import ProgressStore
+from .walk import walk_inputs
 
 FORMATS = {
     "pdf": (".pdf",),
@@ -28,6 +35,7 @@ FORMATS = {
 }
 FORMATS["all"] = tuple(ext for exts in FORMATS.values() for ext in exts)
 MAX_STEM_BYTES = 180  # leaves room for ".docling.json.zst" under the usual 255-byte name limit
+INPUT_FOLDERS = "input_folders.json"  # in the store's folder: where an export must not write
 
 
 @dataclass
@@ -36,8 +44,12 @@ class ManifestUpdate:
     vanished: list[str] = field(default_factory=list)
     returned: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)   # replaced files: their outputs are redone
+    moved: list[str] = field(default_factory=list)     # stems whose file was found at another path
+    recovered: list[str] = field(default_factory=list)  # stems pending again: the cause of their problem is gone
+    problematic: list[str] = field(default_factory=list)  # stems this scan found no document in, or could not read
     new_shards: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)     # one line each, for the user
+    folders_skipped: int = 0                           # folders of IN not scanned, each with a note
     total: int = 0
 
 
@@ -47,31 +59,19 @@ def extensions(input_format: str) -> tuple[str, ...]:
     return FORMATS[input_format]
 
 
-def scan(input_dir: Path, input_format: str, skip: set[str] = frozenset()) -> list[PurePosixPath]:
-    """Relative paths of the matching files, sorted; symlinked folders and the absolute folders in
-    `skip` (our own outputs, when they lie inside the input folder) are not descended."""
-    exts = extensions(input_format)
-    found = []
-    for folder, dirs, files in os.walk(input_dir, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if os.path.join(folder, d) not in skip)
-        for name in files:
-            if name.lower().endswith(exts):
-                found.append(PurePosixPath(os.path.relpath(os.path.join(folder, name), input_dir)))
-    return sorted(found)
-
-
-def canonical_stem(rel: PurePosixPath, taken: set[str]) -> str:
+def canonical_stem(rel: PurePosixPath, taken: set[str], key: str | None = None) -> str:
     """The file name without extension (GlossAPI's stem), prefixed by its subfolders, made safe.
 
     Separators and control characters become '_', a leading '.' or '-' gets a '_', long names
-    are cut, and a clash with another file's stem gets a short hash of the relative path.
+    are cut, and a clash with another file's stem gets a short hash of the relative path (`key`:
+    the path as the OS spells it, where rel is its readable form).
     """
     raw = "__".join([*rel.parts[:-1], rel.stem]) or "_"
     stem = "".join("_" if c in "/\\" or unicodedata.category(c).startswith("C") else c
                    for c in unicodedata.normalize("NFC", raw))
     if stem.startswith((".", "-")):
         stem = "_" + stem
-    digest = hashlib.sha1(str(rel).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    digest = hashlib.sha1((key or str(rel)).encode("utf-8", "surrogateescape")).hexdigest()[:8]
     if len(stem.encode("utf-8")) > MAX_STEM_BYTES:
         stem = stem.encode("utf-8")[:MAX_STEM_BYTES].decode("utf-8", "ignore") + "-" + digest
     if stem in taken:
@@ -80,27 +80,12 @@ def canonical_stem(rel: PurePosixPath, taken: set[str]) -> str:
     return stem
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _escapes(path: Path, root: Path) -> str | None:
-    """Why a file must not be followed: a symlink whose target lies outside the input folder."""
-    if not path.is_symlink():
-        return None
+def input_folders(store_folder: Path) -> list[str]:
+    """The input folders scanned into this store (absolute, resolved)."""
     try:
-        target = path.resolve(strict=True)
-    except FileNotFoundError:
-        return f"broken symlink (to {os.readlink(path)}); not followed"
-    except (OSError, RuntimeError) as exc:  # ELOOP; RuntimeError before Python 3.13
-        return f"symlink loop ({exc}); not followed"
-    if not target.is_relative_to(root.resolve()):
-        return f"symlink points outside the input folder (to {target}); not followed"
-    return None
+        return json.loads((Path(store_folder) / INPUT_FOLDERS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
 
 
 def update_manifest(store: ProgressStore, input_dir: str | Path, input_format: str = "pdf",
@@ -109,39 +94,61 @@ def update_manifest(store: ProgressStore, input_dir: str | Path, input_format: s
     if shard_size < 1:
         raise ValueError("shard_size must be >= 1")
     root = Path(input_dir).absolute()
+    if not root.exists():
+        raise FileNotFoundError(f"input folder {root} does not exist")
     if not root.is_dir():
-        raise FileNotFoundError(f"input folder {root} does not exist or is not a folder")
+        raise ValueError(f"input folder {root} is a file, not a folder")
     # One scan at a time per OUT: two runs adding files at once would give two files one stem.
     with file_lock(store.folder / ".manifest.lock"):
-        return _update(store, root, input_format, shard_size, skip_dirs)
+        update = _update(store, root, input_format, shard_size, skip_dirs)
+        _remember(store.folder, root)
+        return update
+
+
+def _remember(store_folder: Path, root: Path) -> None:
+    folders = input_folders(store_folder)
+    if os.path.realpath(root) not in folders:
+        atomic_write_text(store_folder / INPUT_FOLDERS, json.dumps([*folders, os.path.realpath(root)]))
 
 
 def _update(store: ProgressStore, root: Path, input_format: str, shard_size: int, skip_dirs) -> ManifestUpdate:
     update = ManifestUpdate()
     rebuilding = store.orphans()
-    existing = store.read(["stem", "path", "shard", "missing", "size", "mtime", "sha256"])
-    if "path" not in existing:  # only the journal is left, and no row in it carries a path
-        existing["path"] = None
+    existing = store.read(["stem", "path", "shard", "missing", "size", "mtime", "sha256", "download_success",
+                           "extract_status", "extract_error", "url"])
+    for column in ("path", "url"):  # only the journal is left, and no row in it carries a path
+        if column not in existing:
+            existing[column] = None
     has_path = existing["path"].notna().to_numpy(dtype=bool)
     stored = existing[has_path]
     known = dict(zip(stored["path"], stored["stem"]))
-    orphans = set(existing.loc[~has_path, "stem"])  # rows whose path was lost
+    # rows whose path was lost (a link that failed to download never had one: it is no orphan)
+    orphans = set(existing.loc[~has_path & existing["url"].isna().to_numpy(dtype=bool), "stem"])
     missing = stored["missing"].fillna(False).astype(bool) if "missing" in stored else None
     was_missing = set(stored.loc[missing.to_numpy(dtype=bool), "path"]) if missing is not None else set()
-    taken = set(stored.get("stem", []))
+    # a link's row holds its stem whether or not it was downloaded (orphans' stems stay free: they are taken back)
+    taken = set(stored.get("stem", [])) | set(existing.loc[existing["url"].notna().to_numpy(dtype=bool), "stem"])
     skip, update.notes = own_folders(root, store.folder.parent, skip_dirs)
-    rels = scan(root, input_format, skip)
-    present = {str(root / rel) for rel in rels}
+    walk = walk_inputs(str(root), extensions(input_format), skip)
+    update.notes += walk.notes
+    update.folders_skipped = walk.skipped
+    present = {os.path.join(str(root), rel) for rel in walk.files}
 
-    fresh = [rel for rel in rels if str(root / rel) not in known]
+    fresh = {rel: judge(os.path.join(str(root), rel), root) for rel in walk.files
+             if os.path.join(str(root), rel) not in known}
+    moves = _moves(stored, fresh, root)
+    update.moved = [m["stem"] for m in moves]
+    moved_rels = {m.pop("rel") for m in moves}
+    fresh = {rel: j for rel, j in fresh.items() if rel not in moved_rels}
     next_shard = 1 + max((int(s.rsplit("-", 1)[1]) for s in existing.get("shard", []) if isinstance(s, str)), default=-1)
     adopted = rebuilt = 0
-    for start in range(0, len(fresh), shard_size):
+    rels = sorted(fresh)
+    for start in range(0, len(rels), shard_size):
         shard = f"shard-{next_shard:05d}"
         next_shard += 1
         update.new_shards.append(shard)
-        for rel in fresh[start:start + shard_size]:
-            row = _new_row(root, rel, shard, taken)
+        for rel in rels[start:start + shard_size]:
+            row = _new_row(root, rel, fresh[rel], shard, taken)
             if row["stem"] in orphans:  # its status survived in the journal: the same row again
                 adopted += 1
             elif rebuilding is not None and (done := finished_row(store.folder.parent, row)):
@@ -157,15 +164,23 @@ def _update(store: ProgressStore, root: Path, input_format: str, shard_size: int
 
     # Only paths under this input folder are judged: another folder's rows share the store.
     prefix = str(root).rstrip(os.sep) + os.sep
+    gone = set(update.moved)
     update.vanished = [stem for path, stem in known.items() if path.startswith(prefix) and path not in present
-                       and path not in was_missing and not os.path.lexists(path)]
+                       and path not in was_missing and not os.path.lexists(path) and stem not in gone]
     update.returned = [known[p] for p in was_missing if p in present or os.path.lexists(p)]
-    changes = _changed(stored, present)
+    changes = changed_rows(stored, present, lambda path: judge(path, root))
     update.changed = [c["stem"] for c in changes if "sha256" in c]
-    rows = update.new_rows + changes + [{"stem": s, "missing": True} for s in update.vanished]
+    again = _judged_again(stored, present, root, {c["stem"] for c in changes})
+    update.recovered = [r["stem"] for r in again if r.get("extract_status") is None]
+    rows = update.new_rows + moves + changes + again + [{"stem": s, "missing": True} for s in update.vanished]
     rows += [{"stem": s, "missing": False} for s in update.returned]
-    if update.changed:
-        SkipList(OutputLayout(store.folder.parent).skiplist).remove(update.changed)
+    update.problematic = [r["stem"] for r in update.new_rows + changes + again if r.get("extract_status") == "problematic"]
+    if update.changed or update.recovered:
+        SkipList(OutputLayout(store.folder.parent).skiplist).remove(update.changed + update.recovered)
+    for what, stems in (("moved (the same bytes at a new path: its row and outputs kept)", update.moved),
+                        ("pending again (the cause of their problem is gone)", update.recovered)):
+        if stems:
+            update.notes.append(f"{len(stems)} file(s) {what}: {', '.join(sorted(stems)[:10])}")
     if rows:
         store.upsert(rows)
         store.compact()
@@ -173,23 +188,47 @@ def _update(store: ProgressStore, root: Path, input_format: str, shard_size: int
     return update
 
 
-def _new_row(root: Path, rel: PurePosixPath, shard: str, taken: set[str]) -> dict:
-    path = root / rel
-    row = {"stem": canonical_stem(rel, taken), "filename": rel.name, "path": str(path), "shard": shard,
-           "file_ext": rel.suffix.lower().lstrip("."), "missing": False}
-    escape = _escapes(path, root)
-    if escape:
-        return {**row, "download_success": False, "download_error": escape,
-                "extract_status": "problematic", "extract_error": escape, "size": None, "sha256": None}
-    try:
-        st = path.stat()
-        return {**row, "download_success": True, "download_error": None, "size": st.st_size,
-                "mtime": st.st_mtime, "sha256": sha256_of(path)}
-    except OSError as exc:
-        reason = f"unreadable: {exc.strerror or exc}"
-        return {**row, "download_success": False, "download_error": reason,
-                "extract_status": "problematic", "extract_error": reason}
+def _new_row(root: Path, rel: str, judged: dict, shard: str, taken: set[str]) -> dict:
+    name = PurePosixPath(readable(rel))  # a name that is not UTF-8, as a Greek reader would read it
+    return {"stem": canonical_stem(name, taken, key=rel), "filename": name.name, "path": os.path.join(str(root), rel),
+            "shard": shard, "missing": False, **judged}
 
 
-def _changed(stored, present: set[str]) -> list[dict]:
-    return _changed_rows(stored, present, sha256_of)
+def _moves(stored, fresh: dict[str, dict], root: Path) -> list[dict]:
+    """The fresh files whose bytes a row holds under a path that no longer exists: that row,
+    moved to the file's new path ({stem, path, ...} plus `rel`, popped by the caller)."""
+    shas = {j["sha256"] for j in fresh.values() if j.get("sha256")}
+    if not shas or "sha256" not in stored:
+        return []
+    candidates: dict[str, list[str]] = {}
+    for rec in stored[stored["sha256"].isin(shas)][["stem", "path", "sha256"]].to_dict("records"):
+        if not os.path.lexists(rec["path"]):
+            candidates.setdefault(rec["sha256"], []).append(rec["stem"])
+    moves = []
+    for rel, judged in sorted(fresh.items()):
+        stems = candidates.get(judged.get("sha256"))
+        if stems:
+            moves.append({"rel": rel, "stem": stems.pop(0), "path": os.path.join(str(root), rel),
+                          "filename": readable(PurePosixPath(rel).name), "missing": False,
+                          "size": judged["size"], "mtime": judged["mtime"]})
+    return moves
+
+
+def _judged_again(stored, present: set[str], root: Path, done: set[str]) -> list[dict]:
+    """Rows whose problem was getting at their file, judged again: pending when the cause is gone,
+    with the new reason when it changed (e.g. a broken link now points outside)."""
+    if "extract_error" not in stored:
+        return []
+    failed = ~stored["download_success"].fillna(True).astype(bool) if "download_success" in stored else False
+    access = stored["extract_error"].astype("string").str.startswith(ACCESS_PROBLEMS).fillna(False)
+    problem = stored["extract_status"].eq("problematic").fillna(False) & access
+    rows = []
+    for rec in stored[(failed | problem).to_numpy(dtype=bool)][["stem", "path", "extract_error"]].to_dict("records"):
+        if rec["path"] not in present or rec["stem"] in done:
+            continue
+        judged = judge(rec["path"], root)
+        if judged.get("extract_status") is None:
+            rows.append({"stem": rec["stem"], **dict.fromkeys(RESET), **judged})
+        elif judged["extract_error"] != rec["extract_error"]:
+            rows.append({"stem": rec["stem"], **judged})
+    return rows

@@ -39,9 +39,10 @@ def own_folders(root: Path, out: Path, extra=()) -> tuple[set[str], list[str]]:
     return {str(given / Path(s).relative_to(root)) for s in skip}, notes
 
 
-def changed_rows(stored, present: set[str], sha256_of) -> list[dict]:
+def changed_rows(stored, present: set[str], judge) -> list[dict]:
     """Rows for the files under the input folder whose content changed since their row was made:
-    size or mtime differ, then the hash decides (a touched, unchanged file keeps its outputs)."""
+    size or mtime differ, then the hash decides (a touched, unchanged file keeps its outputs).
+    `judge(path)`: the file's manifest columns (state/inputfile.py), its new kind included."""
     rows = []
     cols = [c for c in ("stem", "path", "size", "mtime", "sha256") if c in stored]
     for rec in stored[cols].to_dict("records") if len(stored) else []:
@@ -58,12 +59,11 @@ def changed_rows(stored, present: set[str], sha256_of) -> list[dict]:
         if mtime is None and size == st.st_size:  # a row from before mtimes were kept: hashing a whole
             rows.append({"stem": rec["stem"], "mtime": st.st_mtime})  # corpus once would take hours
             continue
-        sha = sha256_of(path) if size == st.st_size else None
-        if sha == old_sha:  # the same bytes: remember the mtime, so the next scan does not hash it again
+        judged = judge(path)
+        if judged.get("sha256") == old_sha:  # the same bytes: remember the mtime, so the next scan does not hash it again
             rows.append({"stem": rec["stem"], "mtime": st.st_mtime})
             continue
-        rows.append({"stem": rec["stem"], "size": st.st_size, "mtime": st.st_mtime,
-                     "sha256": sha or sha256_of(path), "download_success": True, **dict.fromkeys(RESET)})
+        rows.append({"stem": rec["stem"], **dict.fromkeys(RESET), **judged})
     return rows
 
 

@@ -22,7 +22,10 @@ import pyarrow.parquet as pq
 
 from .atomic import atomic_write, file_lock
 from .errors import DamagedStore
+from .fspath import from_store, to_store
 from .schema import KEY, arrow_type
+
+PATH = "path"  # kept in the stored form of state/fspath.py: a name that is not UTF-8 survives
 
 COMPACT_AFTER = 512  # journal files; folded in at the end of a run and whenever it grows past this
 # rows a parquet row group holds: a reader of batches() holds one row group, not the whole file
@@ -93,7 +96,11 @@ class ProgressStore:
         with file_lock(self._lock, shared=True):
             files = self._journal_files()
             table = _merge(self._read_base(columns), _read_journal(files, columns))
-        return table.to_pandas(types_mapper=pd.ArrowDtype)
+        df = table.to_pandas(types_mapper=pd.ArrowDtype)
+        if _holds_escaped_paths(table):
+            # names that are not UTF-8 (state/fspath.py): Python strings arrow cannot hold
+            df[PATH] = pd.Series([from_store(v) for v in df[PATH].astype(object)], index=df.index, dtype=object)
+        return df
 
     def batches(self, rows: int = 1024) -> Iterator[pa.RecordBatch]:
         """The store as it was written, a batch at a time: the base, then the journal in write order.
@@ -150,8 +157,11 @@ class ProgressStore:
         how many journal rows lost the manifest part of their row (no path); None when intact."""
         if self.path.exists() or not self._journal_files():
             return None
-        df = self.read(["path"])
-        return int(df["path"].isna().sum()) if "path" in df else len(df)
+        df = self.read(["path", "url"])
+        lost = df["path"].isna() if "path" in df else df["stem"].notna()
+        if "url" in df:  # a link that failed to download never had a path
+            lost &= df["url"].isna()
+        return int(lost.sum())
 
     def _journal_files(self) -> list[Path]:
         if not self.journal.exists():
@@ -159,8 +169,15 @@ class ProgressStore:
         return sorted(p for p in self.journal.iterdir() if p.suffix == ".parquet" and not p.name.startswith("."))
 
 
+def _holds_escaped_paths(table: pa.Table) -> bool:
+    if PATH not in table.column_names or not pa.types.is_string(table.schema.field(PATH).type):
+        return False
+    return bool(pc.any(pc.match_substring(table[PATH], "\x00")).as_py())
+
+
 def _to_table(rows: list[dict], columns: tuple) -> pa.Table:
-    arrays = {c: pa.array([r.get(c) for r in rows], type=arrow_type(c, [r.get(c) for r in rows])) for c in columns}
+    arrays = {c: pa.array(values, type=arrow_type(c, values)) for c in columns
+              for values in [[to_store(r.get(c)) if c == PATH else r.get(c) for r in rows]]}
     return pa.table(arrays)
 
 

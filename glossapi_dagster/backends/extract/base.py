@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ...state.filetype import is_pdf
 from .pdf_diagnosis import diagnose_pdf
 
 
@@ -19,6 +20,7 @@ class Conversion:
     data: dict | None = None         # the Docling JSON itself, from a backend that builds it directly
     page_covers: dict | None = None  # near-empty page -> share its images cover, measured while reading
     repairs: dict | None = None      # text repairs made -> their pages (lgr, lgr_undecoded, lookalikes, ...)
+    page_quality: dict | None = None  # OCR: page -> its readability (confidence, lexicon hits, unreadable)
 
     def to_dict(self) -> dict:
         """The Docling JSON, as DoclingDocument.export_to_dict() gives it."""
@@ -37,7 +39,11 @@ class Extractor(Protocol):
 
 def failure_reason(path: str | Path, detail: str) -> str:
     """A reason a person can act on: pdfium's diagnosis of a PDF when it has one."""
-    if str(path).lower().endswith(".pdf"):
+    try:
+        open(path, "rb").close()
+    except OSError as exc:  # gone or locked under the run: the file's fault is not the document's
+        return f"unreadable: {exc.strerror or exc}"
+    if is_pdf(path):
         diagnosis = diagnose_pdf(path)
         if diagnosis:
             return diagnosis

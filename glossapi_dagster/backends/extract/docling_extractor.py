@@ -114,15 +114,18 @@ class DoclingExtractor:
             raise
         return converter
 
-    def convert(self, path: str | Path, page_range: tuple[int, int] | None = None) -> Conversion:
+    def convert(self, path: str | Path, page_range: tuple[int, int] | None = None,
+                kind: str | None = None) -> Conversion:
         """Convert one file (or its pages first..last, which keep their numbers); raises
-        ConversionFailed with a reason a person can act on."""
+        ConversionFailed with a reason a person can act on. `kind`: what the bytes are (pdf,
+        docx, html, ...; state/filetype.py), which decides over the name's extension."""
         from docling.datamodel.base_models import ConversionStatus
 
         started = time.perf_counter()
         pages = {"page_range": page_range} if page_range else {}
+        kind = kind or Path(path).suffix.lower().lstrip(".")
         try:
-            result = self.converter.convert(path, raises_on_error=False, **pages)
+            result = self.converter.convert(_source(path, kind), raises_on_error=False, **pages)
         except Exception as exc:
             raise ConversionFailed(failure_reason(path, f"{type(exc).__name__}: {exc}")) from exc
         if result.status not in (ConversionStatus.SUCCESS, ConversionStatus.PARTIAL_SUCCESS):
@@ -131,10 +134,22 @@ class DoclingExtractor:
         timings = {k: float(sum(v.times)) for k, v in (getattr(result, "timings", None) or {}).items()}
         doc = result.document
         repairs = None
-        if str(path).lower().endswith(".pdf"):
+        if kind == "pdf":
             from .docling_repairs import repair_document
 
             repairs = repair_document(doc, path)  # Greek pdfium reads where docling-parse garbles it
         seconds = time.perf_counter() - started
         return Conversion(doc, len(doc.pages) or len(result.pages), seconds, f"docling-{self.pipeline}", timings,
                           repairs=repairs)
+
+
+def _source(path: str | Path, kind: str):
+    """What Docling converts: the path, or where its extension says another kind than the bytes
+    (Docling takes a text format's kind from the extension), the bytes under a name that says it."""
+    if Path(path).suffix.lower().lstrip(".") == kind or (kind == "html" and Path(path).suffix.lower() in (".htm", ".xhtml")):
+        return path
+    from io import BytesIO
+
+    from docling.datamodel.base_models import DocumentStream
+
+    return DocumentStream(name=f"{Path(path).stem}.{kind}", stream=BytesIO(Path(path).read_bytes()))

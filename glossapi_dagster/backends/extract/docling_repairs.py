@@ -14,7 +14,8 @@ import re
 
 from .furniture import find_decorations, find_furniture
 from ..greek import lgr
-from ..greek.lookalikes import fix_lookalikes, greek_page
+from ..greek.lookalikes import greek_page
+from ..greek.repair import needs_repair, repair_greek
 from ..greek.pdfium_lgr import DECODED, char_text, decode_page, has_hint
 from .text_fixes import clean_text
 
@@ -90,17 +91,30 @@ def repair_document(doc, pdf_path) -> dict[str, list[int]]:
                 page.close()
     finally:
         pdf.close()
-    if greek_page(" ".join(i.text for i in doc.texts[:2000])):
-        pages = set()
-        for item in doc.texts:
-            fixed = fix_lookalikes(item.text)
-            if fixed != item.text:
-                item.text = fixed
-                pages.update(p.page_no for p in item.prov)
-        repairs["lookalikes"] = sorted(pages)
+    for name, pages in greek_repairs(by_page).items():
+        repairs[name] = pages
     repairs["decorations"] = mark_decorations(doc)  # first: a page number beside the coat of arms is alone on its row
     repairs["furniture"] = mark_furniture(doc)
     return {k: v for k, v in repairs.items() if v}
+
+
+def greek_repairs(by_page: dict[int, list]) -> dict[str, list[int]]:
+    """The text layer's Greek repairs (backends/greek/repair.py, as the safe backend and OCR make
+    them) on every page, whatever its language; a page's Greek share is its own. Returns the pages
+    each repair changed."""
+    found: dict[str, set[int]] = {}
+    for page_no, items in by_page.items():
+        text = " ".join(i.text for i in items)
+        if not needs_repair(text):
+            continue
+        greek = greek_page(text)
+        for item in items:
+            fixed, done = repair_greek(item.text, greek)
+            if done:
+                item.text = fixed
+                for name in done:
+                    found.setdefault(name, set()).add(page_no)
+    return {name: sorted(pages) for name, pages in found.items()}
 
 
 def _body_boxes(doc) -> tuple[list, list[tuple[int, float, object]]]:

@@ -26,7 +26,8 @@ from .base import Conversion, ConversionFailed, failure_reason
 from .docling_template import empty_document
 from .furniture import BAND, MIN_DECORATION, find_decorations, find_furniture, line_key
 from ..greek import lgr
-from ..greek.lookalikes import fix_lookalikes, greek_page, has_lookalike
+from ..greek.lookalikes import greek_page
+from ..greek.repair import needs_repair, repair_greek
 from ..greek.lgr import GONE
 from ..greek.pdfium_lgr import DECODED, UNDECODED, char_text, decode_page, has_hint
 from .pdf_images import EMPTY_PAGE_CHARS, image_boxes, image_cover
@@ -34,6 +35,7 @@ from .pdfium_text import (
     CLOSE_DOCUMENT, CLOSE_PAGE, CLOSE_TEXT, COUNT_CHARS, FONT_SIZE, LETTER_DIGIT, LOAD_PAGE, LOAD_TEXT, LOOSE_BOX,
     PAGE_HEIGHT, PAGE_WIDTH, WIDE_LINE, address, open_document, page_chars, page_text, respace, typed,
 )
+from .symbol_glyphs import drop_symbol_glyphs
 from .text_fixes import clean_text, may_need_repair
 
 # A line's text without its surrounding blanks (pdfium ends lines with \r\n); blank lines never match.
@@ -42,6 +44,10 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe]")  # what FPDFText_Ge
 _HYPHENS = ("-", "\u00ad", "\u2010")
 _SOFT = "\ufffe"    # pdfium's mark of a soft hyphen that broke a word across lines (U+0002 too, where
 # it may also be an unmapped glyph: left alone)
+# pdfium marks every hyphen that ends a line, a compound's too; after a small letter and before a
+# capital (`Έρευνας-` / `Πληροφορικής`, `Lennard-` / `Jones`) the hyphen belongs to the word: a
+# hyphenation goes on in lower case, or in capitals after capitals (`ΟΙΚΟΝΟΜΙ-` / `ΚΗΣ`)
+_COMPOUND = re.compile("(?<=[^\\W\\d_])[\ufffe\x02](?=[^\\W\\d_])")
 # a soft hyphen's next character this much taller or shorter (loose boxes: font ascent to descent)
 # is another text's: a body line's 9 pt against the gazette's masthead's 42 pt; bold and regular
 # faces of one size, 1.0-1.15
@@ -90,7 +96,7 @@ class SafePdfExtractor:
             if self.max_pages is not None and count > self.max_pages:
                 raise ConversionFailed(f"page budget: {count} pages > {self.max_pages}")
             pages, sizes, covers, pictures = [], {}, {}, {}
-            repairs: dict[str, list[int]] = {DECODED: [], UNDECODED: [], "lookalikes": []}
+            repairs: dict[str, list[int]] = {DECODED: [], UNDECODED: []}
             first, last = page_range or (1, count)
             for index in range(first - 1, min(last, count)):
                 page_started = time.perf_counter()
@@ -141,20 +147,19 @@ class SafePdfExtractor:
         finally:
             CLOSE_PAGE(page)
         suspect = may_need_repair(text)  # once a page: most pages have nothing for ftfy
-        lookalikes = has_lookalike(text) and greek_page(text)
-        changed = False
+        greek = greek_page(text) if needs_repair(text) else None  # None: no Greek repair to look for
+        changed: set[str] = set()
         for block in blocks:
             block.text = _join(block.lines, suspect)
             if lgr_state == DECODED:
                 block.text = lgr.finish(block.text)
-            if lookalikes:
-                fixed = fix_lookalikes(block.text)
-                changed |= fixed != block.text
-                block.text = fixed
+            if greek is not None:  # the same repairs as OCR text's (backends/greek/repair.py)
+                block.text, done = repair_greek(block.text, greek)
+                changed.update(done)
         if lgr_state:
             repairs[lgr_state].append(index + 1)
-        if changed:
-            repairs["lookalikes"].append(index + 1)
+        for name in changed:
+            repairs.setdefault(name, []).append(index + 1)
         return width, height, blocks
 
     def _blocks(self, textpage: int, width: float, height: float, sizes: dict) -> tuple[str, list[Block], str | None]:
@@ -177,6 +182,8 @@ class SafePdfExtractor:
         if controls:  # FPDFText_GetText left out control codes (unmapped glyphs: \x00, \x02,
             # \x03), which puts every later character off its box: one char at a time (6% of pages)
             text, aligned = page_chars(textpage, count), True
+        if aligned:  # a symbol font's glyphs without a character (checkboxes) are no text
+            text = drop_symbol_glyphs(typed(textpage, pdfium_c.FPDF_TEXTPAGE), text)
         # pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002)
         # and does not break the line there: the word is whole once the mark is gone.
         soft = controls or "\ufffe" in text or "\x02" in text
@@ -212,6 +219,7 @@ class SafePdfExtractor:
             if soft:
                 if line[-1] == _SOFT:  # a word cut where the text jumps (_cut_at_jumps): its hyphen shows
                     line = line[:-1] + "-"
+                line = _COMPOUND.sub(_compound_hyphen, line) if _SOFT in line or "\x02" in line else line
                 line = _CONTROLS.sub("", line).strip() if controls else line.replace("\ufffe", "").replace("\x02", "")
                 if not line:
                     continue
@@ -236,6 +244,11 @@ class SafePdfExtractor:
                 blocks.append(block)
             last_b, last_h, last_size = b, t - b, size
         return text, _top_first(blocks), lgr_state
+
+
+def _compound_hyphen(m: re.Match) -> str:
+    """The hyphen of a compound broken at the line end (a small letter, then a capital), else the mark."""
+    return "-" if m.string[m.end()].isupper() and not m.string[m.start() - 1].isupper() else m.group(0)
 
 
 def _cut_at_jumps(spans: list[tuple[int, int]], text: str, handle: int, rect, ref: int) -> list[tuple[int, int]]:
@@ -306,6 +319,8 @@ def _join(lines: list[str], suspect: bool = True) -> str:
     for nxt in lines[1:]:
         if out.endswith(_HYPHENS) and len(out) > 1 and out[-2].isalpha() and nxt[:1].islower():
             out = out[:-1] + nxt                   # "exam-" + "ple" -> "example"
+        elif out.endswith("-") and len(out) > 1 and out[-2].islower() and nxt[:1].isupper():
+            out += nxt                             # a compound: "Έρευνας-" + "Πληροφορικής"
         else:
             out = f"{out} {nxt}"
     return clean_text(out, suspect)

@@ -2,8 +2,10 @@
 MICRO SIGN) for μ, Latin capitals with Greek twins (TΗΣ, NOMOΣ) for their Greek letters, and the
 Latin small o, which no reader tells from omicron (FEK_A_5: `Ηλεκτρονικoύ`, `χoρηγείται`).
 
-Only a word whose other letters are all Greek changes, on a page that is mostly Greek: `Cu2+`,
-`H2O`, code, and the math of a German or English text (`Bε(y)`, `πX`) keep their Latin letters."""
+Only a word whose other letters are all Greek changes: `Cu2+`, `H2O` and code keep their Latin
+letters. A word with two Greek letters or more is a Greek word on any page (a Greek running header
+over an English page: `ΕΦΗΜΕΡΙ∆Α TΗΣ`); a lone Greek letter beside Latin capitals is Greek only on
+a page that is mostly Greek, since elsewhere it is math (`Bε(y)`, `πX`, `Aε`)."""
 from __future__ import annotations
 
 import re
@@ -43,19 +45,27 @@ def has_lookalike(text: str) -> bool:
     return _LOOK_CHAR.search(text) is not None and HINT.search(text) is not None
 
 
-def _fix(m: re.Match) -> str:
-    word = m.group(0)
-    if m.string[m.end():m.end() + 1] in _MATH_AFTER:  # '' (the end) is not in a frozenset
-        return word  # Bε(y), Aλ_1: a function or an indexed variable
-    if (_ONLY_GREEK_OR_LOOK.fullmatch(word) and _GREEK_LETTER.search(word)
-            and not _SMALL_THEN_CAPITAL.search(word)):
-        return word.translate(_TWINS)
-    return word
+def _fixer(greek: bool):
+    needed = 1 if greek else 2  # Greek letters a word needs to be read as Greek
+
+    def fix(m: re.Match) -> str:
+        word = m.group(0)
+        if m.string[m.end():m.end() + 1] in _MATH_AFTER:  # '' (the end) is not in a frozenset
+            return word  # Bε(y), Aλ_1: a function or an indexed variable
+        if (_ONLY_GREEK_OR_LOOK.fullmatch(word) and len(_GREEK_LETTER.findall(word)) >= needed
+                and not _SMALL_THEN_CAPITAL.search(word)):
+            return word.translate(_TWINS)
+        return word
+
+    return fix
 
 
-def fix_lookalikes(text: str) -> str:
-    """text with its lookalike-in-Greek words made Greek (unchanged, cheaply, when none). The
-    caller decides the page is Greek (greek_page)."""
+_FIX = {True: _fixer(True), False: _fixer(False)}
+
+
+def fix_lookalikes(text: str, greek: bool = True) -> str:
+    """text with its lookalike-in-Greek words made Greek (unchanged, cheaply, when none). greek:
+    the page is mostly Greek (greek_page), where a word with one Greek letter is Greek too."""
     if not has_lookalike(text):
         return text
-    return _WORD.sub(_fix, text)
+    return _WORD.sub(_FIX[bool(greek)], text)

@@ -4,6 +4,10 @@ An engine has a `name` and `read(bitmap, dpi, extra_langs) -> [Line]` (pixel box
 lines). Each page is rendered once with pdfium, its lines put in reading order (ocr_layout) and
 added as one text item per paragraph, with its page and box in page coordinates (bottom-left
 origin, as Docling's). `pages` chooses the pages (1-based); the others are left out.
+
+Once every page is read, their text goes through the Greek repairs the text layer gets
+(text_repairs.py), decided for the whole document, and each page's readability is measured
+(readability.py): Conversion.repairs and Conversion.page_quality say what was found.
 """
 from __future__ import annotations
 
@@ -13,8 +17,12 @@ import time
 from pathlib import Path
 
 from ...datamodel import settings
+from ...state.filetype import is_pdf
 from ..extract.base import Conversion, ConversionFailed, failure_reason
 from .layout import paragraphs
+from .page_langs import PageLanguages
+from .readability import page_readability
+from .text_repairs import repair_ocr_pages
 
 def render_scale(width: float, height: float, dpi: int, max_side_len: int) -> float:
     return min(dpi / 72.0, max_side_len / max(width, height, 1.0))
@@ -28,7 +36,7 @@ def ocr_pdf(engine, path, pages=None, dpi: int = 200, max_side_len: int = 2000, 
     import pypdfium2 as pdfium
 
     started = time.perf_counter()
-    if not str(path).lower().endswith(".pdf"):
+    if not is_pdf(path):  # the bytes decide, not the name: a PDF saved as paper.docx is OCR'd
         raise ConversionFailed(f"ocr: only PDFs can be OCR'd, not {Path(path).suffix or 'this file'}")
     try:
         pdf = pdfium.PdfDocument(os.fspath(path))
@@ -42,23 +50,49 @@ def ocr_pdf(engine, path, pages=None, dpi: int = 200, max_side_len: int = 2000, 
             raise ConversionFailed("empty: the PDF has no pages")
         last = min(total, max_pages) if max_pages else total  # max_pages: previews, CPU smoke runs
         chosen = list(range(1, last + 1)) if pages is None else sorted(p for p in set(pages) if 1 <= p <= last)
-        doc = new_document(path)
+        read = {}
+        reader = PageLanguages(engine, extra_langs) if hasattr(engine, "read_box") else None
         for page_no in chosen:
             t0 = time.perf_counter()
-            _page(engine, pdf, page_no, doc, timings, dpi, max_side_len, extra_langs)
+            read[page_no] = _page(engine, reader, pdf, page_no, timings, dpi, max_side_len, extra_langs)
             per_page[page_no] = round(time.perf_counter() - t0, 4)
     finally:
         pdf.close()
     if last < total and log is not None:
         log.info("ocr %s: first %d of %d pages (max_pages)", Path(path).name, len(chosen), total)
+    t0 = time.perf_counter()
+    texts, repairs = repair_ocr_pages({p: [para.text for para in r[2]] for p, r in read.items()},
+                                      polytonic="grc" in (extra_langs or ()),
+                                      polytonic_pages={p for p, r in read.items() if r[5]})
+    quality = {p: {**page_readability(r[3], texts[p]), **({"langs": r[4]} if r[4] else {})} for p, r in read.items()}
+    timings["repairs"] = time.perf_counter() - t0
+    doc = new_document(path)
+    for page_no, (size, scale, paras, *_) in read.items():
+        _add_page(doc, page_no, size, scale, paras, texts[page_no])
     out = {k: round(v, 4) for k, v in timings.items()}
     out["per_page"] = per_page
-    return Conversion(doc, len(chosen), time.perf_counter() - started, engine.name, out)
+    return Conversion(doc, len(chosen), time.perf_counter() - started, engine.name, out, repairs=repairs,
+                      page_quality=quality)
 
 
-def _page(engine, pdf, page_no: int, doc, timings: dict, dpi: int, max_side_len: int, extra_langs) -> None:
-    import pypdfium2 as pdfium
+def _add_page(doc, page_no: int, size: tuple[float, float], scale: tuple[float, float], paras, texts) -> None:
+    """One OCR'd page into the document: a text item per paragraph (its repaired text), boxes in
+    page coordinates."""
     from docling_core.types.doc import BoundingBox, CoordOrigin, DocItemLabel, ProvenanceItem, Size
+
+    (width, height), (sx, sy) = size, scale
+    doc.add_page(page_no=page_no, size=Size(width=width, height=height))
+    for para, text in zip(paras, texts):
+        bbox = BoundingBox(l=para.x0 / sx, t=height - para.y0 / sy, r=para.x1 / sx, b=height - para.y1 / sy,
+                           coord_origin=CoordOrigin.BOTTOMLEFT)
+        doc.add_text(label=DocItemLabel.TEXT, text=text,
+                     prov=ProvenanceItem(page_no=page_no, bbox=bbox, charspan=(0, len(text))))
+
+
+def _page(engine, reader, pdf, page_no: int, timings: dict, dpi: int, max_side_len: int, extra_langs):
+    """((width, height), (x, y) pixels a point, paragraphs, lines, languages, polytonic) of one page,
+    rendered and read (page_langs.py chooses the languages)."""
+    import pypdfium2 as pdfium
 
     t0 = time.perf_counter()
     try:
@@ -72,18 +106,17 @@ def _page(engine, pdf, page_no: int, doc, timings: dict, dpi: int, max_side_len:
     finally:
         page.close()
     t1 = time.perf_counter()
-    lines = engine.read(bitmap, round(72.0 * scale), extra_langs)
+    if reader is not None:  # Tesseract: languages per page and line (page_langs.py)
+        lines, langs, polytonic = reader.read(bitmap, round(72.0 * scale))
+    else:
+        lines, langs, polytonic = engine.read(bitmap, round(72.0 * scale), extra_langs), None, False
     t2 = time.perf_counter()
     sx, sy = bitmap.width / width, bitmap.height / height
-    doc.add_page(page_no=page_no, size=Size(width=width, height=height))
-    for para in paragraphs(lines):
-        bbox = BoundingBox(l=para.x0 / sx, t=height - para.y0 / sy, r=para.x1 / sx, b=height - para.y1 / sy,
-                           coord_origin=CoordOrigin.BOTTOMLEFT)
-        doc.add_text(label=DocItemLabel.TEXT, text=para.text,
-                     prov=ProvenanceItem(page_no=page_no, bbox=bbox, charspan=(0, len(para.text))))
+    paras = paragraphs(lines)
     timings["render"] += t1 - t0
     timings["ocr"] += t2 - t1
     timings["layout"] += time.perf_counter() - t2
+    return (width, height), (sx, sy), paras, lines, langs, polytonic
 
 
 def new_document(path: str | Path):

@@ -125,6 +125,8 @@ def _join(left: str, right: str) -> str:
         return right
     if len(left) > 1 and left.endswith("-") and left[-2].isalpha() and right[:1].islower():
         return left[:-1] + right
+    if len(left) > 1 and left.endswith("-") and left[-2].islower() and right[:1].isupper():
+        return left + right  # a compound's hyphen at the line end (Έρευνας-Πληροφορικής) stays
     return f"{left} {right}"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import unicodedata
 from pathlib import Path
 
@@ -133,10 +132,24 @@ class TesseractEngine:
 
     def read(self, bitmap, dpi: int, extra_langs: list[str] | None = None) -> list[Line]:
         """Text lines of one rendered page (a pypdfium2 bitmap), in pixel coordinates."""
-        import tesserocr
-
         api = self._api(self.languages_for(extra_langs))
         set_image(api, bitmap, dpi)
+        return self._recognized(api)
+
+    def read_box(self, bitmap, dpi: int, box: tuple[float, float, float, float] | None, langs: str) -> list[Line]:
+        """Text lines of a rendered page, or of one box of it (pixels x0, y0, x1, y1), read with
+        `langs` (chosen per page and per line: backends/ocr/page_langs.py)."""
+        api = self._api(langs)
+        set_image(api, bitmap, dpi)
+        if box is not None:
+            pad = max(8, int(0.5 * (box[3] - box[1])))  # page segmentation finds no line in a box cut tight to it
+            x0, y0 = max(0, int(box[0]) - pad), max(0, int(box[1]) - pad)
+            api.SetRectangle(x0, y0, int(box[2]) + pad - x0, int(box[3]) + pad - y0)
+        return self._recognized(api)
+
+    def _recognized(self, api) -> list[Line]:
+        import tesserocr
+
         api.Recognize()
         lines: list[Line] = []
         level = tesserocr.RIL.TEXTLINE
@@ -149,7 +162,7 @@ class TesseractEngine:
             box = item.BoundingBox(level)
             if not text or not text.strip() or box is None:
                 continue
-            text = _greek_mu(unicodedata.normalize("NFC", " ".join(text.split())))
+            text = unicodedata.normalize("NFC", " ".join(text.split()))  # Greek repairs: text_repairs.py
             confidence = item.Confidence(level) / 100.0
             if confidence < MIN_CONFIDENCE:
                 continue
@@ -170,10 +183,3 @@ def set_image(api, bitmap, dpi: int) -> None:
         api.SetImageBytes(image.tobytes(), image.width, image.height, 1, image.width)
     api.SetSourceResolution(int(dpi))
 
-
-_MICRO = re.compile(r"(?<=[\u0370-\u03ff\u1f00-\u1fff])\u00b5|\u00b5(?=[\u0370-\u03ff\u1f00-\u1fff])")
-
-
-def _greek_mu(text: str) -> str:
-    """Tesseract's ell data writes the micro sign for mu: inside Greek words it is the letter."""
-    return _MICRO.sub("\u03bc", text) if "\u00b5" in text else text

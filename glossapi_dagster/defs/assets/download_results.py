@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from ...state import OutputLayout, ProgressStore
 from ...state.manifest import update_manifest
 from ..config import DownloadResultsConfig
-from ..partitions import shards
+from ..partitions import store_shards
 from ..resources import CorpusResource
 
 
@@ -18,18 +18,20 @@ def download_results(context: AssetExecutionContext, config: DownloadResultsConf
                              skip_dirs=(home,) if home else ())
     for note in update.notes:
         context.log.warning(note)
-    registered = set(context.instance.get_dynamic_partitions(shards.name))
-    all_shards = sorted(set(store.read(["shard"])["shard"].dropna()))
-    unregistered = [s for s in all_shards if s not in registered]  # e.g. a store made on another instance
-    if unregistered:
-        context.instance.add_dynamic_partitions(shards.name, unregistered)
+    all_shards = store_shards(context.instance, corpus.output_dir)  # also those of a store made elsewhere
     context.log.info(f"{len(update.new_rows)} new files in {len(update.new_shards)} new shards; "
-                     f"{len(update.vanished)} vanished; {len(update.changed)} replaced; {update.total} in the manifest")
+                     f"{len(update.vanished)} vanished; {len(update.changed)} replaced; {len(update.moved)} moved; "
+                     f"{len(update.recovered)} pending again; {len(update.problematic)} unreadable; "
+                     f"{update.total} in the manifest")
     return MaterializeResult(metadata={
         "files": update.total,
         "new_files": len(update.new_rows),
         "vanished": MetadataValue.json(update.vanished[:200]),
         "replaced": MetadataValue.json(update.changed[:200]),
+        "moved": MetadataValue.json(update.moved[:200]),
+        "pending_again": MetadataValue.json(update.recovered[:200]),
+        "problematic": len(update.problematic),               # files this scan could not read
+        "folders_not_scanned": update.folders_skipped,
         "notes": MetadataValue.json(update.notes),
         "new_shards": MetadataValue.json(update.new_shards),
         "shards": len(all_shards),

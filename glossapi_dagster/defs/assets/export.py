@@ -9,6 +9,7 @@ from ..export_config import CleanConfig, ExportConfig
 from ..partitions import shards
 from ..resources import CorpusResource
 from .extract import extracted_docs
+from .sections import annotated_sections
 
 
 @asset(group_name="glossapi", partitions_def=shards, backfill_policy=BackfillPolicy.single_run(),
@@ -39,11 +40,15 @@ def export_options(config: ExportConfig) -> ExportOptions:
                          compression_level=config.compression_level, text_key=config.text_key,
                          metadata_key=config.metadata_key, metadata_fields=config.metadata_fields,
                          include_remaining_metadata=config.include_remaining_metadata, dedup=config.dedup,
-                         near_threshold=config.near_threshold,
-                         file_name=config.file_name or ("export.jsonl" if config.format == "jsonl" else None))
+                         near_threshold=config.near_threshold, by_section=config.by_section,
+                         exclude_sections=config.exclude_sections,
+                         file_name=config.file_name or ("export.jsonl" if config.format == "jsonl" else None),
+                         metadata_path=config.metadata_path, source_metadata_key=config.source_metadata_key,
+                         source_metadata_fields=config.source_metadata_fields,
+                         source_metadata_path=config.source_metadata_path)
 
 
-@asset(group_name="glossapi", deps=[cleaned_docs],
+@asset(group_name="glossapi", deps=[cleaned_docs, annotated_sections],
        description="The training dataset: every usable document once (duplicates listed on the kept record), "
                    "as zstd JSONL shards (GlossAPI's jsonl_sharded) or zstd parquet shards with a README.md "
                    "dataset card; rebuilt incrementally: a markdown unchanged since the last build (mtime, "
@@ -53,7 +58,7 @@ def training_dataset(context: AssetExecutionContext, config: ExportConfig, corpu
     dest = Path(config.dest) if config.dest else Path(corpus.output_dir) / "export" / config.format
     try:
         report = export_dataset(corpus.output_dir, dest, opts)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, KeyError, FileNotFoundError) as exc:  # KeyError: GlossAPI's for a missing join row
         raise Failure(str(exc), allow_retries=False) from exc
     context.log.info(f"{report.records} records in {len(report.files)} shard(s): {report.written} written, "
                      f"{report.kept} unchanged; {report.texts_read} texts read, {report.texts_cached} unchanged; {report.exact_duplicates + report.near_duplicates} duplicates left out")
@@ -68,5 +73,6 @@ def training_dataset(context: AssetExecutionContext, config: ExportConfig, corpu
         "documents_filtered": sum(report.left_out.values()), "filtered_by_reason": MetadataValue.json(report.left_out),
         "files": MetadataValue.json([Path(f).name for f in report.files][:500]),
         "preview": MetadataValue.json(report.preview or {}),
+        "sections": MetadataValue.json(report.summary.get("sections") or {}),
         "seconds": MetadataValue.float(round(report.seconds, 2)),
     })

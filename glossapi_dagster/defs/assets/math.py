@@ -34,7 +34,7 @@ def _targets(step: Step) -> list[dict]:
 
 def _run(step: Step, rows: list[dict], pool_config):
     return run_math(step.layout.root, rows, pool_config, **step.pool_kwargs(), options=step.options,
-                    accel_type=step.gpu_pool.accel_type)
+                    accel_type=step.gpu_pool.accel())
 
 
 def _has_math(outcome) -> bool:

@@ -19,7 +19,7 @@ def _targets(step: Step) -> list[dict]:
 
 def _run(step: Step, rows: list[dict], pool_config):
     return run_ocr(step.layout.root, rows, pool_config, **step.pool_kwargs(), options=step.options,
-                   accel_type=step.gpu_pool.accel_type, log=step.context.log)
+                   accel_type=step.gpu_pool.accel(), log=step.context.log)
 
 
 def _shard_extras(step: Step, outcomes, stem_of: dict) -> dict:

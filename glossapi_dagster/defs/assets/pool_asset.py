@@ -8,9 +8,12 @@ from typing import Any, Callable
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, RetryPolicy, asset
 
-from ...datamodel import OptionsError
+from ...datamodel import OptionsError, SettingsError
+from ...phases.undone import blocked_notes
 from ...pool import SUCCESS, ItemOutcome, PoolConfig, PoolReport
 from ...state import OutputLayout, ProgressStore, SkipList
+from ...state.names import match_names
+from ..heartbeat import Heartbeat, RunLost
 from ..metadata import outcome_metadata, pool_metadata
 from ..resources import CorpusResource, GpuPoolResource
 from .selection import ON_THE_POOL, nothing_to_do
@@ -26,14 +29,20 @@ class Step:
     layout: OutputLayout
     store: ProgressStore
     keys: set[str]
+    heartbeat: Heartbeat
 
     @property
     def skip(self) -> set[str]:
         return SkipList(self.layout.skiplist).read()
 
     def pool_kwargs(self) -> dict:
-        """What every phase runner takes from the step: summaries to the run's log, the pool to the resource."""
-        return {"on_summary": lambda s: self.context.log.info(s.line()), "on_pool": self.gpu_pool.track}
+        """What every phase runner takes from the step: summaries to the run's log and to its
+        heartbeat, the pool to the resource."""
+        return {"on_summary": self.on_summary, "on_pool": self.gpu_pool.track}
+
+    def on_summary(self, summary) -> None:
+        self.context.log.info(summary.line())
+        self.heartbeat.check()
 
 
 @dataclass(frozen=True)
@@ -67,29 +76,46 @@ def pool_asset(spec: PoolPhase):
                     gpu_pool: GpuPoolResource):
         try:
             options = config.options()
-        except OptionsError as exc:  # a bad option: a retry cannot fix it
+            # from the step's start to its end: lost_runs_sensor judges this run meanwhile
+            heartbeat = Heartbeat(context.instance, context.run.run_id, gpu_pool.summary_interval, context.log)
+        except (OptionsError, SettingsError) as exc:  # a bad option or variable: a retry cannot fix it
             raise Failure(str(exc), allow_retries=False) from exc
-        layout = OutputLayout(corpus.output_dir)
-        step = Step(context, options, gpu_pool, layout, ProgressStore(layout.store_dir), set(context.partition_keys))
-        pool_config, suffix = None, ""
-        if spec.prepare is not None:
+        with heartbeat:
             try:
-                pool_config = gpu_pool.pool_config(str(layout.root), spec.phase)  # reads the GLOSSAPI_* settings
-                suffix = spec.prepare(step, pool_config)
-            except ValueError as exc:  # a bad option or variable: a retry cannot fix it
+                yield from _run_phase(spec, context, options, corpus, gpu_pool, heartbeat)
+                heartbeat.check()
+            except RunLost as exc:  # failed as lost while alive: the retry has its shards
                 raise Failure(str(exc), allow_retries=False) from exc
-        rows = spec.targets(step)
-        context.log.info(spec.todo_line.format(n=len(rows), shards=len(step.keys)) + suffix)
-        if not rows:
-            nothing_to_do(context)
-            return
-        try:
-            report = spec.run(step, rows, pool_config or gpu_pool.pool_config(str(layout.root), spec.phase))
-        except spec.setup_errors as exc:  # e.g. weights or language data missing: retrying cannot help
-            raise Failure(str(exc), allow_retries=False) from exc
-        yield from shard_results(spec, step, rows, report)
 
     return _pool_asset
+
+
+def _run_phase(spec: PoolPhase, context: AssetExecutionContext, options, corpus: CorpusResource,
+               gpu_pool: GpuPoolResource, heartbeat: Heartbeat):
+    layout = OutputLayout(corpus.output_dir)
+    step = Step(context, options, gpu_pool, layout, ProgressStore(layout.store_dir), set(context.partition_keys),
+                heartbeat)
+    pool_config, suffix = None, ""
+    if spec.prepare is not None:
+        try:
+            pool_config = gpu_pool.pool_config(str(layout.root), spec.phase)  # reads the GLOSSAPI_* settings
+            suffix = spec.prepare(step, pool_config)
+        except ValueError as exc:  # a bad option or variable: a retry cannot fix it
+            raise Failure(str(exc), allow_retries=False) from exc
+    rows = spec.targets(step)
+    if getattr(options, "filenames", None):  # GlossAPI's filenames / file_paths: only these
+        rows, _ = match_names(rows, options.filenames)
+    context.log.info(spec.todo_line.format(n=len(rows), shards=len(step.keys)) + suffix)
+    for note in blocked_notes(step.store, spec.phase, step.skip, step.keys):  # work it cannot take
+        context.log.warning(note)
+    if not rows:
+        nothing_to_do(context)
+        return
+    try:
+        report = spec.run(step, rows, pool_config or gpu_pool.pool_config(str(layout.root), spec.phase))
+    except spec.setup_errors as exc:  # e.g. weights or language data missing: retrying cannot help
+        raise Failure(str(exc), allow_retries=False) from exc
+    yield from shard_results(spec, step, rows, report)
 
 
 def shard_results(spec: PoolPhase, step: Step, rows: list[dict], report: PoolReport):

@@ -3,15 +3,24 @@ from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetMaterialization, BackfillPolicy
 
+from ...datamodel import settings
 from ...state import ProgressStore
+from ...state.fspath import LINKS, worker_path
 from ..partitions import shards
 
 # The @asset arguments of every asset that runs on the worker pool, one shard range per run.
+# A backfill over many shards becomes runs of GLOSSAPI_SHARDS_PER_RUN shards each, which the run
+# queue and the run launcher place on the machines (one run per GPU node in deploy/celery and
+# deploy/k8s): a run of 4 shards of 1000 documents keeps an 8-GPU node busy for tens of minutes, so
+# its workers' start-up (a minute at most) costs a few per cent, while a corpus of 100 shards still
+# makes 25 runs to spread, and a lost node costs at most one run's unfinished part. 0: a backfill
+# is one run (BackfillPolicy.single_run), which Dagster's CLI needs to run a partition range.
+_PER_RUN = settings().shards_per_run
 ON_THE_POOL = dict(
     group_name="glossapi",
     partitions_def=shards,
-    backfill_policy=BackfillPolicy.single_run(),  # a backfill over many shards: one run, one pool
-    pool="gpu",                                   # one run on the GPUs at a time (deploy/dagster.yaml)
+    backfill_policy=BackfillPolicy.multi_run(_PER_RUN) if _PER_RUN else BackfillPolicy.single_run(),
+    pool="gpu",                                   # one run on a machine's GPUs at a time (deploy/*.yaml)
     output_required=False,                        # a rerun with nothing left records nothing
 )
 
@@ -22,7 +31,10 @@ def manifest_rows(store: ProgressStore, shards: set[str], stems, columns=("stem"
     df = store.read(list(columns))
     if df.empty or "shard" not in df:
         return []
-    return df[df["shard"].isin(shards) & df["stem"].isin(set(stems))].to_dict("records")
+    rows = df[df["shard"].isin(shards) & df["stem"].isin(set(stems))].to_dict("records")
+    for row in rows:  # a name that is not UTF-8 is opened through a link named by its stem
+        row["path"] = worker_path(row["path"], row["stem"], store.folder / LINKS)
+    return rows
 
 
 def nothing_to_do(context: AssetExecutionContext) -> None:

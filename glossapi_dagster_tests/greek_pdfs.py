@@ -1,0 +1,272 @@
+"""PDFs made from known text, for the Greek text rules (issue 26): each reproduces a cause, and its
+text is the truth the output is judged against.
+
+- scan_pdf: an image-only PDF of known paragraphs (Greek, English or both), set in a Greek font
+  with a tight word space, as a justified gazette column is: what OCR reads with `eng`'s Latin
+  lookalikes, polytonic marks and glued function words.
+- bilingual_pdf: a text-layer PDF whose Greek and English pages all carry a Greek running header
+  written with lookalikes (∆ U+2206, a Latin T), as gazettes' headers are, and page numbers.
+- small_caps_pdf: headings in the glyph pattern a small-caps Greek font extracts as (accented
+  capitals for the small capitals, a small μ or ϑ where the font has no small capital), over body
+  text with a compound hyphen at a line end and an ordinary hyphenation.
+Text objects are written with pypdfium2 (pdfium's own font embedding, ToUnicode included) in a
+system font; images with Pillow. Nothing here needs TeX."""
+from __future__ import annotations
+
+import ctypes
+import glob
+from pathlib import Path
+
+# Known monotonic Greek, in the register of a gazette: articles and prepositions beside longer
+# words (με την, και του), a decree in capitals, μ in many words.
+GREEK_PARAGRAPHS = [
+    "ΠΡΟΕΔΡΙΚΟ ΔΙΑΤΑΓΜΑ ΥΠ’ ΑΡΙΘΜ. 12",
+    "Τροποποίηση του προεδρικού διατάγματος για τη σύσταση νομικού προσώπου με την επωνυμία "
+    "«Δημοτικό Λιμενικό Ταμείο» και του κανονισμού λειτουργίας του.",
+    "Έχοντας υπόψη τις διατάξεις του άρθρου 28 του νόμου για την Κυβέρνηση και τα Κυβερνητικά "
+    "Όργανα, με την παράγραφο 2 του ίδιου άρθρου, καθώς και τη γνώμη του Δημοτικού Συμβουλίου "
+    "με την απόφαση που λήφθηκε στη συνεδρίαση της επιτροπής.",
+    "Το γεγονός ότι από τις διατάξεις του παρόντος δεν προκαλείται δαπάνη σε βάρος του κρατικού "
+    "προϋπολογισμού, με πρόταση των Υπουργών Εσωτερικών και Οικονομικών, αποφασίζουμε:",
+    "Οι αρμοδιότητες που αφορούν στο Δήμο μεταφέρονται στο νέο νομικό πρόσωπο με την επωνυμία "
+    "του ταμείου, το οποίο θα ασκεί τις αρμοδιότητες και τα καθήκοντα του προσωπικού του.",
+    "Με απόφαση του Υπουργού ορίζονται οι προϋποθέσεις, η διαδικασία και κάθε άλλη λεπτομέρεια "
+    "για την εφαρμογή του παρόντος, καθώς και το μέγεθος του μητρώου και η μορφή του.",
+    "Στον Υπουργό Εσωτερικών αναθέτουμε τη δημοσίευση και εκτέλεση του παρόντος διατάγματος, "
+    "με την υποστήριξη της υπηρεσίας και του ειδικού προσωπικού της.",
+]
+ENGLISH_PARAGRAPHS = [
+    "MEMORANDUM OF UNDERSTANDING",
+    "The Parties agree that the provisions of this Memorandum shall apply to the training of "
+    "personnel and to the exchange of information between the competent authorities.",
+    "Each Party shall bear the costs of its participation in the activities under this "
+    "Memorandum, unless otherwise agreed in writing by the Parties concerned.",
+    "This Memorandum shall enter into force on the date of the last signature and shall remain "
+    "in force for a period of five years, renewable by mutual consent.",
+]
+MIXED_PARAGRAPHS = [
+    "Η συνεργασία με το University of Cambridge και το Imperial College London ξεκίνησε με την "
+    "υπογραφή του Memorandum of Understanding από τον πρύτανη και τον κοσμήτορα.",
+    "Τα δεδομένα αναλύθηκαν με το πακέτο Python και τη βιβλιοθήκη NumPy, ενώ τα αποτελέσματα "
+    "δημοσιεύθηκαν στο περιοδικό Nature Communications και στο arXiv.",
+    "Ο καθηγητής John Smith από το Massachusetts Institute of Technology παρουσίασε τη μέθοδο "
+    "για την ανάλυση των δεδομένων και του μοντέλου στην ημερίδα.",
+]
+# the running header of every page of bilingual_pdf, as gazettes write it: U+2206 for Δ, a Latin T
+RUNNING_HEADER = "ΕΦΗΜΕΡΙ\u2206Α TΗΣ ΚΥΒΕΡΝΗΣΕΩΣ"
+RUNNING_HEADER_GREEK = "ΕΦΗΜΕΡΙΔΑ ΤΗΣ ΚΥΒΕΡΝΗΣΕΩΣ"
+# small-caps headings: (what the font's glyphs extract as, what a reader sees)
+SMALL_CAPS_HEADINGS = [("ΠΈΡΊΈΧΌμΈΝΆ", "ΠΕΡΙΕΧΟΜΕΝΑ"), ("ΒΊΒΛΊΌΓΡΆΦΊΆ", "ΒΙΒΛΙΟΓΡΑΦΙΑ"),
+                       ("ΑΛΓΌΡΊϑμΏΝ", "ΑΛΓΟΡΙΘΜΩΝ"), ("ΕΙΣΑΓΩΓΉ", "ΕΙΣΑΓΩΓΗ")]
+# body lines of small_caps_pdf: a compound hyphen at a line end (kept), a hyphenation (joined)
+HYPHEN_LINES = ["Η εργασία εκπονήθηκε στο Τμήμα Μηχανικών Η/Υ και Έρευνας-",
+                "Πληροφορικής του Πανεπιστημίου, με τη συμβολή των μεταπτυχιακών φοιτη-",
+                "τών του εργαστηρίου και των συνεργατών του."]
+HYPHEN_TRUTH = ("Έρευνας-Πληροφορικής", "φοιτητών")
+
+SERIF_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", "/usr/share/fonts/**/DejaVuSerif.ttf",
+               "/usr/share/fonts/opentype/didot/GFSDidot.otf")
+
+
+def font_file() -> str:
+    for pattern in SERIF_FONTS:
+        found = sorted(glob.glob(pattern, recursive=True))
+        if found:
+            return found[0]
+    raise FileNotFoundError("no Greek serif font: apt-get install fonts-dejavu-core")
+
+
+def _wrap(draw, font, words: list[str], width: int, space: float) -> list[list[str]]:
+    lines, current, used = [], [], 0.0
+    for word in words:
+        w = draw.textlength(word, font=font)
+        if current and used + space + w > width:
+            lines.append(current)
+            current, used = [], 0.0
+        used += (space if current else 0.0) + w
+        current.append(word)
+    if current:
+        lines.append(current)
+    return lines
+
+
+def scan_pdf(path: Path, pages: list[list[str]], dpi: int = 200, size: float = 10.0, word_space: float = 0.55,
+             font: str | None = None) -> Path:
+    """An image-only A4 PDF, a page per list of paragraphs, set in `size` pt with word spaces
+    `word_space` of the font's own (a tight justified column is ~0.6), one column 12 cm wide."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    images = []
+    px = dpi / 72.0
+    face = ImageFont.truetype(font or font_file(), round(size * px))
+    for paragraphs in pages:
+        image = Image.new("L", (round(8.27 * dpi), round(11.69 * dpi)), 255)
+        draw = ImageDraw.Draw(image)
+        space = draw.textlength(" ", font=face) * word_space
+        x0, y, width = round(1.2 * dpi), round(1.0 * dpi), round(12 / 2.54 * dpi)
+        for paragraph in paragraphs:
+            gap = draw.textlength(" ", font=face) if paragraph.isupper() else space  # a heading is not justified
+            for line in _wrap(draw, face, paragraph.split(), width, gap):
+                x = x0
+                for word in line:
+                    draw.text((x, y), word, font=face, fill=0)
+                    x += draw.textlength(word, font=face) + gap
+                y += round(size * 1.25 * px)
+            y += round(size * 0.6 * px)
+        images.append(image)
+    images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return path
+
+
+class _Writer:
+    """Text objects on new pages with pypdfium2's raw API (pdfium embeds the font, with ToUnicode)."""
+
+    def __init__(self, font: str | None = None):
+        import pypdfium2 as pdfium
+        import pypdfium2.raw as raw
+
+        self.raw = raw
+        self.pdf = pdfium.PdfDocument.new()
+        data = Path(font or font_file()).read_bytes()
+        self._data = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)  # alive as long as the document
+        self.font = raw.FPDFText_LoadFont(self.pdf.raw, self._data, len(data), raw.FPDF_FONT_TRUETYPE, True)
+        self.page = None
+
+    def new_page(self, width: float = 595.0, height: float = 842.0):
+        self.finish_page()
+        self.page = self.pdf.new_page(width, height)
+        return self.page
+
+    def text(self, text: str, x: float, y: float, size: float = 10.0) -> None:
+        raw = self.raw
+        obj = raw.FPDFPageObj_CreateTextObj(self.pdf.raw, self.font, size)
+        buffer = ctypes.create_string_buffer((text + "\0").encode("utf-16-le"))
+        raw.FPDFText_SetText(obj, ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR)))
+        raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, x, y)
+        raw.FPDFPage_InsertObject(self.page.raw, obj)
+
+    def paragraph(self, text: str, x: float, y: float, size: float = 10.0, chars: int = 80) -> float:
+        """Wrapped at `chars` characters a line; returns the y below it."""
+        line = ""
+        for word in text.split():
+            if line and len(line) + 1 + len(word) > chars:
+                self.text(line, x, y, size)
+                y -= size * 1.3
+                line = ""
+            line = f"{line} {word}".strip()
+        if line:
+            self.text(line, x, y, size)
+            y -= size * 1.3
+        return y - size * 0.8
+
+    def finish_page(self) -> None:
+        if self.page is not None:
+            self.raw.FPDFPage_GenerateContent(self.page.raw)
+            self.page = None
+
+    def save(self, path: Path) -> Path:
+        self.finish_page()
+        self.pdf.save(str(path))
+        self.pdf.close()
+        return path
+
+
+def bilingual_pdf(path: Path, greek_pages: int = 4, english_pages: int = 3) -> Path:
+    """Greek pages, then English ones, each under RUNNING_HEADER with its page number at the foot."""
+    writer = _Writer()
+    for index in range(greek_pages + english_pages):
+        writer.new_page()
+        writer.text(RUNNING_HEADER, 200, 805, 9)
+        writer.text(str(index + 1), 292, 30, 9)
+        paragraphs = GREEK_PARAGRAPHS[1:] if index < greek_pages else ENGLISH_PARAGRAPHS[1:]
+        y = 760.0
+        for paragraph in paragraphs * 2:
+            y = writer.paragraph(paragraph, 60, y)
+    return writer.save(path)
+
+
+def small_caps_pdf(path: Path) -> Path:
+    """Pages with a small-caps heading (SMALL_CAPS_HEADINGS' glyph pattern, 16 pt) over Greek body
+    text; the first page's body ends with HYPHEN_LINES."""
+    writer = _Writer()
+    for index, (glyphs, _) in enumerate(SMALL_CAPS_HEADINGS):
+        writer.new_page()
+        writer.text(glyphs, 60, 760, 16)
+        y = 720.0
+        for paragraph in GREEK_PARAGRAPHS[1:4]:
+            y = writer.paragraph(paragraph, 60, y)
+        if index == 0:
+            for line in HYPHEN_LINES:
+                writer.text(line, 60, y, 10)
+                y -= 13
+    return writer.save(path)
+
+
+def handwriting_pdf(path: Path, pages: int = 1, dpi: int = 150, seed: int = 26) -> Path:
+    """Image-only pages of pen strokes in rows, as handwritten notes look to a recogniser trained on
+    print: loops and joins of letter size (arcs of random size and sweep), words of 2-9 of them,
+    no letter of any script."""
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    images = []
+    for _ in range(pages):
+        image = Image.new("L", (round(8.27 * dpi), round(11.69 * dpi)), 255)
+        draw = ImageDraw.Draw(image)
+        x_height = round(0.11 * dpi)
+        for row in range(18):
+            y = round(1.0 * dpi) + row * round(2.6 * x_height)
+            x = round(0.8 * dpi)
+            while x < image.width - round(1.5 * dpi):
+                for _ in range(rng.randint(2, 9)):  # the strokes of one word
+                    w = rng.randint(x_height // 2, x_height)
+                    h = rng.randint(x_height // 2, 2 * x_height)
+                    top = y - (h - x_height) * rng.choice((0, 1))
+                    start = rng.randint(0, 359)
+                    draw.arc((x, top, x + w, top + h), start, start + rng.randint(180, 340), fill=0, width=3)
+                    if rng.random() < 0.5:
+                        draw.line((x + w // 2, y + x_height, x + w + 3, y + rng.randint(0, x_height)), fill=0, width=3)
+                    x += w
+                x += rng.randint(x_height, 2 * x_height)
+        images.append(image)
+    images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return path
+
+
+def checkbox_pdf(path: Path) -> Path:
+    """A form written by hand as PDF: answers after checkboxes drawn in a Type 3 dingbat font (no
+    ToUnicode, Symbolic flag; codes 0x84 and 0x78, as a Wingdings subset numbers its glyphs), and a
+    line of German in Helvetica whose WinAnsi code 0x84 is the real low quote „ (it stays)."""
+    def stream(data: bytes) -> bytes:
+        return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+    box = b"700 0 0 0 700 700 d1 50 0 m 650 0 l 650 650 l 50 650 l h S"
+    crossed = box + b" 50 0 m 650 650 l S 650 0 m 50 650 l S"
+    content = (b"BT /F1 12 Tf 72 720 Td (Ja \x84so\x93 oder nein) Tj ET\n"
+               b"BT /F2 12 Tf 72 690 Td (\x84) Tj ET BT /F1 12 Tf 90 690 Td (Yes, I agree) Tj ET\n"
+               b"BT /F2 12 Tf 72 670 Td (\x84) Tj ET BT /F1 12 Tf 90 670 Td (No, I do not) Tj ET\n")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
+        stream(content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type3 /Name /Wingdings /FontBBox [0 0 700 700] /FontMatrix [0.001 0 0 0.001 0 0] "
+        b"/CharProcs << /box 7 0 R /boxx 8 0 R >> /Encoding << /Type /Encoding /Differences [120 /boxx 132 /box] >> "
+        b"/FirstChar 120 /LastChar 132 /Widths [700 0 0 0 0 0 0 0 0 0 0 0 700] /FontDescriptor 9 0 R >>",
+        stream(box), stream(crossed),
+        b"<< /Type /FontDescriptor /FontName /Wingdings-Regular /Flags 4 /FontBBox [0 0 700 700] /ItalicAngle 0 "
+        b"/Ascent 700 /Descent 0 /CapHeight 700 /StemV 80 >>",
+    ]
+    out, offsets = b"%PDF-1.7\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(out)
+    return path
