@@ -85,7 +85,7 @@ def pool_resource():
 
 def engine_once(out: Path, keys: set[str]) -> dict:
     """What the asset's body does, without Dagster."""
-    from glossapi_dagster.defs.assets.selection import manifest_rows
+    from glossapi_dagster.defs.selection import manifest_rows
     from glossapi_dagster.phases.extract import run_extraction
     from glossapi_dagster.state import SkipList
 
@@ -115,7 +115,7 @@ def engine_once(out: Path, keys: set[str]) -> dict:
 
 
 def dagster_once(instance, out: Path, corpus_dir: Path, keys: list[str]) -> dict:
-    from glossapi_dagster.defs.materialize import materialize_extraction
+    from glossapi_dagster.runs import materialize_extraction
     from glossapi_dagster.defs.resources import CorpusResource
 
     resources = {"corpus": CorpusResource(input_dir=str(corpus_dir), output_dir=str(out)),

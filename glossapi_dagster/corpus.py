@@ -16,6 +16,7 @@ from .corpus_download import DownloadMixin
 from .corpus_glossapi import GlossAPIArguments
 from .corpus_sections import SectionsMethods
 from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build, settings
+from .corpus_checks import check_folder, check_writable
 from .datamodel.options import OCR_MODES
 from .defs.instance import call_instance as _instance
 from .state import OutputLayout, ProgressStore
@@ -106,7 +107,7 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         if options.force_ocr or options.do_ocr:  # before any work: the engine's models or language data must be there
             _ocr_preflight(options.ocr_engine, options.ocr_langs)
         check_writable(self.output_dir)  # before any worker starts, and before Dagster says anything
-        from .defs.materialize import materialize_extraction, materialize_manifest
+        from .runs import materialize_extraction, materialize_manifest
 
         resources = self._resources(pool)
         with _instance() as instance:
@@ -166,7 +167,7 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         if not OutputLayout(self.output_dir).store_dir.is_dir():
             raise FileNotFoundError(f"no progress store in {self.output_dir}: run extract first")
         check_writable(self.output_dir)
-        from .defs.materialize import materialize_math, materialize_ocr
+        from .runs import materialize_math, materialize_ocr
 
         if mode != "math_only":
             _ocr_preflight(ocr.ocr_engine, ocr.ocr_langs)
@@ -201,7 +202,7 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         if input_dir is not None and Path(input_dir).absolute() != OutputLayout(self.output_dir).root / "markdown":
             raise ValueError(f"clean() decides over the documents of {self.output_dir}'s store; input_dir "
                              f"{input_dir!r} is not supported here (leave it unset)")
-        from .defs.export_jobs import materialize_clean
+        from .runs import materialize_clean
 
         self._require_store()
         started = time.monotonic()
@@ -263,7 +264,7 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         return [Path(f) for f in report["files"]]
 
     def _export(self, dest: Path, **config) -> dict:
-        from .defs.export_jobs import materialize_export
+        from .runs import materialize_export
         from .export import ExportOptions
         from .export.dest import check_dest
 
@@ -348,33 +349,6 @@ def _joins(metadata_path, source_metadata_key, source_metadata_fields, source_me
     return {"metadata_path": path(metadata_path), "source_metadata_key": source_metadata_key,
             "source_metadata_fields": list(source_metadata_fields) if source_metadata_fields is not None else None,
             "source_metadata_path": path(source_metadata_path)}
-
-
-def check_folder(folder: Path, what: str) -> None:
-    """An input or output folder that is not there, or is a file: one error saying which."""
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{what} folder {folder} is a file, not a folder")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{what} folder {folder} does not exist")
-
-
-def check_writable(folder: Path) -> None:
-    """Make OUT (and its store folder) and prove a file can be written there."""
-    from .state.errors import OutputUnavailable
-
-    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
-    if blocker is not None:  # not a matter of space or rights: running again will not help
-        raise ValueError(f"output folder {folder} is a file, not a folder" if blocker == folder else
-                         f"output folder {folder} cannot be made: {blocker} is a file")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for where in (folder, OutputLayout(folder).store_dir):
-            if where.is_dir():
-                probe = where / f".write-test-{os.getpid()}"
-                probe.write_bytes(b"")
-                probe.unlink()
-    except OSError as exc:
-        raise OutputUnavailable.of(folder, exc) from exc
 
 
 def _ocr_preflight(engine: str, langs: str) -> None:

@@ -97,9 +97,9 @@ class DownloadMixin:
 
 
 def run_download(corpus, options: DownloadOptions):
-    from .corpus import check_writable
+    from .corpus_checks import check_writable
     from .defs.instance import call_instance as _instance
-    from .defs.download_jobs import materialize_download, materialize_link_list
+    from .runs import materialize_download, materialize_link_list
     from .defs.resources import CorpusResource
     from .state import OutputLayout, ProgressStore
 

@@ -8,14 +8,14 @@ from typing import Any, Callable
 
 from dagster import AssetExecutionContext, Failure, MaterializeResult, RetryPolicy, asset
 
-from ...datamodel import OptionsError, SettingsError
-from ...phases.undone import blocked_notes
-from ...pool import SUCCESS, ItemOutcome, PoolConfig, PoolReport
-from ...state import OutputLayout, ProgressStore, SkipList
-from ...state.names import match_names
-from ..heartbeat import Heartbeat, RunLost
-from ..metadata import outcome_metadata, pool_metadata
-from ..resources import CorpusResource, GpuPoolResource
+from ..datamodel import OptionsError, SettingsError
+from ..phases.undone import blocked_notes
+from ..pool import SUCCESS, ItemOutcome, PoolConfig, PoolReport
+from ..state import OutputLayout, ProgressStore, SkipList
+from ..state.names import match_names
+from .heartbeat import Heartbeat, RunLost
+from .metadata import outcome_metadata, pool_metadata
+from .resources import CorpusResource, GpuPoolResource
 from .selection import ON_THE_POOL, nothing_to_do
 
 

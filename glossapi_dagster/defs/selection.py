@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetMaterialization, BackfillPolicy
 
-from ...datamodel import settings
-from ...state import ProgressStore
-from ...state.fspath import LINKS, worker_path
-from ..partitions import shards
+from ..datamodel import settings
+from ..state import ProgressStore
+from ..state.fspath import LINKS, worker_path
+from .partitions import shards
 
 # The @asset arguments of every asset that runs on the worker pool, one shard range per run.
 # A backfill over many shards becomes runs of GLOSSAPI_SHARDS_PER_RUN shards each, which the run

@@ -29,8 +29,9 @@ from .index import MEASURE_VERSION, ExportIndex
 from .plan import STATE, plan
 from .provenance import Counts, Joins, provenance_columns
 from .records import build_record, left_out_reason, metadata_of
-from .sections import SectionTexts, annotated_file, excluded, scratch_path, section_records
-from .shards import PARQUET_SCHEMA, open_writer, record_line, shard_names, shard_pattern
+from .sections import (SECTION_PARQUET_SCHEMA, SectionTexts, annotated_file, excluded, scratch_path, section_parquet_row,
+                       section_records)
+from .shards import PARQUET_SCHEMA, JsonlWriter, ParquetWriter, record_line, shard_names, shard_pattern
 from .verify import expected_stems, verify_export
 
 __all__ = ["ExportOptions", "ExportReport", "export_dataset", "verify_export", "expected_stems"]
@@ -400,3 +401,11 @@ def _summary(report: ExportReport, totals: dict, opts: ExportOptions) -> dict:
             "near_threshold": opts.near_threshold if opts.dedup else None, "left_out": report.left_out,
             "shards": len(report.files), "format": opts.format, "by_section": opts.by_section,
             "provenance": totals.get("provenance", {})}
+
+
+def open_writer(fmt: str, path: Path, compression: str, level: int, by_section: bool = False, provenance: list = ()):
+    if fmt != "parquet":
+        return JsonlWriter(path, compression, level)
+    if by_section:
+        return ParquetWriter(path, level, SECTION_PARQUET_SCHEMA, section_parquet_row, provenance)
+    return ParquetWriter(path, level, provenance=provenance)

@@ -5,11 +5,11 @@ from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeR
 
 from ...download import LinkListError, download_links, register_list
 from ...state import OutputLayout, ProgressStore
-from ..config import DownloadConfig, LinkListConfig
-from ..download_metadata import host_table, link_list_metadata, shard_counts
+from .config import DownloadConfig, LinkListConfig
+from .metadata import host_table, link_list_metadata, shard_counts
 from ..partitions import shards
 from ..resources import CorpusResource
-from .selection import nothing_to_do
+from ..selection import nothing_to_do
 
 
 def register_shards(context, store: ProgressStore) -> list[str]:

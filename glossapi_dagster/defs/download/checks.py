@@ -6,9 +6,9 @@ import time
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue, asset_check
 
-from .assets.download import downloaded_files
-from .checks import done_rows, unaccounted
-from .resources import CorpusResource
+from .assets import downloaded_files
+from ..check_rows import done_rows, unaccounted
+from ..resources import CorpusResource
 
 HASH_BUDGET_BYTES = 8 << 30  # past this, a random sample of the files is hashed (every one is stat'ed)
 

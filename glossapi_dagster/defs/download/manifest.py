@@ -4,7 +4,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from ...state import OutputLayout, ProgressStore
 from ...state.manifest import update_manifest
-from ..config import DownloadResultsConfig
+from .config import DownloadResultsConfig
 from ..partitions import store_shards
 from ..resources import CorpusResource
 

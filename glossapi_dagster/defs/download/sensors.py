@@ -7,15 +7,15 @@ from pathlib import Path
 from dagster import AssetMaterialization, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, \
     SkipReason, sensor
 
-from ..datamodel import settings
-from ..download import LinkListError, register_list
-from ..download.links import LIST_SUFFIXES
-from ..state import OutputLayout, ProgressStore
-from .assets.download import link_list
-from .download_metadata import link_list_metadata
+from ...datamodel import settings
+from ...download import LinkListError, register_list
+from ...download.links import LIST_SUFFIXES
+from ...state import OutputLayout, ProgressStore
+from .assets import link_list
+from .metadata import link_list_metadata
 from .jobs import download_job
-from .partitions import shards
-from .resources import CorpusResource
+from ..partitions import shards
+from ..resources import CorpusResource
 
 
 @sensor(job=download_job, minimum_interval_seconds=settings().sensor_interval,

@@ -5,11 +5,11 @@ from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeR
 
 from ...export import ExportOptions, clean_store, export_dataset
 from ...state import OutputLayout, ProgressStore
-from ..export_config import CleanConfig, ExportConfig
+from .config import CleanConfig, ExportConfig
 from ..partitions import shards
 from ..resources import CorpusResource
-from .extract import extracted_docs
-from .sections import annotated_sections
+from ..extract.assets import extracted_docs
+from ..sections.assets import annotated_sections
 
 
 @asset(group_name="glossapi", partitions_def=shards, backfill_policy=BackfillPolicy.single_run(),

@@ -2,9 +2,9 @@
 exported exactly once, no empty text, a dataset card that matches the shards."""
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSpec, MetadataValue, multi_asset_check
 
-from ..export import verify_export
-from .assets.export import training_dataset
-from .resources import CorpusResource
+from ...export import verify_export
+from .assets import training_dataset
+from ..resources import CorpusResource
 
 EXPORTED_ONCE = "every_usable_document_exported_once"
 NO_EMPTY_TEXT = "no_empty_text"

@@ -3,8 +3,8 @@
 from dagster import Config
 from pydantic import Field
 
-from ..export.dataset import SHARD_SIZE
-from ..export.dedup import NEAR_THRESHOLD
+from ...export.dataset import SHARD_SIZE
+from ...export.dedup import NEAR_THRESHOLD
 
 
 class CleanConfig(Config):

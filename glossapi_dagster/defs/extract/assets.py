@@ -4,12 +4,12 @@ from ...backends.preflight import PreflightError
 from ...backends.ocr.tesseract import TesseractLanguageMissing
 from ...phases.extract import run_extraction
 from ...pool import WorkerSetupError
-from ..config import ExtractConfig
+from .config import ExtractConfig
 from ..heartbeat import run_owner
-from .download import downloaded_files
-from .download_results import download_results
-from .pool_asset import PoolPhase, Step, pool_asset
-from .selection import manifest_rows
+from ..download.assets import downloaded_files
+from ..download.manifest import download_results
+from ..pool_asset import PoolPhase, Step, pool_asset
+from ..selection import manifest_rows
 
 
 def _targets(step: Step) -> list[dict]:

@@ -15,13 +15,14 @@ from dagster import (
     sensor,
 )
 
-from ..datamodel import settings
-from ..state import OutputLayout, ProgressStore
-from ..state.manifest import update_manifest
-from .assets import download_results, extracted_docs
+from ...datamodel import settings
+from ...state import OutputLayout, ProgressStore
+from ...state.manifest import update_manifest
+from ..download.manifest import download_results
+from .assets import extracted_docs
 from .jobs import extract_job
-from .partitions import shards
-from .resources import CorpusResource
+from ..partitions import shards
+from ..resources import CorpusResource
 
 
 @sensor(job=extract_job, minimum_interval_seconds=settings().sensor_interval,

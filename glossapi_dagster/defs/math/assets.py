@@ -5,10 +5,10 @@ from dagster import Backoff, MetadataValue, RetryPolicy
 from ...datamodel import MathOptions
 from ...phases.math import math_targets, respawn_cap, run_math
 from ...pool import FATAL, SKIPPED, SUCCESS, WorkerSetupError
-from ..config import MathConfig
+from .config import MathConfig
 from ..resources import GpuPoolResource
-from .extract import extracted_docs
-from .pool_asset import PoolPhase, Step, pool_asset
+from ..extract.assets import extracted_docs
+from ..pool_asset import PoolPhase, Step, pool_asset
 
 # The step's own retries: when the controller itself fails (not a worker: those the pool
 # respawns), Dagster runs the step again, which resumes from the store.

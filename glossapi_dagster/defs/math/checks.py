@@ -4,12 +4,12 @@ import json
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue, asset_check
 
-from ..phases.math import NO_MATH, math_targets
-from ..pool import FATAL, SUCCESS
-from ..state import OutputLayout, ProgressStore
+from ...phases.math import NO_MATH, math_targets
+from ...pool import FATAL, SUCCESS
+from ...state import OutputLayout, ProgressStore
 from .assets import math_enriched
-from .checks import done_rows, unaccounted
-from .resources import CorpusResource
+from ..check_rows import done_rows, unaccounted
+from ..resources import CorpusResource
 
 COLUMNS = ["math_status", "math_error", "math_enriched", "formula_total"]
 DONE = (SUCCESS, NO_MATH)  # math_row's statuses of a document Phase 2 finished

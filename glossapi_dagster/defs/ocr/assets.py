@@ -6,10 +6,10 @@ from ...backends.preflight import PreflightError
 from ...backends.ocr.tesseract import TesseractLanguageMissing
 from ...phases.ocr import ocr_targets, run_ocr
 from ...pool import SUCCESS, WorkerSetupError
-from ..config import OcrConfig
-from .extract import extracted_docs
-from .pool_asset import PoolPhase, Step, pool_asset
-from .selection import manifest_rows
+from .config import OcrConfig
+from ..extract.assets import extracted_docs
+from ..pool_asset import PoolPhase, Step, pool_asset
+from ..selection import manifest_rows
 
 
 def _targets(step: Step) -> list[dict]:

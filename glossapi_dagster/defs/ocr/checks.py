@@ -2,11 +2,11 @@
 of every OCR'd one there and parsing."""
 from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue, asset_check
 
-from ..pool import SUCCESS
-from ..state import OutputLayout
+from ...pool import SUCCESS
+from ...state import OutputLayout
 from .assets import ocr_docs
-from .checks import broken_docling_outputs, done_rows, unaccounted
-from .resources import CorpusResource
+from ..check_rows import broken_docling_outputs, done_rows, unaccounted
+from ..resources import CorpusResource
 
 COLUMNS = ["extract_status", "needs_ocr", "ocr_success", "ocr_error"]
 

@@ -12,7 +12,7 @@ from ...sections.classifier import ModelError
 from ...sections.doctypes import DEFAULT_ANNOTATION_MAPPING, document_types
 from ...sections.writer import section_corpus, sections_path
 from ...state import OutputLayout, ProgressStore
-from ..config import AnnotateConfig, SectionConfig
+from .config import AnnotateConfig, SectionConfig
 from ..resources import CorpusResource
 
 CLASSIFIED, FULLY_ANNOTATED = "classified_sections.parquet", "fully_annotated_sections.parquet"
