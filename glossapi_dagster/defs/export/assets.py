@@ -3,7 +3,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MaterializeResult, MetadataValue, asset
 
-from ...export import ExportOptions, clean_store, export_dataset
+from ...export import clean_store, export_dataset
 from ...state import OutputLayout, ProgressStore
 from .config import CleanConfig, ExportConfig
 from ..partitions import shards
@@ -22,8 +22,7 @@ def cleaned_docs(context: AssetExecutionContext, config: CleanConfig, corpus: Co
     rows = store.read(["shard"])
     stems = set(rows.loc[rows["shard"].isin(keys), "stem"]) if "shard" in rows else set()
     try:
-        report = clean_store(store, stems, threshold=config.threshold, drop_bad=config.drop_bad,
-                             empty_char_threshold=config.empty_char_threshold, empty_min_pages=config.empty_min_pages)
+        report = clean_store(store, stems, **config.options().model_dump())
     except ValueError as exc:
         raise Failure(str(exc), allow_retries=False) from exc
     context.log.info(f"clean: {report.documents} documents, {report.kept} kept, {report.needs_ocr} need OCR")
@@ -34,27 +33,13 @@ def cleaned_docs(context: AssetExecutionContext, config: CleanConfig, corpus: Co
     })
 
 
-def export_options(config: ExportConfig) -> ExportOptions:
-    return ExportOptions(format=config.format, shard_size_bytes=config.shard_size_bytes,
-                         shard_prefix=config.shard_prefix, compression=config.compression,
-                         compression_level=config.compression_level, text_key=config.text_key,
-                         metadata_key=config.metadata_key, metadata_fields=config.metadata_fields,
-                         include_remaining_metadata=config.include_remaining_metadata, dedup=config.dedup,
-                         near_threshold=config.near_threshold, by_section=config.by_section,
-                         exclude_sections=config.exclude_sections,
-                         file_name=config.file_name or ("export.jsonl" if config.format == "jsonl" else None),
-                         metadata_path=config.metadata_path, source_metadata_key=config.source_metadata_key,
-                         source_metadata_fields=config.source_metadata_fields,
-                         source_metadata_path=config.source_metadata_path)
-
-
 @asset(group_name="glossapi", deps=[cleaned_docs, annotated_sections],
        description="The training dataset: every usable document once (duplicates listed on the kept record), "
                    "as zstd JSONL shards (GlossAPI's jsonl_sharded) or zstd parquet shards with a README.md "
                    "dataset card; rebuilt incrementally: a markdown unchanged since the last build (mtime, "
                    "size) is not read again, and only shards whose records changed are written.")
 def training_dataset(context: AssetExecutionContext, config: ExportConfig, corpus: CorpusResource) -> MaterializeResult:
-    opts = export_options(config)
+    opts = config.options()
     dest = Path(config.dest) if config.dest else Path(corpus.output_dir) / "export" / config.format
     try:
         report = export_dataset(corpus.output_dir, dest, opts)
