@@ -11,7 +11,8 @@ from ..state import OutputLayout
 from ..state.errors import OutputUnavailable
 from .extract_worker import ExtractTask, torch_device
 from .finish import OCR_COLUMNS, assemble_ranges
-from .long_docs import LongDocuments, run_with_ranges
+from .long_docs import LongDocuments
+from .runner import run_with_ranges
 
 __all__ = ["ExtractTask", "torch_device", "extract_row", "ocr_preview", "run_extraction"]  # the Task's home for its callers
 

@@ -22,7 +22,8 @@ from ..state.errors import OutputUnavailable
 from .extract import ocr_preview
 from .extract_worker import ExtractTask
 from .finish import OCR_COLUMNS, assemble_page_ocr, assemble_ranges
-from .long_docs import LongDocuments, run_with_ranges
+from .long_docs import LongDocuments
+from .runner import run_with_ranges
 from .ocr_worker import PAGES_PHASE, PageOcrTask
 
 # The ranges' journals of the two modes (OUT/ranges/<phase>/<stem>/): their parts differ, and
