@@ -1,5 +1,5 @@
 """GlossAPI's section(), annotate() and process_all() on Corpus: each a recorded run of the
-sections / annotated_sections assets (defs/assets/sections.py)."""
+sections / annotated_sections assets (defs/sections/assets.py)."""
 from __future__ import annotations
 
 from .datamodel import AnnotateOptions, SectionOptions, build
