@@ -17,8 +17,22 @@ _GREEK = "\u0370-\u03ff\u1f00-\u1fff"
 _LOOK = "ABEHIKMNOPTXYZo\u2206\u00b5"
 # a page is looked at word by word only when one of these is there
 HINT = re.compile(f"[{_GREEK}][{_LOOK}]|[{_LOOK}][{_GREEK}]|\u2206|\u00b5")
-# a whole word: letters (∆ and µ count as letters here), combining accents
-_WORD = re.compile("(?:[^\\W\\d_]|[\u2206\u0300-\u036f])+")
+# a word: letters, with ∆ and µ counted as letters, and combining accents
+_LETTER = "(?:[^\\W\\d_]|[\u2206\u0300-\u036f])"
+
+
+def _greek_or_look_letters() -> str:
+    """A character class of the Greek blocks' letters (their signs and punctuation, U+037E and the
+    like, end a word as they always did), the lookalikes and the combining accents."""
+    chars = [c for c in map(chr, range(0x0370, 0x2000)) if ("\u0370" <= c <= "\u03ff" or c >= "\u1f00")
+             and re.fullmatch(_LETTER, c)]
+    return "".join(chars) + _LOOK + "\u0300-\u036f"
+
+
+_RUN = f"[{_greek_or_look_letters()}]"
+# a whole word of Greek letters and lookalikes with a lookalike in it: only such a word can change,
+# and calling the rule for every word of a page (one Python call a word) was most of its cost
+_WORD = re.compile(f"(?<!{_LETTER})(?={_RUN}*?[{_LOOK}]){_RUN}+(?!{_LETTER})")
 _ONLY_GREEK_OR_LOOK = re.compile(f"[{_GREEK}{_LOOK}\u0300-\u036f]+")
 _GREEK_LETTER = re.compile(f"[{_GREEK}]")
 _LOOK_CHAR = re.compile(f"[{_LOOK}]")
