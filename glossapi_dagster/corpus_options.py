@@ -14,7 +14,6 @@ import inspect
 from typing import Callable
 
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
 
 KW, POS = inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD
 
@@ -35,7 +34,7 @@ def takes_options(*models: type[BaseModel], order: tuple[str, ...] = (), only: d
             for name, field in model.model_fields.items():
                 if name in exclude or (only and model in only and name not in only[model]):
                     continue
-                default = None if field.default is PydanticUndefined else field.default
+                default = None if field.is_required() else field.default
                 param = inspect.Parameter(name, KW, default=default, annotation=field.annotation)
                 if name in options and options[name].default != default:  # one name, one default
                     raise TypeError(f"{method.__qualname__}: {name} has two defaults")
