@@ -17,15 +17,20 @@ from .defs.ocr.config import OcrConfig
 from .defs.resources import CorpusResource, default_gpu_pool, default_input_dir, default_output_dir
 from .defs.sections.config import AnnotateConfig, SectionConfig
 
-shared = Definitions(
-    sensors=[lost_runs_sensor],
-    loggers={"console": console_logger},  # Dagster's own, able to leave stack traces to the event log
-    resources={
-        "corpus": CorpusResource(input_dir=default_input_dir(), output_dir=default_output_dir()),
-        "gpu_pool": default_gpu_pool(),
-    },
-)
-defs = Definitions.merge(download.defs, extract.defs, ocr.defs, math.defs, export.defs, sections.defs, shared)
+
+def _shared() -> Definitions:
+    """What every domain uses (made in a function: Dagster allows one Definitions at module scope)."""
+    return Definitions(
+        sensors=[lost_runs_sensor],
+        loggers={"console": console_logger},  # Dagster's own, able to leave stack traces to the event log
+        resources={
+            "corpus": CorpusResource(input_dir=default_input_dir(), output_dir=default_output_dir()),
+            "gpu_pool": default_gpu_pool(),
+        },
+    )
+
+
+defs = Definitions.merge(download.defs, extract.defs, ocr.defs, math.defs, export.defs, sections.defs, _shared())
 
 # each asset's run config class (its options model field for field), by the asset's name
 CONFIG_OF_ASSET = {"download_results": DownloadResultsConfig, "downloaded_files": DownloadConfig,
