@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import glossapi_dagster.backends.extract.safe_lines as safe_lines  # noqa: E402
 import glossapi_dagster.backends.extract.safe_pdf as safe_pdf  # noqa: E402
 import glossapi_dagster.backends.greek.lookalikes as lookalikes  # noqa: E402
 import glossapi_dagster.backends.greek.repair as repair  # noqa: E402
@@ -48,7 +49,7 @@ def _switch(rule: str, on: bool) -> None:
     if not originals:
         originals.update(fix_lookalikes=repair.fix_lookalikes, fix_capitals=repair.fix_capitals,
                          fold_polytonic=repair.fold_polytonic, fix_latin_words=repair.fix_latin_words,
-                         split_glued=repair.split_glued, compound=safe_pdf._compound_hyphen,
+                         split_glued=repair.split_glued, compound=safe_lines._compound_hyphen,
                          any_page=lookalikes._FIX[False])
     identity = {"lookalikes": ("fix_lookalikes", lambda text, greek=True: text),
                 "capitals": ("fix_capitals", lambda text: text),
@@ -59,7 +60,7 @@ def _switch(rule: str, on: bool) -> None:
         name, off = identity[rule]
         setattr(repair, name, originals[name] if on else off)
     elif rule == "compound_hyphen":
-        safe_pdf._compound_hyphen = originals["compound"] if on else (lambda m: "")
+        safe_lines._compound_hyphen = originals["compound"] if on else (lambda m: "")
     elif rule == "lookalikes_any_page":
         lookalikes._FIX[False] = originals["any_page"] if on else (lambda m: m.group(0))
 

@@ -85,7 +85,7 @@ def pool_resource():
 
 def engine_once(out: Path, keys: set[str]) -> dict:
     """What the asset's body does, without Dagster."""
-    from glossapi_dagster.defs.selection import manifest_rows
+    from glossapi_dagster.state.phase_rows import manifest_rows
     from glossapi_dagster.phases.extract import run_extraction
     from glossapi_dagster.state import SkipList
 

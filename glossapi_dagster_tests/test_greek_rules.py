@@ -109,6 +109,18 @@ def test_polytonic_marks_folded_in_monotonic_text_and_kept_in_polytonic(lexicon)
     assert kept[1] == [misread]
 
 
+def test_a_page_reads_the_same_ocrd_in_a_range_or_with_the_whole_document(lexicon):
+    """A long document is OCR'd as page ranges, each range seeing only its pages: whether a page's
+    marks are folded is the page's own evidence, so a range of one short page whose few Greek
+    letters carry misread marks folds them as the whole (monotonic) document does."""
+    short = "Ὑποστήριξη τῆς ἀρχῆς"  # a caption: too few Greek letters to tell polytonic from misread
+    pages = {1: [short], 2: [*GREEK_PARAGRAPHS]}
+    whole, _ = repair_ocr_pages(pages)
+    alone, _ = repair_ocr_pages({1: [short]})
+    assert alone[1] == whole[1] == [fold_polytonic(short, lexicon)]
+    assert repair_ocr_pages({2: [*GREEK_PARAGRAPHS]})[0][2] == whole[2]
+
+
 def test_capitals_of_small_caps_fonts_read_as_capitals():
     for glyphs, reader_sees in SMALL_CAPS_HEADINGS:
         assert fix_capitals(glyphs) == reader_sees

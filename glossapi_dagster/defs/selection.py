@@ -4,8 +4,7 @@ from __future__ import annotations
 from dagster import AssetExecutionContext, AssetMaterialization, BackfillPolicy
 
 from ..datamodel import settings
-from ..state import ProgressStore
-from ..state.fspath import LINKS, worker_path
+from ..state.phase_rows import manifest_rows  # noqa: F401  (the pool assets' rows)
 from .partitions import shards
 
 # The @asset arguments of every asset that runs on the worker pool, one shard range per run.
@@ -23,18 +22,6 @@ ON_THE_POOL = dict(
     pool="gpu",                                   # one run on a machine's GPUs at a time (deploy/*.yaml)
     output_required=False,                        # a rerun with nothing left records nothing
 )
-
-
-def manifest_rows(store: ProgressStore, shards: set[str], stems, columns=("stem", "path", "shard", "size")) -> list[dict]:
-    """The manifest rows of these shards whose stem is in stems; only those become dicts (all
-    10^5 rows of a big corpus took 1.5 s)."""
-    df = store.read(list(columns))
-    if df.empty or "shard" not in df:
-        return []
-    rows = df[df["shard"].isin(shards) & df["stem"].isin(set(stems))].to_dict("records")
-    for row in rows:  # a name that is not UTF-8 is opened through a link named by its stem
-        row["path"] = worker_path(row["path"], row["stem"], store.folder / LINKS)
-    return rows
 
 
 def nothing_to_do(context: AssetExecutionContext) -> None:

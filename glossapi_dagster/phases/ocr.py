@@ -19,6 +19,7 @@ from ..datamodel import OcrOptions, build
 from ..pool import FATAL, SKIPPED, SUCCESS, ItemOutcome, RunStopped, StopRun
 from ..state import KEY, OutputLayout, ProgressStore
 from ..state.errors import OutputUnavailable
+from ..state.phase_rows import ocr_targets  # noqa: F401  (the OCR asset's query, named here too)
 from .extract import ocr_preview
 from .extract_worker import ExtractTask
 from .finish import OCR_COLUMNS, assemble_page_ocr, assemble_ranges
@@ -29,30 +30,6 @@ from .ocr_worker import PAGES_PHASE, PageOcrTask
 # The ranges' journals of the two modes (OUT/ranges/<phase>/<stem>/): their parts differ, and
 # neither is extraction's of the same stem (PAGES_PHASE: ocr_worker.py's).
 WHOLE_PHASE = "ocr_whole"
-
-def ocr_targets(store: ProgressStore, stems: set[str] | None = None, reprocess: bool = False,
-                skip: set[str] = frozenset()) -> list[str]:
-    """Stems extracted successfully, flagged needs_ocr, not OCR'd yet (a failed OCR again only with
-    reprocess), not vanished, not skip-listed; restricted to `stems` when given."""
-    df = store.read([KEY, "extract_status", "needs_ocr", "ocr_success", "missing"])
-    if df.empty or "needs_ocr" not in df or "extract_status" not in df:
-        return []
-
-    def col(name):
-        return df[name] if name in df else None
-
-    todo = col("extract_status").eq(SUCCESS).fillna(False) & col("needs_ocr").fillna(False).astype(bool)
-    done = col("ocr_success")
-    if done is not None:
-        tried = done.notna()
-        todo &= ~(done.fillna(False).astype(bool))
-        if not reprocess:
-            todo &= ~tried
-    if col("missing") is not None:
-        todo &= ~col("missing").fillna(False).astype(bool)
-    found = df.loc[todo.to_numpy(dtype=bool), KEY].tolist()
-    return [s for s in found if (stems is None or s in stems) and s not in skip]
-
 
 def ocr_row(stem: str, outcome: ItemOutcome) -> dict:
     """A pool outcome of the OCR pass as a store row; extraction's own columns stay as they were."""

@@ -42,8 +42,7 @@ def blocked_notes(store: ProgressStore, phase: str, skip: set[str] = frozenset()
 
 def left_note(store: ProgressStore, phase: str, skip: set[str] = frozenset()) -> str | None:
     """After a run of 'ocr' or 'math': the documents it could have taken and did not."""
-    from .math import math_targets
-    from .ocr import ocr_targets
+    from ..state.phase_rows import math_targets, ocr_targets
 
     left = len(ocr_targets(store, skip=skip)) if phase == "ocr" else len(math_targets(store, None, skip=skip))
     return f"{left} {WHAT[phase]}: this run did not take them; run it again" if left else None

@@ -4,7 +4,8 @@ Knows nothing of Dagster or of documents: it runs any picklable Task over a list
 """
 from .devices import Device, auto_threads, detect_gpus, resolve_devices
 from .outcomes import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome, PoolReport, Summary
-from .pool import PoolConfig, RunStopped, WorkerPool, WorkerSetupError
+from .config import PoolConfig, RunStopped, WorkerSetupError
+from .pool import WorkerPool
 from .recycle import RecyclePolicy
 from .respawn import RespawnPolicy, respawn_delay
 from .task import PermanentError, StopRun, Task, WorkerContext

@@ -5,8 +5,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-# Item outcome statuses
-SUCCESS, PROBLEMATIC, FATAL, SKIPPED = "success", "problematic", "fatal", "skipped"
+from ..state.statuses import FATAL, PROBLEMATIC, SKIPPED, SUCCESS  # item outcome statuses
+
+__all__ = ["FATAL", "PROBLEMATIC", "SKIPPED", "SUCCESS", "ItemOutcome", "PoolReport", "Summary"]
 
 
 @dataclass

@@ -18,10 +18,11 @@ from ..greek.lookalikes import greek_page
 from ..greek.repair import needs_repair, repair_greek
 from ..greek.pdfium_lgr import DECODED, char_text, decode_page, has_hint
 from .text_fixes import clean_text
+from ..greek.chars import GREEK_CHAR
 
 # what a garbled text layer is made of: U+FFFD, dingbats, private use, glyph names (a116)
 _BAD = re.compile(r"[\ufffd\u2700-\u27bf\ue000-\uf8ff]|\ba\d{2,3}\b")
-_GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
+_GREEK = GREEK_CHAR
 _LETTER = re.compile(r"[^\W\d_]")
 # docling-parse gives way for a page when this share of its characters is garbage, or pdfium's
 # text has this much more Greek among its letters (measured on the corpus: 4.5.chain_rule's

@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .chars import MONOTONIC
+
 _ACCENTED_CAPITALS = "\u0386\u0388\u0389\u038a\u038c\u038e\u038f"  # Ά Έ Ή Ί Ό Ύ Ώ
-_GREEK_WORD = re.compile("[\u0370-\u03ff]{2,}")
+_GREEK_WORD = re.compile(f"[{MONOTONIC}]{{2,}}")
 # a page needs the word-by-word look only when one of these is in it
-HINT = re.compile(f"[\u0370-\u03ff][{_ACCENTED_CAPITALS}]|[\u0391-\u03a9][\u03b1-\u03c9\u03d1\u03d5][\u0391-\u03a9]"
-                  f"|[{_ACCENTED_CAPITALS}][\u0370-\u03ff]*[\u03ac-\u03af\u03cc-\u03ce]")
-_INNER_ACCENTED_CAPITAL = re.compile(f"(?<=[\u0370-\u03ff])[{_ACCENTED_CAPITALS}]")
+HINT = re.compile(f"[{MONOTONIC}][{_ACCENTED_CAPITALS}]|[\u0391-\u03a9][\u03b1-\u03c9\u03d1\u03d5][\u0391-\u03a9]"
+                  f"|[{_ACCENTED_CAPITALS}][{MONOTONIC}]*[\u03ac-\u03af\u03cc-\u03ce]")
+_INNER_ACCENTED_CAPITAL = re.compile(f"(?<=[{MONOTONIC}])[{_ACCENTED_CAPITALS}]")
 _SMALL_AMONG_CAPITALS = re.compile("[\u0391-\u03a9][\u03b1-\u03c9\u03d1\u03d5\u03ac-\u03ce]+[\u0391-\u03a9\u0386-\u038f]")
 _ACCENTS = re.compile("[\u0386\u0388-\u038f\u03ac-\u03af\u03cc-\u03ce\u0390\u03b0]")
 # the symbol forms a small-caps font may map its capitals to

@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from .chars import GREEK_CHAR
+
 # Greek letters each Latin letter is mistaken for, the likeliest first
 _UPPER = {"A": "ΑΔΛ", "B": "Β", "E": "Ε", "H": "Η", "I": "Ι", "K": "Κ", "M": "Μ", "N": "Ν", "O": "ΟΘ", "P": "Ρ",
           "T": "ΤΓ", "X": "Χ", "Y": "Υ", "Z": "Ζ", "V": "Υ", "\x01": "Π"}
@@ -19,7 +21,7 @@ _LOWER = {"a": "α", "b": "β", "d": "δ", "e": "ε", "h": "η", "i": "ι", "k":
           "c": "σ", "s": "σ", "g": "γ"}
 _FINAL = {**_LOWER, "c": "ς", "s": "ς", "g": "ςγ"}
 _TOKEN = re.compile(r"(?<![\w@./:\\-])[A-Za-z]+(?![\w@/:\\]|\.[A-Za-z])")
-_GREEK_LETTER = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+_GREEK_LETTER = GREEK_CHAR
 _LATIN_LETTER = re.compile("[A-Za-z]")
 MAX_READINGS = 512
 MAX_SECOND = 2  # letters read as a less likely twin, at most

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .chars import COMBINING, GREEK
+
 # slot -> text: CB.enc's glyph names as Unicode (`scripts/make_lgr_pdfs.py --table` prints it);
 # slots that read as themselves (digits, punctuation) are left out, invisible ones map to ''.
 # 9, 10, 13 (capitals with prosgegrammeni) and 32 are left out: pdfium writes its own line breaks
@@ -64,7 +66,7 @@ _SPACING = {"\u0384": "\u0301", "\u1fbf": "\u0313", "\u1ffe": "\u0314", "\u1fef"
             "\u1fde": "\u0314\u0301", "\u1fdd": "\u0314\u0300", "\u1fdf": "\u0314\u0342",
             "\u00a8": "\u0308", "\u0385": "\u0308\u0301"}
 _ACCENT_CAPITAL = re.compile(f"([{''.join(_SPACING)}]+)([\u0391-\u03a9])")
-_FINAL_SIGMA = re.compile(r"(?<=[\u0370-\u03ff\u1f00-\u1fff])σ(?![\u0370-\u03ff\u1f00-\u1fff\u0300-\u036f])")
+_FINAL_SIGMA = re.compile(f"(?<=[{GREEK}])σ(?![{GREEK}{COMBINING}])")
 
 # cbgreek fonts: g + family (r roman, s sans, t typewriter, l, o...) + series/shape + size,
 # after a subset prefix (VNBQFC+gsmn1200)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 
+from .chars import GREEK
+
 _TWINS = str.maketrans({"A": "Α", "B": "Β", "E": "Ε", "H": "Η", "I": "Ι", "K": "Κ", "M": "Μ", "N": "Ν",
                         "O": "Ο", "P": "Ρ", "T": "Τ", "X": "Χ", "Y": "Υ", "Z": "Ζ",
                         "o": "ο", "\u2206": "Δ", "\u00b5": "μ"})
-_GREEK = "\u0370-\u03ff\u1f00-\u1fff"
+_GREEK = GREEK
 _LOOK = "ABEHIKMNOPTXYZo\u2206\u00b5"
 # a page is looked at word by word only when one of these is there
 HINT = re.compile(f"[{_GREEK}][{_LOOK}]|[{_LOOK}][{_GREEK}]|\u2206|\u00b5")

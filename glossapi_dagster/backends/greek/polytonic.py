@@ -15,10 +15,12 @@ import itertools
 import re
 import unicodedata
 
+from .chars import COMBINING, GREEK, GREEK_CHAR, POLYTONIC, POLYTONIC_CHAR
+
 POLYTONIC_SHARE = 0.05  # polytonic letters / Greek letters at which a text is polytonic
-_POLYTONIC = re.compile("[\u1f00-\u1fff]")
-_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
-_WORD_WITH_POLYTONIC = re.compile("[\u0370-\u03ff\u1f00-\u1fff\u0300-\u036f]*[\u1f00-\u1fff][\u0370-\u03ff\u1f00-\u1fff\u0300-\u036f]*")
+_POLYTONIC = POLYTONIC_CHAR
+_GREEK = GREEK_CHAR
+_WORD_WITH_POLYTONIC = re.compile(f"[{GREEK}{COMBINING}]*[{POLYTONIC}][{GREEK}{COMBINING}]*")
 _BREATHINGS, _IOTA_SUBSCRIPT = "\u0313\u0314", "\u0345"
 _GRAVE, _ACUTE, _CIRCUMFLEX, _DIAERESIS = "\u0300", "\u0301", "\u0342", "\u0308"
 _VOWELS = set("αεηιουωΑΕΗΙΟΥΩ")

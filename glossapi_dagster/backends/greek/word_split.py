@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import re
 
+from .chars import MONOTONIC
+
 # closed classes of modern Greek: articles, prepositions, conjunctions and particles, weak pronouns
 FUNCTION_WORDS = frozenset("""
 ο η το οι τα του της των τον την τη τους τις στο στη στην στον στα στις στους στου στης
@@ -39,7 +41,7 @@ LEFT_GLUE = frozenset("ο η το οι τα του της των τον την �
                       "στις στους με σε για".split())
 RIGHT_GLUE = frozenset("του της των τον την τη το τους τις και που στο στη στην στον στις στους από για κατά "
                        "μετά ότι δεν".split())
-_GREEK_WORD = re.compile("[\u0370-\u03ff]{3,}")
+_GREEK_WORD = re.compile(f"[{MONOTONIC}]{{3,}}")
 MIN_CAPITALS, MIN_CAPITALS_PART = 8, 5
 _VOWEL_GROUP = re.compile("(?:αι|ει|οι|υι|ου|αυ|ευ|ηυ|[αεηιουωάέήίόύώϊϋΐΰ])", re.I)
 _ACCENTED = re.compile("[άέήίόύώΐΰΆΈΉΊΌΎΏ]")

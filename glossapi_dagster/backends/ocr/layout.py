@@ -11,6 +11,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from ..line_join import join_pair
+
 COLUMN_GAP = 0.5     # a vertical gap at least this many line heights wide (no line crossing it) separates columns
 ROW_GAP = 0.8        # a horizontal gap at least this many line heights high separates blocks
 PARAGRAPH_GAP = 0.6  # inside a block, a larger gap between lines starts a paragraph (more in 1.5-spaced text)
@@ -119,17 +121,6 @@ def _rows(block: list[Line]) -> list[list[Line]]:
     return [sorted(r, key=lambda ln: ln.x0) for r in rows]
 
 
-def _join(left: str, right: str) -> str:
-    """Join two lines of a paragraph, rejoining a word hyphenated at the line end."""
-    if not left:
-        return right
-    if len(left) > 1 and left.endswith("-") and left[-2].isalpha() and right[:1].islower():
-        return left[:-1] + right
-    if len(left) > 1 and left.endswith("-") and left[-2].islower() and right[:1].isupper():
-        return left + right  # a compound's hyphen at the line end (Έρευνας-Πληροφορικής) stays
-    return f"{left} {right}"
-
-
 def paragraphs(lines: list[Line]) -> list[Paragraph]:
     """Paragraphs of one page in reading order."""
     if not lines:
@@ -169,7 +160,7 @@ def _paragraph_gap(rows: list[list[Line]], h: float) -> float:
 def _paragraph(rows: list[list[Line]]) -> Paragraph:
     text = ""
     for row in rows:
-        text = _join(text, " ".join(ln.text for ln in row))
+        text = join_pair(text, " ".join(ln.text for ln in row))
     every = [ln for row in rows for ln in row]
     return Paragraph(text, min(ln.x0 for ln in every), min(ln.y0 for ln in every),
                      max(ln.x1 for ln in every), max(ln.y1 for ln in every), len(rows))

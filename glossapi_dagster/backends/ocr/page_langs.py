@@ -35,6 +35,7 @@ from ..greek.lexicon import greek_lexicon
 from ..greek.lookalikes import greek_page
 from ..greek.polytonic import is_polytonic
 from .readability import valid_word
+from ..greek.chars import GREEK, GREEK_CHAR
 
 GRC, ELL, ENG = "grc", "ell", "eng"
 MIN_GREEK_LETTERS = 50   # a page with fewer says too little to tell polytonic
@@ -46,10 +47,10 @@ RESCUE_GAIN = 0.1        # ... and the second reading stays when it has this muc
 LINE_VALID = 0.5         # a line read without eng, with fewer valid words, is read again
 MIN_LINE_WORDS = 2
 MAX_LINES = 6            # more such lines: the page is read again whole
-_GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+_GREEK = GREEK_CHAR
 _LATIN = re.compile("[A-Za-z]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_GREEK_ADDRESS = re.compile("[\u0370-\u03ff\u1f00-\u1fff]+(?:[.@][\u0370-\u03ff\u1f00-\u1fff]+){2,}")
+_GREEK_ADDRESS = re.compile(f"[{GREEK}]+(?:[.@][{GREEK}]+){{2,}}")
 
 
 class PageLanguages:

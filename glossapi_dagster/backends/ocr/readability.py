@@ -20,15 +20,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..greek.lexicon import greek_lexicon
+from ..greek.chars import GREEK_RUN, POLYTONIC_CHAR
 
 MIN_CONFIDENCE = 0.70
 MIN_VALID = 0.50
 MIN_WORDS = 10
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_GREEK_WORD = re.compile("[\u0370-\u03ff\u1f00-\u1fff]+")
+_GREEK_WORD = GREEK_RUN
 _LATIN_WORD = re.compile("(?:[A-Z]?[a-z]+|[A-Z]+)")
 _LATIN_VOWEL = re.compile("[aeiouyAEIOUY]")
-_POLYTONIC = re.compile("[\u1f00-\u1fff]")
+_POLYTONIC = POLYTONIC_CHAR
 WORD_LISTS = ("/usr/share/dict/words", "/usr/share/dict/american-english", "/usr/share/dict/british-english")
 
 

@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 import numpy as np
+from ..greek import chars
 
 NONSPACE, GREEK, LATIN, POLYTONIC, BAD, LETTER = 1, 2, 4, 8, 16, 32
 
@@ -32,9 +33,9 @@ _RANGES = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in ALLOWED)
 # One pattern per class bit; the table is built from these, so the regexes stay the definition.
 PATTERNS = {
     NONSPACE: re.compile(r"\S"),
-    GREEK: re.compile(r"[\u0370-\u03FF\u1F00-\u1FFF]"),
+    GREEK: chars.GREEK_CHAR,
     LATIN: re.compile(r"[A-Za-z\u00C0-\u024F\u1E00-\u1EFF]"),
-    POLYTONIC: re.compile(r"[\u1F00-\u1FFF]"),
+    POLYTONIC: chars.POLYTONIC_CHAR,
     BAD: re.compile(f"[^\\s\x00-\x7f{_RANGES}]"),
     LETTER: re.compile(r"[^\W\d_]"),
 }

@@ -4,17 +4,16 @@ from ...backends.preflight import PreflightError
 from ...backends.ocr.tesseract import TesseractLanguageMissing
 from ...phases.extract import run_extraction
 from ...pool import WorkerSetupError
+from ...state.phase_rows import extract_rows
 from .config import ExtractConfig
 from ..heartbeat import run_owner
 from ..download.assets import downloaded_files
 from ..download.manifest import download_results
 from ..pool_asset import PoolPhase, Step, pool_asset
-from ..selection import manifest_rows
 
 
 def _targets(step: Step) -> list[dict]:
-    todo = step.store.pending("extract_status", reprocess=step.options.reprocess, skip=step.skip)
-    return manifest_rows(step.store, step.keys, todo)
+    return extract_rows(step.store, step.keys, reprocess=step.options.reprocess, skip=step.skip)
 
 
 def _run(step: Step, rows: list[dict], pool_config):

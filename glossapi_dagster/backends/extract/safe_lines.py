@@ -1,0 +1,168 @@
+"""The safe backend's first step: pdfium's text of one page, split into lines, the lines grouped
+into blocks (paragraphs, or headings to be).
+
+A line's box comes from its first and last character, its size from the first character's font.
+Lines of one size and close together become a block; soft-hyphen marks that pdfium leaves in the
+text are resolved here, while the character boxes are at hand.
+"""
+from __future__ import annotations
+
+import re
+
+import pypdfium2.raw as pdfium_c
+
+from ..greek.lgr import GONE
+from ..greek.pdfium_lgr import DECODED, char_text, decode_page, has_hint
+from .pdfium_text import (
+    COUNT_CHARS, FONT_SIZE, LETTER_DIGIT, LOOSE_BOX, WIDE_LINE, page_chars, page_text, respace, typed,
+)
+from .symbol_glyphs import drop_symbol_glyphs
+
+# A line's text without its surrounding blanks (pdfium ends lines with \r\n); blank lines never match.
+_LINE = re.compile(r"[^\S\r\n]*(\S(?:[^\r\n]*\S)?)")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe]")  # what FPDFText_GetText leaves out, and U+FFFE
+_SOFT = "\ufffe"    # pdfium's mark of a soft hyphen that broke a word across lines (U+0002 too, where
+# it may also be an unmapped glyph: left alone)
+# pdfium marks every hyphen that ends a line, a compound's too; after a small letter and before a
+# capital (`Έρευνας-` / `Πληροφορικής`, `Lennard-` / `Jones`) the hyphen belongs to the word: a
+# hyphenation goes on in lower case, or in capitals after capitals (`ΟΙΚΟΝΟΜΙ-` / `ΚΗΣ`)
+_COMPOUND = re.compile("(?<=[^\\W\\d_])[\ufffe\x02](?=[^\\W\\d_])")
+# a soft hyphen's next character this much taller or shorter (loose boxes: font ascent to descent)
+# is another text's: a body line's 9 pt against the gazette's masthead's 42 pt; bold and regular
+# faces of one size, 1.0-1.15
+JUMP_RATIO = 1.6
+SIZE_TOLERANCE = 0.6      # points: lines of one block have this font size
+LINE_GAP = 0.65           # a gap between two lines' boxes over this share of a line's height ends a block
+
+
+class Block:
+    """Consecutive lines of one size, vertically close: a paragraph (or a heading)."""
+
+    __slots__ = ("lines", "l", "b", "r", "t", "size_sum", "kind", "text")
+
+    def __init__(self, line: str, l: float, b: float, r: float, t: float, size: float):
+        self.lines, self.l, self.b, self.r, self.t = [line], l, b, r, t
+        self.size_sum, self.kind, self.text = size, "text", ""
+
+
+def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, ref: int
+                ) -> tuple[str, list[Block], str | None]:
+    """The page's text, and its lines grouped into blocks. A line's box is the union of its
+    first and last characters' loose boxes (pdfium's: font ascent to descent, so every line of
+    one font is as tall), its size the first character's font size. textpage: its address; rect
+    and ref: an FS_RECTF and its address, reused for every box read."""
+    count = COUNT_CHARS(textpage)
+    text = page_text(textpage, count)
+    aligned = len(text) == count  # char indices match text offsets
+    lgr_state = None
+    if has_hint(text):  # cbgreek fonts without ToUnicode: decoded span by span
+        raw = typed(textpage, pdfium_c.FPDF_TEXTPAGE)
+        if not aligned:  # FPDFText_GetText drops code 0 (LGR's en dash): one char at a time
+            decoded, lgr_state = decode_page(raw, char_text(raw))
+            if lgr_state == DECODED:
+                text, aligned = decoded.replace("\x00", GONE), True
+        else:
+            text, lgr_state = decode_page(raw, text)
+    controls = not aligned and lgr_state != DECODED
+    if controls:  # FPDFText_GetText left out control codes (unmapped glyphs: \x00, \x02,
+        # \x03), which puts every later character off its box: one char at a time (6% of pages)
+        text, aligned = page_chars(textpage, count), True
+    if aligned:  # a symbol font's glyphs without a character (checkboxes) are no text
+        text = drop_symbol_glyphs(typed(textpage, pdfium_c.FPDF_TEXTPAGE), text)
+    # pdfium marks a soft hyphen that broke a word across lines with U+FFFE (or U+0002)
+    # and does not break the line there: the word is whole once the mark is gone.
+    soft = controls or "\ufffe" in text or "\x02" in text
+    # offsets of digits right after a letter: footnote marks pdfium runs into the word?
+    marks = [m.start() for m in LETTER_DIGIT.finditer(text)] if aligned else []
+    mark = 0  # the first mark not before the current line (lines come in text order)
+    loose_box, font_size, handle = LOOSE_BOX, FONT_SIZE, textpage
+    blocks: list[Block] = []
+    block = None
+    l, b, r, t, size = 0.0, 0.0, width, height, 0.0
+    last_b = last_h = last_size = 0.0
+    spans = [m.span(1) for m in _LINE.finditer(text)]
+    if aligned and _SOFT in text:
+        spans = _cut_at_jumps(spans, text, handle, rect, ref)
+    for first, end in spans:
+        line = text[first:end]
+        if aligned:
+            loose_box(handle, first, ref)
+            l, b, t = rect.left, rect.bottom, rect.top
+            loose_box(handle, end - 1, ref)
+            r = rect.right
+            if rect.bottom < b:
+                b = rect.bottom
+            if rect.top > t:
+                t = rect.top
+            size = font_size(handle, first)
+            wide = end - first > 1 and r - l > WIDE_LINE * (end - first) * (t - b)
+            while mark < len(marks) and marks[mark] <= first:
+                mark += 1
+            if wide or (mark < len(marks) and marks[mark] < end):
+                line = respace(handle, text, first, end, t - b, wide, marks, mark, rect, ref)
+        if soft:
+            if line[-1] == _SOFT:  # a word cut where the text jumps (_cut_at_jumps): its hyphen shows
+                line = line[:-1] + "-"
+            line = _COMPOUND.sub(_compound_hyphen, line) if _SOFT in line or "\x02" in line else line
+            line = _CONTROLS.sub("", line).strip() if controls else line.replace("\ufffe", "").replace("\x02", "")
+            if not line:
+                continue
+        if size > 0:
+            key = round(size, 1)
+            sizes[key] = sizes.get(key, 0) + len(line)
+        # the line continues the block: same size, just below its last line
+        if block is not None and abs(last_size - size) <= SIZE_TOLERANCE and (
+                -0.5 * (h := max(last_h, t - b, 1.0)) <= last_b - t <= LINE_GAP * h):
+            block.lines.append(line)
+            if l < block.l:
+                block.l = l
+            if b < block.b:
+                block.b = b
+            if r > block.r:
+                block.r = r
+            if t > block.t:
+                block.t = t
+            block.size_sum += size
+        else:
+            block = Block(line, l, b, r, t, size)
+            blocks.append(block)
+        last_b, last_h, last_size = b, t - b, size
+    return text, blocks, lgr_state
+
+
+
+def _compound_hyphen(m: re.Match) -> str:
+    """The hyphen of a compound broken at the line end (a small letter, then a capital), else the mark."""
+    return "-" if m.string[m.end()].isupper() and not m.string[m.start() - 1].isupper() else m.group(0)
+
+
+def _cut_at_jumps(spans: list[tuple[int, int]], text: str, handle: int, rect, ref: int) -> list[tuple[int, int]]:
+    """pdfium's lines, cut after a soft-hyphen mark where the next character is not the same
+    text's: not lower case, and its loose box JUMP_RATIO times taller or shorter than the one
+    before the mark (the last word of a gazette's first page runs into its masthead: `Θεσσαλο` +
+    `ΕΦΗΜΕΡΙΔΑ`). A column's last word going on at the next column's top keeps its line: one
+    text, one font."""
+    cuts = []
+    k = text.find(_SOFT, 1)
+    while 0 < k < len(text) - 1:
+        if text[k + 1].islower():  # the word goes on (a masthead starts with a capital): no box read
+            k = text.find(_SOFT, k + 1)
+            continue
+        LOOSE_BOX(handle, k - 1, ref)
+        before = rect.top - rect.bottom
+        LOOSE_BOX(handle, k + 1, ref)
+        after = rect.top - rect.bottom
+        if min(before, after) > 0 and max(before, after) > JUMP_RATIO * min(before, after):
+            cuts.append(k + 1)
+        k = text.find(_SOFT, k + 1)
+    if not cuts:
+        return spans
+    out = []
+    for first, end in spans:
+        while cuts and cuts[0] <= first:
+            cuts.pop(0)
+        while cuts and cuts[0] < end:
+            out.append((first, cuts[0]))
+            first = cuts.pop(0)
+        out.append((first, end))
+    return out
