@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 
 from ..backends.extract.text_fixes import clean_document
 from ..backends.ocr.pages import page_sources
@@ -19,8 +20,10 @@ from ..state.artifacts import load_docling_json, write_artifacts
 from ..state.filetype import is_pdf as filetype_is_pdf
 from ..state.store_writer import UNSYNCED
 from .disk import stop_on_disk_faults
-from .long_docs import LongDoc
 from .stitch import empty_document, merge_ocr_infos, merge_pieces, read_part, splice, stitch
+
+if TYPE_CHECKING:  # a worker imports this module: long_docs (and the store's pandas) stays out of it
+    from .long_docs import LongDoc
 
 # pages OCR'd of the document, by which engine, and those it could not read
 OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec", "ocr_unreadable_pages")

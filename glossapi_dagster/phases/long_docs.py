@@ -17,7 +17,6 @@ from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome
 from ..state import OutputLayout
 from ..state.ranges import RangeJournal, file_fingerprint
 from .ranges import PageRange, missing_ranges, pdf_pages
-from .runner import run_with_ranges  # noqa: F401 - its home was here; phases/math.py imports it from here
 
 
 @dataclass
