@@ -253,7 +253,7 @@ def run_dagster(files, out: Path, workers: int) -> dict:
     os.environ["DAGSTER_HOME"] = str(home)
     from dagster import DagsterInstance
 
-    from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+    from glossapi_dagster.runs import materialize_extraction, materialize_manifest
     from glossapi_dagster.defs.resources import CorpusResource
 
     import_s = time.perf_counter() - t

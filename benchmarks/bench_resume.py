@@ -115,7 +115,7 @@ def engine_once(out: Path, keys: set[str]) -> dict:
 
 
 def dagster_once(instance, out: Path, corpus_dir: Path, keys: list[str]) -> dict:
-    from glossapi_dagster.defs.materialize import materialize_extraction
+    from glossapi_dagster.runs import materialize_extraction
     from glossapi_dagster.defs.resources import CorpusResource
 
     resources = {"corpus": CorpusResource(input_dir=str(corpus_dir), output_dir=str(out)),

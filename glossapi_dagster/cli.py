@@ -230,7 +230,9 @@ def _download_line(rows) -> str:
 
 def _export(args) -> str:
     from .corpus import Corpus, check_folder
-    from .export import ExportOptions
+    from .datamodel import build
+    from .datamodel.export import ExportOptions
+    from .export.dataset import checked
     from .export.dest import check_dest
 
     check_folder(Path(args.output_dir).absolute(), "output")
@@ -239,7 +241,7 @@ def _export(args) -> str:
                    near_threshold=args.near_threshold, by_section=args.by_section,
                    exclude_sections=args.exclude_sections)
     # the options and DEST before any work: clean records its decisions in the store
-    ExportOptions(**{k: v for k, v in options.items() if v is not None}).check()
+    checked(build(ExportOptions, **{k: v for k, v in options.items() if v is not None}))
     check_dest(args.dest, args.output_dir)
     c = Corpus(args.output_dir, args.output_dir, progress=False, log_level=QUIET)
     c.clean(drop_bad=not args.keep_bad)

@@ -7,20 +7,28 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .corpus_download import DownloadMixin
 from .corpus_glossapi import GlossAPIArguments
+from .corpus_options import takes_options
 from .corpus_sections import SectionsMethods
 from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build, settings
+from .corpus_checks import check_folder, check_writable
+from .datamodel.export import CleanOptions, ExportOptions
 from .datamodel.options import OCR_MODES
 from .defs.instance import call_instance as _instance
+from .progress import _ProgressBar
 from .state import OutputLayout, ProgressStore
 
-TERMINAL = ("success", "problematic", "skipped")
+# the export options each of GlossAPI's export methods takes (the others are the format's own)
+JOINS = ("metadata_path", "source_metadata_key", "source_metadata_fields", "source_metadata_path")
+DATASET_FIELDS = ("dedup", "near_threshold", "by_section", "exclude_sections")
+JSONL_FIELDS = ("text_key", "metadata_key", "metadata_fields", "include_remaining_metadata", *JOINS, *DATASET_FIELDS)
+SHARDED_FIELDS = ("shard_size_bytes", "shard_prefix", "compression", "compression_level", *JSONL_FIELDS)
+PARQUET_FIELDS = ("shard_size_bytes", "shard_prefix", "compression_level", *DATASET_FIELDS)
 _SAID: set[str] = set()  # the accel_type 'auto' lines this process has shown
 
 
@@ -66,21 +74,13 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         check_folder(self.input_dir, "input")
 
     # -- Phase 1 ------------------------------------------------------------------------
-    def extract(self, input_format: str = "all", num_threads: int | None = None, use_gpus: str = "single",
-                devices: list[int] | None = None, force_ocr: bool = False, benchmark_mode: bool = False,
-                accel_type: str = "auto", phase1_backend: str = "auto", pipeline: str = "native",
-                math_requested: bool = False, reprocess: bool = False, batch_size: int = 1,
-                item_timeout: float | None = 1800.0, max_pages: int | None = None,
-                page_time_budget: float = 20.0, do_ocr: bool = False, ocr_engine: str = "auto",
-                ocr_langs: str = "ell+eng", *, artifacts_path: str | None = None, summary_interval: float = 30.0,
-                max_attempts: int = 2, respawn_cap: int = 5, respawn_delay: float = 0.0,
-                respawn_backoff: str = "none", max_pages_per_unit: int | None = 100,
-                max_failed_page_share: float = 0.1, max_items_per_worker: int | None = None,
-                max_worker_rss_mb: float | None = None, range_startup_timeout: float = 120.0,
-                filenames: list[str] | None = None, file_paths: list | None = None,
-                formula_enrichment: bool = False, code_enrichment: bool = False, skip_existing: bool = True,
-                use_cls: bool = False, export_doc_json: bool = True, emit_formula_index: bool = False,
-                _prepared: bool = False) -> PhaseSummary:
+    @takes_options(ManifestOptions, ExtractOptions, PoolOptions, only={ManifestOptions: ("input_format",)},
+                   order=("input_format", "num_threads", "use_gpus", "devices", "force_ocr", "benchmark_mode",
+                          "accel_type", "phase1_backend", "pipeline", "math_requested", "reprocess", "batch_size",
+                          "item_timeout", "max_pages", "page_time_budget", "do_ocr", "ocr_engine", "ocr_langs"))
+    def extract(self, given: dict, *, file_paths: list | None = None, formula_enrichment: bool = False,
+                code_enrichment: bool = False, skip_existing: bool = True, use_cls: bool = False,
+                export_doc_json: bool = True, emit_formula_index: bool = False, _prepared: bool = False) -> PhaseSummary:
         """Every document of the input folder to markdown and Docling JSON (GlossAPI's defaults).
 
         The arguments are ManifestOptions', ExtractOptions' and PoolOptions' fields (datamodel/options.py,
@@ -99,16 +99,15 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         accepted, with a warning saying why they change nothing here."""
         glossapi = self._glossapi_extract_arguments(formula_enrichment, code_enrichment, skip_existing, use_cls,
                                                     export_doc_json, emit_formula_index, _prepared)
-        reprocess = reprocess or glossapi["reprocess"]
-        math_requested = math_requested or glossapi["then_math"]
-        manifest, options, pool = _options({**locals(), "shard_size": self.shard_size}, ManifestOptions,
+        given.update({k: True for k, v in (("reprocess", glossapi["reprocess"]), ("math_requested", glossapi["then_math"]))
+                      if v})
+        manifest, options, pool = _options({**given, "shard_size": self.shard_size}, ManifestOptions,
                                            ExtractOptions, PoolOptions)
         if options.force_ocr or options.do_ocr:  # before any work: the engine's models or language data must be there
             _ocr_preflight(options.ocr_engine, options.ocr_langs)
-        check_writable(self.output_dir)  # before any worker starts, and before Dagster says anything
-        from .defs.materialize import materialize_extraction, materialize_manifest
+        from .runs import materialize_extraction, materialize_manifest
 
-        resources = self._resources(pool)
+        resources = self._resources(pool)  # OUT writable (before any worker starts, and before Dagster says anything)
         with _instance() as instance:
             run = materialize_manifest(instance, resources, manifest.input_format, self.shard_size)
             names = self._names_to_extract(options.filenames, file_paths)
@@ -126,25 +125,15 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         if glossapi["then_math"]:  # GlossAPI's formula_enrichment: formulas decoded; here that is Phase 2
             self.logger.info("formula_enrichment: decoding the formulas (Phase 2, ocr(mode='math_only'))")
             pool_args = {**pool.model_dump(), "accel_type": resources["gpu_pool"].accel_type}  # decided once
-            math = self.ocr(mode="math_only", reprocess=reprocess, filenames=names, **pool_args)
+            math = self.ocr(mode="math_only", reprocess=options.reprocess, filenames=names, **pool_args)
             summary.run_ids += math.run_ids
         return summary
 
     # -- OCR remediation and Phase 2 ----------------------------------------------------
-    def ocr(self, use_gpus: str = "single", devices: list[int] | None = None, math_batch_size: int = 8,
-            mode: str | None = None, accel_type: str = "auto", num_threads: int | None = None,
-            math_engine: str = "auto", reprocess: bool = False, batch_size: int = 1,
-            item_timeout: float | None = 1800.0, ocr_engine: str = "auto", ocr_langs: str = "ell+eng",
-            whole_document: bool = False, *, dpi: int | None = None, max_side_len: int | None = None,
-            max_pages: int | None = None, use_cls: bool = False, model_dir: str | None = None,
-            det_model: str | None = None, rec_model: str | None = None, cls_model: str | None = None,
-            keys: str | None = None, benchmark_mode: bool = False, artifacts_path: str | None = None,
-            max_pages_per_unit: int | None = 100, max_failed_page_share: float = 0.1,
-            math_respawn_cap: int | None = None, summary_interval: float = 30.0, max_attempts: int = 2,
-            respawn_cap: int = 5, respawn_delay: float = 0.0, respawn_backoff: str = "none",
-            max_items_per_worker: int | None = None, max_worker_rss_mb: float | None = None,
-            page_time_budget: float = 20.0, range_startup_timeout: float = 120.0,
-            filenames: list[str] | None = None, fix_bad: bool = True, math_enhance: bool = True,
+    @takes_options(OcrOptions, MathOptions, PoolOptions,
+                   order=("use_gpus", "devices", "math_batch_size", "mode", "accel_type", "num_threads", "math_engine",
+                          "reprocess", "batch_size", "item_timeout", "ocr_engine", "ocr_langs", "whole_document"))
+    def ocr(self, given: dict, mode: str | None = None, *, fix_bad: bool = True, math_enhance: bool = True,
             backend: str | None = None, device: str | None = None, **glossapi) -> PhaseSummary:
         """GlossAPI's ocr(): 'ocr_bad' OCRs the failing pages of the documents triage flagged
         needs_ocr (every page with whole_document); 'math_only' decodes the formulas (Phase 2);
@@ -159,27 +148,27 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         mode, taken = self._glossapi_ocr_arguments(mode, fix_bad, math_enhance, backend, device, glossapi)
         if mode is None:
             return PhaseSummary("ocr", output_dir=str(self.output_dir))  # GlossAPI: neither flag, nothing to do
-        ocr_engine, accel_type = taken.get("ocr_engine", ocr_engine), taken.get("accel_type", accel_type)
-        reprocess = reprocess or taken.get("reprocess", False)
+        given.update({k: taken[k] for k in ("ocr_engine", "accel_type") if k in taken})
+        if taken.get("reprocess"):
+            given["reprocess"] = True
         _check_choice("mode", mode, OCR_MODES)
-        ocr, math, pool = _options(locals(), OcrOptions, MathOptions, PoolOptions)
+        ocr, math, pool = _options(given, OcrOptions, MathOptions, PoolOptions)
         if not OutputLayout(self.output_dir).store_dir.is_dir():
             raise FileNotFoundError(f"no progress store in {self.output_dir}: run extract first")
-        check_writable(self.output_dir)
-        from .defs.materialize import materialize_math, materialize_ocr
+        from .runs import materialize_math, materialize_ocr
 
         if mode != "math_only":
             _ocr_preflight(ocr.ocr_engine, ocr.ocr_langs)
-        resources = self._resources(pool)
+        resources = self._resources(pool)  # OUT writable, before any worker starts
         started, summary = time.monotonic(), PhaseSummary(mode, output_dir=str(self.output_dir))
         with _instance() as instance:
             if mode != "math_only":
-                with self._progress_bar("ocr", "ocr_success", reprocess, todo=None):
+                with self._progress_bar("ocr", "ocr_success", ocr.reprocess, todo=None):
                     run = materialize_ocr(instance, resources, **ocr.model_dump())
                 summary = self._merge(summary, self._summary("ocr", [], run, "ocr_docs", started), run)
                 summary.notes += self._left("ocr")
             if mode != "ocr_bad":
-                with self._progress_bar("math", "math_status", reprocess, todo=None):
+                with self._progress_bar("math", "math_status", math.reprocess, todo=None):
                     run = materialize_math(instance, resources, **math.model_dump())
                 summary = self._merge(summary, self._summary("math", [], run, "math_enriched", started), run)
                 summary.notes += self._left("math")
@@ -187,9 +176,9 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         return summary
 
     # -- clean and the training export (GlossAPI's clean, jsonl, jsonl_sharded) --------------
-    def clean(self, input_dir: str | os.PathLike | None = None, threshold: float = 0.10, num_threads: int | None = None,
-              drop_bad: bool = True, *, write_cleaned_files: bool = True, ocr_model_dir=None,
-              force_ocr_fallback: bool = False, empty_char_threshold: int = 0, empty_min_pages: int = 0) -> PhaseSummary:
+    @takes_options(CleanOptions, order=("input_dir", "threshold", "num_threads", "drop_bad"))
+    def clean(self, given: dict, input_dir: str | os.PathLike | None = None, num_threads: int | None = None, *,
+              write_cleaned_files: bool = True, ocr_model_dir=None, force_ocr_fallback: bool = False) -> PhaseSummary:
         """GlossAPI's clean(): triage's signals decide `filter` and `needs_ocr` of every extracted document
         (mojibake_badness_score > threshold, empty text); drop_bad keeps those needing OCR out of the export.
         A recorded run of the cleaned_docs asset. Sets self.good_files as GlossAPI does.
@@ -201,13 +190,12 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         if input_dir is not None and Path(input_dir).absolute() != OutputLayout(self.output_dir).root / "markdown":
             raise ValueError(f"clean() decides over the documents of {self.output_dir}'s store; input_dir "
                              f"{input_dir!r} is not supported here (leave it unset)")
-        from .defs.export_jobs import materialize_clean
+        from .runs import materialize_clean
 
         self._require_store()
         started = time.monotonic()
         with _instance() as instance:
-            run = materialize_clean(instance, self._export_resources(), threshold=threshold, drop_bad=drop_bad,
-                                    empty_char_threshold=empty_char_threshold, empty_min_pages=empty_min_pages)
+            run = materialize_clean(instance, self._export_resources(), **given)
         df = ProgressStore(OutputLayout(self.output_dir).store_dir).read(["clean_keep", "needs_ocr"])
         keep = df["clean_keep"].fillna(False).astype(bool) if "clean_keep" in df else df["stem"].map(lambda s: False)
         self.good_files = sorted(df.loc[keep.to_numpy(dtype=bool), "stem"])
@@ -216,62 +204,45 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
                                output_dir=str(self.output_dir))
         return summary
 
-    def jsonl(self, output_path: str | os.PathLike, *, text_key: str = "document", metadata_key: str | None = None,
-              metadata_fields=None, include_remaining_metadata: bool = True, metadata_path=None,
-              source_metadata_key=None, source_metadata_fields=None, source_metadata_path=None,
-              dedup: bool = True, near_threshold: float | None = None, by_section: bool = False,
-              exclude_sections=None) -> Path:
+    @takes_options(ExportOptions, only={ExportOptions: JSONL_FIELDS}, order=("output_path",))
+    def jsonl(self, given: dict, output_path: str | os.PathLike) -> Path:
         """GlossAPI's jsonl(): one JSONL file of the usable, deduplicated documents; returns its path.
         metadata_path: a parquet whose row for a document (by filename) is its metadata (over the store's
         columns); source_metadata_key/fields/path: those fields of that parquet's row under that key."""
         path = Path(output_path).absolute()
-        report = self._export(path.parent, format="jsonl", file_name=path.name, text_key=text_key,
-                              metadata_key=metadata_key, metadata_fields=metadata_fields,
-                              include_remaining_metadata=include_remaining_metadata, dedup=dedup,
-                              near_threshold=near_threshold, by_section=by_section, exclude_sections=exclude_sections,
-                              **_joins(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path))
+        report = self._export(path.parent, {**given, "format": "jsonl", "file_name": path.name})
         return Path(report["files"][0]) if report["files"] else path
 
-    def jsonl_sharded(self, output_dir: str | os.PathLike, *, shard_size_bytes: int = 500 * 1024 * 1024,
-                      shard_prefix: str = "train", compression: str = "zstd", compression_level: int = 3,
-                      text_key: str = "document", metadata_key: str | None = None, metadata_fields=None,
-                      include_remaining_metadata: bool = True, metadata_path=None, source_metadata_key=None,
-                      source_metadata_fields=None, source_metadata_path=None, dedup: bool = True,
-                      near_threshold: float | None = None, by_section: bool = False,
-                      exclude_sections=None) -> list[Path]:
+    @takes_options(ExportOptions, only={ExportOptions: SHARDED_FIELDS}, order=("output_dir",))
+    def jsonl_sharded(self, given: dict, output_dir: str | os.PathLike) -> list[Path]:
         """GlossAPI's jsonl_sharded(): <prefix>-000000.jsonl.zst shards of at most shard_size_bytes
         (uncompressed), plus README.md; returns the shard paths. Unchanged shards are not rewritten.
         metadata_path and source_metadata_* as jsonl()'s."""
-        report = self._export(Path(output_dir).absolute(), format="jsonl_sharded", shard_size_bytes=shard_size_bytes,
-                              shard_prefix=shard_prefix, compression=compression.lower(),
-                              compression_level=compression_level, text_key=text_key, metadata_key=metadata_key,
-                              metadata_fields=metadata_fields, include_remaining_metadata=include_remaining_metadata,
-                              dedup=dedup, near_threshold=near_threshold, by_section=by_section,
-                              exclude_sections=exclude_sections,
-                              **_joins(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path))
+        report = self._export(Path(output_dir).absolute(), {**given, "format": "jsonl_sharded"})
         return [Path(f) for f in report["files"]]
 
-    def parquet_sharded(self, output_dir: str | os.PathLike, *, shard_size_bytes: int = 500 * 1024 * 1024,
-                        shard_prefix: str = "train", compression_level: int = 3, dedup: bool = True,
-                        near_threshold: float | None = None, by_section: bool = False,
-                        exclude_sections=None) -> list[Path]:
+    @takes_options(ExportOptions, only={ExportOptions: PARQUET_FIELDS}, order=("output_dir",))
+    def parquet_sharded(self, given: dict, output_dir: str | os.PathLike) -> list[Path]:
         """zstd parquet shards named as the Hugging Face Hub expects (<prefix>-00000-of-00004.parquet), typed
         columns, and a README.md dataset card; load them with datasets.load_dataset('parquet', data_dir=...)."""
-        report = self._export(Path(output_dir).absolute(), format="parquet", shard_size_bytes=shard_size_bytes,
-                              shard_prefix=shard_prefix, compression_level=compression_level, dedup=dedup,
-                              near_threshold=near_threshold, by_section=by_section, exclude_sections=exclude_sections)
+        report = self._export(Path(output_dir).absolute(), {**given, "format": "parquet"})
         return [Path(f) for f in report["files"]]
 
-    def _export(self, dest: Path, **config) -> dict:
-        from .defs.export_jobs import materialize_export
-        from .export import ExportOptions
+    def _export(self, dest: Path, config: dict) -> dict:
+        from .export.dataset import checked
         from .export.dest import check_dest
+        from .runs import materialize_export
 
         config = {k: v for k, v in config.items() if v is not None}
         for key in ("metadata_fields", "source_metadata_fields", "exclude_sections"):
             if config.get(key) is not None:
                 config[key] = [str(config[key])] if isinstance(config[key], str) else [str(f) for f in config[key]]
-        ExportOptions(**{k: v for k, v in config.items()}).check()  # a bad option fails before the run
+        for key in ("metadata_path", "source_metadata_path"):  # GlossAPI's metadata joins: paths made absolute
+            if config.get(key) is not None:
+                config[key] = str(Path(config[key]).absolute())
+        if "compression" in config:
+            config["compression"] = config["compression"].lower()
+        checked(build(ExportOptions, **config))  # a bad option fails before the run
         self._require_store()
         check_dest(dest, self.output_dir)  # nor over OUT's files, nor into an input folder
         with _instance() as instance:
@@ -342,115 +313,20 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         return summary
 
 
-def _joins(metadata_path, source_metadata_key, source_metadata_fields, source_metadata_path) -> dict:
-    """GlossAPI's metadata joins of jsonl() and jsonl_sharded(), as export options (paths made absolute)."""
-    path = lambda p: str(Path(p).absolute()) if p is not None else None  # noqa: E731
-    return {"metadata_path": path(metadata_path), "source_metadata_key": source_metadata_key,
-            "source_metadata_fields": list(source_metadata_fields) if source_metadata_fields is not None else None,
-            "source_metadata_path": path(source_metadata_path)}
-
-
-def check_folder(folder: Path, what: str) -> None:
-    """An input or output folder that is not there, or is a file: one error saying which."""
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{what} folder {folder} is a file, not a folder")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{what} folder {folder} does not exist")
-
-
-def check_writable(folder: Path) -> None:
-    """Make OUT (and its store folder) and prove a file can be written there."""
-    from .state.errors import OutputUnavailable
-
-    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
-    if blocker is not None:  # not a matter of space or rights: running again will not help
-        raise ValueError(f"output folder {folder} is a file, not a folder" if blocker == folder else
-                         f"output folder {folder} cannot be made: {blocker} is a file")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for where in (folder, OutputLayout(folder).store_dir):
-            if where.is_dir():
-                probe = where / f".write-test-{os.getpid()}"
-                probe.write_bytes(b"")
-                probe.unlink()
-    except OSError as exc:
-        raise OutputUnavailable.of(folder, exc) from exc
-
-
 def _ocr_preflight(engine: str, langs: str) -> None:
     from .backends.ocr.engines import ocr_preflight
 
     ocr_preflight(engine, langs, quiet=True)  # errors now; the run itself logs the choice
 
 
-def _options(values: dict, *models):
-    """One validated model per class, each from the arguments bearing its field names; and the
-    GLOSSAPI_* variables checked (a bad one: one clear error naming it), before any work."""
+def _options(given: dict, *models):
+    """One validated model per class, each from the arguments given bearing its field names (the
+    model's defaults for the rest); and the GLOSSAPI_* variables checked (a bad one: one clear
+    error naming it), before any work."""
     settings()
-    return tuple(build(model, **{k: values[k] for k in model.model_fields}) for model in models)
+    return tuple(build(model, **{k: v for k, v in given.items() if k in model.model_fields}) for model in models)
 
 
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-
-
-class _ProgressBar:
-    """A terminal bar (done, problematic, rate, time left) fed by polling the progress store."""
-
-    def __init__(self, store: ProgressStore, phase: str, column: str, reprocess: bool, enabled: bool = True,
-                 known_total: bool = True, only=None):
-        """With known_total, the bar counts the stems pending now (only: of those named); else every
-        row the run updates."""
-        self.store, self.phase, self.column, self.enabled = store, phase, column, enabled
-        self.todo = set(store.pending(column, reprocess=reprocess)) if enabled and known_total else None
-        if self.todo and only:
-            from .state.names import match_names
-
-            rows, _ = match_names(store.read(["stem", "path"]).to_dict("records"), only)
-            self.todo &= {r["stem"] for r in rows}
-        self.stop = threading.Event()
-
-    def __enter__(self):
-        if self.enabled and self.todo != set():
-            self.thread = threading.Thread(target=self._run, daemon=True)
-            self.thread.start()
-        return self
-
-    def _run(self) -> None:
-        from tqdm import tqdm
-
-        start = time.time()
-        with tqdm(total=len(self.todo) if self.todo is not None else None, desc=self.phase, unit="doc") as bar:
-            while not self.stop.wait(1.0):
-                self._update(bar, start)
-            self._update(bar, start)
-
-    def _update(self, bar, start: float) -> None:
-        try:
-            df = self.store.read(["stem", self.column, "updated_at"])
-        except Exception:
-            return
-        if self.column not in df:
-            return
-        import pandas as pd
-
-        values = df[self.column]
-        # a yes/no column (ocr_success) is finished once set; a status column at a terminal value
-        flag = pd.api.types.is_bool_dtype(values.dtype)
-        finished = values.notna() if flag or self.todo is None else values.isin(TERMINAL)
-        if self.todo is not None:
-            finished &= df["stem"].isin(self.todo)
-        mine = df[finished.fillna(False).to_numpy(dtype=bool)]
-        # a boolean array, not a Series: an empty Series would be read as a selection of columns
-        recent = mine["updated_at"].map(lambda t: t is not None and t == t and t.timestamp() >= start - 1)
-        mine = mine[recent.to_numpy(dtype=bool, na_value=False)]
-        bad = mine[self.column].eq(False) if flag else mine[self.column].isin(("problematic", "fatal"))
-        bar.n = len(mine)
-        bar.set_postfix(problematic=int(bad.fillna(False).sum()), refresh=False)
-        bar.refresh()
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        if getattr(self, "thread", None):
-            self.thread.join(5)

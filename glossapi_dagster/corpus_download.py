@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 from .datamodel import DownloadOptions, build
+from .corpus_options import takes_options
 from .datamodel.options import DOWNLOAD_FORMATS
 
 # GlossAPI's downloader_config (and download(**kwargs)) keys -> DownloadOptions' fields
@@ -67,16 +68,8 @@ def from_glossapi(config: dict) -> dict:
 class DownloadMixin:
     """Corpus.download: GlossAPI's signature, DownloadOptions' fields as keywords."""
 
-    def download(self, input_parquet: str | Path | None = None, url_column: str = "url", verbose: bool | None = None,
-                 *, links_column: str | None = None, parallelize_by: str | None = None,
-                 referer_column: str | None = None, concurrency: int = 32, per_host_concurrency: int = 4,
-                 per_host_rate: float | None = 4.0,
-                 user_agent: str = "glossapi-dagster/0.1 (harvesting documents for the GlossAPI Greek corpus)",
-                 ignore_robots: bool = False, max_attempts: int = 3, backoff: float = 1.0, max_backoff: float = 60.0,
-                 max_retry_after: float = 600.0, skip_failed_after: int = 3, connect_timeout: float = 30.0,
-                 read_timeout: float = 60.0, timeout: float | None = 900.0, max_redirects: int = 10,
-                 max_bytes: int | None = 512 << 20, supported_formats: list[str] = list(DOWNLOAD_FORMATS),
-                 ssl_insecure: bool = False, **kwargs):
+    @takes_options(DownloadOptions, order=("input_parquet", "url_column", "verbose"))
+    def download(self, given: dict, verbose: bool | None = None, *, links_column: str | None = None, **kwargs):
         """GlossAPI's download(): the links of IN's first *.parquet (or `input_parquet`; CSV and JSONL
         too) fetched into OUT/downloads, one store row per link with every column of the list; then
         extract() takes the files. Returns the list's rows (GlossAPI's results frame). A rerun fetches
@@ -86,10 +79,12 @@ class DownloadMixin:
         keys (the constructor's, or **kwargs) are read too (concurrency, per_domain_concurrency,
         max_retries, rate_limit/rate_period, request_timeout, skip_failed_after, ssl_verify, ...).
         `verbose` is accepted and unused (the run's log is in Dagster)."""
-        given = {k: v for k, v in locals().items() if k in DownloadOptions.model_fields}
-        given.update(url_column=links_column or url_column,
-                     input_parquet=str(input_parquet) if input_parquet is not None else None,
-                     supported_formats=list(supported_formats))
+        if links_column:
+            given["url_column"] = links_column
+        if given.get("input_parquet") is not None:
+            given["input_parquet"] = str(given["input_parquet"])
+        if "supported_formats" in given:
+            given["supported_formats"] = list(given["supported_formats"])
         # a keyword the caller changed wins over GlossAPI's settings (constructor, then **kwargs), those over defaults
         changed = {k: v for k, v in given.items() if v != DownloadOptions.model_fields[k].default}
         legacy = {**from_glossapi(dict(getattr(self, "downloader_config", None) or {})), **from_glossapi(kwargs)}
@@ -97,9 +92,9 @@ class DownloadMixin:
 
 
 def run_download(corpus, options: DownloadOptions):
-    from .corpus import check_writable
+    from .corpus_checks import check_writable
     from .defs.instance import call_instance as _instance
-    from .defs.download_jobs import materialize_download, materialize_link_list
+    from .runs import materialize_download, materialize_link_list
     from .defs.resources import CorpusResource
     from .state import OutputLayout, ProgressStore
 

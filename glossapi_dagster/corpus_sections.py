@@ -1,5 +1,5 @@
 """GlossAPI's section(), annotate() and process_all() on Corpus: each a recorded run of the
-sections / annotated_sections assets (defs/assets/sections.py)."""
+sections / annotated_sections assets (defs/sections/assets.py)."""
 from __future__ import annotations
 
 from .datamodel import AnnotateOptions, SectionOptions, build
@@ -11,8 +11,8 @@ class SectionsMethods:
         by clean, or not needing OCR before any clean) cut into sections, written to
         OUT/sections/sections_for_annotation.parquet. Returns the run's figures (documents,
         sections, path, run_id)."""
-        from .corpus import _instance
-        from .defs.section_jobs import materialize_sections
+        from .defs.instance import call_instance as _instance
+        from .runs import materialize_sections
 
         options = build(SectionOptions, docling_headers=docling_headers)
         self._require_store()
@@ -31,8 +31,8 @@ class SectionsMethods:
         `άλλο` placed (ε.σ., κ, α). annotation_type 'auto' takes each document's type from
         metadata_path (or the store) through annotation_mapping. Writes OUT/classified_sections.parquet
         and OUT/fully_annotated_sections.parquet; returns the run's figures."""
-        from .corpus import _instance
-        from .defs.section_jobs import materialize_annotation
+        from .defs.instance import call_instance as _instance
+        from .runs import materialize_annotation
 
         model = model_path or self.section_classifier_model_path
         options = build(AnnotateOptions, annotation_type=annotation_type, fully_annotate=fully_annotate,

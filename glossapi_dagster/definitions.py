@@ -1,34 +1,45 @@
-"""The code location: `dagster dev` / `dagster-webserver -w workspace.yaml` load `defs` from here, and
-Corpus and the runner run its jobs (defs/materialize.py), with their own resources."""
+"""The code location: `dagster dev` / `dagster-webserver -w workspace.yaml` load `defs` from here.
+
+One Definitions merged from each domain's (defs/<domain>/__init__.py: its assets, checks, jobs,
+sensors and schedules), with what they share: the resources, the console logger, the sensor on
+lost runs. Corpus and the CLI run its jobs in process through runs.py, which imports this module
+(never the other way)."""
 from dagster import Definitions
 
-from .defs.assets import (annotated_sections, cleaned_docs, download_results, downloaded_files, extracted_docs,
-                          link_list, math_enriched, ocr_docs, sections, training_dataset)
+from .datamodel import build
+from .defs import download, export, extract, math, ocr, sections
 from .defs.console import console_logger
-from .defs.automation import missing_shards_schedule, new_documents_sensor
-from .defs.download_checks import DOWNLOAD_CHECKS
-from .defs.download_sensor import new_link_lists_sensor
-from .defs.checks import every_document_accounted_for, outputs_exist_and_parse, problematic_share
-from .defs.export_checks import training_dataset_checks
-from .defs.export_jobs import EXPORT_JOBS
-from .defs.jobs import download_job, extract_job, link_list_job, manifest_job, math_job, ocr_job
+from .defs.download.config import DownloadConfig, DownloadResultsConfig
+from .defs.extract.config import ExtractConfig
 from .defs.lost_runs import lost_runs_sensor
-from .defs.math_checks import MATH_CHECKS
-from .defs.ocr_checks import OCR_CHECKS
-from .defs.section_jobs import SECTION_JOBS
+from .defs.math.config import MathConfig
+from .defs.ocr.config import OcrConfig
 from .defs.resources import CorpusResource, default_gpu_pool, default_input_dir, default_output_dir
+from .defs.sections.config import AnnotateConfig, SectionConfig
 
-defs = Definitions(
-    assets=[link_list, downloaded_files, download_results, extracted_docs, ocr_docs, math_enriched, cleaned_docs,
-            sections, annotated_sections, training_dataset],
-    jobs=[link_list_job, download_job, manifest_job, extract_job, ocr_job, math_job, *EXPORT_JOBS, *SECTION_JOBS],
-    asset_checks=[every_document_accounted_for, outputs_exist_and_parse, problematic_share,
-                  *OCR_CHECKS, *MATH_CHECKS, training_dataset_checks, *DOWNLOAD_CHECKS],
-    sensors=[new_documents_sensor, new_link_lists_sensor, lost_runs_sensor],
-    loggers={"console": console_logger},  # Dagster's own, able to leave stack traces to the event log
-    schedules=[missing_shards_schedule],
-    resources={
-        "corpus": CorpusResource(input_dir=default_input_dir(), output_dir=default_output_dir()),
-        "gpu_pool": default_gpu_pool(),
-    },
-)
+
+def _shared() -> Definitions:
+    """What every domain uses (made in a function: Dagster allows one Definitions at module scope)."""
+    return Definitions(
+        sensors=[lost_runs_sensor],
+        loggers={"console": console_logger},  # Dagster's own, able to leave stack traces to the event log
+        resources={
+            "corpus": CorpusResource(input_dir=default_input_dir(), output_dir=default_output_dir()),
+            "gpu_pool": default_gpu_pool(),
+        },
+    )
+
+
+defs = Definitions.merge(download.defs, extract.defs, ocr.defs, math.defs, export.defs, sections.defs, _shared())
+
+# each asset's run config class (its options model field for field), by the asset's name
+CONFIG_OF_ASSET = {"download_results": DownloadResultsConfig, "downloaded_files": DownloadConfig,
+                   "extracted_docs": ExtractConfig, "ocr_docs": OcrConfig, "math_enriched": MathConfig,
+                   "sections": SectionConfig, "annotated_sections": AnnotateConfig}
+
+
+def checked_run_config(asset: str, config: dict) -> dict:
+    """An asset's run config checked against its options model before the run (one clear error,
+    no run started); the values given, nothing added, so the asset's defaults stay its own."""
+    build(CONFIG_OF_ASSET[asset].OPTIONS, **config)
+    return config

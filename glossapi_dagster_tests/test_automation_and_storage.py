@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 from dagster import AssetKey, DagsterInstance, build_schedule_context, build_sensor_context
 
-from glossapi_dagster.defs.assets import extracted_docs
-from glossapi_dagster.defs.automation import missing_shards_schedule, new_documents_sensor
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+from glossapi_dagster.defs.extract.assets import extracted_docs
+from glossapi_dagster.defs.extract.automation import missing_shards_schedule, new_documents_sensor
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest
 from glossapi_dagster.defs.resources import CorpusResource
 from glossapi_dagster.state import OutputLayout, ProgressStore
 

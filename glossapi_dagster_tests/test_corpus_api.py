@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from dagster import DagsterInstance
 
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
 from .conftest import BIN, SAMPLE, copy_pdfs, expected_problems, resources

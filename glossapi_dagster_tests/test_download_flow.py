@@ -138,7 +138,7 @@ def test_cli_download_shows_progress_then_status_counts_the_links(tmp_path, dags
 
 
 def test_a_new_link_list_in_in_is_registered_and_its_shards_requested(tmp_path, instance):
-    from glossapi_dagster.defs.download_sensor import new_link_lists_sensor
+    from glossapi_dagster.defs.download.sensors import new_link_lists_sensor
 
     inp, out = tmp_path / "IN", tmp_path / "OUT"
     inp.mkdir()
@@ -165,9 +165,9 @@ def test_a_new_link_list_in_in_is_registered_and_its_shards_requested(tmp_path, 
 def test_the_checks_catch_a_file_changed_or_gone_after_its_download(tmp_path, instance):
     from dagster import AssetSelection, Definitions, define_asset_job
 
-    from glossapi_dagster.defs.assets import downloaded_files, link_list
-    from glossapi_dagster.defs.download_checks import DOWNLOAD_CHECKS
-    from glossapi_dagster.defs.download_jobs import materialize_download, materialize_link_list
+    from glossapi_dagster.defs.download.assets import downloaded_files, link_list
+    from glossapi_dagster.defs.download.checks import DOWNLOAD_CHECKS
+    from glossapi_dagster.runs import materialize_download, materialize_link_list
 
     names = list(DOCS)
     routes = {f"/{n}": serve((BUNDLED / "pdfs" / n).read_bytes()) for n in names}

@@ -175,7 +175,7 @@ def test_parquet_shards_load_with_datasets_and_checks_catch_a_deleted_shard(extr
     from dagster import DagsterInstance
 
     from glossapi_dagster import Corpus
-    from glossapi_dagster.defs.export_jobs import run_export_checks
+    from glossapi_dagster.runs import run_export_checks
     from glossapi_dagster.defs.resources import CorpusResource
     from glossapi_dagster.export.card import read_card
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey
 
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest
 from glossapi_dagster.state.artifacts import load_docling_json
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
@@ -176,8 +176,8 @@ def test_checks_report_lost_outputs_and_json_that_does_not_parse(run, tmp_path):
     broken behind their back (a markdown deleted, a Docling JSON truncated)."""
     from dagster import AssetSelection, materialize
 
-    from glossapi_dagster.defs.assets import extracted_docs
-    from glossapi_dagster.defs.checks import every_document_accounted_for, outputs_exist_and_parse, problematic_share
+    from glossapi_dagster.defs.extract.assets import extracted_docs
+    from glossapi_dagster.defs.extract.checks import every_document_accounted_for, outputs_exist_and_parse, problematic_share
 
     layout = OutputLayout(run["out"])
     checks = [every_document_accounted_for, outputs_exist_and_parse, problematic_share]

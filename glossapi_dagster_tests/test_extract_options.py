@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor, ModelWeightsMissing
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
 from .conftest import copy_pdfs, resources

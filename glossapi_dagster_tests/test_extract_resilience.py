@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
 from .conftest import BIN, PYTHON, REPO, SAMPLE, copy_pdfs, resources

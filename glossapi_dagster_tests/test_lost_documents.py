@@ -129,7 +129,7 @@ def test_a_row_whose_cause_is_gone_is_pending_again_and_extracted(hostile):
 
 @pytest.mark.timeout(300)
 def test_a_file_gone_during_a_run_and_restored_is_extracted_by_a_plain_rerun(tmp_path, corpus):
-    from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+    from glossapi_dagster.runs import materialize_extraction, materialize_manifest
     from glossapi_dagster.defs.resources import CorpusResource, GpuPoolResource
 
     IN = copy_pdfs(corpus / "pdfs", tmp_path / "IN", ["typologio_mas026.pdf"])

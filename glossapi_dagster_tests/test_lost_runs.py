@@ -19,7 +19,7 @@ from dagster._core.test_utils import create_run_for_test
 
 from glossapi_dagster.defs.heartbeat import EVERY_TAG, HEARTBEAT_TAG, NODE_TAG
 from glossapi_dagster.defs.lost_runs import lost_runs, lost_runs_sensor
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest
 from glossapi_dagster.state.claims import Claims, RunOwner
 
 from .conftest import REPO, copy_pdfs, resources
@@ -118,7 +118,7 @@ def test_a_run_failed_as_lost_stops_its_own_pool(tmp_path, corpus, instance):
 
 
 def _extract(instance, res):
-    from glossapi_dagster.defs.materialize import RANGE_END, RANGE_START, run_job
+    from glossapi_dagster.runs import RANGE_END, RANGE_START, run_job
 
     keys = instance.get_dynamic_partitions("shards")
     return run_job(instance, res, "extract_job", {"ops": {"extracted_docs": {"config": {"phase1_backend": "safe"}}}},

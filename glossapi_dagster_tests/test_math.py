@@ -27,8 +27,8 @@ from glossapi_dagster.backends.math.code_formula import (
     MAX_HEIGHT_PX, MIN_HEIGHT_PX, crop_scale, find_weights, render_crops,
 )
 from glossapi_dagster.backends.math.textlayer import TextLayerMath
-from glossapi_dagster.defs.assets.math import math_enriched
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest, materialize_math
+from glossapi_dagster.defs.math.assets import math_enriched
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest, materialize_math
 from glossapi_dagster.phases.math import math_targets, run_math
 from glossapi_dagster.pool import Device, PoolConfig
 from glossapi_dagster.state import OutputLayout, ProgressStore, SkipList
@@ -287,8 +287,8 @@ def test_targets(tmp_path):
 def test_respawn_cap_from_the_environment(monkeypatch):
     from dagster import Backoff
 
-    from glossapi_dagster.defs.assets.math import respawn_policy
-    from glossapi_dagster.defs.config import MathConfig
+    from glossapi_dagster.defs.math.assets import respawn_policy
+    from glossapi_dagster.defs.math.config import MathConfig
     from glossapi_dagster.defs.resources import GpuPoolResource
     from glossapi_dagster.phases.math import respawn_cap
 
@@ -441,7 +441,7 @@ CONTROLLER = textwrap.dedent(
     """
     import sys
     from dagster import DagsterInstance
-    from glossapi_dagster.defs.materialize import materialize_manifest, materialize_math
+    from glossapi_dagster.runs import materialize_manifest, materialize_math
     from glossapi_dagster_tests.conftest import resources
     from glossapi_dagster_tests.crash_math import use_crash_engine
 

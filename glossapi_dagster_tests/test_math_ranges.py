@@ -20,7 +20,7 @@ import pytest
 
 from glossapi_dagster.backends.math.textlayer import TextLayerMath
 from glossapi_dagster.corpus import Corpus
-from glossapi_dagster.defs.materialize import materialize_manifest, materialize_math
+from glossapi_dagster.runs import materialize_manifest, materialize_math
 from glossapi_dagster.phases.math import respawn_cap, run_math
 from glossapi_dagster.pool import Device, PoolConfig, RespawnPolicy
 from glossapi_dagster.state import OutputLayout, ProgressStore, SkipList

@@ -11,7 +11,7 @@ import pytest
 from glossapi_dagster.backends.ocr.rapidocr import ENV_MODEL_DIR, OcrExtractor, OcrModelError, bundled_model_dir, resolve_models
 from glossapi_dagster.backends.ocr.layout import Line, paragraphs
 from glossapi_dagster.backends.preflight import GpuFacts, PreflightError, check_gpus, probe_gpus
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest
 from glossapi_dagster.state.artifacts import load_docling_json
 from glossapi_dagster.state import OutputLayout, ProgressStore
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest, materialize_ocr
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest, materialize_ocr
 from glossapi_dagster.state.artifacts import load_docling_json
 from glossapi_dagster.backends.ocr.pages import merge_ocr_pages, page_sources, page_texts, pages_needing_ocr
 from glossapi_dagster.state import OutputLayout, ProgressStore

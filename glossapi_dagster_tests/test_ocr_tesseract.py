@@ -13,7 +13,7 @@ import pytest
 from glossapi_dagster.backends.ocr.rapidocr import ENV_MODEL_DIR, bundled_model_dir, resolve_models
 from glossapi_dagster.backends.ocr.engines import build_engine, ocr_preflight, resolve_engine
 from glossapi_dagster.backends.ocr.tesseract import ENV_TESSDATA, TesseractLanguageMissing, check_languages, tessdata_dir
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest
 from glossapi_dagster.state.artifacts import load_docling_json
 from glossapi_dagster.backends.ocr.pages import extra_langs, page_sources
 from glossapi_dagster.state import OutputLayout, ProgressStore

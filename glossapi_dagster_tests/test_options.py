@@ -22,8 +22,8 @@ from glossapi_dagster.datamodel import (
 )
 from glossapi_dagster.datamodel.docs import options_markdown
 from glossapi_dagster.datamodel.settings import env_name
-from glossapi_dagster.defs.config import CONFIG_OF_ASSET
-from glossapi_dagster.defs.materialize import location_job, materialize_extraction, materialize_manifest
+from glossapi_dagster.definitions import CONFIG_OF_ASSET
+from glossapi_dagster.runs import location_job, materialize_extraction, materialize_manifest
 from glossapi_dagster.defs.resources import GpuPoolResource
 from glossapi_dagster.run_sample import parser as sample_parser
 
@@ -59,7 +59,7 @@ def test_asset_config_is_the_model_field_for_field(asset):
 
 def test_download_configs_are_download_options_field_for_field():
     """link_list takes the list's fields (and the manifest's shard_size), downloaded_files every other one."""
-    from glossapi_dagster.defs.config import LIST_FIELDS, LinkListConfig
+    from glossapi_dagster.defs.download.config import LIST_FIELDS, LinkListConfig
 
     download = CONFIG_OF_ASSET["downloaded_files"]
     assert set(LinkListConfig.model_fields) == {*LIST_FIELDS, "shard_size"}

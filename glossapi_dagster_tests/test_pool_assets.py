@@ -10,12 +10,13 @@ from collections import Counter
 import pytest
 from dagster import AssetSelection, materialize
 
-from glossapi_dagster.defs.assets import math_enriched, ocr_docs
-from glossapi_dagster.defs.materialize import (
+from glossapi_dagster.defs.math.assets import math_enriched
+from glossapi_dagster.defs.ocr.assets import ocr_docs
+from glossapi_dagster.runs import (
     materialize_extraction, materialize_manifest, materialize_math, materialize_ocr,
 )
-from glossapi_dagster.defs.math_checks import MATH_CHECKS
-from glossapi_dagster.defs.ocr_checks import OCR_CHECKS
+from glossapi_dagster.defs.math.checks import MATH_CHECKS
+from glossapi_dagster.defs.ocr.checks import OCR_CHECKS
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
 from .conftest import copy_pdfs, expected_extract, resources, temp_instance
@@ -126,7 +127,7 @@ def test_ocr_and_math_checks_pass_then_catch_a_deleted_output(runs):
 
 def test_a_bad_respawn_cap_fails_the_math_step_once_naming_the_variable(runs, monkeypatch):
     """Checked before any worker starts; the step's own retry policy does not run it again."""
-    from glossapi_dagster.defs.materialize import RANGE_END, RANGE_START, run_job
+    from glossapi_dagster.runs import RANGE_END, RANGE_START, run_job
 
     monkeypatch.setenv("GLOSSAPI_MATH_RESPAWN_CAP", "abc")
     shards = runs["instance"].get_dynamic_partitions("shards")

@@ -11,7 +11,7 @@ from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
 from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
 from glossapi_dagster.backends.extract.base import ConversionFailed
 from glossapi_dagster.backends.extract.text_fixes import clean_text
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest
 from glossapi_dagster.state.artifacts import load_docling_json
 from glossapi_dagster.phases.extract import ExtractTask
 from glossapi_dagster.state import OutputLayout, ProgressStore

@@ -15,7 +15,7 @@ from docling_core.types.doc import ContentLayer, DocItemLabel, DoclingDocument
 
 from glossapi_dagster.backends.greek.lookalikes import fix_lookalikes
 from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest
 from glossapi_dagster.state.artifacts import load_docling_json
 from glossapi_dagster.backends.quality.triage import triage
 from glossapi_dagster.state import OutputLayout, ProgressStore

@@ -12,7 +12,7 @@ import unicodedata
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from glossapi_dagster.defs.materialize import materialize_extraction, materialize_manifest, materialize_ocr
+from glossapi_dagster.runs import materialize_extraction, materialize_manifest, materialize_ocr
 from glossapi_dagster.backends.quality.triage import text_signals, triage
 from glossapi_dagster.state import OutputLayout, ProgressStore
 

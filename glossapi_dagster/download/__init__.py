@@ -1,6 +1,6 @@
 """GlossAPI's download(): a list of links fetched into OUT/downloads, politely and resumably, each
 link a manifest row of the progress store that carries every column of its source row on to the
-dataset. Knows nothing of Dagster (defs/assets/download.py is its Dagster face).
+dataset. Knows nothing of Dagster (defs/download/ is its Dagster face).
 
 - links.py     reading a link list: the file, its URL column, one row per link
 - urls.py      one normal form per URL; a stable, safe file name for it

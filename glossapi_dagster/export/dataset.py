@@ -17,79 +17,28 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..datamodel.export import FORMATS, SHARD_SIZE, ExportOptions
 from ..state import OutputLayout, ProgressStore
 from ..state.atomic import atomic_write_text, file_lock
 from .card import CARD, write_card
 from .dest import check_dest, unavailable
-from .dedup import NEAR_THRESHOLD, NUM_PERM, SHINGLE, Deduplicator, normalise
+from .dedup import NUM_PERM, SHINGLE, Deduplicator, normalise
 from .index import MEASURE_VERSION, ExportIndex
 from .plan import STATE, plan
 from .provenance import Counts, Joins, provenance_columns
 from .records import build_record, left_out_reason, metadata_of
-from .sections import SectionTexts, annotated_file, excluded, scratch_path, section_records
-from .shards import PARQUET_SCHEMA, open_writer, record_line, shard_names, shard_pattern
+from .sections import (SECTION_PARQUET_SCHEMA, SectionTexts, annotated_file, excluded, scratch_path, section_parquet_row,
+                       section_records)
+from .shards import PARQUET_SCHEMA, JsonlWriter, ParquetWriter, record_line, shard_names, shard_pattern
 from .verify import expected_stems, verify_export
 
-__all__ = ["ExportOptions", "ExportReport", "export_dataset", "verify_export", "expected_stems"]
+__all__ = ["ExportOptions", "ExportReport", "checked", "export_dataset", "verify_export", "expected_stems", "FORMATS",
+           "SHARD_SIZE"]
 
-FORMATS = ("jsonl", "jsonl_sharded", "parquet")
-SHARD_SIZE = 500 * 1024 * 1024
 LOCK = ".export.lock"  # in DEST: two exports into one folder take turns
-
-
-@dataclass
-class ExportOptions:
-    format: str = "jsonl_sharded"        # jsonl (one file) | jsonl_sharded | parquet
-    shard_size_bytes: int = SHARD_SIZE
-    shard_prefix: str = "train"
-    compression: str = "zstd"            # zstd | none (JSONL; parquet is always zstd)
-    compression_level: int = 3
-    text_key: str = "document"           # JSONL only; parquet's column is `text`
-    metadata_key: str | None = None
-    metadata_fields: list | None = None
-    include_remaining_metadata: bool = True
-    dedup: bool = True
-    near_threshold: float = NEAR_THRESHOLD
-    file_name: str | None = None         # format jsonl: the file's name in dest
-    by_section: bool = False             # one record per section (after section() / annotate())
-    exclude_sections: list | None = None  # labels (β, bibliography) or kinds (index) left out of the text
-    metadata_path: str | None = None     # GlossAPI's: a table whose row for a document is its metadata
-    source_metadata_key: str | None = None     # GlossAPI's: these fields of this table under this key
-    source_metadata_fields: list | None = None
-    source_metadata_path: str | None = None
-    provenance: list | None = None       # set by the export: the link lists' columns (parquet columns too)
-
-    def check(self) -> None:
-        if self.format == "jsonl":  # GlossAPI's jsonl(): one plain file
-            self.compression = "none"
-        if self.format not in FORMATS:
-            raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
-        if self.shard_size_bytes <= 0:
-            raise ValueError("shard_size_bytes must be positive")
-        if self.compression.lower() not in ("zstd", "none"):
-            raise ValueError(f"Unsupported compression codec '{self.compression}'")
-        if not self.shard_prefix or "/" in self.shard_prefix:
-            raise ValueError(f"shard_prefix must be a plain name, got {self.shard_prefix!r}")
-        if not 0 < self.near_threshold <= 1:  # checked before any work, not by the deduplicator mid-run
-            raise ValueError(f"near_threshold must be in (0, 1], got {self.near_threshold}")
-        excluded(self.exclude_sections)  # an unknown name: one clear error before any work
-        # GlossAPI's rules for the source metadata join, in its words
-        if self.source_metadata_key and self.source_metadata_path is None:
-            raise ValueError("source_metadata_path must be provided when source_metadata_key is set")
-        if self.source_metadata_key and self.source_metadata_fields is None:
-            raise ValueError("source_metadata_fields must be provided when source_metadata_key is set")
-        if self.source_metadata_path and not self.source_metadata_key:
-            raise ValueError("source_metadata_key must be provided when source_metadata_path is set")
-        if self.source_metadata_fields and not self.source_metadata_key:
-            raise ValueError("source_metadata_key must be provided when source_metadata_fields are set")
-
-    def params(self) -> dict:
-        """What the shard files depend on: a change rewrites them all."""
-        return {k: v for k, v in asdict(self).items() if k not in ("dedup", "near_threshold")} | {
-            "dedup": self.dedup, "near_threshold": self.near_threshold if self.dedup else None}
 
 
 @dataclass
@@ -122,10 +71,16 @@ def _index_name(opts: ExportOptions) -> str:
     return ".export_index.sqlite" if opts.format != "jsonl" else f".{opts.file_name}.export_index.sqlite"
 
 
+def checked(opts: ExportOptions) -> ExportOptions:
+    """The options checked before any work (sections to exclude by a name GlossAPI knows, too)."""
+    opts.check()
+    excluded(opts.exclude_sections)  # an unknown name: one clear error before any work
+    return opts
+
+
 def export_dataset(out_dir, dest, opts: ExportOptions | None = None) -> ExportReport:
     """One export at a time into a DEST (its lock): a second waits, then finds the first's shards."""
-    opts = opts or ExportOptions()
-    opts.check()
+    opts = checked(opts or ExportOptions())
     started = time.monotonic()
     layout, dest = OutputLayout(out_dir), check_dest(dest, out_dir)
     if not layout.store_dir.is_dir():
@@ -400,3 +355,11 @@ def _summary(report: ExportReport, totals: dict, opts: ExportOptions) -> dict:
             "near_threshold": opts.near_threshold if opts.dedup else None, "left_out": report.left_out,
             "shards": len(report.files), "format": opts.format, "by_section": opts.by_section,
             "provenance": totals.get("provenance", {})}
+
+
+def open_writer(fmt: str, path: Path, compression: str, level: int, by_section: bool = False, provenance: list = ()):
+    if fmt != "parquet":
+        return JsonlWriter(path, compression, level)
+    if by_section:
+        return ParquetWriter(path, level, SECTION_PARQUET_SCHEMA, section_parquet_row, provenance)
+    return ParquetWriter(path, level, provenance=provenance)

@@ -26,7 +26,8 @@ from typing import Iterator
 
 import numpy as np
 
-NEAR_THRESHOLD = 0.8   # measured on the test corpus (BENCHMARKS.md, "Training export")
+from ..datamodel.export import NEAR_THRESHOLD
+
 NUM_PERM = 128
 SHINGLE = 5            # words a shingle
 

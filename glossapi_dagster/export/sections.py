@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from ..sections.labels import LABELS, label_of
 from ..state import OutputLayout
-from .shards import PARQUET_SCHEMA
+from .shards import PARQUET_SCHEMA, parquet_row
 
 ANNOTATED = ("fully_annotated_sections.parquet", "classified_sections.parquet")
 SECTION_TYPES = ("index", "acknowledgements")  # the structural labeller's finer kinds
@@ -182,8 +182,6 @@ def section_records(stem_record: dict, sections: list[dict], text_key: str) -> l
 
 
 def section_parquet_row(section: dict, meta: dict, stats: dict, provenance: list = ()) -> dict:
-    from .shards import parquet_row
-
     row = parquet_row(section["section"], meta, stats, provenance)
     row.pop("text")
     row.update({k: section[k] for k in ("section", "header", "predicted_section", "section_type", "label_source",

@@ -137,13 +137,3 @@ class ParquetWriter:
     def close(self) -> None:
         self._flush()
         self.writer.close()
-
-
-def open_writer(fmt: str, path: Path, compression: str, level: int, by_section: bool = False, provenance: list = ()):
-    if fmt != "parquet":
-        return JsonlWriter(path, compression, level)
-    if by_section:
-        from .sections import SECTION_PARQUET_SCHEMA, section_parquet_row
-
-        return ParquetWriter(path, level, SECTION_PARQUET_SCHEMA, section_parquet_row, provenance)
-    return ParquetWriter(path, level, provenance=provenance)

@@ -10,16 +10,13 @@ document would.
 """
 from __future__ import annotations
 
-import dataclasses
-import functools
-import os
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome, PoolReport
+from ..pool import FATAL, PROBLEMATIC, SUCCESS, ItemOutcome
 from ..state import OutputLayout
 from ..state.ranges import RangeJournal, file_fingerprint
-from .ranges import PAGE_TIMEOUT_S, PageRange, missing_ranges, pdf_pages, range_timeout
+from .ranges import PageRange, missing_ranges, pdf_pages
 
 
 @dataclass
@@ -160,47 +157,3 @@ class LongDocuments:
     def ranges_converted(self) -> dict[str, int]:
         """Ranges each long document had converted by this run (a resume converts only the missing)."""
         return {stem: doc.redone for stem, doc in self.docs.items()}
-
-
-def file_size(row: dict) -> float:
-    size = row.get("size")
-    if isinstance(size, (int, float)) and size == size:  # not None, not NaN
-        return size
-    try:
-        return os.path.getsize(row["path"])
-    except (OSError, KeyError, TypeError):
-        return -1
-
-
-def run_with_ranges(task, rows: list[dict], long: LongDocuments, config, store, skiplist, to_row,
-                    on_summary=None, on_pool=None, *, whole_only=False, item_of=lambda row: row["path"],
-                    per_page: float = PAGE_TIMEOUT_S, size_of=file_size) -> PoolReport:
-    """run_on_pool with long documents as their ranges: a range's outcome makes no store row until
-    its document is complete; the report holds documents, not ranges. Largest first: one long
-    document started last would run alone at the end."""
-    from .runner import run_on_pool
-
-    stem_of = long.plan(rows, size_of, whole_only, item_of)
-
-    def row_of(stem: str, outcome: ItemOutcome) -> dict | None:
-        if isinstance(outcome.item, PageRange):
-            outcome = long.on_outcome(stem, outcome)
-            if outcome is None:
-                return None
-        return to_row(stem, outcome)
-
-    if long.completed:  # assembled from what earlier runs finished
-        store.upsert([to_row(stem, o) for stem, o in long.completed])
-    if not stem_of:
-        return PoolReport(outcomes=list(long.outcomes))
-    config = dataclasses.replace(config, timeout_of=functools.partial(range_timeout, per_page=per_page,
-                                                                             startup=config.range_startup))
-
-    def track(pool):
-        long.pool = pool
-        if on_pool:
-            on_pool(pool)
-
-    report = run_on_pool(task, stem_of, config, store, skiplist, row_of, on_summary, track)
-    report.outcomes = [o for o in report.outcomes if not isinstance(o.item, PageRange)] + long.outcomes
-    return report

@@ -27,7 +27,8 @@ from ..state.atomic import atomic_write
 from ..state.fspath import LINKS, worker_path
 from ..state.phase_rows import math_targets  # noqa: F401  (Phase 2's rows, named here too)
 from ..state.statuses import NO_MATH
-from .long_docs import LongDocuments, run_with_ranges
+from .long_docs import LongDocuments
+from .runner import run_with_ranges
 from .math_outputs import docling_of, no_math, pdf_of, write_enriched
 from .math_worker import MathTask
 from .stitch import read_part

@@ -7,38 +7,28 @@ every page is OCR'd, as GlossAPI does.
 A PDF over max_pages_per_unit pages goes as page ranges, as in extraction (phases/long_docs.py):
 each range's worker OCRs the pages of that range that need it into a part; once every range is
 there the controller merges them all at once into the extracted outputs, which then equal a
-whole-document OCR's. A page whose OCR fails keeps its text layer (`ocr_failed_pages`)."""
+whole-document OCR's. A page whose OCR fails keeps its text layer (`ocr_failed_pages`).
+
+This is the controller's side: which rows, the engine resolved, the Task on the pool, the rows
+recorded. The worker's is phases/ocr_worker.py; a document is finished in phases/finish.py."""
 from __future__ import annotations
 
-import json
-import os
-import time
-from dataclasses import dataclass, field
-
-from ..backends.extract.base import ConversionFailed
-from ..backends.ocr.engines import build_engine, ocr_preflight
-from ..backends.extract.text_fixes import clean_document
-from ..backends.ocr.tesseract import parse_langs
+from ..backends.ocr.engines import ocr_preflight
+from ..backends.quality.triage import TRIAGE_COLUMNS
 from ..datamodel import OcrOptions, build
-from ..pool import FATAL, SKIPPED, SUCCESS, ItemOutcome, PermanentError, RunStopped, StopRun, WorkerContext
+from ..pool import FATAL, SKIPPED, SUCCESS, ItemOutcome, RunStopped, StopRun
 from ..state import KEY, OutputLayout, ProgressStore
-from ..state.artifacts import load_docling_json, write_artifacts
 from ..state.errors import OutputUnavailable
 from ..state.phase_rows import ocr_targets  # noqa: F401  (the OCR asset's query, named here too)
-from ..state.ranges import RangeJournal
-from ..backends.quality.stats import per_page_stats, text_stats
-from .extract import OCR_COLUMNS, ExtractTask, add_page_sources, assemble_ranges, ocr_preview
-from ..backends.ocr.pages import merge_ocr_pages, ocr_needed_pages
-from ..backends.quality.triage import TRIAGE_COLUMNS, page_signals, triage
-from ..backends.ocr.readability import merge_repairs, unreadable_column
-from .disk import stop_on_disk_faults
-from .long_docs import LongDoc, LongDocuments, run_with_ranges
-from .ranges import PageRange
-from .stitch import empty_document, merge_ocr_infos, read_part, splice, write_part
+from .extract import ocr_preview
+from .extract_worker import ExtractTask
+from .finish import OCR_COLUMNS, assemble_page_ocr, assemble_ranges
+from .long_docs import LongDocuments
+from .runner import run_with_ranges
+from .ocr_worker import PAGES_PHASE, PageOcrTask
 
 # The ranges' journals of the two modes (OUT/ranges/<phase>/<stem>/): their parts differ, and
-# neither is extraction's of the same stem.
-PAGES_PHASE = "ocr"
+# neither is extraction's of the same stem (PAGES_PHASE: ocr_worker.py's).
 WHOLE_PHASE = "ocr_whole"
 
 def ocr_row(stem: str, outcome: ItemOutcome) -> dict:
@@ -61,142 +51,9 @@ def ocr_row(stem: str, outcome: ItemOutcome) -> dict:
     return row
 
 
-@dataclass
-class PageOcrTask:
-    """On a worker: an extracted document's failing pages OCR'd and merged into its outputs; of a
-    long document, a page range's failing pages OCR'd into a part the controller merges."""
-
-    out_dir: str
-    stems: dict                      # absolute path -> stem
-    ocr_engine: str = "tesseract"    # resolved already: rapidocr | tesseract
-    ocr_langs: str = "ell+eng"
-    accel_type: str = "cuda"
-    ocr_options: dict = field(default_factory=dict)
-    benchmark_mode: bool = False
-
-    def setup(self, ctx: WorkerContext):
-        device = "cpu" if self.accel_type == "cpu" or ctx.cuda_id is None else "cuda:0"
-        extractor = build_engine(self.ocr_engine, ctx.threads, device, ctx.log, self.ocr_options, self.ocr_langs)
-        ctx.log.info("ocr pages engine=%s langs=%s device=%s threads=%d", self.ocr_engine, self.ocr_langs, device,
-                     ctx.threads)
-        layout = OutputLayout(self.out_dir)
-        asked = parse_langs(self.ocr_langs)
-
-        def ocr(path: str, within: range | None = None):
-            """(stem, extracted JSON, signals, (conv, {page: reasons}) or None)."""
-            stem = self.stems[path]
-            json_path = layout.docling_json(stem)
-            if not json_path.exists():
-                raise PermanentError(f"no Docling JSON to OCR pages into: {json_path} (extract first)")
-            data = load_docling_json(json_path)
-            signals = _extract_signals(layout, stem, data, path)
-            try:
-                return stem, data, signals, ocr_needed_pages(extractor, path, data, signals, asked, within)
-            except ConversionFailed as exc:
-                raise PermanentError(str(exc)) from exc
-
-        def process(item) -> dict:
-            started = time.perf_counter()
-            if isinstance(item, PageRange):  # a part of a long document: merged once all are there
-                stem, _, _, found = ocr(item.path, range(item.first, item.last + 1))
-                part = {"data": None, "ocr": None, "device": device}  # no page to OCR: an empty part
-                if found is not None:
-                    conv, pages = found
-                    part.update(data=conv.document.export_to_dict(), ocr=ocr_record(conv, pages))
-                write_part(RangeJournal(self.out_dir, stem, "", PAGES_PHASE).part(item.first, item.last), part,
-                           layout.root)
-                return {"pages": item.pages, "ocr_pages": len(found[1]) if found else 0,
-                        "seconds": round(time.perf_counter() - started, 4)}
-            stem, data, signals, found = ocr(item)
-            doc, info = None, None
-            if found is not None:
-                conv, pages = found
-                doc, data = merge_ocr_pages(data, conv.document, f"ocr:{conv.backend}")
-                info = ocr_record(conv, pages)
-            return finish_page_ocr(layout, stem, item, signals, data, doc, info, time.perf_counter() - started,
-                                   ctx.label, device, self.ocr_engine, self.benchmark_mode)
-
-        return process
 
 
-def ocr_record(conv, pages: dict) -> dict:
-    """What an OCR conversion did, as the ranges' parts and merge_ocr_infos carry it."""
-    return {"pages": pages, "engine": conv.backend, "seconds": conv.seconds, "timings": conv.timings, "merged": True,
-            "repairs": conv.repairs or {}, "page_quality": conv.page_quality or {}}
 
-
-def assemble_page_ocr(layout: OutputLayout, doc: LongDoc, engine: str, benchmark_mode: bool) -> dict:
-    """A long document's OCR'd ranges merged into its extracted outputs at once (one merge over
-    the parts' OCR pages spliced as one document): what PageOcrTask gives for the whole of it."""
-    from docling_core.types.doc import DoclingDocument
-
-    started = time.perf_counter()
-    parts = [read_part(doc.journal.part(first, last)) for first, last in doc.done]
-    data = load_docling_json(layout.docling_json(doc.stem))
-    signals = _extract_signals(layout, doc.stem, data, doc.path)
-    info = merge_ocr_infos([part["ocr"] for part in parts if part.get("ocr")])
-    merged = None
-    if info is not None:
-        ocr_doc = splice([part["data"] for part in parts if part.get("ocr")], empty_document(), doc.stem)
-        merged, data = merge_ocr_pages(data, DoclingDocument.model_validate(ocr_doc), f"ocr:{info['engine']}")
-    seconds = sum(o.seconds for o in doc.results) + time.perf_counter() - started
-    device = next((part.get("device") for part in parts if part.get("device")), None)
-    result = finish_page_ocr(layout, doc.stem, doc.path, signals, data, merged, info, seconds, doc.workers, device,
-                             engine, benchmark_mode, doc.failed)
-    return {**result, "range_workers": doc.workers}
-
-
-def finish_page_ocr(layout: OutputLayout, stem: str, path: str, signals: dict, data: dict, doc, ocr: dict | None,
-                    seconds: float, worker: str | None, device: str | None, engine: str, benchmark_mode: bool,
-                    failed: dict | None = None) -> dict:
-    """Triage again, the store row's values, the sidecar and metrics of a document whose pages were
-    OCR'd (`doc`, the merged DoclingDocument, None when no page was) and its artifacts written.
-    `failed`: pages whose OCR failed (page -> reason); they keep their text layer."""
-    if doc is not None:
-        clean_document(doc)
-        markdown = doc.export_to_markdown()
-    else:
-        markdown = layout.markdown(stem).read_text(encoding="utf-8")
-    new_signals = triage(markdown, data, True, pdf_path=path)
-    new_signals.pop("scanned_page_numbers")
-    pages = ocr["pages"] if ocr else {}
-    timings = ocr["timings"] if ocr else {}
-    repairs = merge_repairs(dict(signals.get("text_repairs") or {}), (ocr or {}).get("repairs"))
-    result = {"page_count": len(data.get("pages") or {}), "extract_sec": round(seconds, 4),
-              "extraction_backend": signals.get("extraction_backend") or "unknown",
-              **text_stats(markdown), **new_signals, "needs_ocr": False,
-              "ocr_pages": len(pages), "ocr_engine": ocr["engine"] if ocr else engine,
-              "ocr_sec": round(ocr["seconds"], 4) if ocr else 0.0,
-              "ocr_unreadable_pages": unreadable_column((ocr or {}).get("page_quality")),
-              "text_repair": ";".join(k for k in repairs if k != "lgr_undecoded") or None}
-    if failed:
-        result["ocr_failed_pages"] = ",".join(str(p) for p in sorted(failed))
-    sidecar = {**{k: v for k, v in signals.items() if k not in ("needs_ocr", "ocr_failed_pages")}, "stem": stem,
-               "source": os.path.abspath(path), "ocr_worker": worker, "ocr_device": device,
-               "finished_at": time.time(), **result,
-               "ocr_page_reasons": {str(p): r for p, r in pages.items()}, "text_repairs": repairs,
-               "ocr_page_quality": {str(p): q for p, q in ((ocr or {}).get("page_quality") or {}).items()}}
-    if failed:
-        sidecar["ocr_failed_pages"] = {str(p): r for p, r in sorted(failed.items())}
-    metrics = None
-    if not benchmark_mode:
-        metrics = {**result, "timings": timings, "per_page": per_page_stats(data)}
-        add_page_sources(metrics, data, timings)
-    with stop_on_disk_faults(layout.root):
-        write_artifacts(layout, stem, data, markdown, sidecar, metrics)
-    return result
-
-
-def _extract_signals(layout: OutputLayout, stem: str, data: dict, path: str) -> dict:
-    """What extraction said of the document (its sidecar, which the OCR pass extends: page lists
-    such as scanned_page_numbers and lgr_page_numbers), else the page signals measured again."""
-    sidecar = layout.sidecar("extract", stem)
-    if sidecar.exists():
-        try:
-            return {**json.loads(sidecar.read_text(encoding="utf-8")), "needs_ocr": True}
-        except (OSError, ValueError):
-            pass
-    return {**page_signals(data, path), "needs_ocr": True}
 
 
 def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, options: OcrOptions | None = None,

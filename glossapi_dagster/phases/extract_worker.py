@@ -1,0 +1,216 @@
+"""Phase 1 on a worker: ExtractTask, unpickled in each worker process, converts a document (or
+pages of it) with the backend its bytes call for, OCRs the pages that need it where asked, and
+finishes it (phases/finish.py). The controller's side is phases/extract.py."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+
+from ..backends.extract.base import ConversionFailed
+from ..backends.extract.docling_extractor import DoclingExtractor
+from ..backends.ocr.engines import build_engine
+from ..backends.ocr.pages import ocr_and_merge
+from ..backends.ocr.readability import merge_repairs
+from ..backends.ocr.tesseract import parse_langs
+from ..backends.quality.triage import triage
+from ..pool import PermanentError, WorkerContext
+from ..state import OutputLayout
+from ..state.filetype import sniff_file
+from ..state.ranges import RangeJournal
+from .finish import finish_document, normalised_markdown
+from .ranges import PageRange
+from .stitch import write_part
+
+
+
+def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
+    """cuda:0 for a bound GPU worker when CUDA is really there; the CPU otherwise."""
+    if accel_type == "cpu" or ctx.cuda_id is None:
+        return "cpu"
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+BUDGETS = ("page budget", "time budget")  # how the safe backend words a budget it refused
+
+OCR_BACKENDS = ("rapidocr", "tesseract")
+
+
+class _Option:
+    """A field left out: ExtractOptions' default, filled in on the controller (__post_init__), so
+    that a worker, which only unpickles the Task, never imports pydantic (a tenth of a second)."""
+
+    def __repr__(self) -> str:
+        return "<ExtractOptions' default>"
+
+_DEFAULT = _Option()
+
+
+@dataclass
+class ExtractTask:
+    """ExtractOptions' fields as the workers use them, plus what the controller resolved."""
+
+    out_dir: str
+    stems: dict                      # absolute path -> stem
+    pipeline: str = _DEFAULT         # Docling's pipeline: native | standard | auto
+    phase1_backend: str = _DEFAULT   # docling | safe | auto (GlossAPI's names)
+    force_ocr: bool = _DEFAULT       # every page OCR'd, the text layer ignored
+    math_requested: bool = _DEFAULT  # 'auto' takes Docling when Phase 2 will follow
+    accel_type: str = "cuda"
+    artifacts_path: str | None = _DEFAULT
+    benchmark_mode: bool = _DEFAULT
+    ocr_options: dict = field(default_factory=dict)
+    max_pages: int | None = _DEFAULT      # page budget per document (safe backend)
+    page_time_budget: float = _DEFAULT    # seconds a page may take (safe backend)
+    ocr_engine: str = "rapidocr"     # rapidocr | tesseract (the controller resolves 'auto' first)
+    ocr_langs: str = _DEFAULT        # Tesseract's languages; grc added for a polytonic text layer
+    do_ocr: bool = _DEFAULT          # OCR the pages whose text layer fails, keep the others
+    extra_backends: dict = field(default_factory=dict)  # registered backends: name -> "module:factory"
+    ranges_phase: str = "extract"    # whose journal a long document's parts go to (OCR's whole_document: its own)
+
+    def __post_init__(self):
+        from ..datamodel import ExtractOptions, build
+
+        defaults = ExtractOptions()  # the Task's defaults are the options' (datamodel/options.py)
+        for f in fields(self):
+            if getattr(self, f.name) is _DEFAULT:
+                setattr(self, f.name, getattr(defaults, f.name))
+        # a bad choice is refused here, on the controller, not as a KeyError in a worker
+        build(ExtractOptions, **{k: getattr(self, k) for k in ExtractOptions.model_fields
+                                 if hasattr(self, k) and k != "ocr_engine"})
+
+    @classmethod
+    def of(cls, out_dir: str, stems: dict, options, **resolved) -> "ExtractTask":
+        """The Task of these options; `resolved`: what the controller decided (accel_type, OCR engine)."""
+        names = {f.name for f in fields(cls)}
+        given = {k: v for k, v in options.model_dump().items() if k in names and k not in resolved}
+        return cls(out_dir, stems, **given, **resolved)
+
+    def backend_for(self, path: str, kind: str | None = None) -> str:
+        """`kind`: what the file's bytes are (state/filetype.py); its name's extension if not given."""
+        is_pdf = (kind or os.path.splitext(path)[1].lower().lstrip(".")) == "pdf"
+        if self.force_ocr and is_pdf:  # pages to OCR: PDFs only; other formats keep their converter
+            return "ocr"
+        if self.phase1_backend == "safe" and is_pdf:
+            return "safe"
+        if self.phase1_backend in self.extra_backends:
+            return self.phase1_backend
+        if self.phase1_backend == "auto" and is_pdf and not self.math_requested:
+            return "safe"
+        return "docling"
+
+    def setup(self, ctx: WorkerContext):
+        # where each backend runs; torch is imported only for Docling, so 'safe' workers start fast
+        devices = {"safe": "cpu", "ocr": "cpu" if self.accel_type == "cpu" or ctx.cuda_id is None else "cuda:0"}
+        builders = {
+            "docling": lambda: DoclingExtractor(self.pipeline, ctx.threads, devices["docling"], self.artifacts_path,
+                                                ctx.log),
+            "safe": lambda: _safe_extractor(ctx, self.max_pages, self.page_time_budget),
+            "ocr": lambda: build_engine(self.ocr_engine, ctx.threads, devices["ocr"], ctx.log, self.ocr_options,
+                                        self.ocr_langs),
+        }
+        for name, target in self.extra_backends.items():
+            builders[name] = lambda target=target: _load_factory(target)(ctx)
+            devices[name] = "cpu"
+        extractors: dict = {}
+
+        def extractor(kind: str):
+            if kind not in extractors:  # once per worker; what is certain to be needed is built now
+                if kind == "docling":
+                    devices["docling"] = torch_device(ctx, self.accel_type)
+                extractors[kind] = builders[kind]()
+            return extractors[kind]
+
+        first = "ocr" if self.force_ocr else {"docling": "docling", "safe": "safe", "auto": "safe"}.get(
+            self.phase1_backend, self.phase1_backend)
+        extractor(first)
+        if self.do_ocr and not self.force_ocr:
+            extractor("ocr")  # the engine loads now: a missing model fails the worker's start
+        ctx.log.info("extract backend=%s pipeline=%s device=%s threads=%d", first, self.pipeline, devices[first], ctx.threads)
+        layout = OutputLayout(self.out_dir)
+
+        def convert(path: str, page_range: tuple[int, int] | None = None) -> dict:
+            """One document, or pages of it, converted (and OCR'd where asked): a piece to finish."""
+            doc_kind = document_kind(path)  # from its bytes, whatever its name
+            is_pdf = doc_kind == "pdf"
+            kind = self.backend_for(path, doc_kind)
+            try:
+                conv = convert_with(extractor(kind), kind, path, page_range, doc_kind)
+            except ConversionFailed as exc:
+                # a budget the user set (max_pages, page_time_budget) is no reason to try Docling
+                if kind != "safe" or self.phase1_backend != "auto" or str(exc).startswith(BUDGETS):
+                    raise PermanentError(str(exc)) from exc
+                ctx.log.warning("safe backend cannot read %s (%s); trying Docling", path, exc)
+                kind = "docling"
+                try:
+                    conv = convert_with(extractor(kind), kind, path, page_range, doc_kind)
+                except ConversionFailed as exc2:
+                    raise PermanentError(str(exc2)) from exc2
+            markdown = conv.markdown if conv.markdown is not None else normalised_markdown(conv.document)
+            data = conv.to_dict()
+            piece = {"markdown": markdown, "data": data, "backend": conv.backend, "pages": conv.page_count,
+                     "seconds": conv.seconds, "timings": conv.timings, "repairs": conv.repairs or {},
+                     "page_covers": conv.page_covers, "ocr": None, "device": devices[kind]}
+            if conv.backend in OCR_BACKENDS:  # OCR'd already: the signals describe the OCR text
+                for page in (data.get("pages") or {}).values():
+                    page["source"] = f"ocr:{conv.backend}"
+                piece["ocr"] = {"pages": {p: "force_ocr" for p in conv.timings.get("per_page", {})},
+                                "engine": conv.backend, "seconds": conv.seconds, "timings": conv.timings,
+                                "merged": False, "page_quality": conv.page_quality}
+            elif self.do_ocr and is_pdf:
+                signals = triage(markdown, data, is_pdf, pdf_path=path, page_covers=conv.page_covers,
+                                 repairs=piece["repairs"])
+                ocr_info = ocr_and_merge(extractor("ocr"), path, data, signals, parse_langs(self.ocr_langs))
+                if ocr_info is not None:
+                    piece.update(data=ocr_info["data"], markdown=normalised_markdown(ocr_info["doc"]))
+                    piece["ocr"] = {"pages": ocr_info["pages"], "engine": ocr_info["conv"].backend,
+                                    "seconds": ocr_info["conv"].seconds, "timings": ocr_info["conv"].timings,
+                                    "merged": True, "page_quality": ocr_info["conv"].page_quality}
+                    merge_repairs(piece["repairs"], ocr_info["conv"].repairs)
+            return piece
+
+        def process(item) -> dict:
+            if isinstance(item, PageRange):  # a part of a long document: kept until all are there
+                piece = convert(item.path, (item.first, item.last))
+                journal = RangeJournal(self.out_dir, self.stems[item.path], "", self.ranges_phase)
+                write_part(journal.part(item.first, item.last), piece, layout.root)
+                return {"pages": item.pages, "seconds": round(piece["seconds"], 4), "backend": piece["backend"]}
+            stem = self.stems[item]
+            return finish_document(layout, stem, item, convert(item), ctx.label, self.benchmark_mode, sync=False)
+
+        return process
+
+
+def _safe_extractor(ctx: WorkerContext, max_pages: int | None, page_time_budget: float):
+    from ..backends.extract.safe_pdf import SafePdfExtractor
+
+    return SafePdfExtractor(max_pages, page_time_budget, log=ctx.log)
+
+
+def document_kind(path: str) -> str:
+    """What the file's bytes are; a file that is none of the kinds converted is refused here with
+    the reason, before any converter sees it (Docling would fetch a model for an image)."""
+    try:
+        found = sniff_file(path, os.path.splitext(path)[1])
+    except OSError as exc:  # gone or locked under the run: judged again at the next scan
+        raise PermanentError(f"unreadable: {exc.strerror or exc}") from exc
+    if not found.accepted:
+        raise PermanentError(found.reason)
+    return found.kind
+
+
+def convert_with(extractor, kind: str, path: str, page_range: tuple[int, int] | None, doc_kind: str | None = None):
+    """Each backend's own way to convert only some pages (their numbers kept)."""
+    if kind == "docling":
+        return extractor.convert(path, page_range=page_range, kind=doc_kind)
+    if page_range is None:
+        return extractor.convert(path)
+    if kind == "ocr":
+        return extractor.convert(path, pages=set(range(page_range[0], page_range[1] + 1)))
+    return extractor.convert(path, page_range=page_range)  # safe
+
+
+def _load_factory(target: str):
+    from ..datamodel.engines import load_factory
+
+    return load_factory(target)
