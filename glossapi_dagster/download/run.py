@@ -24,6 +24,7 @@ from ..state.atomic import atomic_write_text
 from ..state.filetype import sniff_file
 from ..state.layout import OutputLayout
 from ..state.manifest import sha256_of
+from ..state.pids import pid_alive
 from ..state.schema import KEY
 from ..state.store import ProgressStore
 from .fetch import OK, Attempt, FetchSettings, attempt
@@ -330,7 +331,7 @@ class _Run:
             owner = part.name.rsplit(".", 2)[-2] if part.name.count(".") >= 2 else ""
             machine, _, pid = owner.rpartition("-")
             if machine == host and pid.isdigit():
-                if not _alive(int(pid)):
+                if not pid_alive(int(pid)):
                     part.unlink(missing_ok=True)
             elif time.time() - part.stat().st_mtime > STALE_PARTIAL_SECONDS:
                 part.unlink(missing_ok=True)
@@ -349,16 +350,6 @@ class _Run:
             atomic_write_text(self.layout.root / "logs" / "download_progress.json", json.dumps(state))
         except OSError:  # the bar is a convenience; the store is the record
             pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _plain(value):

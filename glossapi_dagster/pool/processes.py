@@ -18,6 +18,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Iterable
 
+from ..state.pids import pid_alive
 from .devices import Device
 from .worker import PROGRESS_BYTES, WorkerSpec
 
@@ -101,14 +102,3 @@ def remove_stale_run_dirs() -> None:
         pid = folder.name[len(RUN_DIR_PREFIX):].split("-", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def pid_alive(pid: int) -> bool:
-    """Is a process with this pid running (or one we may not signal)?"""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

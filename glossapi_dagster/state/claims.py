@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .layout import check_stem
+from .pids import pid_alive
 
 
 def _start_time(pid: int) -> str | None:
@@ -44,12 +45,8 @@ def _alive(owner: dict, run_alive: Callable[[str], bool] | None = None) -> bool:
     pid = int(owner.get("pid") or 0)
     if pid <= 0:
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not pid_alive(pid):
         return False
-    except PermissionError:
-        pass
     started = owner.get("started")
     return started is None or _start_time(pid) in (None, started)
 
