@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
+from .full_disk import fill, tmpfs
 from .user_runs import CLI, POOL, cli, errors, rows
 
 # A Greek text whose accented letters were lost to U+FFFD on the way: mojibake, in no PDF.
@@ -202,24 +201,6 @@ def test_exports_into_one_dest_at_once_take_turns(mixed, tmp_path):
     assert sorted(p.name for p in dest.iterdir() if not p.name.startswith(".")) == \
         ["README.md", "train-00000-of-00001.parquet"]
     assert not list(dest.glob(".*.tmp")) and not list(dest.glob("*.scratch-*"))
-
-
-@contextmanager
-def tmpfs(where: Path, size: str):
-    where.mkdir(parents=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def fill(folder: Path, leave: int) -> Path:
-    filler = folder / "filler.bin"
-    free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
-    with open(filler, "wb") as f:
-        f.write(b"\0" * max(0, free - leave))
-    return filler
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="a full DEST is a small tmpfs, which needs root (mount)")

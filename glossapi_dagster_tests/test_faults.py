@@ -10,13 +10,13 @@ import shutil
 import signal
 import subprocess
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from glossapi_dagster.state import OutputLayout, ProgressStore
 
+from .full_disk import fill, tmpfs
 from .conftest import BIN, copy_pdfs, expected_problems
 from .user_runs import errors
 
@@ -159,22 +159,6 @@ def test_replaced_file_is_extracted_again_and_a_touched_one_is_not(tmp_path, cor
 
 
 # -- 4. disk full ----------------------------------------------------------------------------
-@contextmanager
-def tmpfs(where: Path, size: str):
-    where.mkdir(parents=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def fill(folder: Path, leave: int) -> Path:
-    free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
-    filler = folder / "filler.bin"
-    with open(filler, "wb") as f:
-        f.write(b"\0" * max(0, free - leave))
-    return filler
 
 
 @needs_root("a full disk (a small tmpfs)")
