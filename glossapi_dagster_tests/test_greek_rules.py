@@ -136,6 +136,17 @@ def test_lookalikes_on_a_page_in_any_language():
         assert fix_lookalikes(math, greek=False) == math
 
 
+def test_latin_capitals_before_a_keraia_are_a_greek_numeral():
+    """A Greek numeral is capitals and a keraia (U+0374, or the tonos U+0384 set for it); a
+    gazette's `ΤΜΗΜΑ A΄` sets its A in a Latin font. On any page, capitals before a keraia are Greek;
+    Latin capitals elsewhere, and small letters before it, stay."""
+    for latin, greek in (("ΤΜΗΜΑ A\u0384 ΔΙΑΤΑΞΕΙΣ", "ΤΜΗΜΑ Α\u0384 ΔΙΑΤΑΞΕΙΣ"), ("(A\u0384 298)", "(Α\u0384 298)"),
+                         ("Part IB\u0374 of the law", "Part ΙΒ\u0374 of the law")):
+        assert fix_lookalikes(latin, greek=False) == greek
+    for kept in ("ABC Part IB of the law", "the o\u0384 mark", "Chapter Ab\u0384"):
+        assert fix_lookalikes(kept, greek=False) == kept
+
+
 # -- text layers, both backends ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,9 @@ _SMALL_THEN_CAPITAL = re.compile("[a-z\u03ac-\u03ce\u1f00-\u1fff][ABEHIKMNOPTXYZ
 
 
 _MATH_AFTER = frozenset("(_^0123456789")
+# the keraia (U+0374, or the tonos U+0384 set for it) after capitals makes them a Greek numeral
+# (`Α΄`, `ΙΒ΄`): Latin capitals before it are its letters set in a Latin font, whatever the page
+_KERAIA = frozenset("\u0374\u0384")
 
 
 _NOT_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
@@ -66,8 +69,13 @@ def _fixer(greek: bool):
 
     def fix(m: re.Match) -> str:
         word = m.group(0)
-        if m.string[m.end():m.end() + 1] in _MATH_AFTER:  # '' (the end) is not in a frozenset
+        after = m.string[m.end():m.end() + 1]
+        if after in _MATH_AFTER:  # '' (the end) is not in a frozenset
             return word  # Bε(y), Aλ_1: a function or an indexed variable
+        numeral = word.rstrip("\u0374")  # U+0374 is a letter to Python: it ends the word's run
+        if ((after in _KERAIA or numeral != word) and numeral.isupper()
+                and _ONLY_GREEK_OR_LOOK.fullmatch(word)):
+            return word.translate(_TWINS)
         if (_ONLY_GREEK_OR_LOOK.fullmatch(word) and len(_GREEK_LETTER.findall(word)) >= needed
                 and not _SMALL_THEN_CAPITAL.search(word)):
             return word.translate(_TWINS)
