@@ -25,7 +25,6 @@ from ..pool import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome
 from ..state import OutputLayout
 from ..state.atomic import atomic_write
 from ..state.fspath import LINKS, worker_path
-from ..state.phase_rows import math_targets  # noqa: F401  (Phase 2's rows, named here too)
 from ..state.statuses import NO_MATH
 from .long_docs import LongDocuments
 from .runner import run_with_ranges

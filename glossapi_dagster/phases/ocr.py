@@ -19,7 +19,6 @@ from ..datamodel import OcrOptions, build
 from ..pool import FATAL, SKIPPED, SUCCESS, ItemOutcome, RunStopped, StopRun
 from ..state import KEY, OutputLayout, ProgressStore
 from ..state.errors import OutputUnavailable
-from ..state.phase_rows import ocr_targets  # noqa: F401  (the OCR asset's query, named here too)
 from .extract import ocr_preview
 from .extract_worker import ExtractTask
 from .finish import OCR_COLUMNS, assemble_page_ocr, assemble_ranges

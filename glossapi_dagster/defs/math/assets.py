@@ -3,8 +3,9 @@
 from dagster import Backoff, MetadataValue, RetryPolicy
 
 from ...datamodel import MathOptions
-from ...phases.math import math_targets, respawn_cap, run_math
+from ...phases.math import respawn_cap, run_math
 from ...pool import FATAL, SKIPPED, SUCCESS, WorkerSetupError
+from ...state.phase_rows import math_targets
 from .config import MathConfig
 from ..resources import GpuPoolResource
 from ..extract.assets import extracted_docs

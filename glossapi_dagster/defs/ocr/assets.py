@@ -4,12 +4,12 @@ from dagster import MetadataValue
 
 from ...backends.preflight import PreflightError
 from ...backends.ocr.tesseract import TesseractLanguageMissing
-from ...phases.ocr import ocr_targets, run_ocr
+from ...phases.ocr import run_ocr
 from ...pool import SUCCESS, WorkerSetupError
+from ...state.phase_rows import manifest_rows, ocr_targets
 from .config import OcrConfig
 from ..extract.assets import extracted_docs
 from ..pool_asset import PoolPhase, Step, pool_asset
-from ..selection import manifest_rows
 
 
 def _targets(step: Step) -> list[dict]:
