@@ -78,11 +78,13 @@ def _copy(src: Path, dst: Path) -> Path:
 
 
 def run_math(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, options: MathOptions | None = None,
-             accel_type: str = "cuda", **fields):
+             accel_type: str = "cuda", log=None, owner=None, **fields):
     """Phase 2 over the given rows (each with `stem` and `path`) on the pool; returns its report.
 
     A PDF over options.max_pages_per_unit pages goes as page ranges (None: never).
-    `options`, or `fields` (MathOptions' names: math_engine, math_batch_size, ...) to build it."""
+    `options`, or `fields` (MathOptions' names: math_engine, math_batch_size, ...) to build it.
+    The signature is every phase's (the pool asset calls it as it is): `log` and `owner` are
+    OCR's and extraction's (Phase 2 reports through on_summary; its rows are its shards')."""
     from ..state import ProgressStore, SkipList
 
     options = options or build(MathOptions, **fields)

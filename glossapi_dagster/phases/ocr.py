@@ -56,10 +56,12 @@ def ocr_row(stem: str, outcome: ItemOutcome) -> dict:
 
 
 def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, options: OcrOptions | None = None,
-            accel_type: str = "cuda", log=None, **option_fields):
+            accel_type: str = "cuda", log=None, owner=None, **option_fields):
     """OCR the given store rows (each with `stem` and `path`) on the pool; returns its report.
     A PDF over options.max_pages_per_unit pages goes as page ranges (phases/long_docs.py; None:
-    never). `options`, or `option_fields` (OcrOptions' names) to build it."""
+    never). `options`, or `option_fields` (OcrOptions' names) to build it. The signature is every
+    phase's (the pool asset calls it as it is); `owner` is extraction's, whose rows are claimed:
+    OCR's rows are the extracted documents of the run's own shards."""
     from ..state import SkipList
 
     options = options or build(OcrOptions, **option_fields)

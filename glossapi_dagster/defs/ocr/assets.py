@@ -17,11 +17,6 @@ def _targets(step: Step) -> list[dict]:
     return manifest_rows(step.store, step.keys, todo, columns=("stem", "path", "shard"))
 
 
-def _run(step: Step, rows: list[dict], pool_config):
-    return run_ocr(step.layout.root, rows, pool_config, **step.pool_kwargs(), options=step.options,
-                   accel_type=step.gpu_pool.accel(), log=step.context.log)
-
-
 def _shard_extras(step: Step, outcomes, stem_of: dict) -> dict:
     done = [o for o in outcomes if o.status == SUCCESS]
     return {
@@ -35,6 +30,6 @@ ocr_docs = pool_asset(PoolPhase(
     name="ocr_docs", phase="ocr", config_type=OcrConfig, deps=[extracted_docs],
     description="In the needs_ocr documents of the selected shards, the pages whose text layer fails OCR'd "
                 "(Tesseract ell/grc/eng, or RapidOCR on every GPU) and merged in; ocr_pages recorded.",
-    targets=_targets, run=_run, todo_line="{n} documents flagged needs_ocr to OCR in {shards} shard(s)",
+    targets=_targets, run=run_ocr, todo_line="{n} documents flagged needs_ocr to OCR in {shards} shard(s)",
     setup_errors=(WorkerSetupError, PreflightError, TesseractLanguageMissing), shard_extras=_shard_extras,
 ))
