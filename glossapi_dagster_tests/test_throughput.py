@@ -100,7 +100,7 @@ def test_a_run_records_every_document_and_no_file_list_reaches_the_outputs(tmp_p
 def test_a_safe_worker_imports_neither_pydantic_nor_pandas(tmp_path):
     empty_document()  # the template on disk, as the first worker of a machine leaves it
     task = ExtractTask(str(tmp_path), {}, phase1_backend="safe", accel_type="cpu")
-    assert task.ocr_langs == "ell+eng" and task.page_time_budget == 20.0  # ExtractOptions' defaults
+    assert task.options.ocr_langs == "ell+eng" and task.options.page_time_budget == 20.0  # ExtractOptions' defaults
     (tmp_path / "task.pkl").write_bytes(pickle.dumps(task))
     out = _python("""
         import logging, os, pickle, sys

@@ -30,6 +30,7 @@ from .long_docs import LongDocuments
 from .runner import run_with_ranges
 from .math_outputs import docling_of, no_math, pdf_of, write_enriched
 from .math_worker import MathTask
+from .task_options import OptionsView
 from .stitch import read_part
 
 
@@ -93,7 +94,8 @@ def run_math(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, o
     rows = [{**r, "path": worker_path(r["path"], r["stem"], layout.store_dir / LINKS) if r.get("path") else None}
             for r in rows]
     sources = {r["stem"]: r["path"] for r in rows}
-    task = MathTask(str(layout.root), sources, options, accel_type, math_engine_plugin(options.math_engine))
+    task = MathTask(str(layout.root), sources, OptionsView.of(options), accel_type,
+                    math_engine_plugin(options.math_engine))
     skiplist = SkipList(layout.skiplist)
 
     def to_row(stem: str, outcome: ItemOutcome) -> dict:

@@ -22,6 +22,7 @@ from ..state.errors import OutputUnavailable
 from .extract import ocr_preview
 from .extract_worker import ExtractTask
 from .finish import OCR_COLUMNS, assemble_page_ocr, assemble_ranges
+from .task_options import OptionsView, Resolved
 from .long_docs import LongDocuments
 from .runner import run_with_ranges
 from .ocr_worker import PAGES_PHASE, PageOcrTask
@@ -82,8 +83,8 @@ def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, op
         phase, whole_only = WHOLE_PHASE, ocr_preview(ocr_options)  # a preview reads only the first pages
         inputs = None  # extraction's parts: made from the PDF alone
     else:
-        task = PageOcrTask(str(layout.root), stem_of, engine, ocr_langs, accel_type, dict(ocr_options or {}),
-                           benchmark_mode)
+        task = PageOcrTask(str(layout.root), stem_of, OptionsView.of(options),
+                           Resolved(accel_type, engine, dict(ocr_options or {})))
 
         def complete(doc) -> dict:
             return assemble_page_ocr(layout, doc, engine, benchmark_mode)
