@@ -49,8 +49,39 @@ def test_a_soft_hyphen_drawn_inside_a_line_reads_as_a_hyphen(tmp_path):
     for extractor in (SafePdfExtractor(), DoclingExtractor("native")):
         conversion = extractor.convert(pdf)  # Docling's text is cleaned where every document is finished
         markdown = conversion.markdown or normalised_markdown(conversion.document)
+        assert "\u00ad" not in markdown, markdown
         assert "σ. 45-47" in markdown and "xy-επίπεδο" in markdown and "2019-2020" in markdown, markdown
-    # the safe backend's lines make one paragraph: the word broken at the line end is whole
-    # (Docling's native pipeline, with no layout model, keeps each line an item of its own)
-    markdown = SafePdfExtractor().convert(pdf).markdown
-    assert "\u00ad" not in markdown and "την επιστημονική τεκμηρίωση" in markdown, markdown
+        assert "την επιστημονική τεκμηρίωση" in markdown, markdown
+
+
+def test_docling_native_pipelines_lines_are_joined_into_paragraphs(tmp_path):
+    """Docling's native pipeline gives one item a line. Two columns of two paragraphs each under a
+    heading in a larger size: each paragraph is one item, its broken words whole; the heading, the
+    paragraphs and the columns stay apart."""
+    from pathlib import Path
+
+    from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
+
+    from .greek_pdfs import _Writer
+
+    columns = [[["Η έννοια της δημοκρατίας στην αρχαία", "Αθήνα έχει μελετηθεί από πολ-", "λούς ιστορικούς."],
+                ["Η δεύτερη παράγραφος αρχίζει εδώ", "και τελειώνει εδώ."]],
+               [["Στη δεύτερη στήλη συνεχίζεται η ανά-", "λυση των θεσμών της πόλης."],
+                ["Η τελευταία παράγραφος της σελίδας", "είναι σύντομη."]]]
+    writer = _Writer()
+    writer.new_page()
+    writer.text("1. Εισαγωγή", 60, 770, 14)
+    for x, column in zip((60, 310), columns):
+        y = 740
+        for lines in column:
+            for line in lines:
+                writer.text(line, x, y, 9.5)
+                y -= 13
+            y -= 10  # the space between paragraphs
+    pdf = writer.save(Path(tmp_path / "columns.pdf"))
+    texts = [item.text for item in DoclingExtractor("native").convert(pdf).document.texts]
+    assert texts == ["1. Εισαγωγή",
+                     "Η έννοια της δημοκρατίας στην αρχαία Αθήνα έχει μελετηθεί από πολλούς ιστορικούς.",
+                     "Η δεύτερη παράγραφος αρχίζει εδώ και τελειώνει εδώ.",
+                     "Στη δεύτερη στήλη συνεχίζεται η ανάλυση των θεσμών της πόλης.",
+                     "Η τελευταία παράγραφος της σελίδας είναι σύντομη."], texts
