@@ -167,7 +167,7 @@ class PageLanguages:
         if sum(marked) > MAX_LINES:  # cheaper whole, and the layout is the page's
             again = self._read(bitmap, dpi, None, langs)
             return again if _valid(again) > _valid(lines) else lines
-        return self._again(bitmap, dpi, lines, marked, langs, single_line=wrong is _digit_misread)
+        return self._again(bitmap, dpi, lines, marked, langs, single_line=self.one_model)
 
     def _again(self, bitmap, dpi: int, lines: list, marked: list[bool], langs: list[str],
                single_line: bool = False) -> list:
@@ -178,7 +178,7 @@ class PageLanguages:
                 out.append(line)
                 continue
             box = (line.x0, line.y0, line.x1, line.y1)
-            if single_line:  # a figure in a line of words: read as one line, no layout
+            if single_line:  # the box is one of Tesseract's lines: read as one line, no page layout
                 again = self.engine.read_box(bitmap, dpi, box, "+".join(langs), single_line=True)
             else:
                 again = self._read(bitmap, dpi, box, langs)
