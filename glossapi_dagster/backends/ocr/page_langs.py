@@ -64,7 +64,10 @@ ENGLISH_SAMPLE = 0.75    # English lines read with eng: 0.93-1.0 of their words 
 _GREEK = GREEK_CHAR
 _LATIN = re.compile("[A-Za-z]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_DIGIT_MISREAD = re.compile(r"(?<!\S)[ίΊ](?![^\W\d_])|\d[^\W\d_]|[^\W\d_]\d")
+# a figure run into a word (`2του`, `και229`) or a figure and the letter ell writes for one (`Ί2`,
+# `9Ό`); a lone `Ί` is put back by the figures repair (text_repairs.py) and a figure with one
+# capital after it is a unit or a sign (`0,20Ε` for 0,20€), which a second reading writes the same
+_DIGIT_MISREAD = re.compile(r"\d[^\W\d_]{2,}|[^\W\d_]{2,}\d|[ΊίΌό]\d|\d[ΊίΌό]")
 # Greek capitals read with eng come out as their Latin twins (ΚΥΒΕΡΝΗΣΕΩΣ -> KYBEPNHEEOE); a
 # table's codes (OTSL, mAP) have other letters
 _GREEK_CAPITAL_TWINS = set("ABEHIKMNOPTXYZ")
@@ -226,8 +229,8 @@ def _greek_in_latin(text: str) -> bool:
 
 
 def _digit_misread(text: str) -> bool:
-    """ell reads a figure as a letter: 1 as `Ί` (`άρθρου Ί`, `παρ.Ί2`), 0 as `Ό` (`9Ότου`), and
-    letters as figures (`Τ0`): a lone `Ί`/`ί` (no Greek word) or figures and letters in one token."""
+    """ell reads a figure as a letter: 1 as `Ί` (`παρ.Ί2του`), 0 as `Ό` (`9Ότου`), and runs a
+    figure into the next word (`2του`): such a line is read again with grc, whose figures are right."""
     return _DIGIT_MISREAD.search(text) is not None
 
 
