@@ -6,6 +6,7 @@ saved by page-level decisions on the hybrid gazette FEK_A_79 against OCR of the 
     ... benchmarks/bench_ocr.py --skip-hybrid       # engines only (the hybrid part OCRs ~94 pages)
     ... benchmarks/bench_ocr.py --settings          # Tesseract's settings: pages per core-second beside recall
     ... benchmarks/bench_ocr.py --settings --only "before (PIL image),now (gray bytes)" --rounds 3
+    ... benchmarks/bench_ocr.py --settings --one-model --rounds 2   # issue 29: one model a page against issue 26's languages
 
 --settings reads the same pages (the references below) with Tesseract under each setting of
 SETTINGS, one process, settings alternating page by page; pages per core-second is pages / the
@@ -19,6 +20,7 @@ the corpus's references (groundtruth/), the polytonic page against the text it w
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -92,10 +94,14 @@ def _pil_image(api, bitmap, dpi: int) -> None:
 
 # name -> how Tesseract reads: image (how the page reaches it), variables, dpi, languages, render
 SETTINGS = {
-    "before (PIL image)": {"image": _pil_image},
-    "now (gray bytes)": {},
+    "issue 26's languages (ell+grc first)": {"one_model": False},
+    "now: one model a page": {},
+    "before (PIL image)": {"image": _pil_image, "one_model": False},
+    "gray bytes, issue 26's languages": {"one_model": False},
     "pdfium's gray render": {"render": {"grayscale": True}},
     "tessedit_do_invert=0": {"variables": {"tessedit_do_invert": "0"}},
+    "one model, tessedit_do_invert=0": {"variables": {"tessedit_do_invert": "0"}},
+    "one model, 150 dpi": {"dpi": 150},
     "150 dpi": {"dpi": 150},
     "250 dpi": {"dpi": 250},
     "psm 6 (one block)": {"variables": {"tessedit_pageseg_mode": "6"}},
@@ -104,6 +110,9 @@ SETTINGS = {
     "ell alone": {"langs": "ell"},
     "eng alone": {"langs": "eng"},
 }
+
+
+BASE = "issue 26's languages (ell+grc first)"  # the ratio column's 1.00x
 
 
 def bench_settings(rounds: int, log, only: list[str] | None) -> list[dict]:
@@ -130,6 +139,9 @@ def bench_settings(rounds: int, log, only: list[str] | None) -> list[dict]:
 
         engine._api = _api
         engines[name] = engine
+    from glossapi_dagster.backends.ocr import document
+    from glossapi_dagster.backends.ocr.page_langs import PageLanguages
+
     real_set_image, real_render = tesseract.set_image, pdfium.PdfPage.render
     rows = []
     for doc, ref_file, what in DOCS:
@@ -141,6 +153,7 @@ def bench_settings(rounds: int, log, only: list[str] | None) -> list[dict]:
         for _ in range(rounds):
             for name, setting in chosen.items():
                 tesseract.set_image = setting.get("image", real_set_image)
+                document.PageLanguages = functools.partial(PageLanguages, one_model=setting.get("one_model", True))
                 render = setting.get("render")
                 pdfium.PdfPage.render = (lambda page, render=render, **kw: real_render(page, **{**kw, **render})
                                          ) if render else real_render
@@ -151,6 +164,7 @@ def bench_settings(rounds: int, log, only: list[str] | None) -> list[dict]:
                     cpu[name].append(time.process_time() - started)
                 finally:
                     tesseract.set_image, pdfium.PdfPage.render = real_set_image, real_render
+                    document.PageLanguages = PageLanguages
                 text[name], pages = conv.document.export_to_markdown(), conv.page_count
         for name in chosen:
             row = {"setting": name, "doc": doc, "pages": pages, "cpu_s": round(statistics.median(cpu[name]), 3),
@@ -165,7 +179,7 @@ def bench_settings(rounds: int, log, only: list[str] | None) -> list[dict]:
     print("|---|---:|---:|" + "---:|" * len(docs))
     totals = {name: sum(r["pages"] for r in rows if r["setting"] == name) /
               sum(r["cpu_s"] for r in rows if r["setting"] == name) for name in chosen}
-    first = totals.get("before (PIL image)")
+    first = totals.get(BASE)
     for name in chosen:
         recalls = {r["doc"]: r["recall"] for r in rows if r["setting"] == name}
         ratio = f"{totals[name] / first:.2f}x" if first else "-"
@@ -218,12 +232,18 @@ def main() -> int:
     p.add_argument("--json", default=None)
     p.add_argument("--settings", action="store_true", help="Tesseract's settings only, side by side")
     p.add_argument("--only", default="", help="with --settings: these settings (comma-separated names)")
+    p.add_argument("--one-model", action="store_true",
+                   help="with --settings: issue 26's languages, one model a page, and it with 150 dpi and "
+                        "tessedit_do_invert=0")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     log = logging.getLogger("bench_ocr")
     result = {"machine": f"{os.cpu_count()} CPUs (shared)", "rounds": args.rounds}
     if args.settings:
-        result["settings"] = bench_settings(args.rounds, log, [n for n in args.only.split(",") if n])
+        only = [n for n in args.only.split(",") if n]
+        if args.one_model:
+            only = [BASE, "now: one model a page", "one model, tessedit_do_invert=0", "one model, 150 dpi"]
+        result["settings"] = bench_settings(args.rounds, log, only)
     elif not args.only_hybrid:
         result["engines"] = bench_engines(args.rounds, log)
     if not args.skip_hybrid and not args.settings:

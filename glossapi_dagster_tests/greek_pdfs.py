@@ -52,6 +52,12 @@ MIXED_PARAGRAPHS = [
     "Ο καθηγητής John Smith από το Massachusetts Institute of Technology παρουσίασε τη μέθοδο "
     "για την ανάλυση των δεδομένων και του μοντέλου στην ημερίδα.",
 ]
+# Greek with what a Greek page holds in Latin letters (a web address, an e-mail address) and
+# figures beside words (`άρθρο 1`, `παράγραφο 12 του`): what one Greek model alone gets wrong
+GREEK_WITH_LATIN = [
+    "Πληροφορίες στην ιστοσελίδα www.et.gr και στη διεύθυνση webmaster@et.gr του Εθνικού Τυπογραφείου.",
+    "Σύμφωνα με το άρθρο 1 του νόμου 3852/2010 και την παράγραφο 12 του άρθρου 90 του Κώδικα.",
+]
 # the running header of every page of bilingual_pdf, as gazettes write it: U+2206 for Δ, a Latin T
 RUNNING_HEADER = "ΕΦΗΜΕΡΙ\u2206Α TΗΣ ΚΥΒΕΡΝΗΣΕΩΣ"
 RUNNING_HEADER_GREEK = "ΕΦΗΜΕΡΙΔΑ ΤΗΣ ΚΥΒΕΡΝΗΣΕΩΣ"

@@ -9,14 +9,35 @@ characters on 4 pages of a gazette), polytonic text has one letter in three or f
 is the page's alone, not the pages' read together: a long document is OCR'd as page ranges, each
 range seeing only its own pages, and every page must read the same whether it was OCR'd in a
 range or with the whole document (a range of a few polytonic-looking misreads tipped the share
-where the whole document did not). A page with fewer Greek letters is folded."""
+where the whole document did not). A page with fewer Greek letters is folded.
+
+Figures that the modern Greek model (ell, which reads most Greek pages alone: page_langs.py) writes
+as letters are put back (`figures`): `1` read as `Ί` (a capital iota with tonos standing alone is
+no Greek word: `άρθρου Ί`), and figures run into the next word (`2του` for `2 του`: a figure
+followed by a word of the lexicon that is not an ordinal's ending, `1ου`, `2ης`, stays)."""
 from __future__ import annotations
+
+import re
 
 from ..greek.lexicon import greek_lexicon
 from ..greek.lookalikes import greek_page
 from ..greek.polytonic import is_polytonic
 from ..greek.repair import repair_greek
 from .page_langs import MIN_GREEK_LETTERS
+
+# what follows a figure in an ordinal (1ος, 2η, 3ο, 1ου, 2ης, 3ων, 4οι, 5ες, 6ους, 7α, 8ον)
+ORDINAL_ENDINGS = frozenset("ος η ο ου ης ων οι ες ους α ον ας ή ό ού ής ών".split())
+_LONE_IOTA = re.compile(r"(?<![^\s(\[.,;:])[Ίί](?=[\s,.;:)\]]|$)")
+_FIGURES_WORD = re.compile(r"(?<![^\W\d_])(\d+)([α-ωάέήίόύώϊϋΐΰς]{3,})\b")
+
+
+def repair_figures(text: str, lexicon) -> str:
+    """A lone Ί/ί is the figure 1; figures run into a following word of the lexicon are apart."""
+    text = _LONE_IOTA.sub("1", text)
+    if lexicon is None:
+        return text
+    return _FIGURES_WORD.sub(lambda m: m.group(0) if m.group(2) in ORDINAL_ENDINGS or not lexicon.known(m.group(2))
+                             else f"{m.group(1)} {m.group(2)}", text)
 
 
 def repair_ocr_pages(pages: dict[int, list[str]], polytonic: bool = False, polytonic_pages=()
@@ -35,6 +56,11 @@ def repair_ocr_pages(pages: dict[int, list[str]], polytonic: bool = False, polyt
         fixed, names = [], set()
         for text in texts:
             new, done = repair_greek(text, greek, ocr=True, monotonic=page_monotonic, lexicon=lexicon)
+            if greek:
+                figures = repair_figures(new, lexicon)
+                if figures != new:
+                    new = figures
+                    done = [*done, "figures"]
             fixed.append(new)
             names.update(done)
         out[page_no] = fixed
