@@ -29,7 +29,8 @@ from glossapi_dagster.backends.math.code_formula import (
 from glossapi_dagster.backends.math.textlayer import TextLayerMath
 from glossapi_dagster.defs.math.assets import math_enriched
 from glossapi_dagster.runs import materialize_extraction, materialize_manifest, materialize_math
-from glossapi_dagster.phases.math import math_targets, run_math
+from glossapi_dagster.phases.math import run_math
+from glossapi_dagster.state.phase_rows import math_targets
 from glossapi_dagster.pool import Device, PoolConfig
 from glossapi_dagster.state import OutputLayout, ProgressStore, SkipList
 

@@ -164,6 +164,26 @@ def test_missing_language_data_fails_before_any_work(english_only, tmp_path, cor
     shutil.rmtree(input_dir)
 
 
+def test_a_run_checks_the_ocr_language_data_once(tmp_path, corpus, dagster_home, monkeypatch):
+    """Corpus checks the engine and its language data before any work, and the run it starts
+    checks before its workers: in one process the data is read once (the second only logs)."""
+    from glossapi_dagster.backends.ocr import tesseract
+    from glossapi_dagster.corpus import Corpus
+
+    folder = tmp_path / "tessdata"  # a folder of its own: no check of an earlier test counts
+    folder.mkdir()
+    for lang in ("ell", "eng"):
+        os.symlink(tessdata_dir() / f"{lang}.traineddata", folder / f"{lang}.traineddata")
+    monkeypatch.setenv(ENV_TESSDATA, str(folder))
+    checked, real = [], tesseract.check_languages
+    monkeypatch.setattr(tesseract, "check_languages", lambda langs: checked.append(list(langs)) or real(langs))
+    input_dir = copy_pdfs(corpus / "pdfs", tmp_path / "in", ["ocr_test.pdf"])
+    summary = Corpus(input_dir, tmp_path / "out", progress=False).extract(do_ocr=True, ocr_engine="tesseract",
+                                                                           accel_type="cpu")
+    assert summary.processed == 1
+    assert checked == [["ell", "eng"]]
+
+
 def test_a_blank_page_and_a_speck_give_no_text_and_no_error(tesseract, tmp_path):
     from PIL import Image, ImageDraw
 

@@ -546,10 +546,24 @@ STOPPER = textwrap.dedent(
 )
 
 
+# The second worker (device 1) is slow to start, as any worker is on a loaded machine: the pool is
+# closed while it is still starting, before its own code could restore SIGTERM's default.
+SLOW_START = textwrap.dedent(
+    """
+    import os, time
+    if os.environ.get("CUDA_VISIBLE_DEVICES") == "1":
+        time.sleep(3)
+    """
+)
+
+
 def test_workers_stop_on_sigterm_even_when_the_controller_ignores_it(tmp_path):
     script = tmp_path / "stopper.py"
     script.write_text(STOPPER)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_START)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(site), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, str(script), str(tmp_path / "logs")], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -122,7 +122,7 @@ def test_a_run_records_every_document_and_no_file_list_reaches_the_outputs(tmp_p
 def test_a_safe_worker_imports_neither_pydantic_nor_pandas(tmp_path):
     empty_document()  # the template on disk, as the first worker of a machine leaves it
     task = ExtractTask(str(tmp_path), {}, phase1_backend="safe", accel_type="cpu")
-    assert task.ocr_langs == "ell+eng" and task.page_time_budget == 20.0  # ExtractOptions' defaults
+    assert task.options.ocr_langs == "ell+eng" and task.options.page_time_budget == 20.0  # ExtractOptions' defaults
     (tmp_path / "task.pkl").write_bytes(pickle.dumps(task))
     out = _python("""
         import logging, os, pickle, sys
@@ -132,6 +132,19 @@ def test_a_safe_worker_imports_neither_pydantic_nor_pandas(tmp_path):
         print(sorted(m for m in ("pydantic", "pandas", "pyarrow", "docling_core", "torch") if m in sys.modules))
     """, tmp_path / "task.pkl")
     assert out.strip() == "[]"
+
+
+def test_a_task_carries_its_options_whole_read_only_and_what_the_controller_resolved():
+    from glossapi_dagster.datamodel import ExtractOptions
+
+    options = ExtractOptions(phase1_backend="safe", do_ocr=True, ocr_langs="ell+grc+eng", max_pages=50)
+    task = ExtractTask("/out", {}, options, accel_type="cpu", ocr_engine="tesseract")
+    assert vars(task.options) == options.model_dump()  # every field, none copied by hand
+    assert (task.resolved.accel_type, task.resolved.ocr_engine) == ("cpu", "tesseract")
+    with pytest.raises(AttributeError, match="read-only"):
+        task.options.do_ocr = False
+    again = pickle.loads(pickle.dumps(task))  # what a worker has
+    assert again.options == task.options and again.resolved == task.resolved and again.options.max_pages == 50
 
 
 def test_splicing_ranges_needs_no_docling_core_once_its_template_is_kept(tmp_path):

@@ -13,7 +13,7 @@ from ..phases.undone import blocked_notes
 from ..pool import SUCCESS, ItemOutcome, PoolConfig, PoolReport
 from ..state import OutputLayout, ProgressStore, SkipList
 from ..state.names import match_names
-from .heartbeat import Heartbeat, RunLost
+from .heartbeat import Heartbeat, RunLost, run_owner
 from .metadata import outcome_metadata, pool_metadata
 from .resources import CorpusResource, GpuPoolResource
 from .selection import ON_THE_POOL, nothing_to_do
@@ -35,10 +35,13 @@ class Step:
     def skip(self) -> set[str]:
         return SkipList(self.layout.skiplist).read()
 
-    def pool_kwargs(self) -> dict:
-        """What every phase runner takes from the step: summaries to the run's log and to its
-        heartbeat, the pool to the resource."""
-        return {"on_summary": self.on_summary, "on_pool": self.gpu_pool.track}
+    def run_kwargs(self) -> dict:
+        """What every phase's run function (run_extraction, run_ocr, run_math: one signature) takes
+        from the step besides its rows: the options, the accel type the pool config resolved, the
+        run's log, the run as the owner of its claims, summaries to the log and to the heartbeat,
+        the pool to the resource (which stops its workers at teardown)."""
+        return {"options": self.options, "accel_type": self.gpu_pool.accel(), "log": self.context.log,
+                "owner": run_owner(self.context), "on_summary": self.on_summary, "on_pool": self.gpu_pool.track}
 
     def on_summary(self, summary) -> None:
         self.context.log.info(summary.line())
@@ -55,7 +58,7 @@ class PoolPhase:
     deps: list
     description: str
     targets: Callable[[Step], list[dict]]                   # rows of step.keys to do, each with stem and shard
-    run: Callable[[Step, list[dict], PoolConfig], PoolReport]
+    run: Callable[..., PoolReport]                          # the phase's run function: (out_dir, rows, config, **Step.run_kwargs())
     todo_line: str                                          # the log line, with {n} rows and {shards}
     item: str = "path"                                      # the row field the pool's work items are
     setup_errors: tuple = ()                                # raised before any work: a Failure, not retried
@@ -112,7 +115,8 @@ def _run_phase(spec: PoolPhase, context: AssetExecutionContext, options, corpus:
         nothing_to_do(context)
         return
     try:
-        report = spec.run(step, rows, pool_config or gpu_pool.pool_config(str(layout.root), spec.phase))
+        pool_config = pool_config or gpu_pool.pool_config(str(layout.root), spec.phase)  # resolves accel_type
+        report = spec.run(layout.root, rows, pool_config, **step.run_kwargs())
     except spec.setup_errors as exc:  # e.g. weights or language data missing: retrying cannot help
         raise Failure(str(exc), allow_retries=False) from exc
     yield from shard_results(spec, step, rows, report)

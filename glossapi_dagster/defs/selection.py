@@ -1,10 +1,10 @@
-"""What the shard-partitioned assets share: picking their rows, and a rerun with nothing left."""
+"""What the shard-partitioned assets share: their @asset arguments, and a rerun with nothing left
+(the rows they pick are state/phase_rows.py's queries)."""
 from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetMaterialization, BackfillPolicy
 
 from ..datamodel import settings
-from ..state.phase_rows import manifest_rows  # noqa: F401  (the pool assets' rows)
 from .partitions import shards
 
 # The @asset arguments of every asset that runs on the worker pool, one shard range per run.

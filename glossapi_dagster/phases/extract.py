@@ -86,12 +86,12 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         if log and len(mine) < len(rows):
             log.info(f"{len(rows) - len(mine)} documents are taken or finished by another run over {layout.root}; "
                 f"{len(mine)} left to this one")
-        task = ExtractTask.of(str(layout.root), {}, options, accel_type=accel_type, ocr_engine=ocr_engine,
-                              ocr_options=dict(ocr_options or {}), extra_backends=registered_phase1_backends())
+        task = ExtractTask(str(layout.root), {}, options, accel_type=accel_type, ocr_engine=ocr_engine,
+                           ocr_options=ocr_options, extra_backends=registered_phase1_backends())
         mine_rows = [r for r in rows if r["stem"] in mine]
 
         def complete(doc) -> dict:
-            return assemble_ranges(layout, doc, task.benchmark_mode)
+            return assemble_ranges(layout, doc, options.benchmark_mode)
 
         def to_row(stem: str, outcome: ItemOutcome) -> dict:
             if outcome.status in (PROBLEMATIC, FATAL):  # outputs of an earlier version of a replaced file
@@ -101,7 +101,7 @@ def run_extraction(out_dir, rows: list[dict], config, on_summary=None, on_pool=N
         long = LongDocuments(layout, options.max_pages_per_unit, options.max_failed_page_share, complete, log)
         task.stems = {r["path"]: r["stem"] for r in mine_rows}
         return run_with_ranges(task, mine_rows, long, config, store, SkipList(layout.skiplist), to_row, on_summary,
-                               on_pool, whole_only=_whole_only(options, ocr_options), per_page=task.page_time_budget)
+                               on_pool, whole_only=_whole_only(options, ocr_options), per_page=options.page_time_budget)
     except (RunStopped, StopRun) as exc:  # StopRun: the controller's own stitch met a full disk
         raise OutputUnavailable(str(exc)) from None
     finally:

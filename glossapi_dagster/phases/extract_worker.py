@@ -4,7 +4,6 @@ finishes it (phases/finish.py). The controller's side is phases/extract.py."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
 
 from ..backends.extract.base import ConversionFailed
 from ..backends.extract.docling_extractor import DoclingExtractor
@@ -22,6 +21,7 @@ from ..state.ranges import RangeJournal
 from .finish import finish_document, normalised_markdown
 from .ranges import PageRange
 from .stitch import write_part
+from .task_options import OptionsView, Resolved
 
 
 
@@ -38,80 +38,51 @@ BUDGETS = ("page budget", "time budget")  # how the safe backend words a budget 
 OCR_BACKENDS = ("rapidocr", "tesseract")
 
 
-class _Option:
-    """A field left out: ExtractOptions' default, filled in on the controller (__post_init__), so
-    that a worker, which only unpickles the Task, never imports pydantic (a tenth of a second)."""
-
-    def __repr__(self) -> str:
-        return "<ExtractOptions' default>"
-
-_DEFAULT = _Option()
-
-
-@dataclass
 class ExtractTask:
-    """ExtractOptions' fields as the workers use them, plus what the controller resolved."""
+    """Phase 1's Task: ExtractOptions whole (task.options, a read-only view: phases/task_options.py)
+    and what the controller resolved (task.resolved: the accel type, the OCR engine, the registered
+    backends). Built on the controller, from an ExtractOptions or its fields by name (validated
+    there); a worker only unpickles it, never importing pydantic."""
 
-    out_dir: str
-    stems: dict                      # absolute path -> stem
-    pipeline: str = _DEFAULT         # Docling's pipeline: native | standard | auto
-    phase1_backend: str = _DEFAULT   # docling | safe | auto (GlossAPI's names)
-    force_ocr: bool = _DEFAULT       # every page OCR'd, the text layer ignored
-    math_requested: bool = _DEFAULT  # 'auto' takes Docling when Phase 2 will follow
-    accel_type: str = "cuda"
-    artifacts_path: str | None = _DEFAULT
-    benchmark_mode: bool = _DEFAULT
-    ocr_options: dict = field(default_factory=dict)
-    max_pages: int | None = _DEFAULT      # page budget per document (safe backend)
-    page_time_budget: float = _DEFAULT    # seconds a page may take (safe backend)
-    ocr_engine: str = "rapidocr"     # rapidocr | tesseract (the controller resolves 'auto' first)
-    ocr_langs: str = _DEFAULT        # Tesseract's languages; grc added for a polytonic text layer
-    do_ocr: bool = _DEFAULT          # OCR the pages whose text layer fails, keep the others
-    extra_backends: dict = field(default_factory=dict)  # registered backends: name -> "module:factory"
-    ranges_phase: str = "extract"    # whose journal a long document's parts go to (OCR's whole_document: its own)
+    def __init__(self, out_dir: str, stems: dict, options=None, *, accel_type: str = "cuda",
+                 ocr_engine: str = "rapidocr", ocr_options: dict | None = None, extra_backends: dict | None = None,
+                 ranges_phase: str = "extract", **option_fields):
+        if options is None:  # a bad choice is refused here, on the controller, not as a KeyError in a worker
+            from ..datamodel import ExtractOptions, build
 
-    def __post_init__(self):
-        from ..datamodel import ExtractOptions, build
-
-        defaults = ExtractOptions()  # the Task's defaults are the options' (datamodel/options.py)
-        for f in fields(self):
-            if getattr(self, f.name) is _DEFAULT:
-                setattr(self, f.name, getattr(defaults, f.name))
-        # a bad choice is refused here, on the controller, not as a KeyError in a worker
-        build(ExtractOptions, **{k: getattr(self, k) for k in ExtractOptions.model_fields
-                                 if hasattr(self, k) and k != "ocr_engine"})
-
-    @classmethod
-    def of(cls, out_dir: str, stems: dict, options, **resolved) -> "ExtractTask":
-        """The Task of these options; `resolved`: what the controller decided (accel_type, OCR engine)."""
-        names = {f.name for f in fields(cls)}
-        given = {k: v for k, v in options.model_dump().items() if k in names and k not in resolved}
-        return cls(out_dir, stems, **given, **resolved)
+            options = build(ExtractOptions, **option_fields)
+        self.out_dir = out_dir
+        self.stems = stems                   # absolute path -> stem
+        self.options = OptionsView.of(options)
+        self.resolved = Resolved(accel_type, ocr_engine, dict(ocr_options or {}), dict(extra_backends or {}))
+        self.ranges_phase = ranges_phase     # whose journal a long document's parts go to (OCR's whole_document: its own)
 
     def backend_for(self, path: str, kind: str | None = None) -> str:
         """`kind`: what the file's bytes are (state/filetype.py); its name's extension if not given."""
         is_pdf = (kind or os.path.splitext(path)[1].lower().lstrip(".")) == "pdf"
-        if self.force_ocr and is_pdf:  # pages to OCR: PDFs only; other formats keep their converter
+        options = self.options
+        if options.force_ocr and is_pdf:  # pages to OCR: PDFs only; other formats keep their converter
             return "ocr"
-        if self.phase1_backend == "safe" and is_pdf:
+        if options.phase1_backend == "safe" and is_pdf:
             return "safe"
-        if self.phase1_backend in self.extra_backends:
-            return self.phase1_backend
-        if self.phase1_backend == "auto" and is_pdf and not self.math_requested:
+        if options.phase1_backend in self.resolved.extra_backends:
+            return options.phase1_backend
+        if options.phase1_backend == "auto" and is_pdf and not options.math_requested:
             return "safe"
         return "docling"
 
     def setup(self, ctx: WorkerContext):
+        options, resolved = self.options, self.resolved
         # where each backend runs; torch is imported only for Docling, so 'safe' workers start fast
-        devices = {"safe": "cpu", "ocr": "cpu" if self.accel_type == "cpu" or ctx.cuda_id is None else "cuda:0"}
+        devices = {"safe": "cpu", "ocr": "cpu" if resolved.accel_type == "cpu" or ctx.cuda_id is None else "cuda:0"}
         builders = {
-            "docling": lambda: DoclingExtractor(self.pipeline, ctx.threads, devices["docling"], self.artifacts_path,
+            "docling": lambda: DoclingExtractor(options.pipeline, ctx.threads, devices["docling"], options.artifacts_path,
                                                 ctx.log),
-            "safe": lambda: _safe_extractor(ctx, self.max_pages, self.page_time_budget),
-            "ocr": lambda: build_engine(self.ocr_engine, ctx.threads, devices["ocr"], ctx.log, self.ocr_options,
-                                        self.ocr_langs),
+            "safe": lambda: _safe_extractor(ctx, options.max_pages, options.page_time_budget),
+            "ocr": lambda: build_engine(resolved.ocr_engine, ctx.threads, devices["ocr"], ctx.log, resolved.ocr_options,
+                                        options.ocr_langs),
         }
-        for name, target in self.extra_backends.items():
+        for name, target in resolved.extra_backends.items():
             builders[name] = lambda target=target: _load_factory(target)(ctx)
             devices[name] = "cpu"
         extractors: dict = {}
@@ -119,16 +90,16 @@ class ExtractTask:
         def extractor(kind: str):
             if kind not in extractors:  # once per worker; what is certain to be needed is built now
                 if kind == "docling":
-                    devices["docling"] = torch_device(ctx, self.accel_type)
+                    devices["docling"] = torch_device(ctx, resolved.accel_type)
                 extractors[kind] = builders[kind]()
             return extractors[kind]
 
-        first = "ocr" if self.force_ocr else {"docling": "docling", "safe": "safe", "auto": "safe"}.get(
-            self.phase1_backend, self.phase1_backend)
+        first = "ocr" if options.force_ocr else {"docling": "docling", "safe": "safe", "auto": "safe"}.get(
+            options.phase1_backend, options.phase1_backend)
         extractor(first)
-        if self.do_ocr and not self.force_ocr:
+        if options.do_ocr and not options.force_ocr:
             extractor("ocr")  # the engine loads now: a missing model fails the worker's start
-        ctx.log.info("extract backend=%s pipeline=%s device=%s threads=%d", first, self.pipeline, devices[first], ctx.threads)
+        ctx.log.info("extract backend=%s pipeline=%s device=%s threads=%d", first, options.pipeline, devices[first], ctx.threads)
         layout = OutputLayout(self.out_dir)
 
         def convert(path: str, page_range: tuple[int, int] | None = None) -> dict:
@@ -140,7 +111,7 @@ class ExtractTask:
                 conv = convert_with(extractor(kind), kind, path, page_range, doc_kind)
             except ConversionFailed as exc:
                 # a budget the user set (max_pages, page_time_budget) is no reason to try Docling
-                if kind != "safe" or self.phase1_backend != "auto" or str(exc).startswith(BUDGETS):
+                if kind != "safe" or options.phase1_backend != "auto" or str(exc).startswith(BUDGETS):
                     raise PermanentError(str(exc)) from exc
                 ctx.log.warning("safe backend cannot read %s (%s); trying Docling", path, exc)
                 kind = "docling"
@@ -159,10 +130,10 @@ class ExtractTask:
                 piece["ocr"] = {"pages": {p: "force_ocr" for p in conv.timings.get("per_page", {})},
                                 "engine": conv.backend, "seconds": conv.seconds, "timings": conv.timings,
                                 "merged": False, "page_quality": conv.page_quality}
-            elif self.do_ocr and is_pdf:
+            elif options.do_ocr and is_pdf:
                 signals = triage(markdown, data, is_pdf, pdf_path=path, page_covers=conv.page_covers,
                                  repairs=piece["repairs"])
-                ocr_info = ocr_and_merge(extractor("ocr"), path, data, signals, parse_langs(self.ocr_langs))
+                ocr_info = ocr_and_merge(extractor("ocr"), path, data, signals, parse_langs(options.ocr_langs))
                 if ocr_info is not None:
                     piece.update(data=ocr_info["data"], markdown=normalised_markdown(ocr_info["doc"]))
                     piece["ocr"] = {"pages": ocr_info["pages"], "engine": ocr_info["conv"].backend,
@@ -178,9 +149,9 @@ class ExtractTask:
                 write_part(journal.part(item.first, item.last), piece, layout.root)
                 return {"pages": item.pages, "seconds": round(piece["seconds"], 4), "backend": piece["backend"]}
             stem = self.stems[item]
-            make_temps_ahead(artifact_paths(layout, stem, not self.benchmark_mode))  # made while it converts
+            make_temps_ahead(artifact_paths(layout, stem, not options.benchmark_mode))  # made while it converts
             try:
-                return finish_document(layout, stem, item, convert(item), ctx.label, self.benchmark_mode, sync=False)
+                return finish_document(layout, stem, item, convert(item), ctx.label, options.benchmark_mode, sync=False)
             finally:
                 clear_temps_ahead()
 

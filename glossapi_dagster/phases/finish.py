@@ -31,8 +31,12 @@ OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec", "ocr_unreadable_pages")
 
 def normalised_markdown(doc) -> str:
     """A DoclingDocument's text items cleaned in place (NFC, mojibake repaired: text_fixes.py),
-    then its markdown: what every backend's document goes through before it is written (the safe
-    backend cleans its lines as it reads them, and gives its markdown made)."""
+    then its markdown: what Docling's and OCR's documents go through before they are written.
+
+    The safe backend cleans with the same clean_text as it reads each block, and gives its
+    markdown made: there the clean must come before the LGR decoding and the Greek repairs
+    (safe_repairs.py), which read NFC text; cleaning it here, after them, would record an 'NFC'
+    repair in text_repair for every decomposed page, and change rows that are the same today."""
     clean_document(doc)
     return doc.export_to_markdown()
 

@@ -25,12 +25,12 @@ from ..pool import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome
 from ..state import OutputLayout
 from ..state.atomic import atomic_write
 from ..state.fspath import LINKS, worker_path
-from ..state.phase_rows import math_targets  # noqa: F401  (Phase 2's rows, named here too)
 from ..state.statuses import NO_MATH
 from .long_docs import LongDocuments
 from .runner import run_with_ranges
 from .math_outputs import docling_of, no_math, pdf_of, write_enriched
 from .math_worker import MathTask
+from .task_options import OptionsView
 from .stitch import read_part
 
 
@@ -79,11 +79,13 @@ def _copy(src: Path, dst: Path) -> Path:
 
 
 def run_math(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, options: MathOptions | None = None,
-             accel_type: str = "cuda", **fields):
+             accel_type: str = "cuda", log=None, owner=None, **fields):
     """Phase 2 over the given rows (each with `stem` and `path`) on the pool; returns its report.
 
     A PDF over options.max_pages_per_unit pages goes as page ranges (None: never).
-    `options`, or `fields` (MathOptions' names: math_engine, math_batch_size, ...) to build it."""
+    `options`, or `fields` (MathOptions' names: math_engine, math_batch_size, ...) to build it.
+    The signature is every phase's (the pool asset calls it as it is): `log` and `owner` are
+    OCR's and extraction's (Phase 2 reports through on_summary; its rows are its shards')."""
     from ..state import ProgressStore, SkipList
 
     options = options or build(MathOptions, **fields)
@@ -92,7 +94,8 @@ def run_math(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, o
     rows = [{**r, "path": worker_path(r["path"], r["stem"], layout.store_dir / LINKS) if r.get("path") else None}
             for r in rows]
     sources = {r["stem"]: r["path"] for r in rows}
-    task = MathTask(str(layout.root), sources, options, accel_type, math_engine_plugin(options.math_engine))
+    task = MathTask(str(layout.root), sources, OptionsView.of(options), accel_type,
+                    math_engine_plugin(options.math_engine))
     skiplist = SkipList(layout.skiplist)
 
     def to_row(stem: str, outcome: ItemOutcome) -> dict:

@@ -10,11 +10,10 @@ import fcntl
 import functools
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..datamodel import MathOptions
 from ..pool import WorkerContext
 from ..state import OutputLayout
 from ..state.atomic import atomic_write_text
@@ -25,14 +24,15 @@ from .math_accept import MAX_LATEX_CHARS, acceptance
 from .math_outputs import formula_pages, docling_of, no_math, pdf_of, write_enriched
 from .ranges import PageRange
 from .stitch import write_part
+from .task_options import OptionsView
 
 
 @dataclass
 class MathTask:
     out_dir: str
     sources: dict                       # stem -> absolute path of its PDF
-    options: MathOptions = field(default_factory=MathOptions)
-    accel_type: str = "cuda"
+    options: OptionsView                # MathOptions, read-only (phases/task_options.py)
+    accel_type: str = "cuda"          # resolved: 'cuda' or 'cpu'
     plugin: Callable | None = None      # a registered engine's factory (math_engine_plugin), pickled by reference
     max_latex_chars: int = MAX_LATEX_CHARS
 

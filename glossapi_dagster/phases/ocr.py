@@ -19,10 +19,10 @@ from ..datamodel import OcrOptions, build
 from ..pool import FATAL, SKIPPED, SUCCESS, ItemOutcome, RunStopped, StopRun
 from ..state import KEY, OutputLayout, ProgressStore
 from ..state.errors import OutputUnavailable
-from ..state.phase_rows import ocr_targets  # noqa: F401  (the OCR asset's query, named here too)
 from .extract import ocr_preview
 from .extract_worker import ExtractTask
 from .finish import OCR_COLUMNS, assemble_page_ocr, assemble_ranges
+from .task_options import OptionsView, Resolved
 from .long_docs import LongDocuments
 from .runner import run_with_ranges
 from .ocr_worker import PAGES_PHASE, PageOcrTask
@@ -57,10 +57,12 @@ def ocr_row(stem: str, outcome: ItemOutcome) -> dict:
 
 
 def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, options: OcrOptions | None = None,
-            accel_type: str = "cuda", log=None, **option_fields):
+            accel_type: str = "cuda", log=None, owner=None, **option_fields):
     """OCR the given store rows (each with `stem` and `path`) on the pool; returns its report.
     A PDF over options.max_pages_per_unit pages goes as page ranges (phases/long_docs.py; None:
-    never). `options`, or `option_fields` (OcrOptions' names) to build it."""
+    never). `options`, or `option_fields` (OcrOptions' names) to build it. The signature is every
+    phase's (the pool asset calls it as it is); `owner` is extraction's, whose rows are claimed:
+    OCR's rows are the extracted documents of the run's own shards."""
     from ..state import SkipList
 
     options = options or build(OcrOptions, **option_fields)
@@ -81,8 +83,8 @@ def run_ocr(out_dir, rows: list[dict], config, on_summary=None, on_pool=None, op
         phase, whole_only = WHOLE_PHASE, ocr_preview(ocr_options)  # a preview reads only the first pages
         inputs = None  # extraction's parts: made from the PDF alone
     else:
-        task = PageOcrTask(str(layout.root), stem_of, engine, ocr_langs, accel_type, dict(ocr_options or {}),
-                           benchmark_mode)
+        task = PageOcrTask(str(layout.root), stem_of, OptionsView.of(options),
+                           Resolved(accel_type, engine, dict(ocr_options or {})))
 
         def complete(doc) -> dict:
             return assemble_page_ocr(layout, doc, engine, benchmark_mode)

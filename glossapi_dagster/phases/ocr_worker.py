@@ -5,7 +5,7 @@ phases/ocr.py."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..backends.extract.base import ConversionFailed
 from ..backends.ocr.engines import build_engine
@@ -18,6 +18,7 @@ from ..state.ranges import RangeJournal
 from .finish import extraction_signals, finish_page_ocr
 from .ranges import PageRange
 from .stitch import write_part
+from .task_options import OptionsView, Resolved
 
 PAGES_PHASE = "ocr"  # the journal of a long document's OCR'd ranges (its parts: the pages OCR'd)
 
@@ -29,19 +30,18 @@ class PageOcrTask:
 
     out_dir: str
     stems: dict                      # absolute path -> stem
-    ocr_engine: str = "tesseract"    # resolved already: rapidocr | tesseract
-    ocr_langs: str = "ell+eng"
-    accel_type: str = "cuda"
-    ocr_options: dict = field(default_factory=dict)
-    benchmark_mode: bool = False
+    options: OptionsView             # OcrOptions, read-only (phases/task_options.py)
+    resolved: Resolved               # the accel type, the engine chosen, its settings
 
     def setup(self, ctx: WorkerContext):
-        device = "cpu" if self.accel_type == "cpu" or ctx.cuda_id is None else "cuda:0"
-        extractor = build_engine(self.ocr_engine, ctx.threads, device, ctx.log, self.ocr_options, self.ocr_langs)
-        ctx.log.info("ocr pages engine=%s langs=%s device=%s threads=%d", self.ocr_engine, self.ocr_langs, device,
-                     ctx.threads)
+        options, resolved = self.options, self.resolved
+        device = "cpu" if resolved.accel_type == "cpu" or ctx.cuda_id is None else "cuda:0"
+        extractor = build_engine(resolved.ocr_engine, ctx.threads, device, ctx.log, resolved.ocr_options,
+                                 options.ocr_langs)
+        ctx.log.info("ocr pages engine=%s langs=%s device=%s threads=%d", resolved.ocr_engine, options.ocr_langs,
+                     device, ctx.threads)
         layout = OutputLayout(self.out_dir)
-        asked = parse_langs(self.ocr_langs)
+        asked = parse_langs(options.ocr_langs)
 
         def ocr(path: str, within: range | None = None):
             """(stem, extracted JSON, signals, (conv, {page: reasons}) or None)."""
@@ -75,7 +75,7 @@ class PageOcrTask:
                 doc, data = merge_ocr_pages(data, conv.document, f"ocr:{conv.backend}")
                 info = ocr_record(conv, pages)
             return finish_page_ocr(layout, stem, item, signals, data, doc, info, time.perf_counter() - started,
-                                   ctx.label, device, self.ocr_engine, self.benchmark_mode)
+                                   ctx.label, device, resolved.ocr_engine, options.benchmark_mode)
 
         return process
 

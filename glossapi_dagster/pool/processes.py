@@ -49,11 +49,20 @@ def spawn(device: Device, run_folder: str, spec: WorkerSpec, threads: int, extra
         env=worker_env(device, threads, extra_env),
         pass_fds=(child.fileno(),),
         stdin=subprocess.DEVNULL,
+        preexec_fn=_default_sigterm if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN else None,
     )
     child.close()
     conn = Connection(parent.detach())
     conn.send(spec)
     return proc, conn, progress
+
+
+def _default_sigterm() -> None:
+    # An ignored SIGTERM is inherited across exec (a Dagster run process under a backgrounded shell
+    # has it so). The worker restores the default itself, but only once its interpreter and imports
+    # are up: a worker stopped before then would last until the SIGKILL after the grace period.
+    # Restored in the child before exec, the SIGTERM stops it at any moment.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def worker_env(device: Device, threads: int, extra_env: dict[str, str]) -> dict[str, str]:

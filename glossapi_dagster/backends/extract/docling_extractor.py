@@ -138,6 +138,10 @@ class DoclingExtractor:
             from .docling_repairs import repair_document
 
             repairs = repair_document(doc, path)  # Greek pdfium reads where docling-parse garbles it
+            if self.pipeline == "native":  # one item a line: a paragraph's lines joined into one
+                from .native_paragraphs import join_native_lines
+
+                join_native_lines(doc)
         seconds = time.perf_counter() - started
         return Conversion(doc, len(doc.pages) or len(result.pages), seconds, f"docling-{self.pipeline}", timings,
                           repairs=repairs)

@@ -2,7 +2,9 @@
 
 A line is furniture when its text, with digits made one (`5632` and `5633` are the same header,
 `3 / 21` and `4 / 21` the same footer, words in any order), sits in the top or bottom band of the page on at least REPEAT_SHARE of a document's pages. A document's real headings and the first page's
-masthead are not repeated at one place, so they stay in the body.
+masthead are not repeated at one place, so they stay in the body. A two-page document repeats
+its running header once: there the line must be the same to the letter (digits too: `Άρθρο 5` and
+`Άρθρο 6` opening both pages are text) and the outermost line of its band on both pages.
 
 Two things a page's margin holds that need no repetition to be told apart, as Docling's layout
 model tells them by their look: a bare page number (a gazette's first page has `7769` alone at
@@ -46,6 +48,7 @@ def find_furniture(lines: list[tuple[int, float, float, float, str]], pages: int
     Returns index -> "page_header" | "page_footer" for the lines that are furniture, and the
     (label, line_key) of each running header and footer found."""
     groups: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
+    exact: dict[str, list[int]] = defaultdict(list)  # a two-page document's: its text to the letter
     numbers = []
     for index, (page_no, height, bottom, top, text) in enumerate(lines):
         if not height or len(text) > MAX_CHARS or not text.strip():
@@ -55,10 +58,14 @@ def find_furniture(lines: list[tuple[int, float, float, float, str]], pages: int
             # a box over the whole page (pdfium's boxes of some slide footers) says neither
             groups[_key(text)].append((index, None if in_top and in_bottom else
                                        "page_header" if in_top else "page_footer"))
+            if pages == 2 and in_top != in_bottom:
+                exact[" ".join(text.split())].append(index)
             if len(text) < 16 and top > bottom and PAGE_NUMBER.fullmatch(text.strip()):
                 numbers.append(index)
     out = bare_page_numbers(lines, numbers, line_counts) if numbers else {}
     keys: set[tuple[str, str]] = set()
+    if pages == 2:
+        out.update(_two_page_furniture(lines, exact, line_counts))
     if pages < MIN_PAGES:
         return out, keys
     needed = max(MIN_PAGES, REPEAT_SHARE * pages)
@@ -70,6 +77,32 @@ def find_furniture(lines: list[tuple[int, float, float, float, str]], pages: int
         out.update({i: own or label for i, own in members})
         keys.add((label, key))
     return out, keys
+
+
+def _two_page_furniture(lines: list[tuple[int, float, float, float, str]], exact: dict[str, list[int]],
+                        line_counts: list[int] | None) -> dict[int, str]:
+    """index -> "page_header" | "page_footer" for the lines of a two-page document printed the same
+    on both pages, in the same band, each the outermost line of its page there."""
+    pairs = [members for members in exact.values() if len({lines[i][0] for i in members}) == 2]
+    if not pairs:
+        return {}
+    pages = _pages({lines[i][0] for members in pairs for i in members},
+                   [(p, b, t, text) for p, _, b, t, text in lines], line_counts)
+    out: dict[int, str] = {}
+    for members in pairs:
+        labels = set()
+        for i in members:
+            page_no, height, bottom, top, _ = lines[i]
+            boxes = pages[page_no][0]
+            if (height - top) / height <= BAND and all(b < top for b, _ in boxes):  # nothing wholly above it
+                labels.add("page_header")
+            elif bottom / height <= BAND and all(t > bottom for _, t in boxes):  # nothing wholly below it
+                labels.add("page_footer")
+            else:
+                labels.add(None)
+        if len(labels) == 1 and None not in labels:
+            out.update(dict.fromkeys(members, labels.pop()))
+    return out
 
 
 def bare_page_numbers(lines: list[tuple[int, float, float, float, str]], candidates: list[int],

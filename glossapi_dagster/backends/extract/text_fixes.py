@@ -1,4 +1,5 @@
-"""Unicode hygiene for extracted text: NFC for Greek, mojibake repaired where ftfy deems it safe."""
+"""Unicode hygiene for extracted text: NFC for Greek, mojibake repaired where ftfy deems it safe,
+and a soft hyphen drawn inside a line read as the hyphen it shows."""
 from __future__ import annotations
 
 import re
@@ -11,6 +12,14 @@ from functools import lru_cache
 # to do, and skipping it is most of the cost of cleaning: Greek text has a lone «» everywhere.
 _MOJI = "\u0080-\u024f\u2010-\u2122\u2500-\u25ff"
 _SUSPECT = re.compile(f"[\u0080-\u024f\u2500-\u25ff][{_MOJI}]|[\u0080-\u009f\ufffd]")
+
+
+# A soft hyphen (U+00AD) is shown only where a word breaks at a line end; pdfium marks that one
+# with U+FFFE and the line joiner rejoins the word. One still inside a line was drawn there: a font
+# whose one hyphen glyph serves both U+002D and U+00AD maps it to U+00AD in its ToUnicode (pdfium's
+# own embedding of Liberation Serif does), so `45-47` and `xy-επίπεδο` read as `45\u00ad47`, which a
+# reader sees as `4547`. Between two visible characters it is the hyphen the page shows.
+_DRAWN_SOFT_HYPHEN = re.compile(r"(?<=\S)\u00ad(?=\S)")
 
 
 def may_need_repair(text: str) -> bool:
@@ -42,6 +51,8 @@ def clean_text(text: str, suspect: bool = True) -> str:
     if suspect and _SUSPECT.search(text):
         ftfy, config = _ftfy()
         text = ftfy.fix_text(text, config=config)
+    if "\u00ad" in text:
+        text = _DRAWN_SOFT_HYPHEN.sub("-", text)
     return unicodedata.normalize("NFC", text)
 
 

@@ -84,6 +84,12 @@ def resolve_engine(engine: str, options: dict | None = None) -> tuple[str, str]:
     return "tesseract", f"the RapidOCR recogniser {models.rec.name} ({models.source}) has no Greek"
 
 
+# The checks that passed in this process (as gpu_preflight's _PASSED): Corpus checks before any
+# work, then the run it starts checks again before its workers; the second only logs. Keyed by
+# the variables that choose the data too, so that pointing them elsewhere checks anew.
+_PASSED: dict[tuple, tuple] = {}
+
+
 def ocr_preflight(engine: str, langs: str | None, options: dict | None = None,
                   log: logging.Logger | None = None, quiet: bool = False) -> str:
     """Before any work: the engine the run uses (logged once), its language data checked.
@@ -91,20 +97,23 @@ def ocr_preflight(engine: str, langs: str | None, options: dict | None = None,
     Tesseract: a missing language is TesseractLanguageMissing naming its package. RapidOCR: the
     recogniser's languages are logged, with a warning when Greek is asked of one without it.
     quiet: check only (the Corpus facade, before the run that logs it)."""
-    from .tesseract import check_languages, parse_langs
+    import os
 
-    log = log or logging.getLogger(__name__)
+    from .rapidocr import ENV_MODEL_DIR
+    from .tesseract import ENV_TESSDATA
+
+    key = (engine, langs, repr(sorted((options or {}).items())), os.environ.get(ENV_TESSDATA),
+           os.environ.get(ENV_MODEL_DIR))
+    if key not in _PASSED:
+        _PASSED[key] = _check_engine(engine, langs, options)
+    chosen, why, wanted, found = _PASSED[key]
     if quiet:
-        log = logging.getLogger(__name__ + ".quiet")
-        log.disabled = True
-    chosen, why = resolve_engine(engine, options)
-    wanted = parse_langs(langs)
-    if chosen == "tesseract":
-        folder, _ = check_languages(wanted)
-        log.info("OCR engine: tesseract (%s; ocr_engine=%r), languages %s from %s", why, engine, "+".join(wanted), folder)
         return chosen
-    options = options or {}
-    models, covered = rapidocr_languages(options.get("model_dir"), options.get("keys"), options.get("rec_model"))
+    log = log or logging.getLogger(__name__)
+    if chosen == "tesseract":
+        log.info("OCR engine: tesseract (%s; ocr_engine=%r), languages %s from %s", why, engine, "+".join(wanted), found)
+        return chosen
+    models, covered = found
     log.info("OCR engine: rapidocr (%s; ocr_engine=%r); its recogniser %s covers %s", why, engine, models.rec.name,
              ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in covered.items()))
     lacking = [lang for lang in wanted if lang in covered and not covered[lang]]
@@ -114,6 +123,19 @@ def ocr_preflight(engine: str, langs: str | None, options: dict | None = None,
                     "folder, or use ocr_engine='tesseract'.", "+".join(lacking), models.rec, models.source,
                     "accented Greek or final sigma" if "ell" in lacking else "polytonic Greek")
     return chosen
+
+
+def _check_engine(engine: str, langs: str | None, options: dict | None) -> tuple:
+    """(chosen, why, languages, the tessdata folder or RapidOCR's (models, coverage)); raises what is missing."""
+    from .tesseract import check_languages, parse_langs
+
+    chosen, why = resolve_engine(engine, options)
+    wanted = parse_langs(langs)
+    if chosen == "tesseract":
+        return chosen, why, wanted, check_languages(wanted)[0]
+    options = options or {}
+    return chosen, why, wanted, rapidocr_languages(options.get("model_dir"), options.get("keys"),
+                                                   options.get("rec_model"))
 
 
 def build_engine(name: str, threads: int, device: str, log, options: dict | None = None,

@@ -6,7 +6,6 @@ from ...phases.extract import run_extraction
 from ...pool import WorkerSetupError
 from ...state.phase_rows import extract_rows
 from .config import ExtractConfig
-from ..heartbeat import run_owner
 from ..download.assets import downloaded_files
 from ..download.manifest import download_results
 from ..pool_asset import PoolPhase, Step, pool_asset
@@ -16,15 +15,10 @@ def _targets(step: Step) -> list[dict]:
     return extract_rows(step.store, step.keys, reprocess=step.options.reprocess, skip=step.skip)
 
 
-def _run(step: Step, rows: list[dict], pool_config):
-    return run_extraction(step.layout.root, rows, pool_config, **step.pool_kwargs(), options=step.options,
-                          accel_type=step.gpu_pool.accel(), log=step.context.log, owner=run_owner(step.context))
-
-
 extracted_docs = pool_asset(PoolPhase(
     name="extracted_docs", phase="extract", config_type=ExtractConfig, deps=[download_results, downloaded_files],
     description="markdown/<stem>.md, json/<stem>.docling.json.zst, sidecars and metrics, on every GPU.",
-    targets=_targets, run=_run,
+    targets=_targets, run=run_extraction,
     todo_line="{n} documents to extract in {shards} shard(s); the rest are done or set aside",
     setup_errors=(WorkerSetupError, TesseractLanguageMissing, PreflightError),
 ))

@@ -3,8 +3,9 @@
 from dagster import Backoff, MetadataValue, RetryPolicy
 
 from ...datamodel import MathOptions
-from ...phases.math import math_targets, respawn_cap, run_math
+from ...phases.math import respawn_cap, run_math
 from ...pool import FATAL, SKIPPED, SUCCESS, WorkerSetupError
+from ...state.phase_rows import math_targets
 from .config import MathConfig
 from ..resources import GpuPoolResource
 from ..extract.assets import extracted_docs
@@ -30,11 +31,6 @@ def _prepare(step: Step, pool_config) -> str:
 
 def _targets(step: Step) -> list[dict]:
     return math_targets(step.store, step.keys, reprocess=step.options.reprocess, skip=step.skip)
-
-
-def _run(step: Step, rows: list[dict], pool_config):
-    return run_math(step.layout.root, rows, pool_config, **step.pool_kwargs(), options=step.options,
-                    accel_type=step.gpu_pool.accel())
 
 
 def _has_math(outcome) -> bool:
@@ -66,7 +62,7 @@ math_enriched = pool_asset(PoolPhase(
     description="Formulas decoded to LaTeX in markdown/<stem>.md ($...$, $$...$$), json/<stem>.latex_map.jsonl, "
                 "sidecars/math/<stem>.json; workers respawned up to GLOSSAPI_MATH_RESPAWN_CAP, then the "
                 "documents they held go to the fatal skip-list and problematic_math quarantine.",
-    targets=_targets, run=_run, item="stem", prepare=_prepare, shows=_has_math,
+    targets=_targets, run=run_math, item="stem", prepare=_prepare, shows=_has_math,
     todo_line="{n} extracted PDFs to look for formulas in {shards} shard(s)",
     setup_errors=(WorkerSetupError,), shard_extras=_shard_extras, run_extras=_run_extras,
     drop=("pages", "pages_per_s"), retry_policy=STEP_RETRIES,

@@ -4,7 +4,8 @@ import json
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue, asset_check
 
-from ...phases.math import NO_MATH, math_targets
+from ...phases.math import NO_MATH
+from ...state.phase_rows import math_targets
 from ...pool import FATAL, SUCCESS
 from ...state import OutputLayout, ProgressStore
 from .assets import math_enriched

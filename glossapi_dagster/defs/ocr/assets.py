@@ -4,22 +4,17 @@ from dagster import MetadataValue
 
 from ...backends.preflight import PreflightError
 from ...backends.ocr.tesseract import TesseractLanguageMissing
-from ...phases.ocr import ocr_targets, run_ocr
+from ...phases.ocr import run_ocr
 from ...pool import SUCCESS, WorkerSetupError
+from ...state.phase_rows import manifest_rows, ocr_targets
 from .config import OcrConfig
 from ..extract.assets import extracted_docs
 from ..pool_asset import PoolPhase, Step, pool_asset
-from ..selection import manifest_rows
 
 
 def _targets(step: Step) -> list[dict]:
     todo = ocr_targets(step.store, reprocess=step.options.reprocess, skip=step.skip)
     return manifest_rows(step.store, step.keys, todo, columns=("stem", "path", "shard"))
-
-
-def _run(step: Step, rows: list[dict], pool_config):
-    return run_ocr(step.layout.root, rows, pool_config, **step.pool_kwargs(), options=step.options,
-                   accel_type=step.gpu_pool.accel(), log=step.context.log)
 
 
 def _shard_extras(step: Step, outcomes, stem_of: dict) -> dict:
@@ -35,6 +30,6 @@ ocr_docs = pool_asset(PoolPhase(
     name="ocr_docs", phase="ocr", config_type=OcrConfig, deps=[extracted_docs],
     description="In the needs_ocr documents of the selected shards, the pages whose text layer fails OCR'd "
                 "(Tesseract ell/grc/eng, or RapidOCR on every GPU) and merged in; ocr_pages recorded.",
-    targets=_targets, run=_run, todo_line="{n} documents flagged needs_ocr to OCR in {shards} shard(s)",
+    targets=_targets, run=run_ocr, todo_line="{n} documents flagged needs_ocr to OCR in {shards} shard(s)",
     setup_errors=(WorkerSetupError, PreflightError, TesseractLanguageMissing), shard_extras=_shard_extras,
 ))
