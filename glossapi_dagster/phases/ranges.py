@@ -43,14 +43,14 @@ def pdf_pages(path: str) -> int | None:
         return None
     import pypdfium2 as pdfium
 
-    try:
-        pdf = pdfium.PdfDocument(os.fspath(path))
+    from ..backends.extract.pdfium_text import CLOSE_DOCUMENT, open_document
+
+    try:  # pdfium on plain addresses: PdfDocument's wrapper was ~0.1 ms of the controller's ~2 a document
+        pdf, count = open_document(os.fspath(path))
     except (pdfium.PdfiumError, OSError):
         return None
-    try:
-        return len(pdf)
-    finally:
-        pdf.close()
+    CLOSE_DOCUMENT(pdf)
+    return count
 
 
 def missing_ranges(path: str, total: int, unit: int, done: list[tuple[int, int]],
