@@ -19,7 +19,7 @@ from glossapi_dagster.pool import PoolConfig
 from glossapi_dagster.pool.devices import resolve_devices
 from glossapi_dagster.pool.worklog import write_marker
 from glossapi_dagster.state import OutputLayout, ProgressStore, SkipList
-from glossapi_dagster.state.atomic import atomic_write_files, clear_temps_ahead, make_temps_ahead, sync_files
+from glossapi_dagster.state.atomic import atomic_write_files, sync_files
 from glossapi_dagster.state.manifest import update_manifest
 from glossapi_dagster.state.store_writer import UNSYNCED, StoreWriter
 
@@ -71,28 +71,6 @@ def test_new_files_are_left_for_the_caller_to_sync_and_a_replaced_one_is_synced_
     assert (tmp_path / "json" / "x.json").read_bytes() == b"new {}"
     sync_files([*unsynced, tmp_path / "gone.md"])  # a file removed since needs nothing
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["x.json", "x.md"]  # no temp left
-
-
-def test_a_documents_temp_files_are_made_ahead_then_taken_or_removed(tmp_path):
-    import time
-
-    paths = [tmp_path / "json" / "x.json", tmp_path / "markdown" / "x.md", tmp_path / "json" / "metrics" / "x.m.json"]
-    make_temps_ahead(paths)
-    temps = []
-    for _ in range(200):  # made on a thread, while the caller goes on (converting, in a worker)
-        temps = [p for p in tmp_path.rglob(".*.tmp")]
-        if len(temps) == 3:
-            break
-        time.sleep(0.01)
-    assert len(temps) == 3
-    inodes = {p.stat().st_ino for p in temps}
-    atomic_write_files([(paths[0], b"{}"), (paths[1], "κείμενο".encode())], sync=False)
-    assert paths[0].read_bytes() == b"{}" and paths[1].read_text(encoding="utf-8") == "κείμενο"
-    assert {paths[0].stat().st_ino, paths[1].stat().st_ino} < inodes  # the files made ahead, renamed
-    clear_temps_ahead()  # the one not written (metrics skipped, or the conversion failed) is removed
-    assert not list(tmp_path.rglob("*.tmp")) and not paths[2].exists()
-    atomic_write_files([(paths[2], b"[]")])  # none made ahead: the writer makes its own
-    assert paths[2].read_bytes() == b"[]" and not list(tmp_path.rglob("*.tmp"))
 
 
 def test_a_run_records_every_document_and_no_file_list_reaches_the_outputs(tmp_path, corpus):
