@@ -14,8 +14,6 @@ from ..backends.ocr.tesseract import parse_langs
 from ..backends.quality.triage import triage
 from ..pool import PermanentError, WorkerContext
 from ..state import OutputLayout
-from ..state.artifacts import artifact_paths
-from ..state.atomic import clear_temps_ahead, make_temps_ahead
 from ..state.filetype import sniff_file
 from ..state.ranges import RangeJournal
 from .finish import finish_document, normalised_markdown
@@ -149,11 +147,7 @@ class ExtractTask:
                 write_part(journal.part(item.first, item.last), piece, layout.root)
                 return {"pages": item.pages, "seconds": round(piece["seconds"], 4), "backend": piece["backend"]}
             stem = self.stems[item]
-            make_temps_ahead(artifact_paths(layout, stem, not options.benchmark_mode))  # made while it converts
-            try:
-                return finish_document(layout, stem, item, convert(item), ctx.label, options.benchmark_mode, sync=False)
-            finally:
-                clear_temps_ahead()
+            return finish_document(layout, stem, item, convert(item), ctx.label, options.benchmark_mode, sync=False)
 
         return process
 

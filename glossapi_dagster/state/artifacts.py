@@ -31,24 +31,17 @@ def load_docling_json(path: Path) -> dict:
     return orjson.loads(data)
 
 
-def artifact_paths(layout: OutputLayout, stem: str, metrics: bool = True) -> list[Path]:
-    """The files write_artifacts writes for stem, in its order (metrics: the two metrics files)."""
-    paths = [layout.docling_json(stem), layout.sidecar("extract", stem)]
-    if metrics:
-        paths += [layout.metrics(stem), layout.per_page_metrics(stem)]
-    return [*paths, layout.markdown(stem)]
-
-
 def write_artifacts(layout: OutputLayout, stem: str, doc: dict, markdown: str, sidecar: dict,
                     metrics: dict | None, sync: bool = True) -> list[Path]:
     """doc is the Docling JSON dict. Markdown last: its presence means the other artifacts of the
     stem are complete. sync=False: the new files are returned unsynced (atomic_write_files)."""
-    data = [encode_json(doc), _pretty(sidecar)]
+    files = [(layout.docling_json(stem), encode_json(doc)),
+             (layout.sidecar("extract", stem), _pretty(sidecar))]
     if metrics is not None:
         pages = metrics.pop("per_page")
-        data += [_pretty(metrics), _pretty(pages)]
-    data.append(markdown.encode("utf-8"))
-    return atomic_write_files(list(zip(artifact_paths(layout, stem, metrics is not None), data)), sync=sync)
+        files += [(layout.metrics(stem), _pretty(metrics)), (layout.per_page_metrics(stem), _pretty(pages))]
+    files.append((layout.markdown(stem), markdown.encode("utf-8")))
+    return atomic_write_files(files, sync=sync)
 
 
 def _pretty(obj) -> bytes:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -45,7 +44,7 @@ def atomic_write_files(files: list[tuple[Path, bytes]], sync: bool = True) -> li
         try:
             for path, data in files:
                 path = Path(path)
-                fd, tmp = _AHEAD.take(path) or _temp_beside(path)
+                fd, tmp = _temp_beside(path)
                 fds.append(fd)
                 renames.append((tmp, path))
                 view = memoryview(data)
@@ -130,79 +129,6 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
-
-
-class TempsAhead:
-    """Temp files made ahead, on a thread, for the files a process is about to write.
-
-    Creating a file (an inode and a name in a folder) waits on the filesystem's journal whenever a
-    commit is under way (anyone's fsync: the store writer's group syncs, other programs'), which
-    on ext4 was the largest wait of a short document's worker. A worker names the files of the
-    document it starts (make); they are created while pdfium reads its pages (ctypes calls let
-    the thread run) and atomic_write_files takes them (take) instead of creating its own. What
-    is not taken is removed (clear); a temp file left by a kill -9 is a hidden empty file, as a
-    killed write leaves today."""
-
-    def __init__(self):
-        self._made: dict[Path, tuple[int, str]] = {}
-        self._wanted: list[Path] | None = None
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def make(self, paths) -> None:
-        """Start creating a temp file beside each path (those of a previous make left are cleared)."""
-        self.clear()
-        with self._cond:
-            self._wanted = [Path(p) for p in paths]
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="glossapi-temps-ahead", daemon=True)
-                self._thread.start()
-            self._cond.notify_all()
-
-    def take(self, path: Path) -> tuple[int, str] | None:
-        """The temp file made for path (its descriptor and name), once made; None if none was asked."""
-        with self._cond:
-            while self._wanted is not None and path in self._wanted:  # still being made
-                self._cond.wait()
-            return self._made.pop(path, None)
-
-    def clear(self) -> None:
-        """Remove the temp files made and not taken."""
-        with self._cond:
-            while self._wanted is not None:
-                self._cond.wait()
-            made, self._made = self._made, {}
-        for fd, tmp in made.values():
-            os.close(fd)
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while self._wanted is None:
-                    self._cond.wait()
-                wanted = list(self._wanted)
-            for path in wanted:
-                try:
-                    made = _temp_beside(path)
-                except OSError:  # the writer makes its own, and meets the error itself
-                    made = None
-                with self._cond:
-                    if made is not None:
-                        self._made[path] = made
-                    self._wanted.remove(path)
-                    self._cond.notify_all()
-            with self._cond:
-                self._wanted = None
-                self._cond.notify_all()
-
-
-_AHEAD = TempsAhead()
-make_temps_ahead = _AHEAD.make
-clear_temps_ahead = _AHEAD.clear
 
 
 def _temp_beside(path: Path) -> tuple[int, str]:
