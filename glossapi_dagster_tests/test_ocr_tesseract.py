@@ -166,8 +166,12 @@ def test_missing_language_data_fails_before_any_work(english_only, tmp_path, cor
 
 def test_a_run_checks_the_ocr_language_data_once(tmp_path, corpus, dagster_home, monkeypatch):
     """Corpus checks the engine and its language data before any work, and the run it starts
-    checks before its workers: in one process the data is read once (the second only logs)."""
-    from glossapi_dagster.backends.ocr import tesseract
+    checks before its workers: in one process the data is read once (the second only logs). The
+    reads are seen as they happen: Python's audit events for listing the folder (the workers, in
+    processes of their own, read it for themselves and are not counted)."""
+    import sys
+
+    from glossapi_dagster.backends.ocr.tesseract import check_languages
     from glossapi_dagster.corpus import Corpus
 
     folder = tmp_path / "tessdata"  # a folder of its own: no check of an earlier test counts
@@ -175,13 +179,25 @@ def test_a_run_checks_the_ocr_language_data_once(tmp_path, corpus, dagster_home,
     for lang in ("ell", "eng"):
         os.symlink(tessdata_dir() / f"{lang}.traineddata", folder / f"{lang}.traineddata")
     monkeypatch.setenv(ENV_TESSDATA, str(folder))
-    checked, real = [], tesseract.check_languages
-    monkeypatch.setattr(tesseract, "check_languages", lambda langs: checked.append(list(langs)) or real(langs))
+    listings: list | None = []
+
+    def watch(event, args):  # an audit hook stays for the process's life: it counts only while the list is there
+        if listings is not None and event == "os.scandir" and args and isinstance(args[0], (str, os.PathLike)) \
+                and os.fspath(args[0]) == str(folder):
+            listings.append(event)
+
+    sys.addaudithook(watch)
     input_dir = copy_pdfs(corpus / "pdfs", tmp_path / "in", ["ocr_test.pdf"])
-    summary = Corpus(input_dir, tmp_path / "out", progress=False).extract(do_ocr=True, ocr_engine="tesseract",
-                                                                           accel_type="cpu")
+    try:
+        check_languages(["ell", "eng"])  # what one check reads
+        one_check, listings[:] = list(listings), []
+        summary = Corpus(input_dir, tmp_path / "out", progress=False).extract(do_ocr=True, ocr_engine="tesseract",
+                                                                               accel_type="cpu")
+        seen = list(listings)
+    finally:
+        listings = None
     assert summary.processed == 1
-    assert checked == [["ell", "eng"]]
+    assert one_check and seen == one_check
 
 
 def test_a_blank_page_and_a_speck_give_no_text_and_no_error(tesseract, tmp_path):
