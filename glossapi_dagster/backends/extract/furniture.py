@@ -93,13 +93,7 @@ def _two_page_furniture(lines: list[tuple[int, float, float, float, str]], exact
         labels = set()
         for i in members:
             page_no, height, bottom, top, _ = lines[i]
-            boxes = pages[page_no][0]
-            if (height - top) / height <= BAND and all(b < top for b, _ in boxes):  # nothing wholly above it
-                labels.add("page_header")
-            elif bottom / height <= BAND and all(t > bottom for _, t in boxes):  # nothing wholly below it
-                labels.add("page_footer")
-            else:
-                labels.add(None)
+            labels.add(_outermost(height, bottom, top, pages[page_no][0]))
         if len(labels) == 1 and None not in labels:
             out.update(dict.fromkeys(members, labels.pop()))
     return out
@@ -121,11 +115,20 @@ def bare_page_numbers(lines: list[tuple[int, float, float, float, str]], candida
             continue
         if sum(b < top and t > bottom for b, t in boxes) > 1:  # more than itself on its row
             continue
-        if (height - top) / height <= BAND and all(b < top for b, _ in boxes):  # nothing wholly above it
-            out[i] = "page_header"
-        elif bottom / height <= BAND and all(t > bottom for _, t in boxes):  # nothing wholly below it
-            out[i] = "page_footer"
+        label = _outermost(height, bottom, top, boxes)
+        if label:
+            out[i] = label
     return out
+
+
+def _outermost(height: float, bottom: float, top: float, boxes: list[tuple[float, float]]) -> str | None:
+    """"page_header" for a line in the top band with no line of its page (boxes) wholly above it,
+    "page_footer" in the bottom band with none wholly below it; None otherwise."""
+    if (height - top) / height <= BAND and all(b < top for b, _ in boxes):
+        return "page_header"
+    if bottom / height <= BAND and all(t > bottom for _, t in boxes):
+        return "page_footer"
+    return None
 
 
 def find_decorations(lines: list[tuple[int, float, float, float, float, str, int]]) -> set[int]:
