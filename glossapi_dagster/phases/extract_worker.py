@@ -22,7 +22,6 @@ from .stitch import write_part
 from .task_options import OptionsView, Resolved
 
 
-
 def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
     """cuda:0 for a bound GPU worker when CUDA is really there; the CPU otherwise."""
     if accel_type == "cpu" or ctx.cuda_id is None:
@@ -30,6 +29,7 @@ def torch_device(ctx: WorkerContext, accel_type: str = "cuda") -> str:
     import torch
 
     return "cuda:0" if torch.cuda.is_available() else "cpu"
+
 
 BUDGETS = ("page budget", "time budget")  # how the safe backend words a budget it refused
 
