@@ -3,7 +3,7 @@ materialized, the unaccounted among them, and the Docling outputs that are missi
 import random
 import time
 
-from dagster import AssetCheckExecutionContext, MetadataValue
+from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue
 
 from ..state import OutputLayout, ProgressStore
 from ..state.artifacts import load_docling_json
@@ -32,6 +32,22 @@ def unaccounted(rows, ok) -> dict:
     """The check's metadata from rows and which of them are accounted for."""
     lost = rows.loc[~ok.fillna(False).astype(bool), "stem"].tolist()
     return {"documents": len(rows), "unaccounted": len(lost), "unaccounted_stems": MetadataValue.json(lost[:100])}
+
+
+def accounted_for(rows, ok, **metadata) -> AssetCheckResult:
+    """A "nothing lost silently" check's result: passed when every row is accounted for (ok)."""
+    meta = unaccounted(rows, ok)
+    return AssetCheckResult(passed=meta["unaccounted"] == 0, metadata={**meta, **metadata})
+
+
+def has_reason(rows, column: str):
+    """Whether each row's `column` (an error) says why: a text that is not empty."""
+    return rows[column].fillna("").astype(str).str.len().gt(0)
+
+
+def counts(values) -> MetadataValue:
+    """How many rows hold each value (an outcome, a status), missing ones counted too."""
+    return MetadataValue.json({str(k): int(v) for k, v in values.value_counts(dropna=False).items()})
 
 
 def broken_docling_outputs(layout: OutputLayout, stems: list[str]) -> tuple[list[str], int, int]:

@@ -7,7 +7,7 @@ import time
 from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue, asset_check
 
 from .assets import downloaded_files
-from ..check_rows import done_rows, unaccounted
+from ..check_rows import accounted_for, counts, done_rows, has_reason
 from ..resources import CorpusResource
 
 HASH_BUDGET_BYTES = 8 << 30  # past this, a random sample of the files is hashed (every one is stat'ed)
@@ -23,12 +23,10 @@ def _links(context, corpus):
              "of another row, or failed with a reason: nothing lost silently.")
 def every_link_accounted_for(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
     rows = _links(context, corpus)
-    status, error = rows["download_status"], rows["download_error"].fillna("")
+    status = rows["download_status"]
     ok = ((status == "downloaded") & rows["path"].notna()) | ((status == "duplicate") & rows["duplicate_of"].notna()) \
-        | (status.isin(["failed", "retry"]) & (error.str.len() > 0))
-    meta = unaccounted(rows, ok)
-    return AssetCheckResult(passed=meta["unaccounted"] == 0, metadata={
-        **meta, "by_status": MetadataValue.json({str(k): int(v) for k, v in status.value_counts(dropna=False).items()})})
+        | (status.isin(["failed", "retry"]) & has_reason(rows, "download_error"))
+    return accounted_for(rows, ok, by_status=counts(status))
 
 
 @asset_check(asset=downloaded_files, description="Every downloaded file is there, of its row's size, and its "

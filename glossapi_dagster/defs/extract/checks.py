@@ -4,7 +4,7 @@ from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeve
 from ...datamodel import settings
 from ...pool import PROBLEMATIC, SKIPPED, SUCCESS
 from ...state import OutputLayout
-from ..check_rows import broken_docling_outputs, done_rows, unaccounted
+from ..check_rows import accounted_for, broken_docling_outputs, counts, done_rows, has_reason
 from ..resources import CorpusResource
 from .assets import extracted_docs
 
@@ -20,13 +20,9 @@ def _done_rows(context: AssetCheckExecutionContext, corpus: CorpusResource):
              "or problematic / skipped with a reason: nothing lost silently.")
 def every_document_accounted_for(context: AssetCheckExecutionContext, corpus: CorpusResource) -> AssetCheckResult:
     rows = _done_rows(context, corpus)
-    status, error = rows["extract_status"], rows["extract_error"].fillna("")
-    ok = (status == SUCCESS) | (status.isin([PROBLEMATIC, SKIPPED]) & (error.str.len() > 0))
-    meta = unaccounted(rows, ok)
-    return AssetCheckResult(passed=meta["unaccounted"] == 0, metadata={
-        **meta,
-        "by_outcome": MetadataValue.json({str(k): int(v) for k, v in status.value_counts(dropna=False).items()}),
-    })
+    status = rows["extract_status"]
+    ok = (status == SUCCESS) | (status.isin([PROBLEMATIC, SKIPPED]) & has_reason(rows, "extract_error"))
+    return accounted_for(rows, ok, by_outcome=counts(status))
 
 
 @asset_check(asset=extracted_docs, description="Every success has its markdown and a Docling JSON that parses.")

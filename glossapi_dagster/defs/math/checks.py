@@ -9,7 +9,7 @@ from ...state.phase_rows import math_targets
 from ...pool import FATAL, SUCCESS
 from ...state import OutputLayout, ProgressStore
 from .assets import math_enriched
-from ..check_rows import done_rows, unaccounted
+from ..check_rows import accounted_for, counts, done_rows, has_reason
 from ..resources import CorpusResource
 
 COLUMNS = ["math_status", "math_error", "math_enriched", "formula_total"]
@@ -34,11 +34,8 @@ def every_pdf_through_math(context: AssetCheckExecutionContext, corpus: CorpusRe
     if rows.empty:
         return AssetCheckResult(passed=True, metadata={"documents": 0, "unaccounted": 0})
     status = rows["math_status"]
-    ok = status.isin(DONE) | (status.notna() & rows["math_error"].fillna("").astype(str).str.len().gt(0))
-    meta = unaccounted(rows, ok)
-    return AssetCheckResult(passed=meta["unaccounted"] == 0, metadata={
-        **meta, "by_outcome": MetadataValue.json({str(k): int(v) for k, v in status.value_counts(dropna=False).items()}),
-    })
+    ok = status.isin(DONE) | (status.notna() & has_reason(rows, "math_error"))
+    return accounted_for(rows, ok, by_outcome=counts(status))
 
 
 def _broken(layout: OutputLayout, stem: str, formulas) -> str | None:

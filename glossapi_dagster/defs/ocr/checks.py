@@ -5,7 +5,7 @@ from dagster import AssetCheckExecutionContext, AssetCheckResult, MetadataValue,
 from ...pool import SUCCESS
 from ...state import OutputLayout
 from .assets import ocr_docs
-from ..check_rows import broken_docling_outputs, done_rows, unaccounted
+from ..check_rows import accounted_for, broken_docling_outputs, done_rows, has_reason
 from ..resources import CorpusResource
 
 COLUMNS = ["extract_status", "needs_ocr", "ocr_success", "ocr_error"]
@@ -17,7 +17,7 @@ def _flagged(context: AssetCheckExecutionContext, corpus: CorpusResource):
     rows = done_rows(context, corpus, ocr_docs.key, COLUMNS)
     if rows.empty:
         return rows
-    tried = rows["ocr_success"].notna() | rows["ocr_error"].fillna("").astype(str).str.len().gt(0)
+    tried = rows["ocr_success"].notna() | has_reason(rows, "ocr_error")
     flagged = rows["needs_ocr"].fillna(False).astype(bool) | tried
     return rows[(rows["extract_status"] == SUCCESS) & flagged]
 
@@ -29,9 +29,7 @@ def every_flagged_document_ocrd(context: AssetCheckExecutionContext, corpus: Cor
     if rows.empty:
         return AssetCheckResult(passed=True, metadata={"documents": 0, "unaccounted": 0})
     done = rows["ocr_success"].fillna(False).astype(bool)
-    ok = done | rows["ocr_error"].fillna("").astype(str).str.len().gt(0)
-    meta = unaccounted(rows, ok)
-    return AssetCheckResult(passed=meta["unaccounted"] == 0, metadata={**meta, "ocrd": int(done.sum())})
+    return accounted_for(rows, done | has_reason(rows, "ocr_error"), ocrd=int(done.sum()))
 
 
 @asset_check(asset=ocr_docs, description="Every OCR'd document has its markdown and a Docling JSON that parses.")
