@@ -9,6 +9,8 @@ text is the truth the output is judged against.
 - small_caps_pdf: headings in the glyph pattern a small-caps Greek font extracts as (accented
   capitals for the small capitals, a small μ or ϑ where the font has no small capital), over body
   text with a compound hyphen at a line end and an ordinary hyphenation.
+- greek_in_latin_words_pdf: a Greek page and an English page whose English words were typed with
+  the keyboard still in Greek for their first key (`Τhe`, Greek Τ) or an omicron in them.
 Text objects are written with pypdfium2 (pdfium's own font embedding, ToUnicode included) in a
 system font; images with Pillow. Nothing here needs TeX."""
 from __future__ import annotations
@@ -69,6 +71,14 @@ HYPHEN_LINES = ["Η εργασία εκπονήθηκε στο Τμήμα Μηχ
                 "Πληροφορικής του Πανεπιστημίου, με τη συμβολή των μεταπτυχιακών φοιτη-",
                 "τών του εργαστηρίου και των συνεργατών του."]
 HYPHEN_TRUTH = ("Έρευνας-Πληροφορικής", "φοιτητών")
+
+# English words as a writer types them who switches the keyboard from Greek a key late: (typed,
+# what a reader sees). Τ, Μ, Η, Α are Greek capitals, the ο of `cοmputer` a Greek omicron.
+GREEK_IN_LATIN_WORDS = [("Τhe", "The"), ("Μg", "Mg"), ("Ηz", "Hz"), ("cοmputer", "computer"), ("Αthens", "Athens")]
+GREEK_IN_LATIN_LINES = [
+    "Το θεώρημα διατυπώνεται στα αγγλικά ως εξής: Τhe square of the hypotenuse is the sum of the squares.",
+    "Η μέτρηση του Μg έγινε στα 50 Ηz με τον cοmputer του εργαστηρίου στο University of Αthens.",
+]
 
 SERIF_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", "/usr/share/fonts/**/DejaVuSerif.ttf",
                "/usr/share/fonts/opentype/didot/GFSDidot.otf")
@@ -205,6 +215,22 @@ def small_caps_pdf(path: Path) -> Path:
             for line in HYPHEN_LINES:
                 writer.text(line, 60, y, 10)
                 y -= 13
+    return writer.save(path)
+
+
+def greek_in_latin_words_pdf(path: Path) -> Path:
+    """Page 1: Greek paragraphs with GREEK_IN_LATIN_LINES; page 2: English paragraphs with the same
+    lines' English words as typed there."""
+    writer = _Writer()
+    writer.new_page()
+    y = 760.0
+    for paragraph in [*GREEK_PARAGRAPHS[1:3], *GREEK_IN_LATIN_LINES]:
+        y = writer.paragraph(paragraph, 60, y)
+    writer.new_page()
+    y = 760.0
+    english = " ".join(typed for typed, _ in GREEK_IN_LATIN_WORDS)
+    for paragraph in [*ENGLISH_PARAGRAPHS[1:3], f"Typed a key late: {english} and the rest."]:
+        y = writer.paragraph(paragraph, 60, y)
     return writer.save(path)
 
 

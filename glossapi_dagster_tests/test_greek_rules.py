@@ -25,9 +25,9 @@ from glossapi_dagster.backends.greek.word_split import FUNCTION_WORDS, split_glu
 from glossapi_dagster.backends.ocr.tesseract import TesseractEngine
 from glossapi_dagster.backends.ocr.text_repairs import repair_ocr_pages
 
-from .greek_pdfs import (ENGLISH_PARAGRAPHS, GREEK_PARAGRAPHS, HYPHEN_TRUTH, MIXED_PARAGRAPHS,
-                         RUNNING_HEADER_GREEK, SMALL_CAPS_HEADINGS, bilingual_pdf, checkbox_pdf, handwriting_pdf,
-                         scan_pdf, small_caps_pdf)
+from .greek_pdfs import (ENGLISH_PARAGRAPHS, GREEK_IN_LATIN_WORDS, GREEK_PARAGRAPHS, HYPHEN_TRUTH,
+                         MIXED_PARAGRAPHS, RUNNING_HEADER_GREEK, SMALL_CAPS_HEADINGS, bilingual_pdf, checkbox_pdf,
+                         greek_in_latin_words_pdf, handwriting_pdf, scan_pdf, small_caps_pdf)
 from .ocr_fixtures import POLYTONIC_TEXT
 from .ocr_quality import recall
 
@@ -180,6 +180,23 @@ def test_bilingual_gazette_header_is_furniture_on_its_english_pages(generated, b
     english = " ".join(text for page, text in body if page > 4)
     assert "Memorandum" in english and recall("\n".join(ENGLISH_PARAGRAPHS[1:]), english) >= 0.99
     assert set(conv.repairs["furniture"]) == set(range(1, 8)) and 7 in conv.repairs["lookalikes"]
+
+
+@pytest.mark.parametrize("backend", ["safe", "docling"])
+def test_latin_words_typed_with_a_greek_letter_read_as_latin(tmp_path, backends, backend):
+    """A writer who switches the keyboard from Greek a key late types an English word's capital in
+    Greek (`Τhe` with Τ U+03A4); an omicron slips in the same way (`cοmputer`). On a Greek page and
+    an English one, such words come out Latin and the repair is recorded; Greek words whose letters
+    all have Latin twins (`Το`, `ΤΗΣ`), a Greek numeral written with a Latin v (`ιv)`) and math
+    (`Bε(y)`) are kept."""
+    conv = backends[backend].convert(greek_in_latin_words_pdf(tmp_path / "typed.pdf"))
+    markdown = conv.markdown if conv.markdown is not None else conv.document.export_to_markdown()
+    for typed, reader_sees in GREEK_IN_LATIN_WORDS:
+        assert typed not in markdown and markdown.count(reader_sees) >= 2, (reader_sees, markdown)
+    assert "Το θεώρημα" in markdown and "έγινε στα 50 Hz" in markdown  # the Greek around them stays Greek
+    assert conv.repairs["lookalikes"] == [1, 2]
+    for kept in ("Το ΤΗΣ ΚΑΙ", "ιv) και ιιι)", "Bε(y) και f(x)", "ΤΗΕ"):
+        assert fix_lookalikes(kept, greek=True) == fix_lookalikes(kept, greek=False) == kept
 
 
 @pytest.mark.parametrize("backend", ["safe", "docling"])
