@@ -9,6 +9,8 @@ text is the truth the output is judged against.
 - small_caps_pdf: headings in the glyph pattern a small-caps Greek font extracts as (accented
   capitals for the small capitals, a small μ or ϑ where the font has no small capital), over body
   text with a compound hyphen at a line end and an ordinary hyphenation.
+- scripts_pdf: a paragraph with subscripts and superscripts inside its lines (CO₂, m², a footnote
+  mark), each a smaller run on a shifted baseline, over its footnote.
 - greek_in_latin_words_pdf: a Greek page and an English page whose English words were typed with
   the keyboard still in Greek for their first key (`Τhe`, Greek Τ) or an omicron in them.
 Text objects are written with pypdfium2 (pdfium's own font embedding, ToUnicode included) in a
@@ -215,6 +217,39 @@ def small_caps_pdf(path: Path) -> Path:
             for line in HYPHEN_LINES:
                 writer.text(line, 60, y, 10)
                 y -= 13
+    return writer.save(path)
+
+
+# (text, size, baseline shift) runs of each line; the 6 pt runs are subscripts (-2) and superscripts (+4)
+SCRIPT_LINES = [
+    [("Η ρύπανση από CO", 10, 0), ("2", 6, -2), (" και NO", 10, 0), ("x", 6, -2), (" αυξάνεται κάθε χρόνο, όπως έδειξε", 10, 0)],
+    [("ο Smith", 10, 0), ("1", 6, 4), (" στη μελέτη του για την Αθήνα. Το εμβαδόν 25 m", 10, 0), ("2", 6, 4),
+     (" δίνεται στον", 10, 0)],
+    [("πίνακα, όπως και η ενέργεια E = mc", 10, 0), ("2", 6, 4), (" της μονάδας.", 10, 0)],
+]
+SCRIPT_FOOTNOTE = "1 Βλ. Smith, J. (2020). Methods, σ. 45."
+SCRIPT_TRUTH = ["ρύπανση από CO2 και NOx αυξάνεται", "μελέτη του", "δίνεται στον πίνακα", "της μονάδας."]
+
+
+def _width(text: str, size: float) -> float:
+    from PIL import ImageFont
+
+    return ImageFont.truetype(font_file(), 100).getlength(text) * size / 100
+
+
+def scripts_pdf(path: Path) -> Path:
+    """SCRIPT_LINES, each run drawn where the one before it ends, and SCRIPT_FOOTNOTE at the foot
+    of the page in 8 pt."""
+    writer = _Writer()
+    writer.new_page()
+    y = 760.0
+    for runs in SCRIPT_LINES:
+        x = 60.0
+        for text, size, shift in runs:
+            writer.text(text, x, y + shift, size)
+            x += _width(text, size)
+        y -= 13
+    writer.text(SCRIPT_FOOTNOTE, 60, 80, 8)
     return writer.save(path)
 
 

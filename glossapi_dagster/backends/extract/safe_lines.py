@@ -33,6 +33,9 @@ _COMPOUND = re.compile("(?<=[^\\W\\d_])[\ufffe\x02](?=[^\\W\\d_])")
 JUMP_RATIO = 1.6
 SIZE_TOLERANCE = 0.6      # points: lines of one block have this font size
 LINE_GAP = 0.65           # a gap between two lines' boxes over this share of a line's height ends a block
+SCRIPT_RATIO = 0.85       # a subscript or superscript is set this much smaller than its line, or more
+BASELINE_TOLERANCE = 0.15  # of the font size: two runs' first characters on one baseline
+SPACE_GAP = 0.15          # of the font size: a gap this wide between two runs of a line is a space
 
 
 class Block:
@@ -79,7 +82,8 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
     blocks: list[Block] = []
     block = None
     l, b, r, t, size = 0.0, 0.0, width, height, 0.0
-    last_b = last_h = last_size = 0.0
+    last_b = last_h = last_size = last_base = last_r = 0.0
+    last_end = base = 0
     spans = [m.span(1) for m in _LINE.finditer(text)]
     if aligned and _SOFT in text:
         spans = _cut_at_jumps(spans, text, handle, rect, ref)
@@ -88,6 +92,7 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
         if aligned:
             loose_box(handle, first, ref)
             l, b, t = rect.left, rect.bottom, rect.top
+            base = b  # the first character's: its line's baseline, whatever is raised after it
             loose_box(handle, end - 1, ref)
             r = rect.right
             if rect.bottom < b:
@@ -110,6 +115,16 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
         if size > 0:
             key = round(size, 1)
             sizes[key] = sizes.get(key, 0) + len(line)
+        if (block is not None and aligned and abs(base - last_base) <= BASELINE_TOLERANCE * size
+                and abs(last_size - size) <= SIZE_TOLERANCE and _goes_on(handle, last_end, last_r, l, size)):
+            gap = " " if l - last_r > SPACE_GAP * size else ""
+            block.lines[-1] = f"{block.lines[-1]}{gap}{line}"
+            block.r = max(block.r, r)
+            block.b, block.t = min(block.b, b), max(block.t, t)
+            # the next line's gap is measured from this piece, on the base line: the lowered
+            # character before it would make a paragraph's spacing look like a line's
+            last_b, last_h, last_r, last_end = b, t - b, r, end
+            continue
         # the line continues the block: same size, just below its last line
         if block is not None and abs(last_size - size) <= SIZE_TOLERANCE and (
                 -0.5 * (h := max(last_h, t - b, 1.0)) <= last_b - t <= LINE_GAP * h):
@@ -127,7 +142,21 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
             block = Block(line, l, b, r, t, size)
             blocks.append(block)
         last_b, last_h, last_size = b, t - b, size
+        last_base, last_r, last_end = base, r, end
     return text, blocks, lgr_state
+
+
+def _goes_on(handle: int, last_end: int, last_r: float, l: float, size: float) -> bool:
+    """Whether a line is the rest of the line before it: pdfium ends its line where the baseline
+    moves, at a subscript or superscript (`CO` `2`, `m` `2`, a footnote mark), and the text after
+    it, on the first baseline, comes as a new line, which would end the paragraph there. It is
+    the same line when it starts on the line before's baseline, just right of its end (within an
+    em), and that line ends in a smaller character (the raised or lowered one). A column beside it
+    starts further off; a table's next cell on the same baseline follows a character of the text's
+    size."""
+    if not -0.5 <= l - last_r <= size:  # (the caller has seen the baselines agree)
+        return False
+    return 0 < FONT_SIZE(handle, last_end - 1) < SCRIPT_RATIO * size
 
 
 
