@@ -11,6 +11,9 @@ text is the truth the output is judged against.
   text with a compound hyphen at a line end and an ordinary hyphenation.
 - scripts_pdf: a paragraph with subscripts and superscripts inside its lines (CO₂, m², a footnote
   mark), each a smaller run on a shifted baseline, over its footnote.
+- lists_pdf: lists and paragraphs with no spacing between them (LISTS_PAGE), as a call for
+  applications or a gazette sets them: the starts are shown only by bullets, enumerators, a
+  paragraph's short last line and a first-line indent.
 - greek_in_latin_words_pdf: a Greek page and an English page whose English words were typed with
   the keyboard still in Greek for their first key (`Τhe`, Greek Τ) or an omicron in them.
 Text objects are written with pypdfium2 (pdfium's own font embedding, ToUnicode included) in a
@@ -250,6 +253,60 @@ def scripts_pdf(path: Path) -> Path:
             x += _width(text, size)
         y -= 13
     writer.text(SCRIPT_FOOTNOTE, 60, 80, 8)
+    return writer.save(path)
+
+
+# (indent in points, text) of each paragraph or item of lists_pdf, set with no space between them
+# and wrapped at COLUMN points (and at each \n: a wrapped line that starts with a number or a dash);
+# an item's wrapped lines hang under its text (12 pt)
+LISTS_PAGE = [
+    (0, "Οι υποψήφιοι πρέπει να προσκομίσουν τα εξής δικαιολογητικά, σύμφωνα με τις διατάξεις του άρθρου\n"
+        "12. Η προκήρυξη ορίζει:"),
+    (0, "α) Αίτηση συμμετοχής, υπογεγραμμένη από τον υποψήφιο."),
+    (0, "β) Αντίγραφο πτυχίου ή διπλώματος από ίδρυμα της ημεδαπής ή ισότιμο τίτλο της αλλοδαπής, "
+        "νόμιμα επικυρωμένο."),
+    (0, "γ) Βιογραφικό σημείωμα."),
+    (0, "Επιπλέον, οι υποψήφιοι οφείλουν:"),
+    (0, "• να έχουν εκπληρώσει τις στρατιωτικές τους υποχρεώσεις,"),
+    (0, "• να γνωρίζουν άριστα την ελληνική γλώσσα."),
+    (0, "Τα δικαιολογητικά υποβάλλονται έως την 15η Μαρτίου στη γραμματεία του Τμήματος, η οποία\n"
+        "τα παραλαμβάνει,\n– όπως ορίζει η απόφαση – με απόδειξη παραλαβής."),
+    (18, "Η επιτροπή αξιολόγησης εξετάζει τις αιτήσεις και συντάσσει πίνακα κατάταξης των υποψηφίων "
+         "με βάση τα κριτήρια της προκήρυξης και τα δικαιολογητικά που υποβλήθηκαν εμπρόθεσμα."),
+    (18, "Ο πίνακας αναρτάται στην ιστοσελίδα του Ιδρύματος."),
+]
+LISTS_TITLE = ("ΠΡΟΣΚΛΗΣΗ ΕΚΔΗΛΩΣΗΣ ΕΝΔΙΑΦΕΡΟΝΤΟΣ ΤΟΥ Ν.Π.Δ.Δ.", "«ΕΛΛΗΝΙΚΟ ΙΝΣΤΙΤΟΥΤΟ ΕΡΕΥΝΑΣ»")
+COLUMN = 430.0
+
+
+def _wrap_width(text: str, width: float, size: float) -> list[str]:
+    if "\n" in text:
+        return [line for part in text.split("\n") for line in _wrap_width(part, width, size)]
+    lines, line = [], ""
+    for word in text.split():
+        if line and _width(f"{line} {word}", size) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line]
+
+
+def lists_pdf(path: Path) -> Path:
+    """LISTS_TITLE centred over two lines, then LISTS_PAGE, 10 pt lines 12 pt apart throughout
+    (titles, items and paragraphs alike), as a word processor without paragraph spacing sets them."""
+    writer = _Writer()
+    writer.new_page()
+    y = 780.0
+    for line in LISTS_TITLE:
+        writer.text(line, 60 + (COLUMN - _width(line, 10)) / 2, y, 10)
+        y -= 12
+    y -= 12
+    for indent, text in LISTS_PAGE:
+        hang = 12 if text[:2] in ("α)", "β)", "γ)", "• ") else 0
+        for k, line in enumerate(_wrap_width(text, COLUMN - indent - hang, 10)):
+            writer.text(line, 60 + (indent if k == 0 else hang), y, 10)
+            y -= 12
     return writer.save(path)
 
 

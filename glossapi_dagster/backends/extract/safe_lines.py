@@ -16,6 +16,7 @@ from ..greek.pdfium_lgr import DECODED, char_text, decode_page, has_hint
 from .pdfium_text import (
     COUNT_CHARS, FONT_SIZE, LETTER_DIGIT, LOOSE_BOX, WIDE_LINE, page_chars, page_text, respace, typed,
 )
+from ..paragraph_starts import split_at_starts
 from .symbol_glyphs import drop_symbol_glyphs
 
 # A line's text without its surrounding blanks (pdfium ends lines with \r\n); blank lines never match.
@@ -41,11 +42,12 @@ SPACE_GAP = 0.15          # of the font size: a gap this wide between two runs o
 class Block:
     """Consecutive lines of one size, vertically close: a paragraph (or a heading)."""
 
-    __slots__ = ("lines", "l", "b", "r", "t", "size_sum", "kind", "text")
+    __slots__ = ("lines", "l", "b", "r", "t", "size_sum", "kind", "text", "boxes")
 
     def __init__(self, line: str, l: float, b: float, r: float, t: float, size: float):
         self.lines, self.l, self.b, self.r, self.t = [line], l, b, r, t
         self.size_sum, self.kind, self.text = size, "text", ""
+        self.boxes = [(l, b, r, t)]  # each line's: where a paragraph starts (paragraph_starts.py)
 
 
 def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, ref: int
@@ -119,6 +121,8 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
                 and abs(last_size - size) <= SIZE_TOLERANCE and _goes_on(handle, last_end, last_r, l, size)):
             gap = " " if l - last_r > SPACE_GAP * size else ""
             block.lines[-1] = f"{block.lines[-1]}{gap}{line}"
+            pl, pb, pr, pt = block.boxes[-1]
+            block.boxes[-1] = (pl, min(pb, b), max(pr, r), max(pt, t))
             block.r = max(block.r, r)
             block.b, block.t = min(block.b, b), max(block.t, t)
             # the next line's gap is measured from this piece, on the base line: the lowered
@@ -129,6 +133,7 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
         if block is not None and abs(last_size - size) <= SIZE_TOLERANCE and (
                 -0.5 * (h := max(last_h, t - b, 1.0)) <= last_b - t <= LINE_GAP * h):
             block.lines.append(line)
+            block.boxes.append((l, b, r, t))
             if l < block.l:
                 block.l = l
             if b < block.b:
@@ -143,7 +148,27 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
             blocks.append(block)
         last_b, last_h, last_size = b, t - b, size
         last_base, last_r, last_end = base, r, end
-    return text, blocks, lgr_state
+    return text, _split_paragraphs(blocks), lgr_state
+
+
+def _split_paragraphs(blocks: list[Block]) -> list[Block]:
+    """Blocks cut where a paragraph or list item starts among evenly spaced lines (a bullet, an
+    enumerator, a sentence ended short of the column: paragraph_starts.py)."""
+    out = []
+    for block in blocks:
+        n = len(block.lines)
+        cuts = split_at_starts(block.lines, block.boxes, block.size_sum / n, 0, 2) if n > 1 else None
+        if not cuts:
+            out.append(block)
+            continue
+        size = block.size_sum / n
+        for start, end in zip([0, *cuts], [*cuts, n]):
+            boxes = block.boxes[start:end]
+            part = Block(block.lines[start], min(x[0] for x in boxes), min(x[1] for x in boxes),
+                         max(x[2] for x in boxes), max(x[3] for x in boxes), size)
+            part.lines, part.boxes, part.size_sum = block.lines[start:end], boxes, size * (end - start)
+            out.append(part)
+    return out
 
 
 def _goes_on(handle: int, last_end: int, last_r: float, l: float, size: float) -> bool:
