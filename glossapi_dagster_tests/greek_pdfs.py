@@ -14,6 +14,8 @@ text is the truth the output is judged against.
 - lists_pdf: lists and paragraphs with no spacing between them (LISTS_PAGE), as a call for
   applications or a gazette sets them: the starts are shown only by bullets, enumerators, a
   paragraph's short last line and a first-line indent.
+- columns_pdf: a two-column page whose paragraph goes on from the left column's foot to the right
+  column's top, and below it a column that ends a sentence before one that starts another.
 - greek_in_latin_words_pdf: a Greek page and an English page whose English words were typed with
   the keyboard still in Greek for their first key (`Τhe`, Greek Τ) or an omicron in them.
 Text objects are written with pypdfium2 (pdfium's own font embedding, ToUnicode included) in a
@@ -307,6 +309,36 @@ def lists_pdf(path: Path) -> Path:
         for k, line in enumerate(_wrap_width(text, COLUMN - indent - hang, 10)):
             writer.text(line, 60 + (indent if k == 0 else hang), y, 10)
             y -= 12
+    return writer.save(path)
+
+
+# the two columns of columns_pdf's paragraph: it goes on from the left column's foot to the right
+# column's top, mid-sentence, in lower case
+COLUMN_LINES = [
+    ["Η απόφαση του Διοικητικού Συμβουλίου δημοσιεύεται", "στην Εφημερίδα της Κυβερνήσεως και αναρτάται",
+     "στην ιστοσελίδα του Φορέα, σύμφωνα με τις διατάξεις", "του νόμου για τη διαφάνεια και τη δημοσιότητα"],
+    ["των πράξεων των υπηρεσιών του Φορέα, οι οποίες", "ασκούν τις αρμοδιότητες που ορίζονται στον",
+     "οργανισμό του, όπως ισχύει κάθε φορά."],
+]
+COLUMN_TRUTH = ("Η απόφαση του Διοικητικού Συμβουλίου δημοσιεύεται στην Εφημερίδα της Κυβερνήσεως και "
+                "αναρτάται στην ιστοσελίδα του Φορέα, σύμφωνα με τις διατάξεις του νόμου για τη διαφάνεια και "
+                "τη δημοσιότητα των πράξεων των υπηρεσιών του Φορέα, οι οποίες ασκούν τις αρμοδιότητες που "
+                "ορίζονται στον οργανισμό του, όπως ισχύει κάθε φορά.")
+# below it, a column that ends with a sentence, then one that starts another: two paragraphs
+COLUMN_APART = (["Το Συμβούλιο συνεδριάζει τακτικά μία φορά", "τον μήνα, στην έδρα του Φορέα."],
+                ["Έκτακτη συνεδρίαση συγκαλείται από τον", "Πρόεδρο ή από τρία μέλη του."])
+
+
+def columns_pdf(path: Path) -> Path:
+    """One page: COLUMN_LINES as two columns, COLUMN_APART's two below them."""
+    writer = _Writer()
+    writer.new_page()
+    for top, columns in ((760.0, COLUMN_LINES), (600.0, COLUMN_APART)):
+        for x, lines in zip((30, 320), columns):
+            y = top
+            for line in lines:
+                writer.text(line, x, y, 10)
+                y -= 12
     return writer.save(path)
 
 

@@ -5,7 +5,8 @@ title in lines as evenly spaced as a paragraph's: joining lines by their spacing
 (`• Right: 2.5 cm. Σε όλη τη διπλωματική ...`). The generated page (greek_pdfs.lists_pdf) holds
 each cause and each look-alike that must stay joined: a wrapped line that starts with a number
 after a word, a dash after a comma, a hanging indent, a centred title whose first line ends in
-an abbreviation's full stop."""
+an abbreviation's full stop. And the other way: a paragraph that goes on from a column's foot to
+the next column's top (greek_pdfs.columns_pdf) is one."""
 from __future__ import annotations
 
 import pytest
@@ -15,7 +16,7 @@ from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
 from glossapi_dagster.backends.ocr.layout import Line, paragraphs
 from glossapi_dagster.backends.paragraph_starts import split_at_starts
 
-from .greek_pdfs import LISTS_PAGE, LISTS_TITLE, lists_pdf
+from .greek_pdfs import COLUMN_APART, COLUMN_TRUTH, LISTS_PAGE, LISTS_TITLE, columns_pdf, lists_pdf
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +67,26 @@ def test_a_first_line_indent_starts_a_paragraph_and_a_full_line_goes_on():
     assert split_at_starts(lines, [(60, 500), (60, 500), (75, 500), (60, 320)], 10) == [2]
     centred = [(150, 410), (200, 360)]  # a title over two lines, centred: never cut by its edges
     assert split_at_starts(["ΚΑΝΟΝΙΣΜΟΣ ΤΟΥ Ν.Π.Δ.Δ.", "«ΕΛΛΗΝΙΚΟ ΚΤΗΜΑΤΟΛΟΓΙΟ»"], centred, 10) == []
+
+
+@pytest.mark.parametrize("backend", ["safe", "docling"])
+def test_a_paragraph_goes_on_across_columns(tmp_path, backend):
+    """A paragraph stopped mid-sentence at a column's foot goes on at the next column's top: one
+    item, with a box in each column. A column ended by a sentence, before one that starts a
+    sentence, stays two paragraphs."""
+    from docling_core.types.doc import DoclingDocument
+
+    pdf = columns_pdf(tmp_path / "columns.pdf")
+    if backend == "safe":
+        conv = SafePdfExtractor().convert(pdf)
+        markdown, doc = conv.markdown, DoclingDocument.model_validate(conv.data)
+    else:
+        doc = DoclingExtractor("native").convert(pdf).document
+        markdown = doc.export_to_markdown()
+    assert markdown.strip().split("\n\n") == [COLUMN_TRUTH, *(" ".join(lines) for lines in COLUMN_APART)], markdown
+    (paragraph,) = [t for t in doc.texts if t.text == COLUMN_TRUTH]
+    assert [p.page_no for p in paragraph.prov] == [1, 1]
+    assert paragraph.prov[0].bbox.r < paragraph.prov[1].bbox.l  # the left column's box, then the right's
+    spans = [p.charspan for p in paragraph.prov]
+    assert spans[0][0] == 0 and spans[-1][1] == len(COLUMN_TRUTH)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # in order, none overlapping

@@ -17,7 +17,12 @@ Centred lines (a title over two lines) are all short and indented: only bullets 
 start one there.
 A sentence that ends short of the edge in ragged-right text, just before a long word, splits a
 paragraph in two: a blank line a reader hardly notices, where the alternative runs a list into
-a paragraph. Used by the safe backend's blocks, Docling's native lines and OCR's rows."""
+a paragraph. Used by the safe backend's blocks, Docling's native lines and OCR's rows.
+
+The other way, a paragraph goes on across a column (goes_on): a block at the top of a column that
+begins in lower case continues the block that ended the column before mid-sentence, and a word
+hyphenated there is whole again (`Θεσσαλο-` / `νίκης`). (Across pages too, to a reader; not here
+yet: a long document is converted in page ranges, so that join belongs to the stitching.)"""
 from __future__ import annotations
 
 import re
@@ -28,6 +33,10 @@ _BULLET = re.compile(f"[{_BULLETS}]")
 _ENUMERATOR = re.compile(r"(?:\(?(?:\d{1,2}|[α-ωa-z]|[ivx]{1,4})\)|\d{1,2}\.|[ivx]{1,4}\.|[–—-])\s")
 _SENTENCE_END = tuple(".:;·!?…»\"”")     # `;` is also Greek's question mark
 _CLAUSE_END = _SENTENCE_END + (",",)
+# a paragraph stopped mid-sentence ends in a word (two letters or more: not a formula's variable),
+# a word broken with a hyphen, or a comma; the text that goes on starts with a word
+_ENDS_IN_WORD = re.compile(r"[^\W\d_]{2}[-\u00ad\u2010,]?$")
+_STARTS_WITH_WORD = re.compile(r"[«\"“'(‘]?[^\W\d_]{2}")
 SHORT_LINE = 0.8   # a line ending before this share of its column's width ends short
 INDENT = 0.8       # of the font size: a line starting this far right of its column is indented
 
@@ -53,6 +62,15 @@ def starts_paragraph(previous: str, line: str, previous_short: bool, indented: b
     if not previous.endswith(_SENTENCE_END):
         return False
     return indented or (previous_short and _starts_with_capital(line))
+
+
+def goes_on(previous: str, text: str) -> bool:
+    """Whether text, first at the top of a column or page, goes on with the paragraph that ended
+    the one before (previous): that one stopped mid-sentence (in a word, a word broken with a
+    hyphen, or a comma) and text begins with a word in lower case, not as a list item (`β) ...`).
+    A formula's pieces (`x`, `y`, `2`) are no words: they stay apart."""
+    return (_ENDS_IN_WORD.search(previous) is not None and _STARTS_WITH_WORD.match(text) is not None
+            and text.lstrip("«\"“'(‘")[:1].islower() and not starts_item(previous, text))
 
 
 def _starts_with_capital(line: str) -> bool:

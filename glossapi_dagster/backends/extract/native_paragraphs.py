@@ -7,12 +7,14 @@ in one column, in one size, one just below the other, are one paragraph, joined 
 backend joins its lines (backends/line_join.py). A heading (another size), a gap wider than the
 leading (a new paragraph or block), a jump to another column or page starts a new item, and so
 does a list item or paragraph that only its line's start or the line before's end shows
-(paragraph_starts.py). Furniture
-and decorations were moved out of the body before (docling_repairs.py): they are never joined."""
+(paragraph_starts.py). A paragraph that goes on at the next column's top, in lower case,
+after one that stopped mid-sentence, is one item with a box in each (paragraph_starts.goes_on).
+Furniture and decorations were moved out of the body before (docling_repairs.py): they are never
+joined, and a running header between two columns does not end a paragraph."""
 from __future__ import annotations
 
 from ..line_join import join_pair
-from ..paragraph_starts import split_at_starts
+from ..paragraph_starts import goes_on, split_at_starts
 
 LINE_GAP = 0.65        # as the safe backend's: a gap over this share of a line's height ends a block
 SIZE_TOLERANCE = 0.15  # lines' heights within this share are one size (a box's height is its font's)
@@ -23,33 +25,68 @@ def join_native_lines(doc) -> int:
     from docling_core.types.doc import ContentLayer, DocItemLabel
 
     runs: list[list] = []  # [(item, box, page height)], lines one below the other
-    last = None  # the box of the last line of the last run
+    linked: list[bool] = []  # a run follows the one before with only furniture between
+    last, broken = None, True  # the box of the last line of the last run; a body item since it
     for item in doc.texts:
         prov = item.prov[0] if len(item.prov) == 1 else None
-        if prov is None or item.label != DocItemLabel.TEXT or item.content_layer != ContentLayer.BODY:
-            last = None
+        if item.content_layer != ContentLayer.BODY:
+            last = None  # a running header ends a column's run, not the paragraph's flow
+            continue
+        if prov is None or item.label != DocItemLabel.TEXT:
+            last, broken = None, True
             continue
         height = doc.pages[prov.page_no].size.height if prov.page_no in doc.pages else None
         box = prov.bbox.to_bottom_left_origin(height) if height else None
         if box is None:
-            last = None
+            last, broken = None, True
             continue
         if last is not None and _continues(last, box, runs[-1][0][0].prov[0].page_no == prov.page_no):
             runs[-1].append((item, box, height))
         else:
             runs.append([(item, box, height)])
-        last = box
+            linked.append(not broken)
+        last, broken = box, False
     gone = []
-    for run in runs:
-        if len(run) < 2:
-            continue
+    tail = None  # (paragraph item, its last line's box, page, line height) ending the last run
+    for run, follows in zip(runs, linked):
         size = sum(box.t - box.b for _, box, _ in run) / len(run)  # a line's box is its font's height
-        cuts = split_at_starts([item.text for item, _, _ in run], [(box.l, box.r) for _, box, _ in run], size)
-        for start, end in zip([0, *cuts], [*cuts, len(run)]):
-            gone.extend(_merge(run[start:end]))
+        cuts = split_at_starts([item.text for item, _, _ in run], [(box.l, box.r) for _, box, _ in run],
+                               size) if len(run) > 1 else []
+        paragraphs = [run[start:end] for start, end in zip([0, *cuts], [*cuts, len(run)])]
+        first = paragraphs[0][0]
+        page = first[0].prov[0].page_no
+        if follows and tail is not None and _goes_on(tail, first[1], page, size, first[0].text):
+            gone.extend(_merge(paragraphs.pop(0)))
+            _append(tail[0], first[0], first[2])
+            gone.append(first[0])
+            tail = (tail[0], run[-1][1], page, size)
+        for lines in paragraphs:
+            gone.extend(_merge(lines))
+            tail = (lines[0][0], lines[-1][1], page, size)
     if gone:
         doc.delete_items(node_items=gone)
     return len(gone)
+
+
+def _goes_on(tail: tuple, box, page: int, size: float, text: str) -> bool:
+    """Whether the run starting at `box` on `page` goes on with the paragraph in `tail` across a
+    column break: on the same page, above its last line's foot (the next column's top), in one
+    size, the text going on (paragraph_starts.goes_on). Not across pages, as the safe backend."""
+    item, last, last_page, last_size = tail
+    if page != last_page or box.t <= last.b:
+        return False
+    return abs(size - last_size) <= SIZE_TOLERANCE * max(size, last_size, 1.0) and goes_on(item.text, text)
+
+
+def _append(paragraph, item, height) -> None:
+    """item (a paragraph at the next column's top) joined to paragraph, its box a second prov."""
+    joined = join_pair(paragraph.text, item.text)
+    span = paragraph.prov[-1].charspan  # a hyphen dropped at the break shortens it
+    paragraph.prov[-1].charspan = (span[0], min(span[1], len(joined) - len(item.text)))
+    prov = item.prov[0].model_copy()
+    prov.charspan = (len(joined) - len(item.text), len(joined))
+    paragraph.text, paragraph.orig = joined, join_pair(paragraph.orig, item.orig)
+    paragraph.prov.append(prov)
 
 
 def _merge(lines: list) -> list:

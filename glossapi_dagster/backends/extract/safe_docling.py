@@ -4,7 +4,10 @@ cost more than pdfium's own parsing; and the markdown, from the same blocks in t
 """
 from __future__ import annotations
 
+from ..line_join import join_pair
+from ..paragraph_starts import goes_on
 from .safe_layout import Pages
+from .safe_lines import SIZE_TOLERANCE
 
 
 def build_document(template: dict, name: str, pages: Pages,
@@ -19,24 +22,33 @@ def build_document(template: dict, name: str, pages: Pages,
     parts: list[str] = []
     body_ref, furniture_ref = {"$ref": "#/body"}, {"$ref": "#/furniture"}
     furniture: list[dict] = []
+    last = None  # (item, block, page) of the last body paragraph, while nothing else came after it
     for page_no, (width, height, blocks) in enumerate(pages, start=first):
         page_sizes[str(page_no)] = {"size": {"width": float(width), "height": float(height)}, "page_no": page_no}
         waiting = sorted((pictures or {}).get(page_no, ()), key=lambda box: -box[3])
         for block in blocks:
             while waiting and block.kind in ("text", "heading") and block.t <= waiting[0][3]:
                 _picture(figures, children, parts, page_no, waiting.pop(0))
+                last = None
             text = block.text
             if not text:
                 continue
             # on the page, as docling-core clamps a box when it loads one
             l, r = min(max(block.l, 0.0), width), min(max(block.r, 0.0), width)
             b, t = min(max(block.b, 0.0), height), min(max(block.t, 0.0), height)
+            box = {"l": l, "t": t, "r": r, "b": b, "coord_origin": "BOTTOMLEFT"}
+            if block.kind == "text" and last is not None and _continues(last, block, page_no):
+                item = last[0]  # the paragraph goes on in this column: one item, a box in each
+                item["text"] = item["orig"] = parts[-1] = joined = join_pair(item["text"], text)
+                span = item["prov"][-1]["charspan"]  # a hyphen dropped at the break shortens it
+                span[1] = min(span[1], len(joined) - len(text))
+                item["prov"].append({"page_no": page_no, "bbox": box, "charspan": [len(joined) - len(text), len(joined)]})
+                last = (item, block, page_no)
+                continue
             ref = f"#/texts/{len(texts)}"
             item = {"self_ref": ref, "parent": body_ref, "children": [], "content_layer": "body",
                     "label": "text",
-                    "prov": [{"page_no": page_no,
-                              "bbox": {"l": l, "t": t, "r": r, "b": b, "coord_origin": "BOTTOMLEFT"},
-                              "charspan": [0, len(text)]}],
+                    "prov": [{"page_no": page_no, "bbox": box, "charspan": [0, len(text)]}],
                     "orig": text, "text": text}
             texts.append(item)
             if block.kind.startswith("page_"):  # page_header / page_footer: furniture, not the body
@@ -47,15 +59,18 @@ def build_document(template: dict, name: str, pages: Pages,
                 item.update(content_layer="background", parent=furniture_ref)
                 furniture.append({"$ref": ref})
                 continue
-            if block.kind == "heading":
+            if block.kind == "heading":  # (furniture and decorations above do not end a paragraph's run)
+                last = None
                 item["label"] = "section_header"
                 item["level"] = 1
                 parts.append(f"## {text}")
             else:
                 parts.append(text)
+                last = (item, block, page_no)
             children.append({"$ref": ref})
         for box in waiting:  # below every block of the page
             _picture(figures, children, parts, page_no, box)
+            last = None
     data = {**template, "name": name, "body": {**template["body"], "children": children}, "texts": texts,
             "pages": page_sizes}
     if figures:
@@ -63,6 +78,18 @@ def build_document(template: dict, name: str, pages: Pages,
     if furniture:
         data["furniture"] = {**template["furniture"], "children": furniture}
     return data, "\n\n".join(parts) + ("\n" if parts else "")
+
+
+def _continues(last: tuple, block, page_no: int) -> bool:
+    """Whether block, the next body block in reading order, goes on with the paragraph in `last`
+    across a column break (paragraph_starts.goes_on): on the same page, above the last one's foot
+    (the next column's top), in one font size. Not across pages: a long document is converted as
+    page ranges, and a page must read the same in a range as in the whole."""
+    item, previous, previous_page = last
+    if page_no != previous_page or block.t <= previous.b:  # below it: spacing said it is another
+        return False
+    size, previous_size = block.size_sum / len(block.lines), previous.size_sum / len(previous.lines)
+    return abs(size - previous_size) <= SIZE_TOLERANCE and goes_on(item["text"], block.text)
 
 
 def _picture(figures: list[dict], children: list[dict], parts: list[str], page_no: int, box) -> None:
