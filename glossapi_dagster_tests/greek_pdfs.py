@@ -10,7 +10,8 @@ text is the truth the output is judged against.
   capitals for the small capitals, a small μ or ϑ where the font has no small capital), over body
   text with a compound hyphen at a line end and an ordinary hyphenation.
 - scripts_pdf: a paragraph with subscripts and superscripts inside its lines (CO₂, m², a footnote
-  mark), each a smaller run on a shifted baseline, over its footnote.
+  mark), each a smaller run on a shifted baseline, over its footnotes (one with its number on the
+  line, two with it raised and glued to the text).
 - lists_pdf: lists and paragraphs with no spacing between them (LISTS_PAGE), as a call for
   applications or a gazette sets them: the starts are shown only by bullets, enumerators, a
   paragraph's short last line and a first-line indent.
@@ -233,6 +234,9 @@ SCRIPT_LINES = [
     [("πίνακα, όπως και η ενέργεια E = mc", 10, 0), ("2", 6, 4), (" της μονάδας.", 10, 0)],
 ]
 SCRIPT_FOOTNOTE = "1 Βλ. Smith, J. (2020). Methods, σ. 45."
+# footnotes set as LaTeX sets them: the number raised and small, glued to the text (a reader sees
+# `²Περιοδικό`), each on its own line right under the one before: (number, text)
+RAISED_FOOTNOTES = [("2", "Περιοδικό Φυσικής, τόμ. 3, σ. 12-19."), ("3", "Ό.π., σ. 21.")]
 SCRIPT_TRUTH = ["ρύπανση από CO2 και NOx αυξάνεται", "μελέτη του", "δίνεται στον πίνακα", "της μονάδας."]
 
 
@@ -244,7 +248,7 @@ def _width(text: str, size: float) -> float:
 
 def scripts_pdf(path: Path) -> Path:
     """SCRIPT_LINES, each run drawn where the one before it ends, and SCRIPT_FOOTNOTE at the foot
-    of the page in 8 pt."""
+    of the page in 8 pt, RAISED_FOOTNOTES under it."""
     writer = _Writer()
     writer.new_page()
     y = 760.0
@@ -255,6 +259,9 @@ def scripts_pdf(path: Path) -> Path:
             x += _width(text, size)
         y -= 13
     writer.text(SCRIPT_FOOTNOTE, 60, 80, 8)
+    for k, (number, note) in enumerate(RAISED_FOOTNOTES):
+        writer.text(number, 60, 70 - 10 * k + 3, 5)
+        writer.text(note, 60 + _width(number, 5), 70 - 10 * k, 8)
     return writer.save(path)
 
 

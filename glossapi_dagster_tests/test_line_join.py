@@ -91,13 +91,16 @@ def test_a_line_goes_on_after_a_subscript_or_superscript(tmp_path):
     """pdfium ends its text line where the baseline moves, at a subscript or a superscript (CO₂,
     m², a footnote mark), and the rest of the line, back on its baseline, comes as a new line: the
     paragraph was cut there (`CO2` / `και NOx` / `αυξάνεται`). Generated runs on shifted baselines:
-    one paragraph, read in order; the footnote below it stays a paragraph of its own."""
+    one paragraph, read in order; each footnote below it stays a paragraph of its own. A footnote
+    whose number is raised and glued to its text (`²Περιοδικό`) starts a paragraph, the number
+    set apart: `2Περιοδικό` would be one word to a model."""
     from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
 
-    from .greek_pdfs import SCRIPT_FOOTNOTE, SCRIPT_TRUTH, scripts_pdf
+    from .greek_pdfs import RAISED_FOOTNOTES, SCRIPT_FOOTNOTE, SCRIPT_TRUTH, scripts_pdf
 
     markdown = SafePdfExtractor().convert(scripts_pdf(tmp_path / "scripts.pdf")).markdown
     paragraphs = markdown.strip().split("\n\n")
-    assert len(paragraphs) == 2 and paragraphs[1] == SCRIPT_FOOTNOTE, markdown
+    # each footnote a paragraph of its own, a raised number set apart from the word it is glued to
+    assert paragraphs[1:] == [SCRIPT_FOOTNOTE, *(f"{n} {note}" for n, note in RAISED_FOOTNOTES)], markdown
     for words in SCRIPT_TRUTH:
         assert words in paragraphs[0], paragraphs[0]

@@ -14,11 +14,15 @@ import pypdfium2.raw as pdfium_c
 from ..greek.lgr import GONE
 from ..greek.pdfium_lgr import DECODED, char_text, decode_page, has_hint
 from .pdfium_text import (
-    COUNT_CHARS, FONT_SIZE, LETTER_DIGIT, LOOSE_BOX, WIDE_LINE, page_chars, page_text, respace, typed,
+    COUNT_CHARS, FONT_SIZE, LETTER_DIGIT, LOOSE_BOX, SUPERSCRIPT_RISE, WIDE_LINE, page_chars, page_text, respace,
+    typed,
 )
 from ..paragraph_starts import split_at_starts
 from .symbol_glyphs import drop_symbol_glyphs
 
+_DIGITS = frozenset("0123456789")
+# a line that starts with a footnote's number glued to its text's first word, a capital (`2Αυτή`)
+_MARK_FIRST = re.compile(r"[1-9][0-9]{0,2}(?=[^\W\d_a-zα-ωά-ώ])")
 # A line's text without its surrounding blanks (pdfium ends lines with \r\n); blank lines never match.
 _LINE = re.compile(r"[^\S\r\n]*(\S(?:[^\r\n]*\S)?)")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe]")  # what FPDFText_GetText leaves out, and U+FFFE
@@ -91,6 +95,7 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
         spans = _cut_at_jumps(spans, text, handle, rect, ref)
     for first, end in spans:
         line = text[first:end]
+        footnote = False
         if aligned:
             loose_box(handle, first, ref)
             l, b, t = rect.left, rect.bottom, rect.top
@@ -107,6 +112,10 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
                 mark += 1
             if wide or (mark < len(marks) and marks[mark] < end):
                 line = respace(handle, text, first, end, t - b, wide, marks, mark, rect, ref)
+            if line[0] in _DIGITS and (m := _MARK_FIRST.match(line)) is not None and line[m.end()].isupper():
+                marked = _footnote_mark(handle, line, m.end(), first, rect, ref)
+                if marked is not line:  # a footnote starts a paragraph, in its text's size
+                    footnote, line, size = True, marked, font_size(handle, first + m.end())
         if soft:
             if line[-1] == _SOFT:  # a word cut where the text jumps (_cut_at_jumps): its hyphen shows
                 line = line[:-1] + "-"
@@ -130,7 +139,7 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
             last_b, last_h, last_r, last_end = b, t - b, r, end
             continue
         # the line continues the block: same size, just below its last line
-        if block is not None and abs(last_size - size) <= SIZE_TOLERANCE and (
+        if block is not None and not footnote and abs(last_size - size) <= SIZE_TOLERANCE and (
                 -0.5 * (h := max(last_h, t - b, 1.0)) <= last_b - t <= LINE_GAP * h):
             block.lines.append(line)
             block.boxes.append((l, b, r, t))
@@ -183,6 +192,19 @@ def _goes_on(handle: int, last_end: int, last_r: float, l: float, size: float) -
         return False
     return 0 < FONT_SIZE(handle, last_end - 1) < SCRIPT_RATIO * size
 
+
+
+def _footnote_mark(handle: int, line: str, digits: int, first: int, rect, ref: int) -> str:
+    """line with a space after the `digits` raised digits it starts with: a footnote's mark at
+    the page's foot, set high and small before its text (`²Αυτή είναι`), reads `2Αυτή`, one word
+    to a model. first: the line's first character's index; the letter after the digits is read
+    against the last digit, as respace reads a mark after a word."""
+    LOOSE_BOX(handle, first + digits, ref)
+    bottom, top = rect.bottom, rect.top
+    LOOSE_BOX(handle, first + digits - 1, ref)
+    if rect.bottom - bottom <= SUPERSCRIPT_RISE * (top - bottom):
+        return line  # on the letter's baseline: a figure set before a word (`3ος`, `2D`)
+    return f"{line[:digits]} {line[digits:]}"
 
 
 def _compound_hyphen(m: re.Match) -> str:
