@@ -17,6 +17,8 @@ text is the truth the output is judged against.
   paragraph's short last line and a first-line indent.
 - columns_pdf: a two-column page whose paragraph goes on from the left column's foot to the right
   column's top, and below it a column that ends a sentence before one that starts another.
+- tracked_pdf: titles set with letter spacing (each letter its own text object, 2.5-4 pt apart),
+  a formula's variables set apart as single letters, and body text.
 - greek_in_latin_words_pdf: a Greek page and an English page whose English words were typed with
   the keyboard still in Greek for their first key (`Τhe`, Greek Τ) or an omicron in them.
 Text objects are written with pypdfium2 (pdfium's own font embedding, ToUnicode included) in a
@@ -346,6 +348,26 @@ def columns_pdf(path: Path) -> Path:
             for line in lines:
                 writer.text(line, x, y, 10)
                 y -= 12
+    return writer.save(path)
+
+
+# (title, size, tracking in points): what a reader reads, drawn letter by letter with extra space
+TRACKED_TITLES = [("ΚΕΦΑΛΑΙΟ ΠΡΩΤΟ", 16, 4.0), ("Εισαγωγή στη μέθοδο", 14, 2.5), ("ΣΥΜΠΕΡΑΣΜΑΤΑ", 14, 3.0)]
+SPACED_VARIABLES = "Οι μεταβλητές a b c d ορίζονται στον πίνακα."  # single letters a formula sets apart
+
+
+def tracked_pdf(path: Path) -> Path:
+    """TRACKED_TITLES, each over a paragraph, and SPACED_VARIABLES as one line of body text."""
+    writer = _Writer()
+    writer.new_page()
+    y = 770.0
+    for title, size, track in TRACKED_TITLES:
+        x = 120.0
+        for ch in title:
+            writer.text(ch, x, y, size)
+            x += _width(ch, size) + track
+        y = writer.paragraph(GREEK_PARAGRAPHS[2], 60, y - 30)
+    writer.text(SPACED_VARIABLES, 60, y, 10)
     return writer.save(path)
 
 

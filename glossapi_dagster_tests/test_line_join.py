@@ -104,3 +104,18 @@ def test_a_line_goes_on_after_a_subscript_or_superscript(tmp_path):
     assert paragraphs[1:] == [SCRIPT_FOOTNOTE, *(f"{n} {note}" for n, note in RAISED_FOOTNOTES)], markdown
     for words in SCRIPT_TRUTH:
         assert words in paragraphs[0], paragraphs[0]
+
+
+def test_a_letter_spaced_title_reads_as_its_words(tmp_path):
+    """Titles set with letter spacing come out of pdfium as single letters between spaces
+    (`Κ Ε Φ Α Λ Α Ι Ο Π Ρ Ω Τ Ο`): read back as words from the letters' gaps (a word break is
+    wider than the tracking), or, one word alone, by the lexicon. A formula's variables set
+    apart (`a b c d`) stay apart."""
+    from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
+
+    from .greek_pdfs import SPACED_VARIABLES, TRACKED_TITLES, tracked_pdf
+
+    markdown = SafePdfExtractor().convert(tracked_pdf(tmp_path / "tracked.pdf")).markdown
+    for title, _, _ in TRACKED_TITLES:
+        assert f"## {title}\n" in markdown, markdown
+    assert SPACED_VARIABLES in markdown

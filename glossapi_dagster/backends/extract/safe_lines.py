@@ -18,6 +18,7 @@ from .pdfium_text import (
     typed,
 )
 from ..paragraph_starts import split_at_starts
+from .letter_spacing import SPACED, unspace
 from .symbol_glyphs import drop_symbol_glyphs
 
 _DIGITS = frozenset("0123456789")
@@ -83,6 +84,7 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
     soft = controls or "\ufffe" in text or "\x02" in text
     # offsets of digits right after a letter: footnote marks pdfium runs into the word?
     marks = [m.start() for m in LETTER_DIGIT.finditer(text)] if aligned else []
+    spaced = aligned and SPACED.search(text) is not None  # single letters between spaces: tracking?
     mark = 0  # the first mark not before the current line (lines come in text order)
     loose_box, font_size, handle = LOOSE_BOX, FONT_SIZE, textpage
     blocks: list[Block] = []
@@ -110,7 +112,9 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
             wide = end - first > 1 and r - l > WIDE_LINE * (end - first) * (t - b)
             while mark < len(marks) and marks[mark] <= first:
                 mark += 1
-            if wide or (mark < len(marks) and marks[mark] < end):
+            if spaced and SPACED.search(text, first, end):  # a title set with letter spacing
+                line = unspace(handle, text, first, end, size, rect, ref)
+            elif wide or (mark < len(marks) and marks[mark] < end):
                 line = respace(handle, text, first, end, t - b, wide, marks, mark, rect, ref)
             if line[0] in _DIGITS and (m := _MARK_FIRST.match(line)) is not None and line[m.end()].isupper():
                 marked = _footnote_mark(handle, line, m.end(), first, rect, ref)
