@@ -19,6 +19,8 @@ text is the truth the output is judged against.
   column's top, and below it a column that ends a sentence before one that starts another.
 - tracked_pdf: titles set with letter spacing (each letter its own text object, 2.5-4 pt apart),
   a formula's variables set apart as single letters, and body text.
+- drop_caps_pdf: paragraphs that open with a drop cap (a 36 pt letter beside their first two
+  lines), one the first letter of a word (`Ε` + `ίναι`), one a word of its own (`Η` + `έρευνα`).
 - greek_in_latin_words_pdf: a Greek page and an English page whose English words were typed with
   the keyboard still in Greek for their first key (`Τhe`, Greek Τ) or an omicron in them.
 Text objects are written with pypdfium2 (pdfium's own font embedding, ToUnicode included) in a
@@ -368,6 +370,35 @@ def tracked_pdf(path: Path) -> Path:
             x += _width(ch, size) + track
         y = writer.paragraph(GREEK_PARAGRAPHS[2], 60, y - 30)
     writer.text(SPACED_VARIABLES, 60, y, 10)
+    return writer.save(path)
+
+
+# (drop cap, the lines beside and under it, what a reader reads)
+DROP_CAPS = [
+    ("Ε", ["ίναι γνωστό ότι η διοίκηση του Φορέα ασκείται από το Διοικητικό", "Συμβούλιο, το οποίο αποτελείται από επτά μέλη με τετραετή",
+           "θητεία, σύμφωνα με τις διατάξεις του νόμου."],
+     "Είναι γνωστό ότι η διοίκηση του Φορέα ασκείται από το Διοικητικό Συμβούλιο, το οποίο αποτελείται "
+     "από επτά μέλη με τετραετή θητεία, σύμφωνα με τις διατάξεις του νόμου."),
+    ("Η", ["έρευνα βασίστηκε στη μέθοδο που περιγράφεται στο δεύτερο", "κεφάλαιο της εργασίας και στα αποτελέσματα",
+           "των μετρήσεων που έγιναν στο εργαστήριο."],
+     "Η έρευνα βασίστηκε στη μέθοδο που περιγράφεται στο δεύτερο κεφάλαιο της εργασίας και στα "
+     "αποτελέσματα των μετρήσεων που έγιναν στο εργαστήριο."),
+]
+
+
+def drop_caps_pdf(path: Path) -> Path:
+    """DROP_CAPS: each letter at 36 pt, its paragraph's first two lines 6 pt right of it, the third
+    back at the margin; 10 pt lines 12 pt apart, a blank line between the paragraphs."""
+    writer = _Writer()
+    writer.new_page()
+    y = 764.0
+    for letter, lines, _ in DROP_CAPS:
+        writer.text(letter, 60, y - 24, 36)
+        beside = 60 + _width(letter, 36) + 6
+        for k, line in enumerate(lines):
+            writer.text(line, beside if k < 2 else 60, y, 10)
+            y -= 12
+        y -= 24
     return writer.save(path)
 
 

@@ -16,7 +16,8 @@ from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
 from glossapi_dagster.backends.ocr.layout import Line, paragraphs
 from glossapi_dagster.backends.paragraph_starts import split_at_starts
 
-from .greek_pdfs import COLUMN_APART, COLUMN_TRUTH, LISTS_PAGE, LISTS_TITLE, columns_pdf, lists_pdf
+from .greek_pdfs import (COLUMN_APART, COLUMN_TRUTH, DROP_CAPS, LISTS_PAGE, LISTS_TITLE, columns_pdf, drop_caps_pdf,
+                         lists_pdf)
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +91,12 @@ def test_a_paragraph_goes_on_across_columns(tmp_path, backend):
     spans = [p.charspan for p in paragraph.prov]
     assert spans[0][0] == 0 and spans[-1][1] == len(COLUMN_TRUTH)
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # in order, none overlapping
+
+
+def test_a_drop_cap_is_its_paragraphs_first_letter(tmp_path):
+    """A paragraph's first letter set large beside its first lines (a drop cap) was a heading of
+    one letter, and the word it begins broken (`## Ε` / `ίναι γνωστό`). It is the paragraph's
+    first letter: joined to the word when the two are one word to the lexicon (`Είναι`), a word
+    of its own otherwise (`Η έρευνα`)."""
+    markdown = SafePdfExtractor().convert(drop_caps_pdf(tmp_path / "caps.pdf")).markdown
+    assert markdown.strip().split("\n\n") == [truth for _, _, truth in DROP_CAPS], markdown

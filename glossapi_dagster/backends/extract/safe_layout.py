@@ -31,6 +31,45 @@ def top_first(blocks: list[Block]) -> list[Block]:
     return blocks[cut:] + blocks[:cut] if cut else blocks
 
 
+DROP_CAP_RATIO = 2.0      # a drop cap is set at least this many times its paragraph's size
+
+
+def join_drop_caps(blocks: list[Block]) -> list[Block]:
+    """A paragraph's first letter set large beside its first lines (a drop cap, `Ε` + `ίναι
+    γνωστό`) as the paragraph's first letter: alone it is a heading of one letter and the word it
+    begins is broken. The letter joins the word it stands before when the Greek lexicon knows the
+    two as one word (`Είναι`), and stands as a word of its own otherwise (`Η` + `έρευνα`)."""
+    out: list[Block] = []
+    k = 0
+    while k < len(blocks):
+        cap = blocks[k]
+        if k + 1 < len(blocks) and len(cap.lines) == 1 and len(cap.lines[0]) == 1 and cap.lines[0].isupper():
+            text = blocks[k + 1]
+            size = text.size_sum / len(text.lines)
+            # its first line beside the letter, level with its top (the lines below may go back under it)
+            if (cap.size_sum >= DROP_CAP_RATIO * size and cap.b < text.t <= cap.t + size
+                    and -size <= text.boxes[0][0] - cap.r <= 2 * size):
+                text.lines[0] = _drop_cap_word(cap.lines[0], text.lines[0])
+                text.l, text.t = cap.l, max(text.t, cap.t)
+                out.append(text)
+                k += 2
+                continue
+        out.append(cap)
+        k += 1
+    return out
+
+
+def _drop_cap_word(letter: str, line: str) -> str:
+    from ..greek.lexicon import greek_lexicon
+
+    first = line.split(" ", 1)[0]
+    lexicon = greek_lexicon()
+    if not first[:1].islower() or lexicon is None:
+        return f"{letter} {line}"
+    word = (letter + first).rstrip(".,;:·!»)")
+    return (letter + line) if lexicon.known(word) or lexicon.known_bare(word) else f"{letter} {line}"
+
+
 def mark_headings(pages: Pages, sizes: dict) -> None:
     """Headings where the font size makes them evident: short blocks well above the body size."""
     if not sizes:

@@ -31,7 +31,7 @@ from .pdfium_text import (
     typed,
 )
 from .safe_docling import build_document
-from .safe_layout import mark_decorations, mark_furniture, mark_headings, pages_with, top_first
+from .safe_layout import join_drop_caps, mark_decorations, mark_furniture, mark_headings, pages_with, top_first
 from .safe_lines import Block, read_blocks
 from .safe_repairs import repair_blocks
 
@@ -106,7 +106,7 @@ class SafePdfExtractor:
                 raise ConversionFailed(f"corrupt: the text of page {index + 1} of {count} cannot be read")
             try:
                 text, blocks, lgr_state = read_blocks(textpage, width, height, sizes, self._rect, self._rect_ref)
-                blocks = top_first(blocks)
+                blocks = join_drop_caps(top_first(blocks))
             finally:
                 CLOSE_TEXT(textpage)
             if _near_empty(text, blocks):
