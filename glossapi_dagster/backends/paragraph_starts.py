@@ -34,8 +34,9 @@ _ENUMERATOR = re.compile(r"(?:\(?(?:\d{1,2}|[α-ωa-z]|[ivx]{1,4})\)|\d{1,2}\.|[
 _SENTENCE_END = tuple(".:;·!?…»\"”")     # `;` is also Greek's question mark
 _CLAUSE_END = _SENTENCE_END + (",",)
 # a paragraph stopped mid-sentence ends in a word (two letters or more: not a formula's variable),
-# a word broken with a hyphen, or a comma; the text that goes on starts with a word
-_ENDS_IN_WORD = re.compile(r"[^\W\d_]{2}[-\u00ad\u2010,]?$")
+# a word and its number, a word broken with a hyphen, or a comma; the text that goes on starts
+# with a word
+_ENDS_IN_WORD = re.compile(r"[^\W\d_]{2}(?: [0-9]{1,4})?[-\u00ad\u2010,]?$")  # `άρθρο 28` too
 _STARTS_WITH_WORD = re.compile(r"[«\"“'(‘]?[^\W\d_]{2}")
 SHORT_LINE = 0.8   # a line ending before this share of its column's width ends short
 INDENT = 0.8       # of the font size: a line starting this far right of its column is indented
