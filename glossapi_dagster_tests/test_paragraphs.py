@@ -14,7 +14,7 @@ import pytest
 from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
 from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
 from glossapi_dagster.backends.ocr.layout import Line, paragraphs
-from glossapi_dagster.backends.paragraph_starts import split_at_starts
+from glossapi_dagster.backends.paragraph_starts import goes_on, split_at_starts
 
 from .greek_pdfs import (COLUMN_APART, COLUMN_TRUTH, DROP_CAPS, LISTS_PAGE, LISTS_TITLE, columns_pdf, drop_caps_pdf,
                          lists_pdf)
@@ -91,6 +91,9 @@ def test_a_paragraph_goes_on_across_columns(tmp_path, backend):
     spans = [p.charspan for p in paragraph.prov]
     assert spans[0][0] == 0 and spans[-1][1] == len(COLUMN_TRUTH)
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # in order, none overlapping
+    # what goes on: after a word, a word's number or a hyphen, in lower case; not a formula's pieces
+    assert goes_on("που ορίζει το άρθρο 28", "παρ. 1 του Συντάγματος") and goes_on("της Θεσσαλο-", "νίκης και")
+    assert not goes_on("x 2", "dt") and not goes_on("προστίμου,", "β) επιβολή") and not goes_on("τέλος.", "και")
 
 
 def test_a_drop_cap_is_its_paragraphs_first_letter(tmp_path):
