@@ -1,7 +1,8 @@
 """Finishing a document, the one place every route ends: triaged, its store row's values, sidecar
 and metrics made, and its artifacts written. Its text comes normalised: every backend has put it
-through the one text stage (backends/text_stage.py) before it returned. Extraction finishes a converted document (whole, or stitched from its
-ranges); OCR remediation finishes one whose pages it OCR'd."""
+through the one text stage (backends/text_stage.py) before it returned. Extraction finishes a
+converted document (whole, or stitched from its ranges); OCR remediation finishes one whose pages
+it OCR'd."""
 from __future__ import annotations
 
 import json
