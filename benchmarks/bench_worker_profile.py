@@ -8,7 +8,7 @@ under its own timer, with Docling's own pipeline profiling on
 stages (doc_build = parse: the parser's page decode, waited for as native_parser_wait, plus
 native_materialize; doc_assemble = native assembly: native_text_items, native_picture_items; ...).
 
-Steps: convert (DoclingExtractor.convert) | clean_document | export_to_markdown | text_stats +
+Steps: convert (DoclingExtractor.convert, the text stage included) | export_to_markdown | text_stats +
 per_page_stats | export_to_dict | json.dumps + zstd | file writes (write_artifacts, atomic,
 fsync'd). Medians over --repeats per document. The converter is built once (as in a worker).
 """
@@ -41,7 +41,6 @@ def main() -> None:
 
     settings.debug.profile_pipeline_timings = True
     from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
-    from glossapi_dagster.backends.extract.text_fixes import clean_document
     from glossapi_dagster.backends.quality.stats import per_page_stats, text_stats
     from glossapi_dagster.state import artifacts
     from glossapi_dagster.state import OutputLayout
@@ -50,7 +49,7 @@ def main() -> None:
     print(f"converter set-up (imports + build, once per worker): {time.perf_counter() - t:.1f} s; "
           f"load {os.getloadavg()}", file=sys.stderr)
 
-    steps = ["convert", "clean_document", "export_to_markdown", "text_stats + per_page_stats",
+    steps = ["convert", "export_to_markdown", "text_stats + per_page_stats",
              "export_to_dict", "json.dumps + zstd", "file writes"]
     table = {}
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
@@ -63,9 +62,6 @@ def main() -> None:
                 t = time.perf_counter()
                 conv = ex.convert(str(path))
                 r["convert"] = time.perf_counter() - t
-                t = time.perf_counter()
-                clean_document(conv.document)
-                r["clean_document"] = time.perf_counter() - t
                 t = time.perf_counter()
                 md = conv.document.export_to_markdown()
                 r["export_to_markdown"] = time.perf_counter() - t

@@ -3,6 +3,10 @@
     .venv/bin/python benchmarks/safe_identity.py digest OUT.json [--pdfs DIR ...]
     .venv/bin/python benchmarks/safe_identity.py compare BEFORE.json AFTER.json
 
+`--backend docling` digests the Docling backend's output instead (its native pipeline, the one
+that runs without model weights); `--ocr` OCRs the pages whose text layer fails (do_ocr, with
+Tesseract) and merges them; `--keep DIR` keeps the markdown files there, to read a change.
+
 `digest` runs the engine (run_extraction, phase1_backend='safe', 2 workers, the pool built without
 Dagster) over every PDF of the bundled corpus (glossapi_dagster_tests/corpus/pdfs) and of
 $GLOSSAPI_TEST_CORPUS/pdfs (default ../shared/corpus/pdfs), or of the --pdfs folders, and records
@@ -25,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 CORPORA = [REPO / "glossapi_dagster_tests" / "corpus" / "pdfs",
            Path(os.environ.get("GLOSSAPI_TEST_CORPUS", REPO.parent / "shared" / "corpus")) / "pdfs"]
-VOLATILE = {"finished_at", "extract_sec", "timings", "worker", "source", "device"}
+VOLATILE = {"finished_at", "extract_sec", "ocr_sec", "timings", "worker", "source", "device"}
 
 
 def _stable(obj):
@@ -40,7 +44,7 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def digest(folders: list[Path]) -> dict:
+def digest(folders: list[Path], backend: str = "safe", keep: Path | None = None, ocr: bool = False) -> dict:
     import shutil
 
     from glossapi_dagster.phases.extract import run_extraction
@@ -65,7 +69,8 @@ def digest(folders: list[Path]) -> dict:
         config = PoolConfig(devices=resolve_devices("single", [0, 1]), threads=1,
                             log_dir=worker_log_dir(layout.root, "extract"), summary_interval=30.0,
                             item_timeout=1800.0)
-        run_extraction(layout.root, rows, config, accel_type="cpu", phase1_backend="safe")
+        ocr_options = {"do_ocr": True, "ocr_engine": "tesseract"} if ocr else {}
+        run_extraction(layout.root, rows, config, accel_type="cpu", phase1_backend=backend, **ocr_options)
         status = store.read(["stem", "extract_status", "extract_error"]).to_dict("records")
         for row in rows:
             stem = row["stem"]
@@ -81,6 +86,8 @@ def digest(folders: list[Path]) -> dict:
             out[stem] = entry
         for row in status:
             out.setdefault(row["stem"], {})["status"] = f"{row['extract_status']}|{row['extract_error']}"
+        if keep is not None:
+            shutil.copytree(layout.root / "markdown", keep, dirs_exist_ok=True)
     return out
 
 
@@ -101,12 +108,15 @@ def main() -> int:
     d = sub.add_parser("digest")
     d.add_argument("out")
     d.add_argument("--pdfs", nargs="*", type=Path)
+    d.add_argument("--backend", choices=("safe", "docling"), default="safe")
+    d.add_argument("--keep", type=Path)
+    d.add_argument("--ocr", action="store_true")
     c = sub.add_parser("compare")
     c.add_argument("before")
     c.add_argument("after")
     args = ap.parse_args()
     if args.cmd == "digest":
-        result = digest(args.pdfs or CORPORA)
+        result = digest(args.pdfs or CORPORA, args.backend, args.keep, args.ocr)
         Path(args.out).write_text(json.dumps(result, indent=1, sort_keys=True))
         print(f"{len(result)} documents digested into {args.out}")
         return 0

@@ -12,7 +12,6 @@ from docling_core.types.doc import DoclingDocument
 
 from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
 from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
-from glossapi_dagster.phases.finish import normalised_markdown
 
 from .greek_pdfs import GREEK_PARAGRAPHS, _Writer
 
@@ -36,7 +35,7 @@ def _two_pages(path: Path, tops: list[str], bottoms: list[str]) -> Path:
 
 def _read(backend: str, pdf: Path) -> tuple[str, list[str]]:
     conversion = (SafePdfExtractor() if backend == "safe" else DoclingExtractor("native")).convert(pdf)
-    markdown = conversion.markdown or normalised_markdown(conversion.document)
+    markdown = conversion.markdown or conversion.document.export_to_markdown()
     doc = conversion.document or DoclingDocument.model_validate(conversion.data)
     furniture = [item.text for item in doc.texts if item.content_layer.value == "furniture"]
     return markdown, furniture

@@ -12,11 +12,12 @@ from ..backends.ocr.pages import ocr_and_merge
 from ..backends.ocr.readability import merge_repairs
 from ..backends.ocr.tesseract import parse_langs
 from ..backends.quality.triage import triage
+from ..backends.text_stage import normalise_document
 from ..pool import PermanentError, WorkerContext
 from ..state import OutputLayout
 from ..state.filetype import sniff_file
 from ..state.ranges import RangeJournal
-from .finish import finish_document, normalised_markdown
+from .finish import finish_document
 from .ranges import PageRange
 from .stitch import write_part
 from .task_options import OptionsView, Resolved
@@ -117,7 +118,9 @@ class ExtractTask:
                     conv = convert_with(extractor(kind), kind, path, page_range, doc_kind)
                 except ConversionFailed as exc2:
                     raise PermanentError(str(exc2)) from exc2
-            markdown = conv.markdown if conv.markdown is not None else normalised_markdown(conv.document)
+            if kind in self.resolved.extra_backends and conv.markdown is None:
+                normalise_document(conv.document, repair=False)  # a registered backend's text: cleaned, as ours is
+            markdown = conv.markdown if conv.markdown is not None else conv.document.export_to_markdown()
             data = conv.to_dict()
             piece = {"markdown": markdown, "data": data, "backend": conv.backend, "pages": conv.page_count,
                      "seconds": conv.seconds, "timings": conv.timings, "repairs": conv.repairs or {},
@@ -133,7 +136,7 @@ class ExtractTask:
                                  repairs=piece["repairs"])
                 ocr_info = ocr_and_merge(extractor("ocr"), path, data, signals, parse_langs(options.ocr_langs))
                 if ocr_info is not None:
-                    piece.update(data=ocr_info["data"], markdown=normalised_markdown(ocr_info["doc"]))
+                    piece.update(data=ocr_info["data"], markdown=ocr_info["doc"].export_to_markdown())
                     piece["ocr"] = {"pages": ocr_info["pages"], "engine": ocr_info["conv"].backend,
                                     "seconds": ocr_info["conv"].seconds, "timings": ocr_info["conv"].timings,
                                     "merged": True, "page_quality": ocr_info["conv"].page_quality}

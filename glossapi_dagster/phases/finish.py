@@ -1,7 +1,8 @@
-"""Finishing a document, the one place every route ends: its text normalised (the Unicode clean
-of every backend's DoclingDocument), triaged, its store row's values, sidecar and metrics made,
-and its artifacts written. Extraction finishes a converted document (whole, or stitched from its
-ranges); OCR remediation finishes one whose pages it OCR'd."""
+"""Finishing a document, the one place every route ends: triaged, its store row's values, sidecar
+and metrics made, and its artifacts written. Its text comes normalised: every backend has put it
+through the one text stage (backends/text_stage.py) before it returned. Extraction finishes a
+converted document (whole, or stitched from its ranges); OCR remediation finishes one whose pages
+it OCR'd."""
 from __future__ import annotations
 
 import json
@@ -9,7 +10,6 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from ..backends.extract.text_fixes import clean_document
 from ..backends.ocr.pages import page_sources
 from ..backends.ocr.readability import merge_repairs, unreadable_column
 from ..backends.quality.stats import per_page_stats, text_stats
@@ -27,18 +27,6 @@ if TYPE_CHECKING:  # a worker imports this module: long_docs (and the store's pa
 
 # pages OCR'd of the document, by which engine, and those it could not read
 OCR_COLUMNS = ("ocr_pages", "ocr_engine", "ocr_sec", "ocr_unreadable_pages")
-
-
-def normalised_markdown(doc) -> str:
-    """A DoclingDocument's text items cleaned in place (NFC, mojibake repaired: text_fixes.py),
-    then its markdown: what Docling's and OCR's documents go through before they are written.
-
-    The safe backend cleans with the same clean_text as it reads each block, and gives its
-    markdown made: there the clean must come before the LGR decoding and the Greek repairs
-    (safe_repairs.py), which read NFC text; cleaning it here, after them, would record an 'NFC'
-    repair in text_repair for every decomposed page, and change rows that are the same today."""
-    clean_document(doc)
-    return doc.export_to_markdown()
 
 
 def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, worker: str,
@@ -141,7 +129,7 @@ def finish_page_ocr(layout: OutputLayout, stem: str, path: str, signals: dict, d
     OCR'd (`doc`, the merged DoclingDocument, None when no page was) and its artifacts written.
     `failed`: pages whose OCR failed (page -> reason); they keep their text layer."""
     if doc is not None:
-        markdown = normalised_markdown(doc)
+        markdown = doc.export_to_markdown()  # its OCR'd pages went through the text stage as they were read
     else:
         markdown = layout.markdown(stem).read_text(encoding="utf-8")
     new_signals = triage(markdown, data, True, pdf_path=path)

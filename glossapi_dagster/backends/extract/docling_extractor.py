@@ -134,14 +134,18 @@ class DoclingExtractor:
         timings = {k: float(sum(v.times)) for k, v in (getattr(result, "timings", None) or {}).items()}
         doc = result.document
         repairs = None
-        if kind == "pdf":
+        if kind == "pdf":  # Greek pdfium reads where docling-parse garbles it, the text stage, furniture
             from .docling_repairs import repair_document
 
-            repairs = repair_document(doc, path)  # Greek pdfium reads where docling-parse garbles it
+            repairs = repair_document(doc, path)
             if self.pipeline == "native":  # one item a line: a paragraph's lines joined into one
                 from .native_paragraphs import join_native_lines
 
                 join_native_lines(doc)
+        else:  # a DOCX's, an HTML's text has no pages to record a Greek repair on: the clean alone
+            from ..text_stage import normalise_document
+
+            normalise_document(doc, repair=False)
         seconds = time.perf_counter() - started
         return Conversion(doc, len(doc.pages) or len(result.pages), seconds, f"docling-{self.pipeline}", timings,
                           repairs=repairs)

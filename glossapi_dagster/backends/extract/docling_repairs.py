@@ -1,11 +1,13 @@
 """Text repairs of the Docling backend, as the safe backend makes them.
 
-Greek kept: where docling-parse garbles a page that pdfium reads (cbgreek
-fonts come out as dingbats and `a116` glyph names, LGR transliteration, U+FFFD), each text item of
-that page takes pdfium's characters inside its box, LGR decoded; lookalikes in Greek words become
-Greek. Running headers and footers and bare page numbers go to the furniture layer, a decoration's
-lone glyph to the background layer (backends/extract/furniture.py). Returns
-what it repaired, page by page, as the safe backend records it."""
+Greek kept: where docling-parse garbles a page that pdfium reads (cbgreek fonts come out as
+dingbats and `a116` glyph names, LGR transliteration, U+FFFD), each text item of that page takes
+pdfium's characters inside its box. Then every item goes through the one text stage
+(backends/text_stage.py: the Unicode clean, the LGR decoding finished on the pages decoded, the
+Greek repairs: lookalikes in Greek words become Greek, ...). Running headers and footers and bare
+page numbers go to the furniture layer, a decoration's lone glyph to the background layer
+(backends/extract/furniture.py). Returns what it repaired, page by page, as the safe backend
+records it."""
 from __future__ import annotations
 
 import ctypes
@@ -14,11 +16,9 @@ import re
 
 from .furniture import find_decorations, find_furniture
 from ..greek import lgr
-from ..greek.lookalikes import greek_page
-from ..greek.repair import needs_repair, repair_greek
 from ..greek.pdfium_lgr import DECODED, char_text, decode_page, has_hint
-from .text_fixes import clean_text
 from ..greek.chars import GREEK_CHAR
+from ..text_stage import normalise_document
 
 # what a garbled text layer is made of: U+FFFD, dingbats, private use, glyph names (a116)
 _BAD = re.compile(r"[\ufffd\u2700-\u27bf\ue000-\uf8ff]|\ba\d{2,3}\b")
@@ -42,6 +42,8 @@ def quality(text: str) -> tuple[float, float]:
 
 
 def repair_document(doc, pdf_path) -> dict[str, list[int]]:
+    """A PDF's DoclingDocument repaired in place (pdfium's text where docling-parse garbles it, the
+    text stage, furniture and decorations); returns each repair's pages."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
@@ -50,9 +52,11 @@ def repair_document(doc, pdf_path) -> dict[str, list[int]]:
         if item.prov:
             by_page.setdefault(item.prov[0].page_no, []).append(item)
     repairs: dict[str, list[int]] = {"pdfium_text": [], DECODED: []}
+    substituted = []  # items that took pdfium's text
     try:
         pdf = pdfium.PdfDocument(os.fspath(pdf_path))
     except (pdfium.PdfiumError, OSError):
+        normalise_document(doc, repair=False)  # pdfium cannot open it: its text is cleaned alone, as ever
         return {}
     try:
         for page_no, items in sorted(by_page.items()):
@@ -81,9 +85,10 @@ def repair_document(doc, pdf_path) -> dict[str, list[int]]:
                     box = item.prov[0].bbox.to_bottom_left_origin(height)
                     chars = [text[i] if text[i] not in "\r\n" else " " for i, (x, y) in enumerate(boxes)
                              if box.l - 1 <= x <= box.r + 1 and box.b - 1 <= y <= box.t + 1]
-                    new = clean_text(" ".join(lgr.finish("".join(chars)).split()))
-                    if new:
-                        item.text = item.orig = new
+                    new = " ".join("".join(chars).split())  # cleaned and finished by the text stage
+                    if new.strip(lgr.GONE):
+                        item.text = new
+                        substituted.append(item)
                 repairs["pdfium_text"].append(page_no)
                 if state == DECODED:
                     repairs[DECODED].append(page_no)
@@ -92,30 +97,13 @@ def repair_document(doc, pdf_path) -> dict[str, list[int]]:
                 page.close()
     finally:
         pdf.close()
-    for name, pages in greek_repairs(by_page).items():
+    for name, pages in normalise_document(doc, set(repairs[DECODED])).items():
         repairs[name] = pages
+    for item in substituted:  # pdfium's text has no other reading to keep: orig is the text, as the safe backend's
+        item.orig = item.text
     repairs["decorations"] = mark_decorations(doc)  # first: a page number beside the coat of arms is alone on its row
     repairs["furniture"] = mark_furniture(doc)
     return {k: v for k, v in repairs.items() if v}
-
-
-def greek_repairs(by_page: dict[int, list]) -> dict[str, list[int]]:
-    """The text layer's Greek repairs (backends/greek/repair.py, as the safe backend and OCR make
-    them) on every page, whatever its language; a page's Greek share is its own. Returns the pages
-    each repair changed."""
-    found: dict[str, set[int]] = {}
-    for page_no, items in by_page.items():
-        text = " ".join(i.text for i in items)
-        if not needs_repair(text):
-            continue
-        greek = greek_page(text)
-        for item in items:
-            fixed, done = repair_greek(item.text, greek)
-            if done:
-                item.text = fixed
-                for name in done:
-                    found.setdefault(name, set()).add(page_no)
-    return {name: sorted(pages) for name, pages in found.items()}
 
 
 def _body_boxes(doc) -> tuple[list, list[tuple[int, float, object]]]:

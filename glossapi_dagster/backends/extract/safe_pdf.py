@@ -116,7 +116,7 @@ class SafePdfExtractor:
                 pictures[index + 1] = boxes
         finally:
             CLOSE_PAGE(page)
-        changed = repair_blocks(blocks, text, lgr_state)
+        changed = repair_blocks(blocks, lgr_state)
         if lgr_state:
             repairs[lgr_state].append(index + 1)
         for name in changed:

@@ -55,13 +55,3 @@ def clean_text(text: str, suspect: bool = True) -> str:
         text = _DRAWN_SOFT_HYPHEN.sub("-", text)
     return unicodedata.normalize("NFC", text)
 
-
-def clean_document(doc) -> int:
-    """Fix every text item of a DoclingDocument in place; returns how many changed."""
-    changed = 0
-    for item in doc.texts:
-        fixed = clean_text(item.text)
-        if fixed != item.text:
-            item.text = fixed
-            changed += 1
-    return changed

@@ -1,5 +1,6 @@
-"""OCR'd pages through the Greek repairs that the text layer gets (backends/greek/repair.py, one
-function for both), decided page by page: whether the page is monotonic (its polytonic marks are
+"""OCR'd pages through the one text stage (backends/text_stage.py: the Unicode clean, then the Greek
+repairs that the text layer gets, backends/greek/repair.py, one function for both, with OCR's
+own), decided page by page: whether the page is monotonic (its polytonic marks are
 the recogniser's, and folded) and whether it is Greek.
 
 A page keeps its polytonic marks when the document's text layer is polytonic (the caller asked for
@@ -23,6 +24,7 @@ from ..greek.lexicon import greek_lexicon
 from ..greek.lookalikes import greek_page
 from ..greek.polytonic import is_polytonic
 from ..greek.repair import repair_greek
+from ..text_stage import normalise_page
 from .page_langs import MIN_GREEK_LETTERS
 
 # what follows a figure in an ordinal (1ος, 2η, 3ο, 1ου, 2ης, 3ων, 4οι, 5ες, 6ους, 7α, 8ον)
@@ -42,28 +44,33 @@ def repair_figures(text: str, lexicon) -> str:
 
 def repair_ocr_pages(pages: dict[int, list[str]], polytonic: bool = False, polytonic_pages=()
                      ) -> tuple[dict[int, list[str]], dict[str, list[int]]]:
-    """pages: page number -> its paragraphs' text. Returns the repaired paragraphs and, per repair,
-    the pages it changed. polytonic: the text layer says the document is polytonic;
-    polytonic_pages: pages read as polytonic (page_langs.py), which keep their marks whatever the
-    document is."""
+    """pages: page number -> its paragraphs' text. Returns the paragraphs through the text stage
+    and, per repair, the pages it changed. polytonic: the text layer says the document is
+    polytonic; polytonic_pages: pages read as polytonic (page_langs.py), which keep their marks
+    whatever the document is."""
     lexicon = greek_lexicon()
     out: dict[int, list[str]] = {}
     repairs: dict[str, list[int]] = {}
     for page_no, texts in pages.items():
-        page_monotonic = not (polytonic or page_no in polytonic_pages
-                              or is_polytonic("\n".join(texts), MIN_GREEK_LETTERS))
-        greek = greek_page(" ".join(texts))
-        fixed, names = [], set()
-        for text in texts:
-            new, done = repair_greek(text, greek, ocr=True, monotonic=page_monotonic, lexicon=lexicon)
-            if greek:
-                figures = repair_figures(new, lexicon)
-                if figures != new:
-                    new = figures
-                    done = [*done, "figures"]
-            fixed.append(new)
-            names.update(done)
-        out[page_no] = fixed
+        keep_marks = polytonic or page_no in polytonic_pages
+        out[page_no], names = normalise_page(texts, repairs=lambda cleaned: _ocr_repairs(cleaned, keep_marks, lexicon))
         for name in sorted(names):
             repairs.setdefault(name, []).append(page_no)
     return out, repairs
+
+
+def _ocr_repairs(texts: list[str], keep_marks: bool, lexicon) -> tuple[list[str], list[str]]:
+    """One page's OCR'd paragraphs (cleaned) through the Greek repairs, OCR's own included."""
+    page_monotonic = not (keep_marks or is_polytonic("\n".join(texts), MIN_GREEK_LETTERS))
+    greek = greek_page(" ".join(texts))
+    fixed, names = [], set()
+    for text in texts:
+        new, done = repair_greek(text, greek, ocr=True, monotonic=page_monotonic, lexicon=lexicon)
+        if greek:
+            figures = repair_figures(new, lexicon)
+            if figures != new:
+                new = figures
+                done = [*done, "figures"]
+        fixed.append(new)
+        names.update(done)
+    return fixed, sorted(names)
