@@ -74,3 +74,63 @@ def test_a_paragraphs_lines_join_as_pair_by_pair():
         for nxt in lines[1:]:
             out = join_pair(out, nxt)
         assert join_lines(lines) == out, lines
+
+
+def test_the_class_table_is_the_patterns_own():
+    """count_classes' table of every BMP code point's class bits, built by re.sub and numpy, is the
+    one each pattern's matches give one by one."""
+    import numpy as np
+
+    from glossapi_dagster.backends.quality import charclass
+
+    chars = "".join(chr(c) if not 0xD800 <= c <= 0xDFFF else " " for c in range(0x10000))
+    plain = np.zeros(0x10000, dtype=np.uint8)
+    for bit, pattern in charclass.PATTERNS.items():
+        plain[[m.start() for m in pattern.finditer(chars)]] |= bit
+    plain[0xD800:0xE000] = charclass.NONSPACE | charclass.BAD
+    assert np.array_equal(charclass._bmp_table(), plain)
+
+
+def test_a_long_documents_ranges_splice_with_every_reference_moved():
+    """The splice moves references in place; the plain form copies every dict and list, moving
+    each "$ref" and "self_ref" by the items of the parts before it."""
+    import copy
+
+    from glossapi_dagster.phases.stitch import _REF, empty_document, splice
+
+    def part(n_texts: int, page: int) -> dict:
+        texts = [{"self_ref": f"#/texts/{i}", "parent": {"$ref": "#/body"}, "children": [],
+                  "prov": [{"page_no": page, "bbox": {"l": 0, "t": 1, "r": 1, "b": 0}}], "text": "#/texts/0"}
+                 for i in range(n_texts)]
+        pictures = [{"self_ref": "#/pictures/0", "parent": {"$ref": "#/body"}, "captions": [{"$ref": "#/texts/1"}],
+                     "children": [], "prov": []}]
+        return {"texts": texts, "pictures": pictures, "pages": {str(page): {"page_no": page}},
+                "body": {"children": [{"$ref": f"#/texts/{i}"} for i in range(n_texts)] + [{"$ref": "#/pictures/0"}]},
+                "furniture": {"children": [{"$ref": "#/texts/0"}]}}
+
+    parts = [part(3, 1), part(2, 2), part(4, 3)]
+    template = empty_document()
+    out = template | {"name": "x", "pages": {}, "body": {**template["body"], "children": []},
+                      "furniture": {**template["furniture"], "children": []}}
+    lists = [key for key in ("groups", "texts", "pictures", "tables", "key_value_items", "form_items",
+                             "field_regions", "field_items") if key in template]
+    for key in lists:
+        out[key] = []
+    for p in copy.deepcopy(parts):
+        offsets = {key: len(out[key]) for key in lists}
+
+        def fix(obj):
+            if isinstance(obj, dict):
+                return {k: (lambda m: f"#/{m[1]}/{int(m[2]) + offsets[m[1]]}" if m else v)(_REF.fullmatch(v))
+                        if k in ("$ref", "self_ref") and isinstance(v, str) else fix(v) for k, v in obj.items()}
+            return [fix(v) for v in obj] if isinstance(obj, list) else obj
+
+        for key in lists:
+            out[key].extend(fix(p.get(key) or []))
+        for root in ("body", "furniture"):
+            out[root]["children"].extend(fix(p[root]["children"]))
+        out["pages"].update(p["pages"])
+    spliced = splice(parts, template, "x")
+    assert spliced == out
+    assert spliced["texts"][5]["self_ref"] == "#/texts/5" and spliced["texts"][5]["text"] == "#/texts/0"
+    assert spliced["pictures"][2]["captions"] == [{"$ref": "#/texts/6"}]

@@ -82,7 +82,8 @@ def empty_document() -> dict:
 
 
 def splice(parts: list[dict], template: dict, name: str) -> dict:
-    """Docling JSON dicts of consecutive page ranges as one document's."""
+    """Docling JSON dicts of consecutive page ranges as one document's. The parts are used up:
+    their items become the document's, with their references moved in place."""
     out = {**template, "name": name, "pages": {}}
     out["body"] = {**template["body"], "children": []}
     out["furniture"] = {**template["furniture"], "children": []}
@@ -96,22 +97,37 @@ def splice(parts: list[dict], template: dict, name: str) -> dict:
             m = _REF.fullmatch(ref)
             return f"#/{m.group(1)}/{int(m.group(2)) + offsets[m.group(1)]}" if m else ref
 
-        def fix(obj):
-            if isinstance(obj, dict):
-                return {k: move(v) if k in ("$ref", "self_ref") and isinstance(v, str) else fix(v)
-                        for k, v in obj.items()}
-            if isinstance(obj, list):
-                return [fix(v) for v in obj]
-            return obj
-
+        shift = any(offsets.values())  # the first part's references stay: nothing before it to move them by
         for key in lists:
-            out[key].extend(fix(part.get(key) or []))
+            items = part.get(key) or []
+            if shift:
+                _move_refs(items, move)
+            out[key].extend(items)
         for root in ("body", "furniture"):
-            out[root]["children"].extend(fix((part.get(root) or {}).get("children") or []))
+            children = (part.get(root) or {}).get("children") or []
+            if shift:
+                _move_refs(children, move)
+            out[root]["children"].extend(children)
         out["pages"].update(part.get("pages") or {})
         if "origin" in part and "origin" not in out:
             out["origin"] = part["origin"]
     return out
+
+
+def _move_refs(obj, move) -> None:
+    """Every reference in obj (a "$ref" or "self_ref" string, at any depth) replaced by move(ref),
+    in place: a copy of every dict and list of a long document cost more than reading its parts."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if isinstance(value, str):
+                if key == "$ref" or key == "self_ref":
+                    obj[key] = move(value)
+            elif isinstance(value, (dict, list)):
+                _move_refs(value, move)
+    elif isinstance(obj, list):
+        for value in obj:
+            if isinstance(value, (dict, list)):
+                _move_refs(value, move)
 
 
 def stitch(journal: RangeJournal, path: str, name: str, done: list[tuple[int, int]],
