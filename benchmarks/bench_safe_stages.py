@@ -69,26 +69,29 @@ def measure(tree: Path, passes: int) -> dict:
     for name in FINISH:
         timed(finish, name)
     files = sorted(str(p) for p in CORPUS.glob("*.pdf"))
-    out = tempfile.mkdtemp(prefix="safe-stages-")
-    try:
-        task = ExtractTask(out, {f: Path(f).stem for f in files}, phase1_backend="safe", accel_type="cpu")
-        process = task.setup(WorkerContext("cpu", None, 1, os.getpid(), logging.getLogger("stages")))
-        readable = []
-        for f in files:  # a first pass, untimed: imports, the template, caches
-            try:
-                process(f)
-                readable.append(f)
-            except Exception:  # noqa: BLE001 - a PDF the backend refuses is left out
-                pass
-        spent.clear()
-        pages = 0
-        started = clock()
-        for _ in range(passes):
+    stems = {f: Path(f).stem for f in files}
+    context = WorkerContext("cpu", None, 1, os.getpid(), logging.getLogger("stages"))
+    readable, pages, total = [], 0, 0.0
+    for n in range(passes + 1):  # a first pass, untimed: imports, the template, caches
+        # each pass writes into a new folder, as a run does (a file that replaces one is synced)
+        out = tempfile.mkdtemp(prefix="safe-stages-")
+        try:
+            process = ExtractTask(out, stems, phase1_backend="safe", accel_type="cpu").setup(context)
+            if n == 0:
+                for f in files:
+                    try:
+                        process(f)
+                        readable.append(f)
+                    except Exception:  # noqa: BLE001 - a PDF the backend refuses is left out
+                        pass
+                spent.clear()
+                continue
+            started = clock()
             for f in readable:
                 pages += process(f)["page_count"]
-        total = clock() - started
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+            total += clock() - started
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
     started = clock()
     for _ in range(passes):
         for f in readable:

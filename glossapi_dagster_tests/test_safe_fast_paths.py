@@ -92,8 +92,9 @@ def test_the_class_table_is_the_patterns_own():
 
 
 def test_a_long_documents_ranges_splice_with_every_reference_moved():
-    """The splice moves references in place; the plain form copies every dict and list, moving
-    each "$ref" and "self_ref" by the items of the parts before it."""
+    """splice(own=True) moves references in place (the parts read from their files are its own),
+    splice() copies; the plain form copies every dict and list, moving each "$ref" and "self_ref" by
+    the items of the parts before it. Both give the plain form's document; splice() leaves the parts."""
     import copy
 
     from glossapi_dagster.phases.stitch import _REF, empty_document, splice
@@ -130,7 +131,10 @@ def test_a_long_documents_ranges_splice_with_every_reference_moved():
         for root in ("body", "furniture"):
             out[root]["children"].extend(fix(p[root]["children"]))
         out["pages"].update(p["pages"])
-    spliced = splice(parts, template, "x")
+    original = copy.deepcopy(parts)
+    assert splice(parts, template, "x") == out
+    assert parts == original
+    spliced = splice(parts, template, "x", own=True)
     assert spliced == out
     assert spliced["texts"][5]["self_ref"] == "#/texts/5" and spliced["texts"][5]["text"] == "#/texts/0"
     assert spliced["pictures"][2]["captions"] == [{"$ref": "#/texts/6"}]
