@@ -9,6 +9,11 @@ text is the truth the output is judged against.
 - small_caps_pdf: headings in the glyph pattern a small-caps Greek font extracts as (accented
   capitals for the small capitals, a small μ or ϑ where the font has no small capital), over body
   text with a compound hyphen at a line end and an ordinary hyphenation.
+- scripts_pdf: a paragraph with subscripts and superscripts inside its lines (CO₂, m², a footnote
+  mark), each a smaller run on a shifted baseline, over its footnote.
+- lists_pdf: lists and paragraphs with no spacing between them (LISTS_PAGE), as a call for
+  applications or a gazette sets them: the starts are shown only by bullets, enumerators, a
+  paragraph's short last line and a first-line indent.
 - greek_in_latin_words_pdf: a Greek page and an English page whose English words were typed with
   the keyboard still in Greek for their first key (`Τhe`, Greek Τ) or an omicron in them.
 Text objects are written with pypdfium2 (pdfium's own font embedding, ToUnicode included) in a
@@ -215,6 +220,93 @@ def small_caps_pdf(path: Path) -> Path:
             for line in HYPHEN_LINES:
                 writer.text(line, 60, y, 10)
                 y -= 13
+    return writer.save(path)
+
+
+# (text, size, baseline shift) runs of each line; the 6 pt runs are subscripts (-2) and superscripts (+4)
+SCRIPT_LINES = [
+    [("Η ρύπανση από CO", 10, 0), ("2", 6, -2), (" και NO", 10, 0), ("x", 6, -2), (" αυξάνεται κάθε χρόνο, όπως έδειξε", 10, 0)],
+    [("ο Smith", 10, 0), ("1", 6, 4), (" στη μελέτη του για την Αθήνα. Το εμβαδόν 25 m", 10, 0), ("2", 6, 4),
+     (" δίνεται στον", 10, 0)],
+    [("πίνακα, όπως και η ενέργεια E = mc", 10, 0), ("2", 6, 4), (" της μονάδας.", 10, 0)],
+]
+SCRIPT_FOOTNOTE = "1 Βλ. Smith, J. (2020). Methods, σ. 45."
+SCRIPT_TRUTH = ["ρύπανση από CO2 και NOx αυξάνεται", "μελέτη του", "δίνεται στον πίνακα", "της μονάδας."]
+
+
+def _width(text: str, size: float) -> float:
+    from PIL import ImageFont
+
+    return ImageFont.truetype(font_file(), 100).getlength(text) * size / 100
+
+
+def scripts_pdf(path: Path) -> Path:
+    """SCRIPT_LINES, each run drawn where the one before it ends, and SCRIPT_FOOTNOTE at the foot
+    of the page in 8 pt."""
+    writer = _Writer()
+    writer.new_page()
+    y = 760.0
+    for runs in SCRIPT_LINES:
+        x = 60.0
+        for text, size, shift in runs:
+            writer.text(text, x, y + shift, size)
+            x += _width(text, size)
+        y -= 13
+    writer.text(SCRIPT_FOOTNOTE, 60, 80, 8)
+    return writer.save(path)
+
+
+# (indent in points, text) of each paragraph or item of lists_pdf, set with no space between them
+# and wrapped at COLUMN points (and at each \n: a wrapped line that starts with a number or a dash);
+# an item's wrapped lines hang under its text (12 pt)
+LISTS_PAGE = [
+    (0, "Οι υποψήφιοι πρέπει να προσκομίσουν τα εξής δικαιολογητικά, σύμφωνα με τις διατάξεις του άρθρου\n"
+        "12. Η προκήρυξη ορίζει:"),
+    (0, "α) Αίτηση συμμετοχής, υπογεγραμμένη από τον υποψήφιο."),
+    (0, "β) Αντίγραφο πτυχίου ή διπλώματος από ίδρυμα της ημεδαπής ή ισότιμο τίτλο της αλλοδαπής, "
+        "νόμιμα επικυρωμένο."),
+    (0, "γ) Βιογραφικό σημείωμα."),
+    (0, "Επιπλέον, οι υποψήφιοι οφείλουν:"),
+    (0, "• να έχουν εκπληρώσει τις στρατιωτικές τους υποχρεώσεις,"),
+    (0, "• να γνωρίζουν άριστα την ελληνική γλώσσα."),
+    (0, "Τα δικαιολογητικά υποβάλλονται έως την 15η Μαρτίου στη γραμματεία του Τμήματος, η οποία\n"
+        "τα παραλαμβάνει,\n– όπως ορίζει η απόφαση – με απόδειξη παραλαβής."),
+    (18, "Η επιτροπή αξιολόγησης εξετάζει τις αιτήσεις και συντάσσει πίνακα κατάταξης των υποψηφίων "
+         "με βάση τα κριτήρια της προκήρυξης και τα δικαιολογητικά που υποβλήθηκαν εμπρόθεσμα."),
+    (18, "Ο πίνακας αναρτάται στην ιστοσελίδα του Ιδρύματος."),
+]
+LISTS_TITLE = ("ΠΡΟΣΚΛΗΣΗ ΕΚΔΗΛΩΣΗΣ ΕΝΔΙΑΦΕΡΟΝΤΟΣ ΤΟΥ Ν.Π.Δ.Δ.", "«ΕΛΛΗΝΙΚΟ ΙΝΣΤΙΤΟΥΤΟ ΕΡΕΥΝΑΣ»")
+COLUMN = 430.0
+
+
+def _wrap_width(text: str, width: float, size: float) -> list[str]:
+    if "\n" in text:
+        return [line for part in text.split("\n") for line in _wrap_width(part, width, size)]
+    lines, line = [], ""
+    for word in text.split():
+        if line and _width(f"{line} {word}", size) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line]
+
+
+def lists_pdf(path: Path) -> Path:
+    """LISTS_TITLE centred over two lines, then LISTS_PAGE, 10 pt lines 12 pt apart throughout
+    (titles, items and paragraphs alike), as a word processor without paragraph spacing sets them."""
+    writer = _Writer()
+    writer.new_page()
+    y = 780.0
+    for line in LISTS_TITLE:
+        writer.text(line, 60 + (COLUMN - _width(line, 10)) / 2, y, 10)
+        y -= 12
+    y -= 12
+    for indent, text in LISTS_PAGE:
+        hang = 12 if text[:2] in ("α)", "β)", "γ)", "• ") else 0
+        for k, line in enumerate(_wrap_width(text, COLUMN - indent - hang, 10)):
+            writer.text(line, 60 + (indent if k == 0 else hang), y, 10)
+            y -= 12
     return writer.save(path)
 
 

@@ -85,3 +85,19 @@ def test_docling_native_pipelines_lines_are_joined_into_paragraphs(tmp_path):
                      "Η δεύτερη παράγραφος αρχίζει εδώ και τελειώνει εδώ.",
                      "Στη δεύτερη στήλη συνεχίζεται η ανάλυση των θεσμών της πόλης.",
                      "Η τελευταία παράγραφος της σελίδας είναι σύντομη."], texts
+
+
+def test_a_line_goes_on_after_a_subscript_or_superscript(tmp_path):
+    """pdfium ends its text line where the baseline moves, at a subscript or a superscript (CO₂,
+    m², a footnote mark), and the rest of the line, back on its baseline, comes as a new line: the
+    paragraph was cut there (`CO2` / `και NOx` / `αυξάνεται`). Generated runs on shifted baselines:
+    one paragraph, read in order; the footnote below it stays a paragraph of its own."""
+    from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
+
+    from .greek_pdfs import SCRIPT_FOOTNOTE, SCRIPT_TRUTH, scripts_pdf
+
+    markdown = SafePdfExtractor().convert(scripts_pdf(tmp_path / "scripts.pdf")).markdown
+    paragraphs = markdown.strip().split("\n\n")
+    assert len(paragraphs) == 2 and paragraphs[1] == SCRIPT_FOOTNOTE, markdown
+    for words in SCRIPT_TRUTH:
+        assert words in paragraphs[0], paragraphs[0]

@@ -17,6 +17,7 @@ from ..greek.pdfium_lgr import DECODED, char_text, decode_page, has_hint
 from .pdfium_text import (
     COUNT_CHARS, FONT_SIZE, LETTER_DIGIT, LOOSE_BOX, WIDE_LINE, page_chars, page_text, respace, typed,
 )
+from ..paragraph_starts import split_at_starts
 from .symbol_glyphs import drop_symbol_glyphs
 
 # A line's text without its surrounding blanks (pdfium ends lines with \r\n); blank lines never match.
@@ -36,6 +37,9 @@ _COMPOUND = re.compile("[\ufffe\x02](?<=[^\\W\\d_].)(?=[^\\W\\d_])")
 JUMP_RATIO = 1.6
 SIZE_TOLERANCE = 0.6      # points: lines of one block have this font size
 LINE_GAP = 0.65           # a gap between two lines' boxes over this share of a line's height ends a block
+SCRIPT_RATIO = 0.85       # a subscript or superscript is set this much smaller than its line, or more
+BASELINE_TOLERANCE = 0.15  # of the font size: two runs' first characters on one baseline
+SPACE_GAP = 0.15          # of the font size: a gap this wide between two runs of a line is a space
 # an FS_RECTF's four floats (left, top, right, bottom) in one call, where each field read is one
 _RECT = struct.Struct("4f").unpack_from
 
@@ -43,11 +47,12 @@ _RECT = struct.Struct("4f").unpack_from
 class Block:
     """Consecutive lines of one size, vertically close: a paragraph (or a heading)."""
 
-    __slots__ = ("lines", "l", "b", "r", "t", "size_sum", "kind", "text")
+    __slots__ = ("lines", "l", "b", "r", "t", "size_sum", "kind", "text", "boxes")
 
     def __init__(self, line: str, l: float, b: float, r: float, t: float, size: float):
         self.lines, self.l, self.b, self.r, self.t = [line], l, b, r, t
         self.size_sum, self.kind, self.text = size, "text", ""
+        self.boxes = [(l, b, r, t)]  # each line's: where a paragraph starts (paragraph_starts.py)
 
 
 def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, ref: int
@@ -85,7 +90,8 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
     blocks: list[Block] = []
     block = None
     l, b, r, t, size = 0.0, 0.0, width, height, 0.0
-    last_b = last_h = last_size = 0.0
+    last_b = last_h = last_size = last_base = last_r = 0.0
+    last_end = base = 0
     spans = [m.span() for m in _LINE.finditer(text)]
     if aligned and _SOFT in text:
         spans = _cut_at_jumps(spans, text, handle, rect, ref)
@@ -94,6 +100,7 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
         if aligned:
             loose_box(handle, first, ref)
             l, t, _, b = unpack(rect)
+            base = b  # the first character's: its line's baseline, whatever is raised after it
             loose_box(handle, end - 1, ref)
             _, top, r, bottom = unpack(rect)
             if bottom < b:
@@ -115,10 +122,23 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
                 continue
         if size > 0:
             line_sizes[size] = line_sizes.get(size, 0) + len(line)
+        if (block is not None and aligned and abs(base - last_base) <= BASELINE_TOLERANCE * size
+                and abs(last_size - size) <= SIZE_TOLERANCE and _goes_on(handle, last_end, last_r, l, size)):
+            gap = " " if l - last_r > SPACE_GAP * size else ""
+            block.lines[-1] = f"{block.lines[-1]}{gap}{line}"
+            pl, pb, pr, pt = block.boxes[-1]
+            block.boxes[-1] = (pl, min(pb, b), max(pr, r), max(pt, t))
+            block.r = max(block.r, r)
+            block.b, block.t = min(block.b, b), max(block.t, t)
+            # the next line's gap is measured from this piece, on the base line: the lowered
+            # character before it would make a paragraph's spacing look like a line's
+            last_b, last_h, last_r, last_end = b, t - b, r, end
+            continue
         # the line continues the block: same size, just below its last line
         if block is not None and abs(last_size - size) <= SIZE_TOLERANCE and (
                 -0.5 * (h := max(last_h, t - b, 1.0)) <= last_b - t <= LINE_GAP * h):
             block.lines.append(line)
+            block.boxes.append((l, b, r, t))
             if l < block.l:
                 block.l = l
             if b < block.b:
@@ -132,10 +152,44 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
             block = Block(line, l, b, r, t, size)
             blocks.append(block)
         last_b, last_h, last_size = b, t - b, size
+        last_base, last_r, last_end = base, r, end
     for size, chars in line_sizes.items():  # in the order of their first lines, as line by line
         key = round(size, 1)
         sizes[key] = sizes.get(key, 0) + chars
-    return text, blocks, lgr_state
+    return text, _split_paragraphs(blocks), lgr_state
+
+
+def _split_paragraphs(blocks: list[Block]) -> list[Block]:
+    """Blocks cut where a paragraph or list item starts among evenly spaced lines (a bullet, an
+    enumerator, a sentence ended short of the column: paragraph_starts.py)."""
+    out = []
+    for block in blocks:
+        n = len(block.lines)
+        cuts = split_at_starts(block.lines, block.boxes, block.size_sum / n, 0, 2) if n > 1 else None
+        if not cuts:
+            out.append(block)
+            continue
+        size = block.size_sum / n
+        for start, end in zip([0, *cuts], [*cuts, n]):
+            boxes = block.boxes[start:end]
+            part = Block(block.lines[start], min(x[0] for x in boxes), min(x[1] for x in boxes),
+                         max(x[2] for x in boxes), max(x[3] for x in boxes), size)
+            part.lines, part.boxes, part.size_sum = block.lines[start:end], boxes, size * (end - start)
+            out.append(part)
+    return out
+
+
+def _goes_on(handle: int, last_end: int, last_r: float, l: float, size: float) -> bool:
+    """Whether a line is the rest of the line before it: pdfium ends its line where the baseline
+    moves, at a subscript or superscript (`CO` `2`, `m` `2`, a footnote mark), and the text after
+    it, on the first baseline, comes as a new line, which would end the paragraph there. It is
+    the same line when it starts on the line before's baseline, just right of its end (within an
+    em), and that line ends in a smaller character (the raised or lowered one). A column beside it
+    starts further off; a table's next cell on the same baseline follows a character of the text's
+    size."""
+    if not -0.5 <= l - last_r <= size:  # (the caller has seen the baselines agree)
+        return False
+    return 0 < FONT_SIZE(handle, last_end - 1) < SCRIPT_RATIO * size
 
 
 

@@ -4,7 +4,8 @@ RapidOCR returns one box per detected text line, in no useful order. A page is c
 along whitespace: columns first (a vertical gap no line crosses), else rows (a horizontal gap
 no line crosses), so a two-column gazette reads column by column and a full-width heading comes
 before the columns under it. A block that cannot be cut is read top to bottom; its lines become
-paragraphs where the spacing or a first-line indent says so, hyphenated line ends rejoined.
+paragraphs where the spacing, a first-line indent or a list item's start says so
+(paragraph_starts.py), hyphenated line ends rejoined.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import statistics
 from dataclasses import dataclass
 
 from ..line_join import join_pair
+from ..paragraph_starts import split_at_starts
 
 COLUMN_GAP = 0.5     # a vertical gap at least this many line heights wide (no line crossing it) separates columns
 ROW_GAP = 0.8        # a horizontal gap at least this many line heights high separates blocks
@@ -131,13 +133,16 @@ def paragraphs(lines: list[Line]) -> list[Paragraph]:
         rows = _rows(block)
         left = min(ln.x0 for ln in block)
         gap_limit = _paragraph_gap(rows, h)
+        # list items and paragraphs that only a line's start or the line before's end shows
+        starts = set(split_at_starts([" ".join(ln.text for ln in row) for row in rows],
+                                     [(row[0].x0, max(ln.x1 for ln in row)) for row in rows], h))
         current: list[list[Line]] = []
-        for row in rows:
+        for i, row in enumerate(rows):
             if current:
                 prev_bottom = max(ln.y1 for ln in current[-1])
                 gap = min(ln.y0 for ln in row) - prev_bottom
                 indented = row[0].x0 - left >= INDENT * h and current[-1][0].x0 - left < INDENT * h
-                if gap > gap_limit or indented:
+                if gap > gap_limit or indented or i in starts:
                     out.append(_paragraph(current))
                     current = []
             current.append(row)
