@@ -28,6 +28,8 @@ def join_pair(left: str, right: str) -> str:
 
 def join_lines(lines: list[str]) -> str:
     """A paragraph's lines (at least one) as one text."""
+    if all(lines) and not any(line.endswith(HYPHENS) for line in lines[:-1]):
+        return " ".join(lines)  # nothing to rejoin: join_pair's last case for every pair, at C speed
     out = lines[0]
     for nxt in lines[1:]:
         out = join_pair(out, nxt)

@@ -81,8 +81,11 @@ def empty_document() -> dict:
     return template()
 
 
-def splice(parts: list[dict], template: dict, name: str) -> dict:
-    """Docling JSON dicts of consecutive page ranges as one document's."""
+def splice(parts: list[dict], template: dict, name: str, own: bool = False) -> dict:
+    """Docling JSON dicts of consecutive page ranges as one document's. own=True: the parts are
+    this call's to use up (read from their files for it), and their items become the document's
+    with their references moved in place, not copied (a copy of every dict and list of a long
+    document cost more than reading its parts); else the parts are left as they were."""
     out = {**template, "name": name, "pages": {}}
     out["body"] = {**template["body"], "children": []}
     out["furniture"] = {**template["furniture"], "children": []}
@@ -96,22 +99,49 @@ def splice(parts: list[dict], template: dict, name: str) -> dict:
             m = _REF.fullmatch(ref)
             return f"#/{m.group(1)}/{int(m.group(2)) + offsets[m.group(1)]}" if m else ref
 
-        def fix(obj):
-            if isinstance(obj, dict):
-                return {k: move(v) if k in ("$ref", "self_ref") and isinstance(v, str) else fix(v)
-                        for k, v in obj.items()}
-            if isinstance(obj, list):
-                return [fix(v) for v in obj]
-            return obj
-
+        shift = any(offsets.values())  # the first part's references stay: nothing before it to move them by
         for key in lists:
-            out[key].extend(fix(part.get(key) or []))
+            out[key].extend(_in_place(part.get(key) or [], move, shift) if own else _moved(part.get(key) or [], move))
         for root in ("body", "furniture"):
-            out[root]["children"].extend(fix((part.get(root) or {}).get("children") or []))
+            children = (part.get(root) or {}).get("children") or []
+            out[root]["children"].extend(_in_place(children, move, shift) if own else _moved(children, move))
         out["pages"].update(part.get("pages") or {})
         if "origin" in part and "origin" not in out:
             out["origin"] = part["origin"]
     return out
+
+
+def _moved(obj, move):
+    """A copy of obj (its dicts and lists) with every reference (a "$ref" or "self_ref" string, at any
+    depth) replaced by move(ref)."""
+    if isinstance(obj, dict):
+        return {key: (move(value) if key == "$ref" or key == "self_ref" else value) if isinstance(value, str)
+                else _moved(value, move) if isinstance(value, (dict, list)) else value
+                for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [_moved(value, move) if isinstance(value, (dict, list)) else value for value in obj]
+    return obj
+
+
+def _in_place(items: list, move, shift: bool) -> list:
+    """items with every reference in them replaced by move(ref), in place (none when not shift)."""
+    if shift:
+        _move_refs(items, move)
+    return items
+
+
+def _move_refs(obj, move) -> None:
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if isinstance(value, str):
+                if key == "$ref" or key == "self_ref":
+                    obj[key] = move(value)
+            elif isinstance(value, (dict, list)):
+                _move_refs(value, move)
+    elif isinstance(obj, list):
+        for value in obj:
+            if isinstance(value, (dict, list)):
+                _move_refs(value, move)
 
 
 def stitch(journal: RangeJournal, path: str, name: str, done: list[tuple[int, int]],
@@ -125,7 +155,7 @@ def stitch(journal: RangeJournal, path: str, name: str, done: list[tuple[int, in
         pieces.append((page, {"data": failed_page_part(page, width, height, name),
                               "markdown": placeholder(page, reason) + "\n", "failed": True}))
     pieces.sort(key=lambda p: p[0])
-    data = splice([part["data"] for _, part in pieces], empty_document(), name)
+    data = splice([part["data"] for _, part in pieces], empty_document(), name, own=True)  # read for it
     texts = [part["markdown"] for _, part in pieces if part["markdown"].strip()]
     markdown = "\n\n".join(text.strip("\n") for text in texts)
     ending = texts[-1][len(texts[-1].rstrip("\n")):] if texts else "\n"  # as one conversion's would end

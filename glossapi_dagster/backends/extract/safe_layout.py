@@ -113,11 +113,16 @@ def mark_furniture(pages: Pages) -> int:
         return len(found)
     headers = {key for label, key in keys if label == "page_header"}
     longest = max(len(key.split()) for key in headers)
+    # every prefix holds the block's first word, so its key's word must be a word of a header's
+    # key: a block whose first word is in none is passed over without trying each prefix
+    header_words = {word for key in headers for word in key.split()}
     for _, height, page in pages:
         for position, block in enumerate(page):
             if block.kind != "text" or (height - block.t) / height > BAND:
                 continue
             words = block.text.split()
+            if len(words) < 2 or line_key(words[0]) not in header_words:
+                continue
             n = next((n for n in range(1, min(longest, len(words) - 1) + 1)
                       if line_key(" ".join(words[:n])) in headers), 0)
             if n:

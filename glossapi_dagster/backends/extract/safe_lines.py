@@ -8,6 +8,7 @@ text are resolved here, while the character boxes are at hand.
 from __future__ import annotations
 
 import re
+import struct
 
 import pypdfium2.raw as pdfium_c
 
@@ -25,14 +26,16 @@ _DIGITS = frozenset("0123456789")
 # a line that starts with a footnote's number glued to its text's first word, a capital (`2Αυτή`)
 _MARK_FIRST = re.compile(r"[1-9][0-9]{0,2}(?=[^\W\d_a-zα-ωά-ώ])")
 # A line's text without its surrounding blanks (pdfium ends lines with \r\n); blank lines never match.
-_LINE = re.compile(r"[^\S\r\n]*(\S(?:[^\r\n]*\S)?)")
+# It starts at a character class, which the regex engine skips to at C speed.
+_LINE = re.compile(r"\S(?:[^\r\n]*\S)?")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe]")  # what FPDFText_GetText leaves out, and U+FFFE
 _SOFT = "\ufffe"    # pdfium's mark of a soft hyphen that broke a word across lines (U+0002 too, where
 # it may also be an unmapped glyph: left alone)
 # pdfium marks every hyphen that ends a line, a compound's too; after a small letter and before a
 # capital (`Έρευνας-` / `Πληροφορικής`, `Lennard-` / `Jones`) the hyphen belongs to the word: a
 # hyphenation goes on in lower case, or in capitals after capitals (`ΟΙΚΟΝΟΜΙ-` / `ΚΗΣ`)
-_COMPOUND = re.compile("(?<=[^\\W\\d_])[\ufffe\x02](?=[^\\W\\d_])")
+# (the mark first, the letter before it looked behind at: the regex engine skips to a mark at C speed)
+_COMPOUND = re.compile("[\ufffe\x02](?<=[^\\W\\d_].)(?=[^\\W\\d_])")
 # a soft hyphen's next character this much taller or shorter (loose boxes: font ascent to descent)
 # is another text's: a body line's 9 pt against the gazette's masthead's 42 pt; bold and regular
 # faces of one size, 1.0-1.15
@@ -42,6 +45,8 @@ LINE_GAP = 0.65           # a gap between two lines' boxes over this share of a 
 SCRIPT_RATIO = 0.85       # a subscript or superscript is set this much smaller than its line, or more
 BASELINE_TOLERANCE = 0.15  # of the font size: two runs' first characters on one baseline
 SPACE_GAP = 0.15          # of the font size: a gap this wide between two runs of a line is a space
+# an FS_RECTF's four floats (left, top, right, bottom) in one call, where each field read is one
+_RECT = struct.Struct("4f").unpack_from
 
 
 class Block:
@@ -86,13 +91,14 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
     marks = [m.start() for m in LETTER_DIGIT.finditer(text)] if aligned else []
     spaced = aligned and SPACED.search(text) is not None  # single letters between spaces: tracking?
     mark = 0  # the first mark not before the current line (lines come in text order)
-    loose_box, font_size, handle = LOOSE_BOX, FONT_SIZE, textpage
+    loose_box, font_size, handle, unpack = LOOSE_BOX, FONT_SIZE, textpage, _RECT
+    line_sizes: dict[float, int] = {}  # font size -> characters, rounded into sizes at the end
     blocks: list[Block] = []
     block = None
     l, b, r, t, size = 0.0, 0.0, width, height, 0.0
     last_b = last_h = last_size = last_base = last_r = 0.0
     last_end = base = 0
-    spans = [m.span(1) for m in _LINE.finditer(text)]
+    spans = [m.span() for m in _LINE.finditer(text)]
     if aligned and _SOFT in text:
         spans = _cut_at_jumps(spans, text, handle, rect, ref)
     for first, end in spans:
@@ -100,14 +106,14 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
         footnote = False
         if aligned:
             loose_box(handle, first, ref)
-            l, b, t = rect.left, rect.bottom, rect.top
+            l, t, _, b = unpack(rect)
             base = b  # the first character's: its line's baseline, whatever is raised after it
             loose_box(handle, end - 1, ref)
-            r = rect.right
-            if rect.bottom < b:
-                b = rect.bottom
-            if rect.top > t:
-                t = rect.top
+            _, top, r, bottom = unpack(rect)
+            if bottom < b:
+                b = bottom
+            if top > t:
+                t = top
             size = font_size(handle, first)
             wide = end - first > 1 and r - l > WIDE_LINE * (end - first) * (t - b)
             while mark < len(marks) and marks[mark] <= first:
@@ -128,8 +134,7 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
             if not line:
                 continue
         if size > 0:
-            key = round(size, 1)
-            sizes[key] = sizes.get(key, 0) + len(line)
+            line_sizes[size] = line_sizes.get(size, 0) + len(line)
         if (block is not None and aligned and abs(base - last_base) <= BASELINE_TOLERANCE * size
                 and abs(last_size - size) <= SIZE_TOLERANCE and _goes_on(handle, last_end, last_r, l, size)):
             gap = " " if l - last_r > SPACE_GAP * size else ""
@@ -161,6 +166,9 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
             blocks.append(block)
         last_b, last_h, last_size = b, t - b, size
         last_base, last_r, last_end = base, r, end
+    for size, chars in line_sizes.items():  # in the order of their first lines, as line by line
+        key = round(size, 1)
+        sizes[key] = sizes.get(key, 0) + chars
     return text, _split_paragraphs(blocks), lgr_state
 
 

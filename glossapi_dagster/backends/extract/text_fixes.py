@@ -11,7 +11,9 @@ from functools import lru_cache
 # ("Ã©", "Î±"); C1 codes and U+FFFD it repairs alone. Text without any of them has nothing for ftfy
 # to do, and skipping it is most of the cost of cleaning: Greek text has a lone «» everywhere.
 _MOJI = "\u0080-\u024f\u2010-\u2122\u2500-\u25ff"
-_SUSPECT = re.compile(f"[\u0080-\u024f\u2500-\u25ff][{_MOJI}]|[\u0080-\u009f\ufffd]")
+# One character class first (the union of both alternatives' first characters), so that the
+# regex engine skips to a candidate at C speed instead of trying the alternatives at every character.
+_SUSPECT = re.compile(f"[\u0080-\u024f\u2500-\u25ff\ufffd](?:(?<=[\u0080-\u009f\ufffd])|[{_MOJI}])")
 
 
 # A soft hyphen (U+00AD) is shown only where a word breaks at a line end; pdfium marks that one

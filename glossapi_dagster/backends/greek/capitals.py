@@ -21,6 +21,14 @@ _GREEK_WORD = re.compile(f"[{MONOTONIC}]{{2,}}")
 # a page needs the word-by-word look only when one of these is in it
 HINT = re.compile(f"[{MONOTONIC}][{_ACCENTED_CAPITALS}]|[\u0391-\u03a9][\u03b1-\u03c9\u03d1\u03d5][\u0391-\u03a9]"
                   f"|[{_ACCENTED_CAPITALS}][{MONOTONIC}]*[\u03ac-\u03af\u03cc-\u03ce]")
+# HINT as two searches that each start at one character class: the regex engine skips to such a
+# character at C speed, where HINT's three alternatives are tried at every character of the text
+# (16 us a paragraph, most of the text layer's Greek repairs). Its first and third alternatives
+# hold an accented capital (anchored there; the first's Greek letter before it looked behind at);
+# the second starts at a capital.
+_HINT_AT_ACCENTED = re.compile(f"[{_ACCENTED_CAPITALS}](?:(?<=[{MONOTONIC}].)|[{MONOTONIC}]*[\u03ac-\u03af\u03cc-\u03ce])",
+                               re.DOTALL)
+_HINT_AT_CAPITAL = re.compile("[\u0391-\u03a9][\u03b1-\u03c9\u03d1\u03d5][\u0391-\u03a9]")
 _INNER_ACCENTED_CAPITAL = re.compile(f"(?<=[{MONOTONIC}])[{_ACCENTED_CAPITALS}]")
 _SMALL_AMONG_CAPITALS = re.compile("[\u0391-\u03a9][\u03b1-\u03c9\u03d1\u03d5\u03ac-\u03ce]+[\u0391-\u03a9\u0386-\u038f]")
 _ACCENTS = re.compile("[\u0386\u0388-\u038f\u03ac-\u03af\u03cc-\u03ce\u0390\u03b0]")
@@ -29,7 +37,8 @@ _SYMBOL_FORMS = str.maketrans({"\u03d1": "Θ", "\u03d5": "Φ", "\u03d0": "Β", "
 
 
 def has_capitals_hint(text: str) -> bool:
-    return HINT.search(text) is not None
+    """HINT.search(text) is not None, faster."""
+    return _HINT_AT_ACCENTED.search(text) is not None or _HINT_AT_CAPITAL.search(text) is not None
 
 
 def _capitals(word: str) -> str:

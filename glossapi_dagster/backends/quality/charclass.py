@@ -43,12 +43,20 @@ PATTERNS = {
 
 @lru_cache(maxsize=1)
 def _bmp_table() -> np.ndarray:
-    chars = "".join(chr(c) if not 0xD800 <= c <= 0xDFFF else " " for c in range(0x10000))
+    """Each BMP code point's class bits, by the patterns. Every process builds it once (each
+    worker triages): each pattern's matches are made NUL by one re.sub at C speed and found with
+    numpy, where a match object a character cost 0.15-0.3 s a process."""
+    points = np.arange(0x10000, dtype=np.uint32)
+    points[0xD800:0xE000] = ord(" ")  # lone surrogates cannot be in a str: classed below
+    chars = points.tobytes().decode("utf-32-le")
     table = np.zeros(0x10000, dtype=np.uint8)
     for bit, pattern in PATTERNS.items():
-        table[[m.start() for m in pattern.finditer(chars)]] |= bit
-    for c in range(0xD800, 0xE000):  # lone surrogates: not text
-        table[c] = NONSPACE | BAD
+        marked = pattern.sub("\x00", chars)
+        assert len(marked) == len(chars), "a class pattern matches one character"
+        matched = np.frombuffer(marked.encode("utf-32-le"), dtype=np.uint32) == 0
+        matched[0] = pattern.match(chars) is not None  # U+0000 itself: NUL whether it matched or not
+        table[matched] |= bit
+    table[0xD800:0xE000] = NONSPACE | BAD  # lone surrogates: not text
     return table
 
 
