@@ -141,7 +141,7 @@ class DoclingExtractor:
             if self.pipeline == "native":  # one item a line: a paragraph's lines joined into one
                 from .native_paragraphs import join_native_lines
 
-                join_native_lines(doc)
+                doc = join_native_lines(doc)
         else:  # a DOCX's, an HTML's text has no pages to record a Greek repair on: the clean alone
             from ..text_stage import normalise_document
 
