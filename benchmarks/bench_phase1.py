@@ -216,13 +216,13 @@ def _pool_config(out: str, workers: int):
 
     from glossapi_dagster.datamodel import PoolOptions
 
-    # PoolOptions' defaults for what PoolConfig takes under the same name (batch_size, ...), as the
-    # resource passes them; a contender's @N sets batch_size
-    same = {name: getattr(PoolOptions(), name) for name in PoolOptions.model_fields
-            if name in PoolConfig.__dataclass_fields__}
+    # PoolOptions' defaults, as the resource passes them (those this tree's PoolConfig has: --before);
+    # a contender's @N sets batch_size
+    same = {name: getattr(PoolOptions(), name) for name in ("batch_size", "batch_pages", "max_attempts", "item_timeout")
+            if name in PoolOptions.model_fields and name in PoolConfig.__dataclass_fields__}
     same.update({"batch_size": BATCH_SIZE} if BATCH_SIZE else {})
     return PoolConfig(devices=resolve_devices("single", list(range(workers))), threads=1,
-                      log_dir=worker_log_dir(out, "extract"), **{**same, "summary_interval": 30.0})
+                      log_dir=worker_log_dir(out, "extract"), summary_interval=30.0, **same)
 
 
 def _sidecar_finishes(out: Path) -> list[tuple[float, int]]:
@@ -404,8 +404,8 @@ def main() -> None:
         print(f"corpus: {len(files)} files ({what}), {total_pages} pages "
               f"by pdfium; cpu_count={os.cpu_count()}; load before: {os.getloadavg()}", file=sys.stderr)
         runs: dict[str, list[dict]] = {}
-        for name in [n for _ in range(args.repeats) for n in names]:  # interleaved: A B C, A B C, ...
-            out = tmp / f"out_{name}_{len(runs.get(name, []))}"
+        for k, name in enumerate([n for _ in range(args.repeats) for n in names]):  # interleaved: A B C, A B C, ...
+            out = tmp / f"out_{k}_{name}"
             out.mkdir()
             load0 = os.getloadavg()[0]
             p = subprocess.run([sys.executable, __file__, "--child", name, "--input", str(corpus), "--out", str(out),
