@@ -408,9 +408,11 @@ def main() -> None:
             out = tmp / f"out_{k}_{name}"
             out.mkdir()
             load0 = os.getloadavg()[0]
-            p = subprocess.run([sys.executable, __file__, "--child", name, "--input", str(corpus), "--out", str(out),
+            p = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", name, "--input", str(corpus), "--out", str(out),
                                 "--workers", str(args.workers), "--pages", str(tmp / "pages.json"),
                                 *(["--before", str(args.before)] if contender(name)[2] else [])],
+                               # the workers (`python -m`) put the working folder first on sys.path
+                               cwd=args.before if contender(name)[2] else REPO,
                                capture_output=True, text=True)
             line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
             if p.returncode or not line:
