@@ -6,6 +6,9 @@
     .venv/bin/python benchmarks/bench_phase1.py --copies 2 --repeats 3 --contenders pypdfium2,pdfium_floor,safe
     # the small-document section: 3,000 two-page gazettes (copies of FEK_A_10, each made unique)
     .venv/bin/python benchmarks/bench_phase1.py --small 3000 --repeats 3 --contenders pdfium_floor,safe
+    # the same against another tree (a worktree of main), interleaved; safe@4: the pool's batch_size 4
+    .venv/bin/python benchmarks/bench_phase1.py --small 3000 --repeats 3 --before ../main-tree \
+        --contenders pdfium_floor,safe:before,safe,safe@4
 
 The corpus is $GLOSSAPI_TEST_CORPUS/pdfs (default ../shared/corpus/pdfs; or --corpus) copied
 --copies times under different names (c0_<name>, c1_<name>, ...) into a temp folder, so that worker
@@ -211,8 +214,15 @@ def _pool_config(out: str, workers: int):
     from glossapi_dagster.pool.devices import resolve_devices
     from glossapi_dagster.pool.worklog import worker_log_dir
 
+    from glossapi_dagster.datamodel import PoolOptions
+
+    # PoolOptions' defaults, as the resource passes them (those this tree's PoolConfig has: --before);
+    # a contender's @N sets batch_size
+    same = {name: getattr(PoolOptions(), name) for name in ("batch_size", "batch_pages", "max_attempts", "item_timeout")
+            if name in PoolOptions.model_fields and name in PoolConfig.__dataclass_fields__}
+    same.update({"batch_size": BATCH_SIZE} if BATCH_SIZE else {})
     return PoolConfig(devices=resolve_devices("single", list(range(workers))), threads=1,
-                      log_dir=worker_log_dir(out, "extract"), summary_interval=30.0, item_timeout=1800.0)
+                      log_dir=worker_log_dir(out, "extract"), summary_interval=30.0, **same)
 
 
 def _sidecar_finishes(out: Path) -> list[tuple[float, int]]:
@@ -291,9 +301,20 @@ CONTENDERS = {
     "dagster": ("this project: Dagster materialize_extraction, {w} workers", run_dagster),
 }
 PAGES: dict[str, int] = {}
+BATCH_SIZE = 0  # a contender's `@N`: the pool's batch_size for the engine's contenders (0: its default)
 
 
-def child_main(name: str, input_dir: Path, out: Path, workers: int, pages_json: str) -> None:
+def contender(spec: str) -> tuple[str, int, bool]:
+    """'safe@4:before' -> ('safe', 4, True): the contender, the pool's batch_size (0: its default),
+    and whether it runs on the code of --before instead of this tree."""
+    name, before = (spec[:-len(":before")], True) if spec.endswith(":before") else (spec, False)
+    name, _, batch = name.partition("@")
+    return name, int(batch or 0), before
+
+
+def child_main(spec: str, input_dir: Path, out: Path, workers: int, pages_json: str) -> None:
+    global BATCH_SIZE
+    name, BATCH_SIZE, _ = contender(spec)
     PAGES.update(json.loads(Path(pages_json).read_text()))
     files = sorted(input_dir.glob("*.pdf"))
     sampler = ChildSampler()
@@ -310,6 +331,9 @@ def child_main(name: str, input_dir: Path, out: Path, workers: int, pages_json: 
     if sampler.peaks and name in ("engine", "safe", "dagster"):
         res["peak_rss_mb"].update({f"worker pid {p}": v for p, v in sorted(sampler.peaks.items())})
     res["docs"] = len(files)
+    engine = sys.modules.get("glossapi_dagster")
+    if engine is not None:  # which tree's code ran (--before)
+        res["tree"] = str(Path(engine.__file__).resolve().parents[1])
     print("RESULT " + json.dumps(res))
 
 
@@ -338,16 +362,25 @@ def main() -> None:
     ap.add_argument("--contenders", default="pdftotext,pypdfium2,loop1,loop2,engine,dagster")
     ap.add_argument("--small", type=int, default=0, help="instead of the corpus: this many copies of --small-doc")
     ap.add_argument("--small-doc", default=SMALL_DOC, help="the small document (a file of the corpus)")
+    ap.add_argument("--before", type=Path, help="another tree of this project (e.g. a worktree of main): a "
+                    "contender named NAME:before runs on its code, interleaved with this tree's")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--pages", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
+        if args.before:  # this child imports the other tree's glossapi_dagster (its workers too: PYTHONPATH)
+            sys.path.insert(0, str(args.before.resolve()))
         child_main(args.child, args.input, args.out, args.workers, args.pages)
         return
 
     names = args.contenders.split(",")
+    for spec in names:
+        base, _, before = contender(spec)
+        if base not in CONTENDERS or (before and not args.before):
+            sys.exit(f"unknown contender {spec!r} (NAME, NAME@BATCH_SIZE, NAME:before with --before DIR; "
+                     f"names: {', '.join(CONTENDERS)})")
     if "pdftotext" in names and not shutil.which("pdftotext"):
         sys.exit("pdftotext not found: install poppler-utils (apt-get install poppler-utils) "
                  "or leave it out of --contenders")
@@ -371,12 +404,15 @@ def main() -> None:
         print(f"corpus: {len(files)} files ({what}), {total_pages} pages "
               f"by pdfium; cpu_count={os.cpu_count()}; load before: {os.getloadavg()}", file=sys.stderr)
         runs: dict[str, list[dict]] = {}
-        for name in [n for _ in range(args.repeats) for n in names]:  # interleaved: A B C, A B C, ...
-            out = tmp / f"out_{name}_{len(runs.get(name, []))}"
+        for k, name in enumerate([n for _ in range(args.repeats) for n in names]):  # interleaved: A B C, A B C, ...
+            out = tmp / f"out_{k}_{name}"
             out.mkdir()
             load0 = os.getloadavg()[0]
-            p = subprocess.run([sys.executable, __file__, "--child", name, "--input", str(corpus), "--out", str(out),
-                                "--workers", str(args.workers), "--pages", str(tmp / "pages.json")],
+            p = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", name, "--input", str(corpus), "--out", str(out),
+                                "--workers", str(args.workers), "--pages", str(tmp / "pages.json"),
+                                *(["--before", str(args.before)] if contender(name)[2] else [])],
+                               # the workers (`python -m`) put the working folder first on sys.path
+                               cwd=args.before if contender(name)[2] else REPO,
                                capture_output=True, text=True)
             line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
             if p.returncode or not line:
@@ -418,13 +454,15 @@ def report(results: dict, args, n_files: int, what: str, runs: dict) -> None:
     print(f"\n{n_files} files ({what}), cpu_count={os.cpu_count()}, {args.repeats} run(s) of each, interleaved; "
           f"the run with the median end-to-end time is shown (steady and CPU: medians)\n")
     for name, r in results.items():
-        print(f"- {name}: end to end of every run {r['all_e2e_s']} s")
+        print(f"- {name}: end to end of every run {r['all_e2e_s']} s" + (f" (code: {r['tree']})" if r.get("tree") else ""))
     print("\n| contender | docs ok | pages | end to end (s) | pages/s e2e | docs/s e2e | pages/s steady "
           "| speed-up vs loop1, e2e | vs loop1, steady | CPU s (all processes; driver) | CPU ms/page | CPU ms/doc "
           "| peak RSS per process (MB) | load avg 1 min before→after |")
     print("|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|:---|")
     for name, r in results.items():
-        label = CONTENDERS[name][0].format(w=args.workers)
+        kind, batch, before = contender(name)
+        label = CONTENDERS[kind][0].format(w=args.workers) + (f", batch_size={batch}" if batch else "") + (
+            f" [{args.before}]" if before else "")
         rss = ", ".join(f"{k}: {v:.0f}" for k, v in r["peak_rss_mb"].items() if v)
         sp = f"{base['e2e_s'] / r['e2e_s']:.2f}x" if base else "-"
         ss = (f"{r['steady_pps'] / base['steady_pps']:.2f}x" if base and r["steady_pps"] and base["steady_pps"]

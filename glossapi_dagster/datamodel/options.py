@@ -167,7 +167,11 @@ class PoolOptions(_Options):
         "auto", description="auto (CUDA where the GPU preflight passes, else the CPU, said in one line), cuda "
                             "(checked before any work: no GPU is an error) or cpu; GlossAPI's Auto, CUDA, CPU too")
     num_threads: int | None = Field(None, ge=1, description="Threads per worker (None: min(cpus, 2 x devices))")
-    batch_size: int = Field(1, ge=1, description="Work items a worker takes at a time")
+    batch_size: int | None = Field(None, ge=1, description="Work items a worker takes at a time (None: short "
+                                                           "documents together, up to batch_pages pages)")
+    batch_pages: int = Field(16, ge=1, description="With batch_size None, the pages of short documents a worker is "
+                                                   "handed at once (one round trip to the controller for all); a longer "
+                                                   "document or a page range goes alone")
     item_timeout: float | None = Field(1800.0, gt=0, description="Seconds one document may take before its worker "
                                                                  "is killed (None: no limit)")
     summary_interval: float = Field(30.0, gt=0, description="Seconds between the pool's progress summaries")

@@ -72,6 +72,7 @@ class GpuPoolResource(fields_of(PoolOptions, ConfigurableResource)):
             threads=auto_threads(len(devices), self.num_threads),
             log_dir=worker_log_dir(out_dir, phase, env.worker_log_dir),
             batch_size=self.batch_size,
+            batch_pages=self.batch_pages,
             max_attempts=self.max_attempts,
             item_timeout=self.item_timeout,
             summary_interval=self.summary_interval,

@@ -58,6 +58,7 @@ class LongDocuments:
         self.docs: dict[str, LongDoc] = {}
         self.pool = None
         self.stem_of: dict = {}
+        self.pages: dict = {}  # whole documents' page counts, where counted: the pool groups short ones
         self.completed: list[tuple[str, ItemOutcome]] = []  # (stem, outcome) per assembled (or failed) document
 
     @property
@@ -75,6 +76,8 @@ class LongDocuments:
             total = None if whole or not self.unit else pdf_pages(path)
             if total is None or total <= self.unit:
                 weighted.append((size, item_of(row), stem))
+                if total is not None:
+                    self.pages[item_of(row)] = total
                 continue
             fingerprint = "+".join(file_fingerprint(p) for p in [path, *self.inputs(row)])
             journal = RangeJournal(self.layout.root, stem, fingerprint, self.phase)

@@ -102,8 +102,10 @@ def run_with_ranges(task, rows: list[dict], long, config, store, skiplist, to_ro
         store.upsert([to_row(stem, o) for stem, o in long.completed])
     if not stem_of:
         return PoolReport(outcomes=list(long.outcomes))
+    # short documents go to a worker together by their pages (batch_size None); a range goes alone
     config = dataclasses.replace(config, timeout_of=functools.partial(range_timeout, per_page=per_page,
-                                                                             startup=config.range_startup))
+                                                                             startup=config.range_startup),
+                                 pages_of=config.pages_of or long.pages.get)
 
     def track(pool):
         long.pool = pool

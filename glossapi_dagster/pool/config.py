@@ -29,7 +29,9 @@ class PoolConfig:
     devices: list[Device]
     threads: int = 1
     log_dir: Path = Path("logs/extract_workers")
-    batch_size: int = 1
+    batch_size: int | None = 1        # items a hand-over; None: short items together, by their pages
+    batch_pages: int = 16             # with batch_size None: pages of short items handed over at once
+    pages_of: Callable[[Any], int | None] | None = None  # an item's pages; None (not known, a range): alone
     max_attempts: int = 2
     item_timeout: float | None = None
     summary_interval: float = 30.0
@@ -49,6 +51,7 @@ class Slot:
     conn: Connection | None = None
     progress: Any = None              # ctypes double[2] over a shared mmap
     batch: list | None = None
+    reported: int = 0                 # of the batch, the items whose results came back (in order)
     bound: bool = False
     respawns: int = 0
     respawn_at: float | None = None

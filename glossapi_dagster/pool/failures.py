@@ -58,11 +58,14 @@ class Failures:
                 self._on_death(s)
 
     def _on_death(self, slot: Slot) -> None:
-        """Hand the batch back: the item in progress is charged an attempt, the rest go back free."""
+        """Hand the batch's unreported items back: the item in progress is charged an attempt, the rest
+        go back free."""
         code = slot.proc.wait() if slot.proc else None
         reason = slot.kill_reason or f"worker {slot.device.label} died (exit code {code})"
         timed_out = slot.kill_reason is not None
-        batch, index = slot.batch or [], int(slot.progress[0]) if slot.progress is not None else -1
+        # what it had not reported yet: the items before were recorded as their results came
+        batch = (slot.batch or [])[slot.reported:]
+        index = int(slot.progress[0]) - slot.reported if slot.progress is not None else -1
         pid = slot.proc.pid if slot.proc else None
         self._forget(slot)
         _try_write_marker(marker_path(Path(self.config.log_dir), slot.device.label), [])  # its items are handled

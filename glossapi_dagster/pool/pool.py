@@ -1,9 +1,14 @@
 """The controller: one worker process per device draining one shared queue.
 
 The queue lives here, filled once; an idle worker asks for the next batch (its previous
-batch's results are the request), so a faster device takes more. Only this controller
+batch's last result is the request), so a faster device takes more. Only this controller
 knows what each worker holds, which is what makes "nothing lost" checkable: a worker that
-dies hands its batch back, the item it was on charged one attempt.
+dies hands back what it had not reported, the item it was on charged one attempt.
+
+A batch is one hand-over: batch_size items, or (batch_size None) short items together up to
+batch_pages pages, so that a stream of short documents does not pay a round trip to the
+controller each; a longer item, or one whose pages are not known (a page range), goes alone.
+The worker reports each item as it finishes, so a batch is recorded item by item.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import pickle
 import signal
 import subprocess
 import time
+import itertools
 import weakref
 from collections import deque
 from multiprocessing.connection import wait
@@ -23,7 +29,7 @@ from .failures import Failures
 from .outcomes import FATAL, PROBLEMATIC, SKIPPED, SUCCESS, ItemOutcome, PoolReport, Summary
 from .processes import pid_alive, run_dir, send_signal, spawn, wait_or_kill  # noqa: F401  (pid_alive: the defs' stale-run checks)
 from .recycle import recycle_reason
-from .worker import BATCH, BOUND, RSS_MB, SETUP_FAILED, WorkerSpec
+from .worker import BATCH, BOUND, ITEM, RSS_MB, SETUP_FAILED, WorkerSpec
 
 STOP_GRACE_S = 2.0
 
@@ -115,7 +121,7 @@ class WorkerPool(Failures):
             problematic=counts[PROBLEMATIC] + counts[FATAL],
             skipped=counts[SKIPPED],
             queued=len(self.queue),
-            in_flight=sum(len(s.batch) for s in self.slots if s.batch),
+            in_flight=sum(len(s.batch) - s.reported for s in self.slots if s.batch),
             live_workers=sum(1 for s in self.slots if s.bound),
             items_per_s=done / elapsed if elapsed > 0 else 0.0,
             elapsed=elapsed,
@@ -180,12 +186,16 @@ class WorkerPool(Failures):
         if kind == BOUND:
             slot.bound = True
             self._dispatch(slot)
+        elif kind == ITEM:  # one of the batch, the worker still on the others
+            self._emit(self._on_results(slot, [payload]))
         elif kind == BATCH:
+            handed = len(slot.batch or ())
             outcomes = self._on_results(slot, payload)
+            slot.batch = None
             if self._stop is not None:
                 self._emit(outcomes)
                 raise RunStopped(self._stop)
-            slot.items_done += len(payload)
+            slot.items_done += handed
             reason = recycle_reason(self.config.recycle, slot.items_done, slot.progress[RSS_MB])
             if reason and self.queue:
                 self._recycle(slot, reason)  # its replacement starts now; it takes the next batch when bound
@@ -199,13 +209,33 @@ class WorkerPool(Failures):
     def _dispatch(self, slot: Slot) -> None:
         if not self.queue:
             return  # park: a crash elsewhere may still requeue items
-        n = min(self.config.batch_size, len(self.queue))
+        n = self._batch_length(slot)
         slot.batch = [self.queue.popleft() for _ in range(n)]
+        slot.reported = 0
         slot.progress[0] = -1
         try:
             slot.conn.send(slot.batch)
         except OSError:
             pass  # it died since its last report: its EOF hands this batch back, uncharged
+
+    def _batch_length(self, slot: Slot) -> int:
+        """How many of the queue's first items the worker gets now (at least one)."""
+        config = self.config
+        if config.batch_size is not None:
+            return min(config.batch_size, len(self.queue))
+        limit = len(self.queue)
+        if config.recycle.max_rss_mb:  # memory is read between batches: one item each, as documented
+            limit = 1
+        if config.recycle.max_items:  # a worker due to be recycled after k more items takes k at most
+            limit = min(limit, max(1, config.recycle.max_items - slot.items_done))
+        pages_of = config.pages_of or (lambda item: None)
+        n = total = 0
+        for item in itertools.islice(self.queue, limit):
+            pages = pages_of(item)
+            if pages is None or total + pages > config.batch_pages:
+                break
+            n, total = n + 1, total + pages
+        return max(1, n)
 
     def _wake_parked(self) -> None:
         for s in self.slots:
@@ -213,10 +243,10 @@ class WorkerPool(Failures):
                 self._dispatch(s)
 
     def _on_results(self, slot: Slot, results: list) -> list[ItemOutcome]:
-        """The batch's outcomes (to be emitted); failed items with attempts left are requeued."""
-        slot.batch = None
+        """Outcomes of the batch's items (to be emitted); failed items with attempts left are requeued."""
         outcomes = []
         for item, kind, result, error, seconds in results:
+            slot.reported += 1
             tries = self.attempts[item] = self.attempts.get(item, 0) + 1
             if kind == "ok":
                 outcomes.append(self._outcome(slot, item, SUCCESS, result=result, seconds=seconds))

@@ -25,8 +25,9 @@ from .recycle import rss_mb
 from .task import PermanentError, StopRun, WorkerContext
 from .worklog import log_path, marker_path, verbose_banner, write_marker
 
-# Message kinds, worker -> controller
-BOUND, BATCH, SETUP_FAILED = "bound", "batch", "setup_failed"
+# Message kinds, worker -> controller: ITEM, one item's result while the batch goes on; BATCH, the
+# batch's last result (the worker is free for the next batch)
+BOUND, ITEM, BATCH, SETUP_FAILED = "bound", "item", "batch", "setup_failed"
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 PROGRESS_BYTES = 24  # three doubles: index of the item in progress (-1: none), its start time, RSS (MB)
 RSS_MB = 2           # the worker's resident memory after its last item: the controller's recycling reads it
@@ -181,41 +182,49 @@ def run_worker(spec: WorkerSpec, conn, progress) -> None:
             log.info("worker %s pid=%d %s", spec.label, os.getpid(), batch)
             break
         _try_marker(marker, batch, log)
-        results = []
         for index, item in enumerate(batch):
-            started = time.monotonic()
-            progress[1] = started
+            progress[1] = time.monotonic()
             progress[0] = index
-            try:
-                results.append((item, "ok", process(item), None, time.monotonic() - started))
-            except StopRun as exc:
-                log.error("stopping the run at %s: %s", item, exc)
-                results.append((item, "stop", None, str(exc), time.monotonic() - started))
-                break
-            except PermanentError as exc:
-                log.warning("problematic %s: %s", item, exc)
-                results.append((item, "permanent", None, str(exc) or type(exc).__name__, time.monotonic() - started))
-            except OSError as exc:
-                if exc.errno not in NO_SPACE:
-                    log.warning("failed %s: %s\n%s", item, exc, traceback.format_exc())
-                    results.append((item, "error", None, f"{type(exc).__name__}: {exc}", time.monotonic() - started))
-                    continue
-                # a full disk is never the item's fault, whichever phase wrote: stop, leave it pending
-                log.error("stopping the run at %s: %s", item, exc)
-                results.append((item, "stop", None, f"out of disk space ({exc}); nothing was marked problematic, "
-                                "run again once space is freed", time.monotonic() - started))
-                break
-            except Exception as exc:
-                log.warning("failed %s: %s\n%s", item, exc, traceback.format_exc())
-                results.append((item, "error", None, f"{type(exc).__name__}: {exc}", time.monotonic() - started))
-        progress[0] = -1
-        progress[RSS_MB] = rss_mb()
-        _try_marker(marker, [], log)
-        conn.send((BATCH, results))
+            result = _run_one(process, item, log)
+            last = index == len(batch) - 1 or result[1] == "stop"  # a stop ends the batch: the rest stay pending
+            if not last:
+                # each result as soon as it is there: a worker killed later in its batch takes none of
+                # the finished items with it (they are recorded now, never done again)
+                conn.send((ITEM, result))
+                continue
+            progress[0] = -1
+            progress[RSS_MB] = rss_mb()
+            _try_marker(marker, [], log)
+            conn.send((BATCH, [result]))
+            break
     close = getattr(process, "close", None)
     if callable(close):
         close()
     log.info("worker %s exiting", spec.label)
+
+
+def _run_one(process, item, log: logging.Logger) -> tuple:
+    """(item, kind, result, error, seconds): kind ok, permanent, error, or stop (the run stops)."""
+    started = time.monotonic()
+    try:
+        return item, "ok", process(item), None, time.monotonic() - started
+    except StopRun as exc:
+        log.error("stopping the run at %s: %s", item, exc)
+        return item, "stop", None, str(exc), time.monotonic() - started
+    except PermanentError as exc:
+        log.warning("problematic %s: %s", item, exc)
+        return item, "permanent", None, str(exc) or type(exc).__name__, time.monotonic() - started
+    except OSError as exc:
+        if exc.errno not in NO_SPACE:
+            log.warning("failed %s: %s\n%s", item, exc, traceback.format_exc())
+            return item, "error", None, f"{type(exc).__name__}: {exc}", time.monotonic() - started
+        # a full disk is never the item's fault, whichever phase wrote: stop, leave it pending
+        log.error("stopping the run at %s: %s", item, exc)
+        return (item, "stop", None, f"out of disk space ({exc}); nothing was marked problematic, "
+                "run again once space is freed", time.monotonic() - started)
+    except Exception as exc:
+        log.warning("failed %s: %s\n%s", item, exc, traceback.format_exc())
+        return item, "error", None, f"{type(exc).__name__}: {exc}", time.monotonic() - started
 
 
 def _try_marker(marker: Path, items: list, log: logging.Logger) -> None:
