@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from measure import alternate, tree_arguments
 
 REPO = Path(__file__).resolve().parents[1]
 PDF = "FEK_A_10_-_24.01.2018.pdf"  # a two-page gazette (the bundled corpus)
@@ -66,22 +67,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=3000)
     ap.add_argument("--group", type=int, default=8)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--before", type=Path, help="another tree of this project, measured in the same rounds")
-    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    tree_arguments(ap)
     args = ap.parse_args()
     if args.child:
         sys.path.insert(0, str(args.child))
-        print("RESULT " + json.dumps(child(args.docs, args.group)))
+        print(json.dumps(child(args.docs, args.group)))
         return
     trees = {"this tree": REPO, **({"before": args.before.resolve()} if args.before else {})}
-    runs: dict[str, list[dict]] = {name: [] for name in trees}
-    for _ in range(args.rounds):
-        for name, tree in trees.items():
-            p = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(tree),
-                                "--docs", str(args.docs), "--group", str(args.group)],
-                               cwd=tree, capture_output=True, text=True, check=True)
-            runs[name].append(json.loads(p.stdout.split("RESULT ", 1)[1]))
+    runs, _ = alternate(__file__, trees, args.rounds, ["--docs", str(args.docs), "--group", str(args.group)])
     print(f"{args.docs} documents, journal files of {args.group} rows, {args.rounds} rounds interleaved; "
           f"CPU ms a document (wall), medians\n")
     print("| step | " + " | ".join(trees) + " |")

@@ -23,11 +23,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from measure import alternate, tree_arguments
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("GLOSSAPI_TEST_CORPUS", REPO.parent / "shared" / "corpus")) / "pdfs"
@@ -113,29 +114,16 @@ def measure(tree: Path, passes: int) -> dict:
             **{name: ms.get(name, 0.0) for name in CONVERT + FINISH}}
 
 
-def child(tree: Path, passes: int) -> dict:
-    run = subprocess.run([sys.executable, __file__, "--child", str(tree), "--passes", str(passes)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(run.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--passes", type=int, default=3)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--before", type=Path, help="another checkout's tree, run alternately with this one")
-    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    tree_arguments(ap)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(measure(args.child, args.passes)))
         return
     trees = {"before": args.before.resolve(), "after": REPO} if args.before else {"this tree": REPO}
-    runs: dict[str, list[dict]] = {name: [] for name in trees}
-    loads = []
-    for _ in range(args.rounds):
-        for name, tree in trees.items():
-            loads.append(os.getloadavg()[0])
-            runs[name].append(child(tree, args.passes))
+    runs, loads = alternate(__file__, trees, args.rounds, ["--passes", str(args.passes)])
     first = runs[next(iter(trees))][0]
     print(f"{first['documents']} documents, {first['pages']} pages, {args.passes} passes a run, "
           f"{args.rounds} runs a tree alternated; load average (1 min) {min(loads):.1f}-{max(loads):.1f}\n")

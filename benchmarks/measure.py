@@ -1,6 +1,7 @@
 """What the benchmarks measure of their processes: peak memory, and steady throughput."""
 from __future__ import annotations
 
+import argparse
 import os
 import threading
 from pathlib import Path
@@ -56,3 +57,29 @@ def steady(finishes: list[tuple[float, int]]) -> float | None:
     return sum(p for _, p in finishes[1:]) / (finishes[-1][0] - finishes[0][0])
 
 
+
+
+def tree_arguments(ap, rounds: int = 3) -> None:
+    """The arguments of a benchmark that runs this tree and another alternately (alternate)."""
+    ap.add_argument("--rounds", type=int, default=rounds, help="runs a tree, alternated")
+    ap.add_argument("--before", type=Path, help="another checkout's tree, run alternately with this one")
+    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+
+
+def alternate(script: str, trees: dict[str, Path], rounds: int, args: list[str]) -> tuple[dict[str, list[dict]], list[float]]:
+    """Run `script --child TREE *args` for each tree in turn, `rounds` times (trees alternated, so
+    the machine's load falls on both alike), in the tree's folder; each run prints its result as
+    JSON on its last line. Returns the results by tree and the load average before each run."""
+    import json
+    import subprocess
+    import sys
+
+    runs: dict[str, list[dict]] = {name: [] for name in trees}
+    loads = []
+    for _ in range(rounds):
+        for name, tree in trees.items():
+            loads.append(os.getloadavg()[0])
+            done = subprocess.run([sys.executable, str(Path(script).resolve()), "--child", str(tree), *args],
+                                  cwd=tree, capture_output=True, text=True, check=True)
+            runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return runs, loads
