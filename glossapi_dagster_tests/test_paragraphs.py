@@ -81,6 +81,13 @@ def test_a_paragraph_goes_on_across_columns(tmp_path, backend):
     if backend == "safe":
         conv = SafePdfExtractor().convert(pdf)
         markdown, doc = conv.markdown, DoclingDocument.model_validate(conv.data)
+        # the page's text (what OCR's page choice and triage read) has the paragraph once, not once a box
+        from glossapi_dagster.backends.ocr.pages import page_texts
+        from glossapi_dagster.backends.quality.stats import per_page_stats
+
+        assert page_texts(conv.data)[1].count("δημοσιεύεται") == 1
+        whole = sum(len(t["text"]) for t in conv.data["texts"])  # less the spaces joining the boxes' spans
+        assert whole - 3 <= per_page_stats(conv.data)[0]["chars"] <= whole
     else:
         doc = DoclingExtractor("native").convert(pdf).document
         markdown = doc.export_to_markdown()

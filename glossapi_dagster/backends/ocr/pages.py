@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..extract.pdf_images import EMPTY_PAGE_CHARS
+from ..item_pages import item_pages
 from ..quality.triage import GARBLED_MAX, GARBLED_MIN_WORDS, MOJIBAKE_MAX, pdf_image_cover, text_signals
 
 TEXT_LAYER = "text_layer"
@@ -32,8 +33,8 @@ def page_texts(doc: dict) -> dict[int, str]:
     """Each page's text (its text items joined), for every page of the Docling JSON dict."""
     texts: dict[int, list[str]] = defaultdict(list)
     for item in doc.get("texts") or []:
-        for prov in item.get("prov") or []:
-            texts[int(prov["page_no"])].append(item.get("text") or "")
+        for page_no, text in item_pages(item):
+            texts[page_no].append(text)
     pages = sorted(int(p) for p in (doc.get("pages") or {})) or sorted(texts)
     return {p: "\n".join(texts.get(p, [])) for p in pages}
 

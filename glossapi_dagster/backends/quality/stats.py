@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..item_pages import item_pages
 from .charclass import GREEK, LETTER, count_classes
 
 
@@ -18,8 +19,8 @@ def per_page_stats(doc: dict) -> list[dict]:
     """Characters and text items per page of a Docling JSON dict."""
     chars, items = Counter(), Counter()
     for item in doc.get("texts") or []:
-        for prov in item.get("prov") or []:
-            chars[prov["page_no"]] += len(item["text"])
-            items[prov["page_no"]] += 1
+        for page_no, text in item_pages(item):
+            chars[page_no] += len(text)
+            items[page_no] += 1
     pages = sorted(int(p) for p in doc.get("pages") or {}) or sorted(chars)
     return [{"page_no": p, "chars": chars[p], "text_items": items[p]} for p in pages]

@@ -33,6 +33,7 @@ from collections import Counter
 
 from ..greek.lgr import evidence as lgr_evidence
 from ..extract.pdf_images import EMPTY_PAGE_CHARS, image_cover
+from ..item_pages import item_pages
 from .charclass import BAD, GREEK, LATIN, NONSPACE, PATTERNS, POLYTONIC, count_classes
 
 MOJIBAKE_MAX = 0.1          # GlossAPI: mojibake_badness_score > 0.1 -> needs_ocr
@@ -126,11 +127,9 @@ def page_signals(doc: dict, pdf_path=None, page_covers: dict | None = None) -> d
     chars: Counter = Counter()
     cover: Counter = Counter()
     for item in doc.get("texts") or []:
-        text = item["text"]
-        # non-blank characters; where the only blank is the space, without splitting the text
-        n = len(text) - text.count(" ") if text.isprintable() else sum(map(len, text.split()))
-        for prov in item.get("prov") or []:
-            chars[prov["page_no"]] += n
+        for page_no, text in item_pages(item):
+            # non-blank characters; where the only blank is the space, without splitting the text
+            chars[page_no] += len(text) - text.count(" ") if text.isprintable() else sum(map(len, text.split()))
     for pic in doc.get("pictures") or []:
         for prov in pic.get("prov") or []:
             size = pages.get(prov["page_no"])
@@ -179,8 +178,8 @@ def lgr_pages(doc: dict | None) -> list[int]:
     """Pages (1-based) of a Docling JSON dict whose text reads as LGR transliteration."""
     text: dict[int, list[str]] = {}
     for item in (doc or {}).get("texts") or []:
-        for prov in item.get("prov") or []:
-            text.setdefault(prov["page_no"], []).append(item["text"])
+        for page_no, part in item_pages(item):
+            text.setdefault(page_no, []).append(part)
     pages = []
     for page_no, parts in sorted(text.items()):
         words, marked, _ = lgr_evidence(" ".join(parts))
