@@ -74,6 +74,16 @@ def goes_on(previous: str, text: str) -> bool:
             and text.lstrip("«\"“'(‘")[:1].islower() and not starts_item(previous, text))
 
 
+def goes_on_in_next_column(previous: str, text: str, same_page: bool, top: float, last_foot: float,
+                           same_size: bool) -> bool:
+    """Whether a block (text; its top) goes on with the paragraph before it in reading order
+    (previous; the foot of its last line) across a column break: on the same page, starting above
+    that foot (the next column's top: below it, spacing already said it is another paragraph), in
+    one size, the text going on (goes_on). Not across pages: a long document is converted in page
+    ranges, and a page must read the same in a range as in the whole."""
+    return same_page and top > last_foot and same_size and goes_on(previous, text)
+
+
 def _starts_with_capital(line: str) -> bool:
     first = line.lstrip("«\"“'(‘[")[:1]
     return first.isupper()

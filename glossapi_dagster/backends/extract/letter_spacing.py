@@ -16,6 +16,9 @@ import re
 from .pdfium_text import LOOSE_BOX
 
 # four single letters or more, each followed by one space (the last by none)
+# a page is looked at only where three single letters follow a space: a literal first character,
+# which the regex engine finds at C speed (10 us a page, against 110 for SPACED)
+HINT = re.compile(r" [^\W\d_] [^\W\d_] [^\W\d_](?![^\W\d_])")
 SPACED = re.compile(r"(?<![^\W\d_])(?:[^\W\d_] ){3,}[^\W\d_](?![^\W\d_])")
 WORD_GAP = 1.5  # a gap this many times the run's narrowest one (and 0.1 em wider) is a word break
 
@@ -43,12 +46,7 @@ def _words(handle: int, at: int, run: str, size: float, rect, ref: int) -> str:
     if max(gaps) > WORD_GAP * max(narrow, 0.0) + 0.1 * size:  # two sizes: the wide gaps are breaks
         cut = narrow * WORD_GAP + 0.1 * size
         return letters[0] + "".join((" " if gap > cut else "") + letter for gap, letter in zip(gaps, letters[1:]))
+    from ..greek.lexicon import is_word
+
     word = "".join(letters)
-    return word if _known(word) else run
-
-
-def _known(word: str) -> bool:
-    from ..greek.lexicon import greek_lexicon
-
-    lexicon = greek_lexicon()
-    return lexicon is not None and (lexicon.known(word) or lexicon.known_bare(word))
+    return word if is_word(word) else run

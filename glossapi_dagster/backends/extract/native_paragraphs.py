@@ -14,7 +14,7 @@ joined, and a running header between two columns does not end a paragraph."""
 from __future__ import annotations
 
 from ..line_join import join_pair
-from ..paragraph_starts import goes_on, split_at_starts
+from ..paragraph_starts import goes_on_in_next_column, split_at_starts
 
 LINE_GAP = 0.65        # as the safe backend's: a gap over this share of a line's height ends a block
 SIZE_TOLERANCE = 0.15  # lines' heights within this share are one size (a box's height is its font's)
@@ -92,13 +92,11 @@ def _without(doc, gone: list):
 
 
 def _goes_on(tail: tuple, box, page: int, size: float, text: str) -> bool:
-    """Whether the run starting at `box` on `page` goes on with the paragraph in `tail` across a
-    column break: on the same page, above its last line's foot (the next column's top), in one
-    size, the text going on (paragraph_starts.goes_on). Not across pages, as the safe backend."""
+    """Whether the run starting at `box` on `page` goes on with the paragraph in `tail`
+    (paragraph_starts.goes_on_in_next_column)."""
     item, last, last_page, last_size = tail
-    if page != last_page or box.t <= last.b:
-        return False
-    return abs(size - last_size) <= SIZE_TOLERANCE * max(size, last_size, 1.0) and goes_on(item.text, text)
+    return goes_on_in_next_column(item.text, text, page == last_page, box.t, last.b,
+                                  abs(size - last_size) <= SIZE_TOLERANCE * max(size, last_size, 1.0))
 
 
 def _append(paragraph, item, height) -> None:

@@ -5,7 +5,7 @@ cost more than pdfium's own parsing; and the markdown, from the same blocks in t
 from __future__ import annotations
 
 from ..line_join import join_pair
-from ..paragraph_starts import goes_on
+from ..paragraph_starts import goes_on_in_next_column
 from .safe_layout import Pages
 from .safe_lines import SIZE_TOLERANCE
 
@@ -82,14 +82,11 @@ def build_document(template: dict, name: str, pages: Pages,
 
 def _continues(last: tuple, block, page_no: int) -> bool:
     """Whether block, the next body block in reading order, goes on with the paragraph in `last`
-    across a column break (paragraph_starts.goes_on): on the same page, above the last one's foot
-    (the next column's top), in one font size. Not across pages: a long document is converted as
-    page ranges, and a page must read the same in a range as in the whole."""
+    (paragraph_starts.goes_on_in_next_column)."""
     item, previous, previous_page = last
-    if page_no != previous_page or block.t <= previous.b:  # below it: spacing said it is another
-        return False
     size, previous_size = block.size_sum / len(block.lines), previous.size_sum / len(previous.lines)
-    return abs(size - previous_size) <= SIZE_TOLERANCE and goes_on(item["text"], block.text)
+    return goes_on_in_next_column(item["text"], block.text, page_no == previous_page, block.t, previous.b,
+                                  abs(size - previous_size) <= SIZE_TOLERANCE)
 
 
 def _picture(figures: list[dict], children: list[dict], parts: list[str], page_no: int, box) -> None:

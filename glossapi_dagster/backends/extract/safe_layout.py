@@ -60,14 +60,11 @@ def join_drop_caps(blocks: list[Block]) -> list[Block]:
 
 
 def _drop_cap_word(letter: str, line: str) -> str:
-    from ..greek.lexicon import greek_lexicon
+    from ..greek.lexicon import is_word
 
     first = line.split(" ", 1)[0]
-    lexicon = greek_lexicon()
-    if not first[:1].islower() or lexicon is None:
-        return f"{letter} {line}"
-    word = (letter + first).rstrip(".,;:·!»)")
-    return (letter + line) if lexicon.known(word) or lexicon.known_bare(word) else f"{letter} {line}"
+    joined = first[:1].islower() and is_word((letter + first).rstrip(".,;:·!»)"))
+    return letter + line if joined else f"{letter} {line}"
 
 
 def mark_headings(pages: Pages, sizes: dict) -> None:

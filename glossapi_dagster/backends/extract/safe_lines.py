@@ -19,7 +19,7 @@ from .pdfium_text import (
     typed,
 )
 from ..paragraph_starts import split_at_starts
-from .letter_spacing import SPACED, unspace
+from .letter_spacing import HINT, SPACED, unspace
 from .symbol_glyphs import drop_symbol_glyphs
 
 _DIGITS = frozenset("0123456789")
@@ -89,7 +89,7 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
     soft = controls or "\ufffe" in text or "\x02" in text
     # offsets of digits right after a letter: footnote marks pdfium runs into the word?
     marks = [m.start() for m in LETTER_DIGIT.finditer(text)] if aligned else []
-    spaced = aligned and SPACED.search(text) is not None  # single letters between spaces: tracking?
+    spaced = aligned and HINT.search(text) is not None  # single letters between spaces: tracking?
     mark = 0  # the first mark not before the current line (lines come in text order)
     loose_box, font_size, handle, unpack = LOOSE_BOX, FONT_SIZE, textpage, _RECT
     line_sizes: dict[float, int] = {}  # font size -> characters, rounded into sizes at the end

@@ -94,6 +94,13 @@ def _cache_file(path: Path) -> Path:
 
 
 @lru_cache(maxsize=1)
+def is_word(word: str) -> bool:
+    """The process's lexicon knows these letters as a word, accents and case aside (a bare form
+    covers every written one); False without a lexicon."""
+    lexicon = greek_lexicon()
+    return lexicon is not None and lexicon.known_bare(word)
+
+
 def greek_lexicon() -> Lexicon | None:
     """The process's lexicon (loaded on first use), or None, logged once, when no dictionary is installed."""
     path = dictionary_path()
