@@ -110,3 +110,18 @@ def test_a_drop_cap_is_its_paragraphs_first_letter(tmp_path):
     of its own otherwise (`Η έρευνα`)."""
     markdown = SafePdfExtractor().convert(drop_caps_pdf(tmp_path / "caps.pdf")).markdown
     assert markdown.strip().split("\n\n") == [truth for _, _, truth in DROP_CAPS], markdown
+
+
+def test_a_text_layers_own_characters_for_punctuation_and_dashes():
+    """Read in another font (pdfium's embedding of Liberation Serif), a text layer writes `;` as
+    U+037E, the Greek question mark, and a list's dash as U+00AD, the soft hyphen: the lines are
+    read before the Unicode clean, so the rules take them as the characters they stand for, and
+    the clean shows a dash standing alone between blanks."""
+    from glossapi_dagster.backends.extract.text_fixes import clean_text
+
+    lines = ["πρέπει να ισχύουν τα εξής:", "1) ο αιτών έχει πτυχίο φυσικής\u037e", "2) έχει τρία έτη εμπειρίας.",
+             "Επιπλέον υποβάλλει:", "\u00ad\u00a0βιογραφικό σημείωμα."]
+    edges = [(60, 400), (60, 400), (60, 250), (60, 400), (60, 300)]  # an item's sentence ends short
+    assert split_at_starts(lines, edges, 10) == [1, 2, 3, 4]
+    assert clean_text("\u00ad Ο αιτών, 45\u00ad47") == "- Ο αιτών, 45-47"
+    assert clean_text("Έρευνας\u00ad Πληροφορικής") == "Έρευνας\u00ad Πληροφορικής"  # a break's mark, after letters

@@ -30,8 +30,10 @@ import re
 _BULLETS = "•●▪■◦○‣⁃□➢►▸✓❖◆◇"
 _BULLET = re.compile(f"[{_BULLETS}]")
 # `α)`, `(β)`, `1.`, `12)`, `(3)`, `iv)`, `ii.`, a dash: then a space
-_ENUMERATOR = re.compile(r"(?:\(?(?:\d{1,2}|[α-ωa-z]|[ivx]{1,4})\)|\d{1,2}\.|[ivx]{1,4}\.|[–—-])\s")
-_SENTENCE_END = tuple(".:;·!?…»\"”")     # `;` is also Greek's question mark
+_ENUMERATOR = re.compile(r"(?:\(?(?:\d{1,2}|[α-ωa-z]|[ivx]{1,4})\)|\d{1,2}\.|[ivx]{1,4}\.|[–—\u00ad-])\s")
+# `;` is also Greek's question mark; a text layer may write it U+037E and the ano teleia U+0387
+# (their canonical forms are `;` and `·`, but the lines are read before the Unicode clean)
+_SENTENCE_END = tuple(".:;·!?…»\"”\u037e\u0387")
 _CLAUSE_END = _SENTENCE_END + (",",)
 # a paragraph stopped mid-sentence ends in a word (two letters or more: not a formula's variable),
 # a word and its number, a word broken with a hyphen, or a comma; the text that goes on starts
@@ -51,7 +53,7 @@ def starts_item(previous: str, line: str) -> bool:
     if not previous.endswith(_CLAUSE_END) or (m := _ENUMERATOR.match(line)) is None:
         return False
     # a dash after a comma opens a parenthesis (`η απόφαση,` / `– όπως ισχύει –`), not an item
-    return not (m.group(0)[0] in "–—-" and previous.endswith(","))
+    return not (m.group(0)[0] in "–—\u00ad-" and previous.endswith(","))
 
 
 def starts_paragraph(previous: str, line: str, previous_short: bool, indented: bool) -> bool:

@@ -20,8 +20,10 @@ _SUSPECT = re.compile(f"[\u0080-\u024f\u2500-\u25ff\ufffd](?:(?<=[\u0080-\u009f\
 # with U+FFFE and the line joiner rejoins the word. One still inside a line was drawn there: a font
 # whose one hyphen glyph serves both U+002D and U+00AD maps it to U+00AD in its ToUnicode (pdfium's
 # own embedding of Liberation Serif does), so `45-47` and `xy-επίπεδο` read as `45\u00ad47`, which a
-# reader sees as `4547`. Between two visible characters it is the hyphen the page shows.
-_DRAWN_SOFT_HYPHEN = re.compile(r"(?<=\S)\u00ad(?=\S)")
+# reader sees as `4547`. Between two visible characters it is the hyphen the page shows, and so
+# is one standing alone between blanks, as a list's dash (`\u00ad Ο αιτών`): a word's break follows
+# its letters.
+_DRAWN_SOFT_HYPHEN = re.compile(r"(?<=\S)\u00ad(?=\S)|(?:(?<=\s)|^)\u00ad(?=\s)")
 
 
 def may_need_repair(text: str) -> bool:
