@@ -11,6 +11,7 @@ from .config import Slot
 from .outcomes import FATAL, PROBLEMATIC, SKIPPED, ItemOutcome
 from .processes import kill
 from .respawn import respawn_delay
+from .worker import BATCH, ITEM
 from .worklog import marker_path, write_marker
 
 
@@ -61,6 +62,7 @@ class Failures:
         """Hand the batch's unreported items back: the item in progress is charged an attempt, the rest
         go back free."""
         code = slot.proc.wait() if slot.proc else None
+        self._take_last_reports(slot)
         reason = slot.kill_reason or f"worker {slot.device.label} died (exit code {code})"
         timed_out = slot.kill_reason is not None
         # what it had not reported yet: the items before were recorded as their results came
@@ -90,6 +92,20 @@ class Failures:
             else:
                 self.queue.append(culprit)
         self._wake_parked()  # an idle worker may be the only one left to take the handed-back items
+
+    def _take_last_reports(self, slot: Slot) -> None:
+        """Results the dead worker sent before it died, still in the pipe (a timeout kills without
+        reading them): recorded now, so that the item in progress is the one charged and a finished
+        one is not handed back to be converted again."""
+        while slot.conn is not None:
+            try:
+                if not slot.conn.poll():
+                    return
+                kind, payload = slot.conn.recv()
+            except (EOFError, OSError):
+                return
+            if kind in (ITEM, BATCH):
+                self._emit(self._on_results(slot, [payload] if kind == ITEM else payload))
 
     def _skip_remaining(self, reason: str) -> None:
         skipped = [ItemOutcome(i, SKIPPED, error=reason, attempts=self.attempts.get(i, 0)) for i in self.queue]
