@@ -486,3 +486,52 @@ def checkbox_pdf(path: Path) -> Path:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     path.write_bytes(out)
     return path
+
+
+# pages_pdf: each page's blocks, (lines, size) from the top; a page number at each foot. A
+# paragraph goes on from page 1's foot (a word hyphenated there) through page 2 (mid-sentence, no
+# hyphen) into page 3, which ends a sentence; page 4 starts another and ends mid-sentence, with a
+# line of small print (not repeated: no furniture) below it, at the page's foot; page 5 goes on.
+PAGE_BREAK_PAGES = [
+    [(["Άρθρο 12 Κατάργηση υπηρεσιών"], 10),
+     (["Οι αρμοδιότητες των καταργούμενων Υποθηκοφυλακείων και των",
+       "Κτηματολογικών Γραφείων Ρόδου, Κω-Λέρου και Θεσσαλο-"], 10)],
+    [(["νίκης και Πειραιά περιέρχονται στο Φορέα από την ημερομηνία",
+       "έναρξης λειτουργίας του, σύμφωνα με τις διατάξεις του"], 10)],
+    [(["νόμου που ορίζει τον τρόπο και τη διαδικασία της μεταφοράς."], 10)],
+    [(["Με απόφαση του Υπουργού ορίζεται κάθε λεπτομέρεια για την",
+       "εφαρμογή του παρόντος άρθρου και η διαδικασία που ακολουθεί η"], 10),
+     (["Η έκδοση διατίθεται δωρεάν στην ιστοσελίδα του Εθνικού Τυπογραφείου"], 7)],
+    [(["υπηρεσία για την παραλαβή των αρχείων."], 10)],
+]
+PAGE_BREAK_TRUTH = [
+    "Άρθρο 12 Κατάργηση υπηρεσιών",
+    "Οι αρμοδιότητες των καταργούμενων Υποθηκοφυλακείων και των Κτηματολογικών Γραφείων Ρόδου, "
+    "Κω-Λέρου και Θεσσαλονίκης και Πειραιά περιέρχονται στο Φορέα από την ημερομηνία έναρξης "
+    "λειτουργίας του, σύμφωνα με τις διατάξεις του νόμου που ορίζει τον τρόπο και τη διαδικασία της "
+    "μεταφοράς.",
+    # the small print at page 4's foot stands between the body's paragraph and its rest: each
+    # stays where it is (neither is glued to the small print)
+    "Με απόφαση του Υπουργού ορίζεται κάθε λεπτομέρεια για την εφαρμογή του παρόντος άρθρου και η "
+    "διαδικασία που ακολουθεί η",
+    "Η έκδοση διατίθεται δωρεάν στην ιστοσελίδα του Εθνικού Τυπογραφείου",
+    "υπηρεσία για την παραλαβή των αρχείων.",
+]
+
+
+def pages_pdf(path: Path) -> Path:
+    """PAGE_BREAK_PAGES: each page's blocks from the top (a paragraph's gap between them), the
+    small print at the foot, a page number centred below."""
+    writer = _Writer()
+    for number, blocks in enumerate(PAGE_BREAK_PAGES, start=1):
+        writer.new_page()
+        y = 760.0
+        for lines, size in blocks:
+            if size < 10:
+                y = 90.0  # small print: at the page's foot
+            for line in lines:
+                writer.text(line, 60, y, size)
+                y -= size * 1.2
+            y -= 12
+        writer.text(str(number), 295, 50, 9)
+    return writer.save(path)

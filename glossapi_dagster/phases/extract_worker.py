@@ -12,6 +12,7 @@ from ..backends.ocr.pages import ocr_and_merge
 from ..backends.ocr.readability import merge_repairs
 from ..backends.ocr.tesseract import parse_langs
 from ..backends.quality.triage import triage
+from ..backends.page_joins import markdown_of
 from ..backends.text_stage import normalise_document
 from ..pool import PermanentError, WorkerContext
 from ..state import OutputLayout
@@ -120,11 +121,12 @@ class ExtractTask:
                     raise PermanentError(str(exc2)) from exc2
             if kind in self.resolved.extra_backends and conv.markdown is None:
                 normalise_document(conv.document, repair=False)  # a registered backend's text: cleaned, as ours is
-            markdown = conv.markdown if conv.markdown is not None else conv.document.export_to_markdown()
+            markdown = conv.markdown if conv.markdown is not None else markdown_of(conv.document)
             data = conv.to_dict()
             piece = {"markdown": markdown, "data": data, "backend": conv.backend, "pages": conv.page_count,
                      "seconds": conv.seconds, "timings": conv.timings, "repairs": conv.repairs or {},
-                     "page_covers": conv.page_covers, "ocr": None, "device": devices[kind]}
+                     "page_covers": conv.page_covers, "ocr": None, "device": devices[kind],
+                     "ends_open": conv.ends_open}
             if conv.backend in OCR_BACKENDS:  # OCR'd already: the signals describe the OCR text
                 for page in (data.get("pages") or {}).values():
                     page["source"] = f"ocr:{conv.backend}"
@@ -136,7 +138,8 @@ class ExtractTask:
                                  repairs=piece["repairs"])
                 ocr_info = ocr_and_merge(extractor("ocr"), path, data, signals, parse_langs(options.ocr_langs))
                 if ocr_info is not None:
-                    piece.update(data=ocr_info["data"], markdown=ocr_info["doc"].export_to_markdown())
+                    # Docling's export: every page break follows the text's rule alone (page_joins)
+                    piece.update(data=ocr_info["data"], markdown=markdown_of(ocr_info["doc"]), ends_open=True)
                     piece["ocr"] = {"pages": ocr_info["pages"], "engine": ocr_info["conv"].backend,
                                     "seconds": ocr_info["conv"].seconds, "timings": ocr_info["conv"].timings,
                                     "merged": True, "page_quality": ocr_info["conv"].page_quality}

@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..backends.ocr.pages import page_sources
+from ..backends.page_joins import markdown_of
 from ..backends.ocr.readability import merge_repairs, unreadable_column
 from ..backends.quality.stats import per_page_stats, text_stats
 from ..backends.quality.triage import page_signals, triage
@@ -129,7 +130,7 @@ def finish_page_ocr(layout: OutputLayout, stem: str, path: str, signals: dict, d
     OCR'd (`doc`, the merged DoclingDocument, None when no page was) and its artifacts written.
     `failed`: pages whose OCR failed (page -> reason); they keep their text layer."""
     if doc is not None:
-        markdown = doc.export_to_markdown()  # its OCR'd pages went through the text stage as they were read
+        markdown = markdown_of(doc)  # its OCR'd pages went through the text stage as they were read
     else:
         markdown = layout.markdown(stem).read_text(encoding="utf-8")
     new_signals = triage(markdown, data, True, pdf_path=path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ..backends.page_joins import PAGE_BREAK, join_over_pages
 from ..state.atomic import atomic_write_bytes
 from ..state.ranges import RangeJournal
 from .disk import stop_on_disk_faults
@@ -156,9 +157,13 @@ def stitch(journal: RangeJournal, path: str, name: str, done: list[tuple[int, in
                               "markdown": placeholder(page, reason) + "\n", "failed": True}))
     pieces.sort(key=lambda p: p[0])
     data = splice([part["data"] for _, part in pieces], empty_document(), name, own=True)  # read for it
-    texts = [part["markdown"] for _, part in pieces if part["markdown"].strip()]
-    markdown = "\n\n".join(text.strip("\n") for text in texts)
-    ending = texts[-1][len(texts[-1].rstrip("\n")):] if texts else "\n"  # as one conversion's would end
+    texts = [part for _, part in pieces if part["markdown"].strip()]
+    # a paragraph may go on over the page break between two ranges, as in one conversion of the
+    # whole (page_joins), unless the range before said its last one ends there
+    bodies = [part["markdown"].strip("\n") for part in texts]
+    seams = [f"\n\n{PAGE_BREAK}\n\n" if part.get("ends_open") else "\n\n" for part in texts[:-1]]
+    markdown = join_over_pages("".join(body + seam for body, seam in zip(bodies, [*seams, ""])))
+    ending = texts[-1]["markdown"][len(texts[-1]["markdown"].rstrip("\n")):] if texts else "\n"  # as one conversion's would end
     metas = [{k: v for k, v in part.items() if k not in ("data", "markdown")} for _, part in pieces
              if not part.get("failed")]
     return data, markdown + ending, metas

@@ -21,6 +21,9 @@ class Conversion:
     page_covers: dict | None = None  # near-empty page -> share its images cover, measured while reading
     repairs: dict | None = None      # text repairs made -> their pages (lgr, lgr_undecoded, lookalikes, ...)
     page_quality: dict | None = None  # OCR: page -> its readability (confidence, lexicon hits, unreadable)
+    # the last page's last paragraph may go on over the next page break (page_joins: a long
+    # document's ranges are stitched by it); the safe backend knows a note's size from the body's
+    ends_open: bool = True
 
     def to_dict(self) -> dict:
         """The Docling JSON, as DoclingDocument.export_to_dict() gives it."""

@@ -5,16 +5,20 @@ cost more than pdfium's own parsing; and the markdown, from the same blocks in t
 from __future__ import annotations
 
 from ..line_join import join_pair
+from ..page_joins import PAGE_BREAK, join_over_pages
 from ..paragraph_starts import goes_on_in_next_column
 from .safe_layout import Pages
 from .safe_lines import SIZE_TOLERANCE
 
 
-def build_document(template: dict, name: str, pages: Pages,
-           pictures: dict | None = None, first: int = 1) -> tuple[dict, str]:
-    """The Docling JSON (as DoclingDocument.export_to_dict() gives it) and its markdown; pages
-    numbered from `first` (a page range keeps the PDF's numbers); a picture comes before the
-    first body block that starts below its top."""
+def build_document(template: dict, name: str, pages: Pages, pictures: dict | None = None, first: int = 1,
+                   body_size: float | None = None) -> tuple[dict, str, bool]:
+    """The Docling JSON (as DoclingDocument.export_to_dict() gives it), its markdown, and whether
+    the last page's last paragraph may go on over the next page break; pages numbered from
+    `first` (a page range keeps the PDF's numbers); a picture comes before the first body block
+    that starts below its top. A page's last paragraph may go on (page_joins) when it is text in
+    the body's size (body_size): a footnote or a line of small print at the page's foot, not
+    taken for furniture, ends where it stands."""
     texts: list[dict] = []
     figures: list[dict] = []
     children: list[dict] = []
@@ -23,8 +27,11 @@ def build_document(template: dict, name: str, pages: Pages,
     body_ref, furniture_ref = {"$ref": "#/body"}, {"$ref": "#/furniture"}
     furniture: list[dict] = []
     last = None  # (item, block, page) of the last body paragraph, while nothing else came after it
+    ends_open = False  # the page before's last paragraph may go on
     for page_no, (width, height, blocks) in enumerate(pages, start=first):
         page_sizes[str(page_no)] = {"size": {"width": float(width), "height": float(height)}, "page_no": page_no}
+        if ends_open and parts[-1] != PAGE_BREAK:
+            parts.append(PAGE_BREAK)  # the paragraph may go on over it (page_joins)
         waiting = sorted((pictures or {}).get(page_no, ()), key=lambda box: -box[3])
         for block in blocks:
             while waiting and block.kind in ("text", "heading") and block.t <= waiting[0][3]:
@@ -71,22 +78,27 @@ def build_document(template: dict, name: str, pages: Pages,
         for box in waiting:  # below every block of the page
             _picture(figures, children, parts, page_no, box)
             last = None
+        ends_open = last is not None and (body_size is None or abs(_size(last[1]) - body_size) <= SIZE_TOLERANCE)
     data = {**template, "name": name, "body": {**template["body"], "children": children}, "texts": texts,
             "pages": page_sizes}
     if figures:
         data["pictures"] = figures
     if furniture:
         data["furniture"] = {**template["furniture"], "children": furniture}
-    return data, "\n\n".join(parts) + ("\n" if parts else "")
+    return data, join_over_pages("\n\n".join(parts) + ("\n" if parts else "")), ends_open
 
 
 def _continues(last: tuple, block, page_no: int) -> bool:
     """Whether block, the next body block in reading order, goes on with the paragraph in `last`
     (paragraph_starts.goes_on_in_next_column)."""
     item, previous, previous_page = last
-    size, previous_size = block.size_sum / len(block.lines), previous.size_sum / len(previous.lines)
+    size, previous_size = _size(block), _size(previous)
     return goes_on_in_next_column(item["text"], block.text, page_no == previous_page, block.t, previous.b,
                                   abs(size - previous_size) <= SIZE_TOLERANCE)
+
+
+def _size(block) -> float:
+    return block.size_sum / len(block.lines)
 
 
 def _picture(figures: list[dict], children: list[dict], parts: list[str], page_no: int, box) -> None:

@@ -40,6 +40,7 @@ _COMPOUND = re.compile("[\ufffe\x02](?<=[^\\W\\d_].)(?=[^\\W\\d_])")
 # is another text's: a body line's 9 pt against the gazette's masthead's 42 pt; bold and regular
 # faces of one size, 1.0-1.15
 JUMP_RATIO = 1.6
+JUMP_LINES = 3.0          # a hyphenated word's rest is on the next line, not this many lines below
 SIZE_TOLERANCE = 0.6      # points: lines of one block have this font size
 LINE_GAP = 0.65           # a gap between two lines' boxes over this share of a line's height ends a block
 SCRIPT_RATIO = 0.85       # a subscript or superscript is set this much smaller than its line, or more
@@ -226,9 +227,12 @@ def _compound_hyphen(m: re.Match) -> str:
 
 def _cut_at_jumps(spans: list[tuple[int, int]], text: str, handle: int, rect, ref: int) -> list[tuple[int, int]]:
     """pdfium's lines, cut after a soft-hyphen mark where the next character is not the same
-    text's: not lower case, and its loose box JUMP_RATIO times taller or shorter than the one
-    before the mark (the last word of a gazette's first page runs into its masthead: `Θεσσαλο` +
-    `ΕΦΗΜΕΡΙΔΑ`). A column's last word going on at the next column's top keeps its line: one
+    text's. pdfium joins a line that ends in a hyphen with whatever it reads next: the word's
+    rest on the next line, or another text. Not lower case, and its loose box JUMP_RATIO times
+    taller or shorter than the one before the mark (the last word of a gazette's first page runs
+    into its masthead: `Θεσσαλο` + `ΕΦΗΜΕΡΙΔΑ`), or more than JUMP_LINES of its lines below it
+    (the last line of a page runs into the page number at its foot: `Θεσσαλο` + `1`), it is
+    another text's. A column's last word going on at the next column's top keeps its line: one
     text, one font."""
     cuts = []
     k = text.find(_SOFT, 1)
@@ -237,10 +241,11 @@ def _cut_at_jumps(spans: list[tuple[int, int]], text: str, handle: int, rect, re
             k = text.find(_SOFT, k + 1)
             continue
         LOOSE_BOX(handle, k - 1, ref)
-        before = rect.top - rect.bottom
+        before, foot = rect.top - rect.bottom, rect.bottom
         LOOSE_BOX(handle, k + 1, ref)
         after = rect.top - rect.bottom
-        if min(before, after) > 0 and max(before, after) > JUMP_RATIO * min(before, after):
+        if min(before, after) > 0 and (max(before, after) > JUMP_RATIO * min(before, after)
+                                       or foot - rect.top > JUMP_LINES * before):
             cuts.append(k + 1)
         k = text.find(_SOFT, k + 1)
     if not cuts:

@@ -81,10 +81,11 @@ class SafePdfExtractor:
             repairs["decorations"] = pages_with(pages, first, ("decoration",))
         if mark_furniture(pages):
             repairs["furniture"] = pages_with(pages, first, ("page_header", "page_footer"))
-        data, markdown = build_document(self.template, Path(path).stem, pages, pictures, first)
+        body_size = max(sizes, key=sizes.get) if sizes else None
+        data, markdown, ends_open = build_document(self.template, Path(path).stem, pages, pictures, first, body_size)
         done = time.perf_counter()
         return Conversion(None, len(pages), done - started, "safe", {"parse": parsed - started, "assemble": done - parsed},
-                          markdown=markdown, data=data, page_covers=covers,
+                          markdown=markdown, data=data, page_covers=covers, ends_open=ends_open,
                           repairs={k: v for k, v in repairs.items() if v})
 
     def _read_page(self, pdf, index: int, count: int, sizes: dict, covers: dict, pictures: dict,
