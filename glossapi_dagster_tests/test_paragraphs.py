@@ -125,3 +125,15 @@ def test_a_text_layers_own_characters_for_punctuation_and_dashes():
     assert split_at_starts(lines, edges, 10) == [1, 2, 3, 4]
     assert clean_text("\u00ad Ο αιτών, 45\u00ad47") == "- Ο αιτών, 45-47"
     assert clean_text("Έρευνας\u00ad Πληροφορικής") == "Έρευνας\u00ad Πληροφορικής"  # a break's mark, after letters
+
+
+@pytest.mark.parametrize("spacing", [1.2, 1.5, 2.0, 2.5])
+def test_paragraphs_stay_whole_at_wide_line_spacing(tmp_path, spacing):
+    """A thesis set at double spacing has its lines further apart than a single-spaced page's
+    paragraphs: the page's own most common gap is its line spacing (extract/line_spacing.py), and
+    its paragraphs, the sentence broken around a formula, the list and the title read as at
+    single spacing."""
+    from .greek_pdfs import SPACED_TRUTH, spaced_pdf
+
+    markdown = SafePdfExtractor().convert(spaced_pdf(tmp_path / "spaced.pdf", spacing)).markdown
+    assert markdown.strip().split("\n\n") == SPACED_TRUTH, markdown

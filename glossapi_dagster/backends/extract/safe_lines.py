@@ -20,6 +20,7 @@ from .pdfium_text import (
 )
 from ..paragraph_starts import split_at_starts
 from .letter_spacing import HINT, SPACED, unspace
+from .line_spacing import join_spaced_lines
 from .symbol_glyphs import drop_symbol_glyphs
 
 _DIGITS = frozenset("0123456789")
@@ -170,7 +171,7 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
     for size, chars in line_sizes.items():  # in the order of their first lines, as line by line
         key = round(size, 1)
         sizes[key] = sizes.get(key, 0) + chars
-    return text, _split_paragraphs(blocks), lgr_state
+    return text, _split_paragraphs(join_spaced_lines(blocks, LINE_GAP)), lgr_state
 
 
 def _split_paragraphs(blocks: list[Block]) -> list[Block]:
