@@ -21,8 +21,8 @@ a paragraph. Used by the safe backend's blocks, Docling's native lines and OCR's
 
 The other way, a paragraph goes on across a column (goes_on): a block at the top of a column that
 begins in lower case continues the block that ended the column before mid-sentence, and a word
-hyphenated there is whole again (`Θεσσαλο-` / `νίκης`). (Across pages too, to a reader; not here
-yet: a long document is converted in page ranges, so that join belongs to the stitching.)"""
+hyphenated there is whole again (`Θεσσαλο-` / `νίκης`). Across pages the same rule joins the
+markdown's paragraphs (page_joins.py), the items staying on their pages.)"""
 from __future__ import annotations
 
 import re
@@ -81,8 +81,8 @@ def goes_on_in_next_column(previous: str, text: str, same_page: bool, top: float
     """Whether a block (text; its top) goes on with the paragraph before it in reading order
     (previous; the foot of its last line) across a column break: on the same page, starting above
     that foot (the next column's top: below it, spacing already said it is another paragraph), in
-    one size, the text going on (goes_on). Not across pages: a long document is converted in page
-    ranges, and a page must read the same in a range as in the whole."""
+    one size, the text going on (goes_on). Not across pages: a page's items stay on it (OCR
+    replaces them; a long document's ranges are converted apart): page_joins joins the markdown."""
     return same_page and top > last_foot and same_size and goes_on(previous, text)
 
 
