@@ -22,7 +22,7 @@ a paragraph. Used by the safe backend's blocks, Docling's native lines and OCR's
 The other way, a paragraph goes on across a column (goes_on): a block at the top of a column that
 begins in lower case continues the block that ended the column before mid-sentence, and a word
 hyphenated there is whole again (`Θεσσαλο-` / `νίκης`). Across pages the same rule joins the
-markdown's paragraphs (page_joins.py), the items staying on their pages.)"""
+markdown's paragraphs (page_joins.py), the items staying on their pages."""
 from __future__ import annotations
 
 import re
