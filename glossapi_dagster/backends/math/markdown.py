@@ -20,6 +20,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from ..line_join import HYPHENS
+
 PLACEHOLDER = "<!-- formula-not-decoded -->"
 SEPARATOR = "\n\n"
 # Characters that extractors write one way or the other (pdfium's Ω is the ohm sign, Docling's the letter).
@@ -100,6 +102,9 @@ def _renderings(item: Item) -> list[str]:
         return []
     escaped = re.sub(r"(?<!\\)_", r"\\_", text)
     forms = [text, escaped, html.escape(text, quote=False), html.escape(escaped, quote=False)]
+    if len(text) > 1 and text[-1] in HYPHENS and text[-2].isalpha():
+        # a page's last item whose word goes on over the page break lost its hyphen (page_joins)
+        forms += [form[:-1] for form in forms]
     return list(dict.fromkeys(forms))
 
 
