@@ -6,11 +6,13 @@ word recall and Greek share; backends/paragraph_starts.py).
 
 Each document is the same paragraphs (2-5 sentences drawn from the test's Greek and mixed
 Greek-English paragraphs) set in 10 pt lines 12 pt apart, with no space between paragraphs, in
-three ways: ragged right with no indent (only a paragraph's short last line tells), ragged right
-with a first-line indent, and two columns; every fifth paragraph is an `α)` item. A boundary the
-output has that the truth has not is "invented"; the paragraphs that go on across a column and
-across a page are counted beside (one going on across a page is not joined: a long document's
-page ranges must read as the whole, so each such is one invented boundary)."""
+four ways: ragged right with no indent (only a paragraph's short last line tells), ragged right
+with a first-line indent, two columns, and a first-line indent at double spacing (lines 20 pt
+apart, as theses are set); every fifth paragraph is an `α)` item. A boundary the output has that
+the truth has not is "invented"; the paragraphs that go on across a column and across a page are
+counted beside (each would be an invented boundary if not joined). The markdown is each route's:
+the safe backend's, and Docling's export with its paragraphs joined over page breaks
+(page_joins.markdown_of), as the extract phase writes it."""
 from __future__ import annotations
 
 import argparse
@@ -35,7 +37,7 @@ def _paragraphs(count: int, seed: int) -> list[str]:
     return out
 
 
-def _document(path: Path, paragraphs: list[str], indent: float, columns: int) -> dict[str, int]:
+def _document(path: Path, paragraphs: list[str], indent: float, columns: int, pitch: float = 12) -> dict[str, int]:
     """The PDF; returns how many paragraphs go on across a column and across a page."""
     writer = _Writer()
     width = 380.0 if columns == 1 else 240.0
@@ -54,7 +56,7 @@ def _document(path: Path, paragraphs: list[str], indent: float, columns: int) ->
                 y = 780.0
                 breaks[kind] += k > 0  # the paragraph goes on past the break
             writer.text(line, lefts[column] + (indent if k == 0 else 0), y, 10)
-            y -= 12
+            y -= pitch
     writer.save(path)
     return breaks
 
@@ -78,17 +80,22 @@ def main() -> None:
     args = parser.parse_args()
     from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
     from glossapi_dagster.backends.extract.safe_pdf import SafePdfExtractor
+    try:
+        from glossapi_dagster.backends.page_joins import markdown_of
+    except ImportError:  # a tree from before the page-break join (run as --before): Docling's export
+        def markdown_of(doc):
+            return doc.export_to_markdown()
 
     truth = _paragraphs(args.paragraphs, args.seed)
     backends = {"safe": lambda p: SafePdfExtractor().convert(p).markdown,
-                "docling-native": lambda p: DoclingExtractor("native").convert(p).document.export_to_markdown()}
+                "docling-native": lambda p: markdown_of(DoclingExtractor("native").convert(p).document)}
     print(f"{'layout':26} {'backend':15} {'true':>5} {'found':>6} {'missed':>7} {'invented':>9}"
           f" {'went on across a column':>24} {'a page':>7}")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, indent, columns in (("ragged, no indent", 0, 1), ("ragged, first-line indent", 15, 1),
-                                      ("two columns", 0, 2)):
+        for name, indent, columns, pitch in (("ragged, no indent", 0, 1, 12), ("ragged, first-line indent", 15, 1, 12),
+                                             ("two columns", 0, 2, 12), ("double-spaced, indent", 15, 1, 20)):
             path = Path(tmp) / f"{name}.pdf"
-            breaks = _document(path, truth, indent, columns)
+            breaks = _document(path, truth, indent, columns, pitch)
             for backend, convert in backends.items():
                 got = [" ".join(p.split()) for p in convert(path).strip().split("\n\n") if p.strip()]
                 found, missed, invented = _score(truth, got)

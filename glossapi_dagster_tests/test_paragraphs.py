@@ -137,3 +137,14 @@ def test_paragraphs_stay_whole_at_wide_line_spacing(tmp_path, spacing):
 
     markdown = SafePdfExtractor().convert(spaced_pdf(tmp_path / "spaced.pdf", spacing)).markdown
     assert markdown.strip().split("\n\n") == SPACED_TRUTH, markdown
+
+
+@pytest.mark.parametrize("spacing", [1.2, 2.0])
+def test_docling_native_paragraphs_stay_whole_at_wide_line_spacing(tmp_path, spacing):
+    """The same page through Docling's native pipeline (a line an item, joined by
+    native_paragraphs with the page's own line spacing); its title is a paragraph, not a heading
+    (no layout model)."""
+    from .greek_pdfs import SPACED_TRUTH, spaced_pdf
+
+    doc = DoclingExtractor("native").convert(spaced_pdf(tmp_path / "spaced.pdf", spacing)).document
+    assert doc.export_to_markdown().split("\n\n") == [SPACED_TRUTH[0].lstrip("# "), *SPACED_TRUTH[1:]]

@@ -31,6 +31,37 @@ SHARE = 0.5        # of the gaps between the page's consecutive lines: its line 
 SIZE_TOLERANCE = 0.6
 
 
+def page_line_spacing(gaps: Counter, heights: list[float], line_gap: float) -> float | None:
+    """The gap most of a page's consecutive lines are apart by (gaps: rounded gap -> how many),
+    where the builder split at it (over line_gap of a line's height); None where no one gap is
+    most of them, or the builder joined at it already."""
+    if sum(gaps.values()) < MIN_LINES or not heights:
+        return None
+    height = sorted(heights)[len(heights) // 2]
+    near = _near(height)
+    # the gap most lines are apart by, give or take `near` (a gap of 8.6 and one of 9.1 are one)
+    seen, common = max((sum(n for g, n in gaps.items() if abs(g - key) <= near), key) for key in gaps)
+    if seen < SHARE * sum(gaps.values()) or common <= line_gap * height:
+        return None
+    return common
+
+
+def same_spacing(gap: float, spacing: float, height: float) -> bool:
+    return abs(gap - spacing) <= _near(height)
+
+
+def starts_run(above: str, above_box: tuple[float, float], below: str, below_left: float, size: float,
+               column: tuple[float, float]) -> bool:
+    """Whether the line `below` (its left edge; its size) starts a paragraph or item after the line
+    `above` (its left and right edges), in a column (its left and right edges)."""
+    x0, x1 = column
+    short = above_box[1] < x0 + SHORT_LINE * (x1 - x0)
+    indented = below_left >= x0 + INDENT * size > above_box[0]
+    # below a line that ended short (a heading, an entry, a formula, a clause without its stop),
+    # any line but one that goes on in lower case: at this spacing a paragraph's lines run full
+    return (short and not below[:1].islower()) or starts_paragraph(above, below, short, indented)
+
+
 def join_spaced_lines(blocks: list, line_gap: float) -> list:
     """The page's blocks (in reading order), those apart by the page's own line spacing joined.
     line_gap: the share of a line's height under which the builder joined lines already."""
@@ -50,15 +81,10 @@ def join_spaced_lines(blocks: list, line_gap: float) -> list:
             gap = blocks[i - 1].boxes[-1][1] - boxes[0][3]
             between.append((i, gap))
             gaps[round(gap)] += 1
-    if len(between) < MIN_LINES or not heights:
+    if len(between) < MIN_LINES or (spacing := page_line_spacing(gaps, heights, line_gap)) is None:
         return blocks
     height = sorted(heights)[len(heights) // 2]
-    near = max(SAME_GAP * height, 0.5)
-    # the gap most lines are apart by, give or take `near` (a gap of 8.6 and one of 9.1 are one)
-    seen, common = max((sum(n for g, n in gaps.items() if abs(g - key) <= near + 0.5), key) for key in gaps)
-    if seen < SHARE * sum(gaps.values()) or common <= line_gap * height:
-        return blocks  # no one spacing for most lines, or the builder joined at it already
-    joined = {i for i, gap in between if abs(gap - common) <= near + 0.5}
+    joined = {i for i, gap in between if same_spacing(gap, spacing, height)}
     if len(joined) < MIN_LINES:
         return blocks
     out = [blocks[0]]
@@ -70,19 +96,17 @@ def join_spaced_lines(blocks: list, line_gap: float) -> list:
     return out
 
 
+def _near(height: float) -> float:
+    return max(SAME_GAP * height, 0.5) + 0.5  # gaps are rounded to the point
+
+
 def _starts(blocks: list, i: int) -> bool:
     """Whether block i starts a paragraph or item after the block before it, in their column."""
     above, below = blocks[i - 1], blocks[i]
     column = [b for b in blocks if b.l < below.r and below.l < b.r]
-    x0, x1 = min(b.l for b in column), max(b.r for b in column)
     last_l, _, last_r, _ = above.boxes[-1]
-    size = below.size_sum / len(below.lines)
-    short = last_r < x0 + SHORT_LINE * (x1 - x0)
-    indented = below.boxes[0][0] >= x0 + INDENT * size > last_l
-    # below a line that ended short (a heading, an entry, a formula, a clause without its stop),
-    # any line but one that goes on in lower case: at this spacing a paragraph's lines run full
-    first = below.lines[0]
-    return (short and not first[:1].islower()) or starts_paragraph(above.lines[-1], first, short, indented)
+    return starts_run(above.lines[-1], (last_l, last_r), below.lines[0], below.boxes[0][0],
+                      below.size_sum / len(below.lines), (min(b.l for b in column), max(b.r for b in column)))
 
 
 def _same_run(above, below) -> bool:

@@ -13,7 +13,10 @@ Furniture and decorations were moved out of the body before (docling_repairs.py)
 joined, and a running header between two columns does not end a paragraph."""
 from __future__ import annotations
 
+from collections import Counter
+
 from ..line_join import join_pair
+from .line_spacing import page_line_spacing, same_spacing, starts_run
 from ..paragraph_starts import goes_on_in_next_column, split_at_starts
 
 LINE_GAP = 0.65        # as the safe backend's: a gap over this share of a line's height ends a block
@@ -25,6 +28,7 @@ def join_native_lines(doc):
     line was merged; a new document otherwise: see _without)."""
     from docling_core.types.doc import ContentLayer, DocItemLabel
 
+    spacing = _page_spacings(doc)
     runs: list[list] = []  # [(item, box, page height)], lines one below the other
     linked: list[bool] = []  # a run follows the one before with only furniture between
     last, broken = None, True  # the box of the last line of the last run; a body item since it
@@ -41,7 +45,9 @@ def join_native_lines(doc):
         if box is None:
             last, broken = None, True
             continue
-        if last is not None and _continues(last, box, runs[-1][0][0].prov[0].page_no == prov.page_no):
+        same_page = last is not None and runs[-1][0][0].prov[0].page_no == prov.page_no
+        if last is not None and (_continues(last, box, same_page) or (
+                same_page and _spaced(runs[-1][-1][0].text, last, item.text, box, spacing.get(prov.page_no)))):
             runs[-1].append((item, box, height))
         else:
             runs.append([(item, box, height)])
@@ -121,6 +127,50 @@ def _merge(lines: list) -> list:
         block.prov[0].bbox = BoundingBox.enclosing_bbox([block.prov[0].bbox.to_bottom_left_origin(height), box])
     block.prov[0].charspan = (0, len(block.text))
     return [item for item, _, _ in lines[1:]]
+
+
+def _page_spacings(doc) -> dict[int, tuple]:
+    """Each page set with wide line spacing: (its line spacing, a line's height, its lines' boxes)
+    (line_spacing.page_line_spacing: its most common gap between consecutive lines of one size and
+    column, one the joining below splits at)."""
+    from docling_core.types.doc import ContentLayer, DocItemLabel
+
+    pages: dict[int, list] = {}
+    for item in doc.texts:
+        if item.content_layer == ContentLayer.BODY and item.label == DocItemLabel.TEXT and len(item.prov) == 1:
+            prov = item.prov[0]
+            if prov.page_no in doc.pages:
+                pages.setdefault(prov.page_no, []).append(prov.bbox.to_bottom_left_origin(doc.pages[prov.page_no].size.height))
+    out = {}
+    for page_no, boxes in pages.items():
+        gaps: Counter = Counter()
+        for above, below in zip(boxes, boxes[1:]):
+            if _one_size(above, below) and below.l < above.r and above.l < below.r:
+                gaps[round(above.b - below.t)] += 1
+        heights = [box.t - box.b for box in boxes]
+        found = page_line_spacing(gaps, heights, LINE_GAP) if len(boxes) > 3 else None
+        if found is not None:
+            out[page_no] = (found, sorted(heights)[len(heights) // 2], boxes)
+    return out
+
+
+def _spaced(above: str, last, below: str, box, page: tuple | None) -> bool:
+    """Whether the line `below` in `box` goes on the one in `last` on a page set with wide line
+    spacing (`page`: _page_spacings'), one line spacing below it, in one size and column, not
+    starting a paragraph (line_spacing.starts_run, read against the column)."""
+    if page is None or not (_one_size(last, box) and box.l < last.r and last.l < box.r):
+        return False
+    spacing, height, boxes = page
+    if not same_spacing(last.b - box.t, spacing, height):
+        return False
+    column = [b for b in boxes if b.l < box.r and box.l < b.r]
+    return not starts_run(above, (last.l, last.r), below, box.l, box.t - box.b,
+                          (min(b.l for b in column), max(b.r for b in column)))
+
+
+def _one_size(a, b) -> bool:
+    h_a, h_b = a.t - a.b, b.t - b.b
+    return abs(h_a - h_b) <= SIZE_TOLERANCE * max(h_a, h_b, 1.0)
 
 
 def _continues(last, box, same_page: bool) -> bool:
