@@ -151,8 +151,24 @@ class Claims:
 
     def release(self) -> None:
         """Our claims removed; one another run took over meanwhile (we were declared lost) stays its own."""
+        ours = set()  # our owner files' inodes: a claim linked to one is ours without reading it
+        for path in self._made:
+            try:
+                ours.add(os.stat(path).st_ino)
+            except OSError:
+                pass
         for stem in self.held:
-            _remove_if_same(self._path(stem), self.me)
+            path = self._path(stem)
+            try:
+                linked = os.stat(path).st_ino in ours
+            except FileNotFoundError:
+                continue
+            except OSError:
+                linked = False
+            if linked:
+                path.unlink(missing_ok=True)
+            else:
+                _remove_if_same(path, self.me)
         self.held.clear()
         for path in self._made:
             path.unlink(missing_ok=True)
