@@ -5,7 +5,9 @@ or O_EXCL) and holding the owner's host, pid and process start time, and its run
 A run's claims are hard links to one owner file it writes once (claims/.owners/): a claim is then
 one link(2), no file of its own to allocate and write, which is what made claiming a run's stems a
 short document's largest cost on the controller before the workers start (0.04-0.5 ms of CPU and
-0.2-2 ms of wall a stem against 0.015 and 0.1, measured on ext4 under load). A claim whose owner is
+0.2-2 ms of wall a stem against 0.015 and 0.1, measured on ext4 under load). A claim is never
+written in place (through a link that would change every claim of its run): a takeover removes
+the stale claim and makes its own. A claim whose owner is
 gone (kill -9, a crash) is stale: the next run takes it over. On its own host a process is asked;
 another machine's claim is stale once its run has ended (`RunOwner.alive`: e.g. a run failed as
 lost when its node died), and never stolen when there is no run to ask. Released when the run ends.
