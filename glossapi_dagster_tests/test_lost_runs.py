@@ -138,7 +138,9 @@ def test_another_machines_claim_is_given_up_once_its_run_has_ended(tmp_path):
     running.clear()  # run-a failed as lost
     assert claims.claim(["doc1", "doc2"]) == ["doc1"]
     assert json.loads((claims.folder / "doc1").read_text())["run"] == "run-b"
-    # a claim taken over from us (we were declared lost meanwhile) is not ours to release
+    # a claim taken over from us (we were declared lost meanwhile) is not ours to release; a run
+    # takes a stale claim over as Claims does: the old one removed, its own made (never written into)
+    (claims.folder / "doc1").unlink()
     (claims.folder / "doc1").write_text(json.dumps({**elsewhere, "run": "run-c"}))
     claims.release()
     assert (claims.folder / "doc1").exists()

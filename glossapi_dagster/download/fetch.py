@@ -10,10 +10,11 @@ import os
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
-import aiohttp
-from yarl import URL
+if TYPE_CHECKING:  # imported by a fetch, not by every CLI command that loads the definitions (~0.2 s)
+    import aiohttp
+    from yarl import URL
 
 from ..state.filetype import HEAD_BYTES, sniff_file, sniff_head
 from .robots import Robots
@@ -71,6 +72,9 @@ RobotsOf = Callable[[str], Awaitable[Robots]]
 async def attempt(session: aiohttp.ClientSession, url: str, tmp: Path, settings: FetchSettings,
                   robots_of: RobotsOf, referer: str | None = None) -> Attempt:
     """Fetch `url` into `tmp`. On any outcome but ok, no file is left behind."""
+    import aiohttp
+    from yarl import URL
+
     result = Attempt(TRANSIENT)
     try:
         await _attempt(session, URL(url, encoded=False), tmp, settings, robots_of, referer, result)
@@ -86,6 +90,8 @@ async def attempt(session: aiohttp.ClientSession, url: str, tmp: Path, settings:
 
 async def _attempt(session, url: URL, tmp: Path, settings: FetchSettings, robots_of: RobotsOf,
                    referer: str | None, result: Attempt) -> Attempt:
+    from yarl import URL
+
     seen = {str(url)}
     headers = {"User-Agent": settings.agent, **({"Referer": referer} if referer else {})}
     for _ in range(settings.max_redirects + 1):
@@ -151,6 +157,8 @@ def _judge(result: Attempt, response: aiohttp.ClientResponse, url: str, settings
            head: bytes) -> Attempt:
     """The kind from the bytes (state/filetype.py), the name and headers only breaking ties; a page
     of markup where a binary document was promised is that promise broken (a login or error page)."""
+    from yarl import URL
+
     evidence = [("the URL", EXT_KIND.get(_ext(URL(url).path))),
                 ("Content-Disposition", EXT_KIND.get(_ext(_disposition_name(response)))),
                 ("Content-Type", TYPE_KIND.get((result.content_type or "").split(";")[0].strip().lower()))]
@@ -209,6 +217,8 @@ def retry_after_seconds(value: str | None) -> float | None:
 def _failure(exc: BaseException, settings: FetchSettings, tmp: Path) -> tuple[str, str]:
     """An exception of the transport as (outcome, reason): the network's faults are transient (the
     next attempt, or run, may succeed); a bad certificate or URL is final."""
+    import aiohttp
+
     got = f" after {tmp.stat().st_size} bytes" if tmp.exists() else ""
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return TRANSIENT, f"connect timeout ({exc})"

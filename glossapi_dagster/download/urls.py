@@ -13,7 +13,10 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, unquote, urlencode
 
-from yarl import URL
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # yarl (~0.1 s to import) only once a link is read: not for every CLI command
+    from yarl import URL
 
 SLUG_CHARS = 60          # of the name's readable part; the hash makes it unique
 HASH_CHARS = 12          # 48 bits: a clash among 10^6 links has odds of about 2 in 10^6
@@ -27,6 +30,8 @@ class BadLink(ValueError):
 
 def to_url(link: str) -> URL:
     """The URL to request: a missing scheme is https (GlossAPI's), anything but http(s) refused."""
+    from yarl import URL
+
     text = str(link).strip()
     if not text:
         raise BadLink("empty link")
@@ -54,7 +59,7 @@ def normalise(link: str) -> str:
     path = re.sub("/+", "/", url.raw_path or "/")
     query = urlencode(sorted(parse_qsl(url.query_string, keep_blank_values=True)), doseq=True)
     port = url.explicit_port if url.explicit_port not in (None, _DEFAULT_PORT[url.scheme]) else None
-    rebuilt = URL.build(scheme=url.scheme, host=url.raw_host, port=port, path=path, query_string=query,
+    rebuilt = type(url).build(scheme=url.scheme, host=url.raw_host, port=port, path=path, query_string=query,
                         encoded=True)
     return str(rebuilt)
 
@@ -72,6 +77,8 @@ def file_stem(normalised: str) -> str:
     """A name for the link's file, stable across runs (from the link, not its row) and safe: the
     last path segment's readable part (decoded, NFC, word characters, dots and dashes only) and a
     hash of the whole normalised URL. Nothing the server says reaches the file system."""
+    from yarl import URL
+
     url = URL(normalised, encoded=True)
     last = unquote(posixpath.basename(url.raw_path.rstrip("/")))
     base = posixpath.splitext(last)[0] if "." in last[1:] else last
