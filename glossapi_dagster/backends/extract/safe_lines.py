@@ -126,10 +126,11 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
                 marked = _footnote_mark(handle, line, m.end(), first, rect, ref)
                 if marked is not line:  # a footnote starts a paragraph, in its text's size
                     footnote, line, size = True, marked, font_size(handle, first + m.end())
-        if soft:
+        # (a line with no mark, most lines of a page that has some, has nothing to resolve)
+        if soft and (controls or _SOFT in line or "\x02" in line):
             if line[-1] == _SOFT:  # a word cut where the text jumps (_cut_at_jumps): its hyphen shows
                 line = line[:-1] + "-"
-            line = _COMPOUND.sub(_compound_hyphen, line) if _SOFT in line or "\x02" in line else line
+            line = _COMPOUND.sub(_compound_hyphen, line)
             line = _CONTROLS.sub("", line).strip() if controls else line.replace("\ufffe", "").replace("\x02", "")
             if not line:
                 continue
@@ -185,8 +186,8 @@ def _split_paragraphs(blocks: list[Block]) -> list[Block]:
         size = block.size_sum / n
         for start, end in zip([0, *cuts], [*cuts, n]):
             boxes = block.boxes[start:end]
-            part = Block(block.lines[start], min(x[0] for x in boxes), min(x[1] for x in boxes),
-                         max(x[2] for x in boxes), max(x[3] for x in boxes), size)
+            ls, bs, rs, ts = zip(*boxes)
+            part = Block(block.lines[start], min(ls), min(bs), max(rs), max(ts), size)
             part.lines, part.boxes, part.size_sum = block.lines[start:end], boxes, size * (end - start)
             out.append(part)
     return out
