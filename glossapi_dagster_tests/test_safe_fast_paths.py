@@ -89,6 +89,7 @@ def test_lines_and_compound_hyphen_marks_are_found_as_before():
     alphabet = "aΆ1_ \t\x0b\u2028\r\n\ufffe\x02-"
     for text in _strings(alphabet, 3, 30000, 10, 32):
         assert [m.span() for m in safe_lines._LINE.finditer(text)] == [m.span(1) for m in line.finditer(text)], repr(text)
+        assert safe_lines._line_spans(text) == [m.span(1) for m in line.finditer(text)], repr(text)
         assert [m.span() for m in safe_lines._COMPOUND.finditer(text)] == [m.span() for m in compound.finditer(text)], repr(text)
 
 
