@@ -7,6 +7,7 @@ text are resolved here, while the character boxes are at hand.
 """
 from __future__ import annotations
 
+import ctypes
 import re
 import struct
 
@@ -60,12 +61,13 @@ class Block:
         self.boxes = [(l, b, r, t)]  # each line's: where a paragraph starts (paragraph_starts.py)
 
 
-def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, ref: int
+def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, ref: ctypes.c_void_p
                 ) -> tuple[str, list[Block], str | None]:
     """The page's text, and its lines grouped into blocks. A line's box is the union of its
     first and last characters' loose boxes (pdfium's: font ascent to descent, so every line of
     one font is as tall), its size the first character's font size. textpage: its address; rect
-    and ref: an FS_RECTF and its address, reused for every box read."""
+    and ref: an FS_RECTF and its address as a c_void_p (pdfium_text.bare_call), reused for every
+    box read."""
     count = COUNT_CHARS(textpage)
     text = page_text(textpage, count)
     aligned = len(text) == count  # char indices match text offsets
@@ -91,7 +93,8 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
     marks = [m.start() for m in LETTER_DIGIT.finditer(text)] if aligned else []
     spaced = aligned and HINT.search(text) is not None  # single letters between spaces: tracking?
     mark = 0  # the first mark not before the current line (lines come in text order)
-    loose_box, font_size, handle, unpack = LOOSE_BOX, FONT_SIZE, textpage, _RECT
+    # the character calls' text page as a c_void_p object (pdfium_text.bare_call), made once a page
+    loose_box, font_size, handle, unpack = LOOSE_BOX, FONT_SIZE, ctypes.c_void_p(textpage), _RECT
     line_sizes: dict[float, int] = {}  # font size -> characters, rounded into sizes at the end
     blocks: list[Block] = []
     block = None
@@ -209,7 +212,7 @@ def _split_paragraphs(blocks: list[Block]) -> list[Block]:
     return out
 
 
-def _goes_on(handle: int, last_end: int, last_r: float, l: float, size: float) -> bool:
+def _goes_on(handle: ctypes.c_void_p, last_end: int, last_r: float, l: float, size: float) -> bool:
     """Whether a line is the rest of the line before it: pdfium ends its line where the baseline
     moves, at a subscript or superscript (`CO` `2`, `m` `2`, a footnote mark), and the text after
     it, on the first baseline, comes as a new line, which would end the paragraph there. It is
@@ -223,7 +226,7 @@ def _goes_on(handle: int, last_end: int, last_r: float, l: float, size: float) -
 
 
 
-def _footnote_mark(handle: int, line: str, digits: int, first: int, rect, ref: int) -> str:
+def _footnote_mark(handle: ctypes.c_void_p, line: str, digits: int, first: int, rect, ref: ctypes.c_void_p) -> str:
     """line with a space after the `digits` raised digits it starts with: a footnote's mark at
     the page's foot, set high and small before its text (`²Αυτή είναι`), reads `2Αυτή`, one word
     to a model. first: the line's first character's index; the letter after the digits is read
@@ -241,7 +244,7 @@ def _compound_hyphen(m: re.Match) -> str:
     return "-" if m.string[m.end()].isupper() and not m.string[m.start() - 1].isupper() else m.group(0)
 
 
-def _cut_at_jumps(spans: list[tuple[int, int]], text: str, handle: int, rect, ref: int) -> list[tuple[int, int]]:
+def _cut_at_jumps(spans: list[tuple[int, int]], text: str, handle: ctypes.c_void_p, rect, ref: ctypes.c_void_p) -> list[tuple[int, int]]:
     """pdfium's lines, cut after a soft-hyphen mark where the next character is not the same
     text's: not lower case, and its loose box JUMP_RATIO times taller or shorter than the one
     before the mark (the last word of a gazette's first page runs into its masthead: `Θεσσαλο` +
