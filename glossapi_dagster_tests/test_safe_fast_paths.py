@@ -47,6 +47,33 @@ def test_the_lookalike_hints_answer_as_their_patterns():
         assert lookalikes.has_lookalike(text) == (plain or lookalikes.LATIN_HINT.search(text) is not None), repr(text)
 
 
+def test_a_pages_repairs_look_only_at_its_hinted_texts_and_answer_as_each_texts():
+    """text_layer_repairs runs the Greek repairs on the texts where the page shows a hint (or that
+    are not NFC); the plain form runs them on every text. Pages of generated texts: lookalikes
+    beside Greek letters, Greek twins before Latin letters, accented capitals and small letters
+    among capitals, a decomposed accent, at a text's start and end, where a hint would reach over
+    the blank between two texts if it could."""
+    from glossapi_dagster.backends.greek.repair import needs_repair, repair_greek
+    from glossapi_dagster.backends.greek.lookalikes import greek_page
+    from glossapi_dagster.backends.text_stage import text_layer_repairs
+
+    alphabet = "AOoΤhΆάΑαωϑ\u2206\u00b5\u0301 "
+    rnd = random.Random(34)
+    texts = list(_strings(alphabet, 3, 3000, 8, 33))
+    for _ in range(4000):
+        page = [rnd.choice(texts) for _ in range(rnd.randint(1, 6))]
+        got = text_layer_repairs(page)
+        if not needs_repair(" ".join(page)):
+            assert got == (page, []), page
+            continue
+        greek, out, names = greek_page(" ".join(page)), [], []
+        for text in page:
+            text, done = repair_greek(text, greek)
+            out.append(text)
+            names.extend(name for name in done if name not in names)
+        assert got == (out, names), page
+
+
 def test_the_mojibake_suspect_answers_as_its_pattern():
     moji = text_fixes._MOJI
     plain = re.compile(f"[\u0080-\u024f\u2500-\u25ff][{moji}]|[\u0080-\u009f\ufffd]")
@@ -62,6 +89,7 @@ def test_lines_and_compound_hyphen_marks_are_found_as_before():
     alphabet = "aΆ1_ \t\x0b\u2028\r\n\ufffe\x02-"
     for text in _strings(alphabet, 3, 30000, 10, 32):
         assert [m.span() for m in safe_lines._LINE.finditer(text)] == [m.span(1) for m in line.finditer(text)], repr(text)
+        assert safe_lines._line_spans(text) == [m.span(1) for m in line.finditer(text)], repr(text)
         assert [m.span() for m in safe_lines._COMPOUND.finditer(text)] == [m.span() for m in compound.finditer(text)], repr(text)
 
 

@@ -4,16 +4,16 @@ for each box would count it twice on its page: per-page text, characters and tri
 box's own span."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 
-
-def item_pages(item: dict) -> Iterator[tuple[int, str]]:
-    """(page number, the text on it) for each of a text item's boxes."""
-    provs = item.get("prov") or []
+def item_pages(item: dict) -> list[tuple[int, str]]:
+    """(page number, the text on it) for each of a text item's boxes (a list: most items have one
+    box, and triage and the statistics ask for every item's)."""
+    provs = item.get("prov") or ()
     text = item.get("text") or ""
     if len(provs) == 1:
-        yield int(provs[0]["page_no"]), text
-        return
+        return [(int(provs[0]["page_no"]), text)]
+    out = []
     for prov in provs:
         start, end = prov.get("charspan") or (0, len(text))
-        yield int(prov["page_no"]), text[start:end]
+        out.append((int(prov["page_no"]), text[start:end]))
+    return out

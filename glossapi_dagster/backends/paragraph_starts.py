@@ -35,6 +35,7 @@ _ENUMERATOR = re.compile(r"(?:\(?(?:\d{1,2}|[α-ωa-z]|[ivx]{1,4})\)|\d{1,2}\.|[
 # (their canonical forms are `;` and `·`, but the lines are read before the Unicode clean)
 _SENTENCE_END = tuple(".:;·!?…»\"”\u037e\u0387")
 _CLAUSE_END = _SENTENCE_END + (",",)
+_CLAUSE_ENDS = "".join(_CLAUSE_END)  # for one character: a test in a string, not a tuple's items one by one
 # a paragraph stopped mid-sentence ends in a word (two letters or more: not a formula's variable),
 # a word and its number, a word broken with a hyphen, or a comma; the text that goes on starts
 # with a word
@@ -95,8 +96,8 @@ def split_at_starts(lines: list[str], boxes: list, size: float, left: int = 0, r
     """Indices of the lines (after the first) that start a paragraph or item, in a run of lines
     joined by their spacing; boxes: each line's, with its left and right edges at the indices
     `left` and `right` (a (left, right) pair by default), the run's column their union."""
-    candidates = [i for i in range(1, len(lines)) if lines[i] and lines[i - 1]
-                  and (lines[i][0] in _BULLETS or lines[i - 1][-1] in _CLAUSE_END)]
+    candidates = [i for i, (before, line) in enumerate(zip(lines, lines[1:]), 1) if line and before
+                  and (line[0] in _BULLETS or before[-1] in _CLAUSE_ENDS)]
     if not candidates:  # most runs: no bullet, no line after a sentence's end (two index reads a line)
         return []
     lefts, rights = [b[left] for b in boxes], [b[right] for b in boxes]

@@ -23,9 +23,9 @@ SPACED = re.compile(r"(?<![^\W\d_])(?:[^\W\d_] ){3,}[^\W\d_](?![^\W\d_])")
 WORD_GAP = 1.5  # a gap this many times the run's narrowest one (and 0.1 em wider) is a word break
 
 
-def unspace(handle: int, text: str, first: int, end: int, size: float, rect, ref: int) -> str:
+def unspace(handle, text: str, first: int, end: int, size: float, rect, ref) -> str:
     """text[first:end] (one line; character indices equal text offsets) with each letter-spaced
-    run written as its words."""
+    run written as its words. handle and ref: c_void_p objects (pdfium_text.bare_call)."""
     out, start = [], first
     for m in SPACED.finditer(text, first, end):
         out.append(text[start:m.start()])
@@ -35,7 +35,7 @@ def unspace(handle: int, text: str, first: int, end: int, size: float, rect, ref
     return "".join(out)
 
 
-def _words(handle: int, at: int, run: str, size: float, rect, ref: int) -> str:
+def _words(handle, at: int, run: str, size: float, rect, ref) -> str:
     letters = run[::2]
     edges = []
     for k in range(len(letters)):

@@ -92,6 +92,8 @@ def _continues(last: tuple, block, page_no: int) -> bool:
     """Whether block, the next body block in reading order, goes on with the paragraph in `last`
     (paragraph_starts.goes_on_in_next_column)."""
     item, previous, previous_page = last
+    if page_no != previous_page or block.t <= previous.b:  # most blocks: below the last, on its page
+        return False  # (goes_on_in_next_column's first two tests, before the sizes and the text)
     size, previous_size = _size(block), _size(previous)
     return goes_on_in_next_column(item["text"], block.text, page_no == previous_page, block.t, previous.b,
                                   abs(size - previous_size) <= SIZE_TOLERANCE)

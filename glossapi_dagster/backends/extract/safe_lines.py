@@ -7,6 +7,7 @@ text are resolved here, while the character boxes are at hand.
 """
 from __future__ import annotations
 
+import ctypes
 import re
 import struct
 
@@ -62,12 +63,13 @@ class Block:
         self.boxes = [(l, b, r, t)]  # each line's: where a paragraph starts (paragraph_starts.py)
 
 
-def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, ref: int
+def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, ref: ctypes.c_void_p
                 ) -> tuple[str, list[Block], str | None]:
     """The page's text, and its lines grouped into blocks. A line's box is the union of its
     first and last characters' loose boxes (pdfium's: font ascent to descent, so every line of
     one font is as tall), its size the first character's font size. textpage: its address; rect
-    and ref: an FS_RECTF and its address, reused for every box read."""
+    and ref: an FS_RECTF and its address as a c_void_p (pdfium_text.bare_call), reused for every
+    box read."""
     count = COUNT_CHARS(textpage)
     text = page_text(textpage, count)
     aligned = len(text) == count  # char indices match text offsets
@@ -93,14 +95,15 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
     marks = [m.start() for m in LETTER_DIGIT.finditer(text)] if aligned else []
     spaced = aligned and HINT.search(text) is not None  # single letters between spaces: tracking?
     mark = 0  # the first mark not before the current line (lines come in text order)
-    loose_box, font_size, handle, unpack = LOOSE_BOX, FONT_SIZE, textpage, _RECT
+    # the character calls' text page as a c_void_p object (pdfium_text.bare_call), made once a page
+    loose_box, font_size, handle, unpack = LOOSE_BOX, FONT_SIZE, ctypes.c_void_p(textpage), _RECT
     line_sizes: dict[float, int] = {}  # font size -> characters, rounded into sizes at the end
     blocks: list[Block] = []
     block = None
     l, b, r, t, size = 0.0, 0.0, width, height, 0.0
     last_b = last_h = last_size = last_base = last_r = 0.0
     last_end = base = 0
-    spans = [m.span() for m in _LINE.finditer(text)]
+    spans = _line_spans(text)
     if aligned and _SOFT in text:
         spans = _cut_at_jumps(spans, text, handle, rect, ref)
     for first, end in spans:
@@ -128,10 +131,11 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
                 marked = _footnote_mark(handle, line, m.end(), first, rect, ref)
                 if marked is not line:  # a footnote starts a paragraph, in its text's size
                     footnote, line, size = True, marked, font_size(handle, first + m.end())
-        if soft:
+        # (a line with no mark, most lines of a page that has some, has nothing to resolve)
+        if soft and (controls or _SOFT in line or "\x02" in line):
             if line[-1] == _SOFT:  # a word cut where the text jumps (_cut_at_jumps): its hyphen shows
                 line = line[:-1] + "-"
-            line = _COMPOUND.sub(_compound_hyphen, line) if _SOFT in line or "\x02" in line else line
+            line = _COMPOUND.sub(_compound_hyphen, line)
             line = _CONTROLS.sub("", line).strip() if controls else line.replace("\ufffe", "").replace("\x02", "")
             if not line:
                 continue
@@ -174,6 +178,22 @@ def read_blocks(textpage: int, width: float, height: float, sizes: dict, rect, r
     return text, _split_paragraphs(join_spaced_lines(blocks, LINE_GAP)), lgr_state
 
 
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    """(first, end) of each line's text without its surrounding blanks (_LINE's matches). pdfium
+    ends every line with CR LF: where no other CR or LF is in the text, the lines are its pieces
+    between them, stripped (str.strip's blanks are the regex's), at half the regex's cost a page."""
+    crs = text.count("\r")
+    if crs != text.count("\n") or crs != text.count("\r\n"):
+        return [m.span() for m in _LINE.finditer(text)]
+    spans, at = [], 0
+    for piece in text.split("\r\n"):
+        if stripped := piece.strip():
+            first = at + len(piece) - len(piece.lstrip())
+            spans.append((first, first + len(stripped)))
+        at += len(piece) + 2
+    return spans
+
+
 def _split_paragraphs(blocks: list[Block]) -> list[Block]:
     """Blocks cut where a paragraph or list item starts among evenly spaced lines (a bullet, an
     enumerator, a sentence ended short of the column: paragraph_starts.py)."""
@@ -187,14 +207,14 @@ def _split_paragraphs(blocks: list[Block]) -> list[Block]:
         size = block.size_sum / n
         for start, end in zip([0, *cuts], [*cuts, n]):
             boxes = block.boxes[start:end]
-            part = Block(block.lines[start], min(x[0] for x in boxes), min(x[1] for x in boxes),
-                         max(x[2] for x in boxes), max(x[3] for x in boxes), size)
+            ls, bs, rs, ts = zip(*boxes)
+            part = Block(block.lines[start], min(ls), min(bs), max(rs), max(ts), size)
             part.lines, part.boxes, part.size_sum = block.lines[start:end], boxes, size * (end - start)
             out.append(part)
     return out
 
 
-def _goes_on(handle: int, last_end: int, last_r: float, l: float, size: float) -> bool:
+def _goes_on(handle: ctypes.c_void_p, last_end: int, last_r: float, l: float, size: float) -> bool:
     """Whether a line is the rest of the line before it: pdfium ends its line where the baseline
     moves, at a subscript or superscript (`CO` `2`, `m` `2`, a footnote mark), and the text after
     it, on the first baseline, comes as a new line, which would end the paragraph there. It is
@@ -208,7 +228,7 @@ def _goes_on(handle: int, last_end: int, last_r: float, l: float, size: float) -
 
 
 
-def _footnote_mark(handle: int, line: str, digits: int, first: int, rect, ref: int) -> str:
+def _footnote_mark(handle: ctypes.c_void_p, line: str, digits: int, first: int, rect, ref: ctypes.c_void_p) -> str:
     """line with a space after the `digits` raised digits it starts with: a footnote's mark at
     the page's foot, set high and small before its text (`²Αυτή είναι`), reads `2Αυτή`, one word
     to a model. first: the line's first character's index; the letter after the digits is read
@@ -226,7 +246,7 @@ def _compound_hyphen(m: re.Match) -> str:
     return "-" if m.string[m.end()].isupper() and not m.string[m.start() - 1].isupper() else m.group(0)
 
 
-def _cut_at_jumps(spans: list[tuple[int, int]], text: str, handle: int, rect, ref: int) -> list[tuple[int, int]]:
+def _cut_at_jumps(spans: list[tuple[int, int]], text: str, handle: ctypes.c_void_p, rect, ref: ctypes.c_void_p) -> list[tuple[int, int]]:
     """pdfium's lines, cut after a soft-hyphen mark where the next character is not the same
     text's. pdfium joins a line that ends in a hyphen with whatever it reads next: the word's
     rest on the next line, or another text. Not lower case, and its loose box JUMP_RATIO times

@@ -14,6 +14,7 @@ This module opens the PDF and its pages, keeps the budgets and looks for a page'
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import time
@@ -50,7 +51,7 @@ class SafePdfExtractor:
         self.log = log or logging.getLogger(__name__)
         self.template = empty_document()
         self._rect = pdfium_c.FS_RECTF()
-        self._rect_ref = address(self._rect)  # for plain calls
+        self._rect_ref = ctypes.c_void_p(address(self._rect))  # for bare calls (pdfium_text.bare_call)
 
     def convert(self, path: str | Path, page_range: tuple[int, int] | None = None) -> Conversion:
         """The whole PDF, or its pages first..last (1-based, inclusive; they keep their numbers)."""

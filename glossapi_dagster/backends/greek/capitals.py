@@ -41,6 +41,11 @@ def has_capitals_hint(text: str) -> bool:
     return _HINT_AT_ACCENTED.search(text) is not None or _HINT_AT_CAPITAL.search(text) is not None
 
 
+def capitals_hints(text: str) -> list[int]:
+    """Where has_capitals_hint finds a hint in text: the start of each (non-overlapping) match."""
+    return [m.start() for m in _HINT_AT_ACCENTED.finditer(text)] + [m.start() for m in _HINT_AT_CAPITAL.finditer(text)]
+
+
 def _capitals(word: str) -> str:
     """The word in capitals, tonos dropped, diaeresis kept (Ϊ, Ϋ)."""
     decomposed = unicodedata.normalize("NFD", word.translate(_SYMBOL_FORMS).upper())

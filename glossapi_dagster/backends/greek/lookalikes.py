@@ -75,6 +75,11 @@ def _greek_hint(text: str) -> bool:
     return _HINT_AT_LOOK.search(text) is not None
 
 
+def lookalike_hints(text: str) -> list[int]:
+    """Where has_lookalike finds a hint in text: the start of each (non-overlapping) match."""
+    return [m.start() for m in _HINT_AT_LOOK.finditer(text)] + [m.start() for m in LATIN_HINT.finditer(text)]
+
+
 def has_lookalike(text: str) -> bool:
     """A lookalike beside a Greek letter, or a Greek twin before a Latin letter (LATIN_HINT)."""
     return _greek_hint(text) or LATIN_HINT.search(text) is not None

@@ -24,10 +24,11 @@ DECODED, UNDECODED = "lgr", "lgr_undecoded"
 
 @lru_cache(maxsize=1)
 def _get_object():
-    """FPDFText_GetTextObject returning the address as an int: a pointer object per character
-    and a cast to compare it cost more than the rest of the pass."""
-    function = ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
-    return ctypes.CFUNCTYPE(ctypes.c_void_p, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)(function)
+    """FPDFText_GetTextObject on plain addresses (a text page's, as an int; the object's returned as
+    one): a pointer object per character and a cast to compare it cost more than the rest of the pass."""
+    from ..extract.pdfium_text import plain_call
+
+    return plain_call(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
 
 
 def has_hint(text: str) -> bool:
@@ -54,17 +55,19 @@ def decode_page(textpage, text: str) -> tuple[str, str | None]:
     groups: dict[str, list[int]] = {}
     names: dict = {}
     get_object, get_font = _get_object(), pdfium_c.FPDFTextObj_GetFont
-    last_obj = last_key = None
+    handle = ctypes.cast(textpage, ctypes.c_void_p).value
+    last_obj = current = None  # current: the indices of the last object's font, None for no font
     for i in range(len(text)):
-        address = get_object(textpage, i)
+        address = get_object(handle, i)
         if not address:
             continue  # pdfium's own spaces and line breaks
-        if address != last_obj:
+        if address != last_obj:  # a character of the next text object: its font looked up once
             font = get_font(ctypes.cast(address, pdfium_c.FPDF_PAGEOBJECT))
             last_obj = address
-            last_key = f"{ctypes.cast(font, ctypes.c_void_p).value}:{_font_name(font, names)}" if font else None
-        if last_key is not None:
-            groups.setdefault(last_key, []).append(i)
+            current = groups.setdefault(f"{ctypes.cast(font, ctypes.c_void_p).value}:{_font_name(font, names)}",
+                                        []) if font else None
+        if current is not None:
+            current.append(i)
     verdicts, undecided = {}, False
     for key, indices in groups.items():
         name = key.split(":", 1)[1]
@@ -87,9 +90,11 @@ def decode_page(textpage, text: str) -> tuple[str, str | None]:
 
 
 def char_text(textpage) -> str:
-    """The text page's characters one by one (FPDFText_GetText leaves out code 0)."""
-    get = pdfium_c.FPDFText_GetUnicode
-    return "".join(map(chr, (get(textpage, i) for i in range(pdfium_c.FPDFText_CountChars(textpage)))))
+    """The text page's characters one by one (FPDFText_GetText leaves out code 0), on its plain address."""
+    from ..extract.pdfium_text import COUNT_CHARS, page_chars
+
+    handle = ctypes.cast(textpage, ctypes.c_void_p).value
+    return page_chars(handle, COUNT_CHARS(handle))
 
 
 def _span_text(text: str, indices: list[int]) -> str:
