@@ -42,7 +42,7 @@ def main() -> None:
     settings.debug.profile_pipeline_timings = True
     from glossapi_dagster.backends.extract.docling_extractor import DoclingExtractor
     from glossapi_dagster.backends.quality.stats import per_page_stats, text_stats
-    from glossapi_dagster.state import artifacts
+    from glossapi_dagster.phases import finish
     from glossapi_dagster.state import OutputLayout
 
     ex = DoclingExtractor("native", 1, "cpu")
@@ -79,8 +79,8 @@ def main() -> None:
                 zstandard.ZstdCompressor(level=3).compress(blob)
                 r["json.dumps + zstd"] = time.perf_counter() - t
                 t = time.perf_counter()
-                artifacts.write_artifacts(layout, name, conv.document, md, {"stem": name, **stats},
-                                          {**stats, "timings": conv.timings, "per_page": per_page})
+                finish.write_artifacts(layout, name, conv.document, md, {"stem": name, **stats},
+                                       {**stats, "timings": conv.timings, "per_page": per_page})
                 # write_artifacts re-does export_to_dict + json + zstd before writing: take those out
                 r["file writes"] = max(0.0, time.perf_counter() - t - r["export_to_dict"] - r["json.dumps + zstd"])
                 r["total"] = sum(r[s] for s in steps)

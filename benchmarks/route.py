@@ -2,6 +2,11 @@
 call stack when the controller hands the document to the pool, then on the worker's stack when
 the markdown is written, and every package file that ran at all (the route with its helpers).
 
+"When the markdown is written": at the call of the store's write primitive that writes the
+document's files, markdown last (state/atomic.py's atomic_write_files); the files above it are
+the route, the primitive itself is a helper, as open() would be (on main at 5305def the route
+ends in state/artifacts.py's write_artifacts, which calls it: the same place, 11 files).
+
     .venv/bin/python benchmarks/route.py [PDF]          # this tree
     PYTHONPATH=/path/to/other/tree .venv/bin/python benchmarks/route.py   # another tree (e.g. main's)
 
@@ -34,8 +39,9 @@ def ours(filename: str) -> str | None:
 class Watch:
     """A profiler hook: every package file that runs, and the stack's files at a chosen call."""
 
-    def __init__(self, target_file: str, target_name: str):
+    def __init__(self, target_file: str, target_name: str, callers_only: bool = False):
         self.target = (target_file, target_name)
+        self.callers_only = callers_only  # the stack above the target: the target itself is a helper
         self.ran: list[str] = []
         self.stack: list[str] | None = None
 
@@ -48,7 +54,7 @@ class Watch:
         if name not in self.ran and frame.f_code.co_name != "<module>":  # a function ran, not an import
             self.ran.append(name)
         if self.stack is None and (name, frame.f_code.co_name) == self.target:
-            chain, f = [], frame
+            chain, f = [], frame.f_back if self.callers_only else frame
             while f is not None:
                 mine = ours(f.f_code.co_filename)
                 if mine and (not chain or chain[-1] != mine):
@@ -79,7 +85,7 @@ def worker(pdf: Path, work: Path) -> Watch:
 
     out = work / "worker-out"
     task = ExtractTask(str(out), {str(pdf): pdf.stem}, phase1_backend="safe", accel_type="cpu")
-    watch = Watch("state/artifacts.py", "write_artifacts")
+    watch = Watch("state/atomic.py", "atomic_write_files", callers_only=True)
     sys.setprofile(watch)
     try:
         process = task.setup(WorkerContext("gpu0", None, 1, os.getpid(), logging.getLogger("route")))

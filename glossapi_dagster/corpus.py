@@ -5,17 +5,20 @@ names (an ephemeral one when unset), so it is a recorded run; a progress bar fol
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from .corpus_download import DownloadMixin
+from .corpus_download import download_options, run_download
 from .corpus_glossapi import GlossAPIArguments
-from .corpus_options import takes_options
+from .corpus_options import options_signature
 from .corpus_sections import SectionsMethods
-from .datamodel import ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build, settings
+from .corpus_summary import PhaseSummary
+from .datamodel import (DownloadOptions, ExtractOptions, ManifestOptions, MathOptions, OcrOptions, PoolOptions, build,
+                        settings)
 from .corpus_checks import check_folder, check_writable
 from .datamodel.export import CleanOptions, ExportOptions
 from .datamodel.options import OCR_MODES
@@ -32,31 +35,27 @@ PARQUET_FIELDS = ("shard_size_bytes", "shard_prefix", "compression_level", *DATA
 _SAID: set[str] = set()  # the accel_type 'auto' lines this process has shown
 
 
-@dataclass
-class PhaseSummary:
-    """A call's counts; a call of several phases (ocr_bad_then_math) sums its parts' counts (a
-    document OCR'd, then enriched, is in both) and shows each part's on its line."""
+def takes_options(*models, **how) -> Callable:
+    """Decorate `method(self, given, <its own parameters>)`: called with any option of `models` by
+    name, it receives in `given` only the options the caller passed (the model fills the rest with
+    its defaults), and its own parameters (GlossAPI's arguments that are no option) as usual. The
+    signature is made from the models (corpus_options.py: `how` is its order, only, exclude)."""
 
-    phase: str
-    run_ids: list[str] = field(default_factory=list)
-    processed: int = 0
-    problematic: int = 0
-    skipped: int = 0
-    seconds: float = 0.0
-    output_dir: str = ""
-    notes: list[str] = field(default_factory=list)          # what was left undone, and why
-    parts: list["PhaseSummary"] = field(default_factory=list)
+    def decorate(method: Callable) -> Callable:
+        made = options_signature(method, models, **how)
 
-    def counts(self) -> str:
-        return f"{self.processed} processed, {self.problematic} problematic, {self.skipped} skipped"
+        @functools.wraps(method)
+        def bound(self, *args, **kwargs):
+            given, own = made.split(made.signature.bind(self, *args, **kwargs))
+            return method(self, given, **own)
 
-    def __str__(self) -> str:
-        counts = "; ".join(f"{p.phase} {p.counts()}" for p in self.parts) if len(self.parts) > 1 else self.counts()
-        return "\n".join([f"{self.phase}: {counts} in {self.seconds:.1f}s -> {self.output_dir}",
-                          *(f"note: {n}" for n in self.notes)])
+        bound.__signature__, bound.__doc__ = made.signature, made.doc
+        return bound
+
+    return decorate
 
 
-class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
+class Corpus(GlossAPIArguments, SectionsMethods):
     def __init__(self, input_dir: str | os.PathLike, output_dir: str | os.PathLike,
                  section_classifier_model_path: str | os.PathLike | None = None,
                  extraction_model_path: str | os.PathLike | None = None, metadata_path: str | os.PathLike | None = None,
@@ -72,6 +71,21 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
         self._take_glossapi_arguments(section_classifier_model_path, extraction_model_path, metadata_path,
                                       annotation_mapping, downloader_config, log_level, verbose)
         check_folder(self.input_dir, "input")
+
+    # -- the downloader (GlossAPI's download) --------------------------------------------
+    @takes_options(DownloadOptions, order=("input_parquet", "url_column", "verbose"))
+    def download(self, given: dict, verbose: bool | None = None, *, links_column: str | None = None, **kwargs):
+        """GlossAPI's download(): the links of IN's first *.parquet (or `input_parquet`; CSV and JSONL
+        too) fetched into OUT/downloads, one store row per link with every column of the list; then
+        extract() takes the files. Returns the list's rows (GlossAPI's results frame). A rerun fetches
+        only what is left; failed links are tried again until skip_failed_after runs.
+
+        The keywords are DownloadOptions' fields (README's options table); GlossAPI's downloader_config
+        keys (the constructor's, or **kwargs) are read too (concurrency, per_domain_concurrency,
+        max_retries, rate_limit/rate_period, request_timeout, skip_failed_after, ssl_verify, ...).
+        `verbose` is accepted and unused (the run's log is in Dagster)."""
+        config = getattr(self, "downloader_config", None)
+        return run_download(self, download_options(given, links_column, config, kwargs))
 
     # -- Phase 1 ------------------------------------------------------------------------
     @takes_options(ManifestOptions, ExtractOptions, PoolOptions, only={ManifestOptions: ("input_format",)},
@@ -165,12 +179,12 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
             if mode != "math_only":
                 with self._progress_bar("ocr", "ocr_success", ocr.reprocess, todo=None):
                     run = materialize_ocr(instance, resources, **ocr.model_dump())
-                summary = self._merge(summary, self._summary("ocr", [], run, "ocr_docs", started), run)
+                summary.add(self._summary("ocr", [], run, "ocr_docs", started), run)
                 summary.notes += self._left("ocr")
             if mode != "ocr_bad":
                 with self._progress_bar("math", "math_status", math.reprocess, todo=None):
                     run = materialize_math(instance, resources, **math.model_dump())
-                summary = self._merge(summary, self._summary("math", [], run, "math_enriched", started), run)
+                summary.add(self._summary("math", [], run, "math_enriched", started), run)
                 summary.notes += self._left("math")
         summary.seconds = time.monotonic() - started
         return summary
@@ -260,14 +274,8 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
 
         return {"corpus": CorpusResource(input_dir=str(self.input_dir), output_dir=str(self.output_dir))}
 
-    @staticmethod
-    def _merge(total: PhaseSummary, part: PhaseSummary, run) -> PhaseSummary:
-        total.run_ids += [run.run_id] if run is not None else []
-        total.parts.append(part)
-        total.processed += part.processed
-        total.problematic += part.problematic
-        total.skipped += part.skipped
-        return total
+    def _summary(self, phase: str, run_ids: list[str], run, node: str, started: float) -> PhaseSummary:
+        return PhaseSummary.of_run(phase, run_ids, run, node, time.monotonic() - started, str(self.output_dir))
 
     def _left(self, phase: str) -> list[str]:
         """What the phase could have taken and did not: never silently '0 processed'."""
@@ -302,15 +310,6 @@ class Corpus(GlossAPIArguments, SectionsMethods, DownloadMixin):
     def _progress_bar(self, phase: str, column: str, reprocess: bool, todo: str | None = "pending", only=None):
         return _ProgressBar(ProgressStore(OutputLayout(self.output_dir).store_dir), phase, column, reprocess,
                             enabled=self.progress, known_total=todo is not None, only=only)
-
-    def _summary(self, phase: str, run_ids: list[str], run, node: str, started: float) -> PhaseSummary:
-        """Counts from the run's materialization metadata: one per shard, each with that shard's counts."""
-        summary = PhaseSummary(phase, run_ids, seconds=time.monotonic() - started, output_dir=str(self.output_dir))
-        mats = run.asset_materializations_for_node(node) if run is not None else []
-        summary.processed = sum(int(m.metadata["processed"].value) for m in mats)
-        summary.problematic = sum(int(m.metadata["problematic"].value) for m in mats)
-        summary.skipped = sum(int(m.metadata["skipped"].value) for m in mats)
-        return summary
 
 
 def _ocr_preflight(engine: str, langs: str) -> None:

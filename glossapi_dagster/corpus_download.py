@@ -1,6 +1,6 @@
-"""Corpus.download(): GlossAPI's call, as two recorded runs (link_list, then downloaded_files over
-the shards with links left), with a progress bar; and GlossAPI's `downloader_config` keys read as
-DownloadOptions' fields."""
+"""Corpus.download()'s work (the method is corpus.py's): GlossAPI's call as two recorded runs
+(link_list, then downloaded_files over the shards with links left), with a progress bar; and
+GlossAPI's `downloader_config` keys read as DownloadOptions' fields. Nothing here imports corpus.py."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,6 @@ import warnings
 from pathlib import Path
 
 from .datamodel import DownloadOptions, build
-from .corpus_options import takes_options
 from .datamodel.options import DOWNLOAD_FORMATS
 
 # GlossAPI's downloader_config (and download(**kwargs)) keys -> DownloadOptions' fields
@@ -65,30 +64,19 @@ def from_glossapi(config: dict) -> dict:
     return values
 
 
-class DownloadMixin:
-    """Corpus.download: GlossAPI's signature, DownloadOptions' fields as keywords."""
-
-    @takes_options(DownloadOptions, order=("input_parquet", "url_column", "verbose"))
-    def download(self, given: dict, verbose: bool | None = None, *, links_column: str | None = None, **kwargs):
-        """GlossAPI's download(): the links of IN's first *.parquet (or `input_parquet`; CSV and JSONL
-        too) fetched into OUT/downloads, one store row per link with every column of the list; then
-        extract() takes the files. Returns the list's rows (GlossAPI's results frame). A rerun fetches
-        only what is left; failed links are tried again until skip_failed_after runs.
-
-        The keywords are DownloadOptions' fields (README's options table); GlossAPI's downloader_config
-        keys (the constructor's, or **kwargs) are read too (concurrency, per_domain_concurrency,
-        max_retries, rate_limit/rate_period, request_timeout, skip_failed_after, ssl_verify, ...).
-        `verbose` is accepted and unused (the run's log is in Dagster)."""
-        if links_column:
-            given["url_column"] = links_column
-        if given.get("input_parquet") is not None:
-            given["input_parquet"] = str(given["input_parquet"])
-        if "supported_formats" in given:
-            given["supported_formats"] = list(given["supported_formats"])
-        # a keyword the caller changed wins over GlossAPI's settings (constructor, then **kwargs), those over defaults
-        changed = {k: v for k, v in given.items() if v != DownloadOptions.model_fields[k].default}
-        legacy = {**from_glossapi(dict(getattr(self, "downloader_config", None) or {})), **from_glossapi(kwargs)}
-        return run_download(self, build(DownloadOptions, **{**legacy, **changed}))
+def download_options(given: dict, links_column: str | None, downloader_config: dict | None,
+                     kwargs: dict) -> DownloadOptions:
+    """Corpus.download's options: a keyword the caller changed wins over GlossAPI's settings (the
+    constructor's `downloader_config`, then download's **kwargs), those over the defaults."""
+    if links_column:
+        given["url_column"] = links_column
+    if given.get("input_parquet") is not None:
+        given["input_parquet"] = str(given["input_parquet"])
+    if "supported_formats" in given:
+        given["supported_formats"] = list(given["supported_formats"])
+    changed = {k: v for k, v in given.items() if v != DownloadOptions.model_fields[k].default}
+    legacy = {**from_glossapi(dict(downloader_config or {})), **from_glossapi(kwargs)}
+    return build(DownloadOptions, **{**legacy, **changed})
 
 
 def run_download(corpus, options: DownloadOptions):

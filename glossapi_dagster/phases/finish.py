@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..backends.ocr.pages import page_sources
@@ -17,7 +18,8 @@ from ..backends.quality.stats import per_page_stats, text_stats
 from ..backends.quality.triage import page_signals, triage
 from ..state import OutputLayout
 from ..backends.ocr.pages import merge_ocr_pages
-from ..state.artifacts import load_docling_json, write_artifacts
+from ..state.artifacts import encode_json, load_docling_json, pretty_json
+from ..state.atomic import atomic_write_files
 from ..state.filetype import is_pdf as filetype_is_pdf
 from ..state.store_writer import UNSYNCED
 from .disk import stop_on_disk_faults
@@ -77,6 +79,19 @@ def finish_document(layout: OutputLayout, stem: str, path: str, piece: dict, wor
     if unsynced:
         result[UNSYNCED] = [str(p) for p in unsynced]
     return result
+
+
+def write_artifacts(layout: OutputLayout, stem: str, doc: dict, markdown: str, sidecar: dict,
+                    metrics: dict | None, sync: bool = True) -> list[Path]:
+    """The document's files written together: its Docling JSON (the dict), sidecar, metrics and,
+    last, its markdown, whose presence means the others are complete. sync=False: the new files
+    are returned unsynced (state/atomic.py's atomic_write_files)."""
+    files = [(layout.docling_json(stem), encode_json(doc)), (layout.sidecar("extract", stem), pretty_json(sidecar))]
+    if metrics is not None:
+        pages = metrics.pop("per_page")
+        files += [(layout.metrics(stem), pretty_json(metrics)), (layout.per_page_metrics(stem), pretty_json(pages))]
+    files.append((layout.markdown(stem), markdown.encode("utf-8")))
+    return atomic_write_files(files, sync=sync)
 
 
 def assemble_ranges(layout: OutputLayout, doc, benchmark_mode: bool) -> dict:

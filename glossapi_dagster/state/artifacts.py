@@ -1,12 +1,12 @@
-"""A converted document's artifacts on the output layout: markdown, Docling JSON (zstd), sidecar,
-metrics written together; a Docling JSON read back."""
+"""How a document's artifacts are encoded: its Docling JSON (zstd), its sidecar and metrics as
+JSON for people to read; a Docling JSON read back. Finishing a document writes them together
+(phases/finish.py: write_artifacts)."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from .atomic import atomic_write_files
-from .layout import JSON_SUFFIX, OutputLayout
+from .layout import JSON_SUFFIX
 
 
 def encode_json(obj) -> bytes:
@@ -31,20 +31,7 @@ def load_docling_json(path: Path) -> dict:
     return orjson.loads(data)
 
 
-def write_artifacts(layout: OutputLayout, stem: str, doc: dict, markdown: str, sidecar: dict,
-                    metrics: dict | None, sync: bool = True) -> list[Path]:
-    """doc is the Docling JSON dict. Markdown last: its presence means the other artifacts of the
-    stem are complete. sync=False: the new files are returned unsynced (atomic_write_files)."""
-    files = [(layout.docling_json(stem), encode_json(doc)),
-             (layout.sidecar("extract", stem), _pretty(sidecar))]
-    if metrics is not None:
-        pages = metrics.pop("per_page")
-        files += [(layout.metrics(stem), _pretty(metrics)), (layout.per_page_metrics(stem), _pretty(pages))]
-    files.append((layout.markdown(stem), markdown.encode("utf-8")))
-    return atomic_write_files(files, sync=sync)
-
-
-def _pretty(obj) -> bytes:
+def pretty_json(obj) -> bytes:
     """Indented JSON for people to read. orjson: json.dumps with an indent runs in Python (a tenth
     of a short document's writing); json for what orjson does not encode."""
     import orjson
