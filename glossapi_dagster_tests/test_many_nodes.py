@@ -20,6 +20,7 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 from glossapi_dagster.defs.heartbeat import NODE_TAG
 from glossapi_dagster.state import OutputLayout, ProgressStore
 from glossapi_dagster.state.claims import Claims, RunOwner
+from glossapi_dagster.state.ranges import RangeJournal
 
 from .cluster import celery_cluster
 from .conftest import REPO, expected_extract
@@ -159,7 +160,12 @@ def test_backfill_spreads_and_a_killed_node_is_retried_elsewhere(cluster, corpus
     final = _done(store, _shards_of(lost_run))
     for stem, row in done_before.items():  # kept as the dead node wrote them
         assert final[stem]["worker"] == LABELS[i] and final[stem]["updated_at"] == row["updated_at"], stem
-    assert {final[s]["worker"] for s in set(final) - set(done_before)} == {LABELS[survivor]}
+    for stem in set(final) - set(done_before):
+        if final[stem]["worker"] != LABELS[survivor]:
+            # a long document whose every range the dead node had converted before it was lost: the
+            # retry only assembled it, and it names the worker that converted it (its journal's)
+            converted = [e for e in RangeJournal(layout.root, stem, "", "extract").history() if e["status"] == "done"]
+            assert converted and {e.get("worker") for e in converted} == {final[stem]["worker"]} == {LABELS[i]}, stem
 
     # every run but the lost one succeeded; both nodes took runs, never two at once
     records = instance.get_run_records()

@@ -112,6 +112,8 @@ def test_two_workers_share_a_long_document_and_match_one(long_input, tmp_path, d
         assert_every_page_once(done_ranges(out, "long"), 1000)
         assert not list((out / "ranges" / "extract" / "long").glob("*.part.zst"))  # parts gone once stitched
     assert rows(two)["long"]["worker"] == "gpu0,gpu1"       # both workers took ranges of it
+    # the journal names each range's worker (a run that only assembles the document names them)
+    assert {e["worker"] for e in history(two, "long") if e["status"] == "done"} == {"gpu0", "gpu1"}
     assert rows(two)[SHORT[:-4]]["worker"] in ("gpu0", "gpu1")  # a short document: one item
     assert not (two / "ranges" / "extract" / SHORT[:-4]).exists()
     md1 = OutputLayout(one).markdown("long").read_text(encoding="utf-8")

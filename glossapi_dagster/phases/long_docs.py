@@ -98,7 +98,7 @@ class LongDocuments:
         doc, item = self.docs[stem], outcome.item
         if doc.set_aside:  # what its other ranges finished still counts for a later run
             if outcome.status == SUCCESS:
-                doc.journal.record(item.first, item.last, "done")
+                doc.journal.record(item.first, item.last, "done", worker=outcome.worker)
             return None
         if outcome.status in self.set_aside:
             doc.set_aside = True
@@ -109,7 +109,7 @@ class LongDocuments:
             self.completed.append((doc.stem, outcome))
             return outcome
         if outcome.status == SUCCESS:
-            doc.journal.record(item.first, item.last, "done")
+            doc.journal.record(item.first, item.last, "done", worker=outcome.worker)
             doc.done.append((item.first, item.last))
             doc.redone += 1
         elif outcome.status in (PROBLEMATIC, FATAL):
@@ -134,9 +134,11 @@ class LongDocuments:
         failed = doc.failed
         runs = doc.results
         doc.done.sort()
-        # the report counts a document once, for the worker that finished it; the row names them all
+        # the report counts a document once, for the worker that finished it; the row names them all.
+        # One whose ranges an earlier run converted (a node lost before it assembled them) names
+        # the worker that did, from the journal
         common = dict(attempts=max((o.attempts for o in runs), default=1),
-                      worker=runs[-1].worker if runs else None, seconds=sum(o.seconds for o in runs))
+                      worker=runs[-1].worker if runs else doc.journal.last_worker(), seconds=sum(o.seconds for o in runs))
         if len(failed) > self.max_failed_share * doc.total:
             pages = ", ".join(str(p) for p in sorted(failed))
             first = failed[min(failed)]

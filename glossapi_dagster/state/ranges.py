@@ -24,10 +24,11 @@ class RangeJournal:
     def part(self, first: int, last: int) -> Path:
         return self.folder / f"{first:06d}-{last:06d}.part.zst"
 
-    def record(self, first: int, last: int, status: str, error: str | None = None) -> None:
-        """status: done (its part is written) or failed (a single page, after its retries)."""
+    def record(self, first: int, last: int, status: str, error: str | None = None, worker: str | None = None) -> None:
+        """status: done (its part is written) or failed (a single page, after its retries);
+        worker: the one that converted it (a later run that only assembles the document names it)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"first": first, "last": last, "status": status, "error": error,
+        line = json.dumps({"first": first, "last": last, "status": status, "error": error, "worker": worker,
                            "fingerprint": self.fingerprint}, ensure_ascii=False)
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(line + "\n")
@@ -59,6 +60,11 @@ class RangeJournal:
                     if line.strip().endswith("}")]
         except FileNotFoundError:
             return []
+
+    def last_worker(self) -> str | None:
+        """The worker that converted the last range recorded done (None: none recorded one)."""
+        return next((e.get("worker") for e in reversed(self.entries()) if e["status"] == "done" and e.get("worker")),
+                    None)
 
     def finished(self) -> tuple[list[tuple[int, int]], dict[int, str]]:
         """(done ranges whose part is there, failed pages -> reason)."""
