@@ -28,13 +28,13 @@ from ..paragraph_starts import INDENT, SHORT_LINE, starts_paragraph
 SAME_GAP = 0.1     # of a line's height: two gaps this close are the page's one line spacing
 MIN_LINES = 3      # a spacing seen fewer times between blocks is no page's line spacing
 SHARE = 0.5        # of the gaps between the page's consecutive lines: its line spacing is most of them
-SIZE_TOLERANCE = 0.6
+SIZE_TOLERANCE = 0.6  # points, as safe_lines' (which imports this module: not imported from it)
 
 
-def page_line_spacing(gaps: Counter, heights: list[float], line_gap: float) -> float | None:
-    """The gap most of a page's consecutive lines are apart by (gaps: rounded gap -> how many),
-    where the builder split at it (over line_gap of a line's height); None where no one gap is
-    most of them, or the builder joined at it already."""
+def page_line_spacing(gaps: Counter, heights: list[float], line_gap: float) -> tuple[float, float] | None:
+    """(the gap most of a page's consecutive lines are apart by, a line's height: the median of
+    heights) where the builder split at that gap (over line_gap of a line's height); gaps: rounded
+    gap -> how many. None where no one gap is most of them, or the builder joined at it already."""
     if sum(gaps.values()) < MIN_LINES or not heights:
         return None
     height = sorted(heights)[len(heights) // 2]
@@ -43,7 +43,7 @@ def page_line_spacing(gaps: Counter, heights: list[float], line_gap: float) -> f
     seen, common = max((sum(n for g, n in gaps.items() if abs(g - key) <= near), key) for key in gaps)
     if seen < SHARE * sum(gaps.values()) or common <= line_gap * height:
         return None
-    return common
+    return common, height
 
 
 def same_spacing(gap: float, spacing: float, height: float) -> bool:
@@ -81,9 +81,9 @@ def join_spaced_lines(blocks: list, line_gap: float) -> list:
             gap = blocks[i - 1].boxes[-1][1] - boxes[0][3]
             between.append((i, gap))
             gaps[round(gap)] += 1
-    if len(between) < MIN_LINES or (spacing := page_line_spacing(gaps, heights, line_gap)) is None:
+    if len(between) < MIN_LINES or (found := page_line_spacing(gaps, heights, line_gap)) is None:
         return blocks
-    height = sorted(heights)[len(heights) // 2]
+    spacing, height = found
     joined = {i for i, gap in between if same_spacing(gap, spacing, height)}
     if len(joined) < MIN_LINES:
         return blocks

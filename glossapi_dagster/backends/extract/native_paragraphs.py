@@ -147,10 +147,9 @@ def _page_spacings(doc) -> dict[int, tuple]:
         for above, below in zip(boxes, boxes[1:]):
             if _one_size(above, below) and below.l < above.r and above.l < below.r:
                 gaps[round(above.b - below.t)] += 1
-        heights = [box.t - box.b for box in boxes]
-        found = page_line_spacing(gaps, heights, LINE_GAP) if len(boxes) > 3 else None
+        found = page_line_spacing(gaps, [box.t - box.b for box in boxes], LINE_GAP) if len(boxes) > 3 else None
         if found is not None:
-            out[page_no] = (found, sorted(heights)[len(heights) // 2], boxes)
+            out[page_no] = (*found, boxes)
     return out
 
 
@@ -176,12 +175,9 @@ def _one_size(a, b) -> bool:
 def _continues(last, box, same_page: bool) -> bool:
     """Whether the line in `box` continues the paragraph whose last line is in `last` (boxes with a
     bottom-left origin)."""
-    if not same_page:
+    if not same_page or not _one_size(last, box):
         return False
-    h_last, h = last.t - last.b, box.t - box.b
-    tall = max(h_last, h, 1.0)
-    if abs(h_last - h) > SIZE_TOLERANCE * tall:
-        return False
+    tall = max(last.t - last.b, box.t - box.b, 1.0)
     gap = last.b - box.t                       # from the last line's foot down to this line's top
     if not -0.5 * tall <= gap <= LINE_GAP * tall:
         return False
